@@ -1,0 +1,44 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import { addDatabaseOptions, databaseConfigShape, ENV_ALIASES, typedFlags } from '../config/common-config.js';
+import { loadConfig } from '../config/load-config.js';
+import { resolveDatabase } from '../db/resolve-database.js';
+import { embeddedCluster } from '../db/embedded-postgres.js';
+import { createLogger } from '../log/create-logger.js';
+import { runCommand } from './run-command.js';
+
+export function dbCommand(): Command {
+  const db = new Command('db').description('the database hopmap uses');
+
+  const url = addDatabaseOptions(new Command('url')).description('print the connection string in use, starting the embedded PostgreSQL if needed');
+  url.action(
+    runCommand(async () => {
+      const cfg = loadConfig(z.object(databaseConfigShape), { flags: typedFlags(url), env: process.env, configFile: url.opts().config, envAliases: ENV_ALIASES });
+      const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'db' });
+      const resolved = await resolveDatabase(cfg, log);
+      process.stdout.write(`${resolved.url}\n`);
+      if (resolved.embedded) {
+        const { cluster, startedHere } = resolved.embedded;
+        process.stderr.write(
+          `embedded PostgreSQL ${startedHere ? 'started' : 'running'}: data in ${cluster.dataDir}, socket in ${cluster.socketDir}; stop it with 'hopmap db stop'\n`,
+        );
+      }
+    }),
+  );
+
+  const stop = addDatabaseOptions(new Command('stop')).description('stop the embedded PostgreSQL (its data stays)');
+  stop.action(
+    runCommand(async () => {
+      const cfg = loadConfig(z.object(databaseConfigShape), { flags: typedFlags(stop), env: process.env, configFile: stop.opts().config, envAliases: ENV_ALIASES });
+      const cluster = embeddedCluster(cfg.stateDir, cfg.embeddedPort);
+      if (!(await cluster.isRunning())) {
+        process.stdout.write(`embedded PostgreSQL in ${cluster.dataDir} is not running\n`);
+        return;
+      }
+      await cluster.stop();
+      process.stdout.write(`embedded PostgreSQL in ${cluster.dataDir} stopped\n`);
+    }),
+  );
+
+  return db.addCommand(url).addCommand(stop);
+}

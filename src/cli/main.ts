@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { dbCommand } from './command-db.js';
+import { migrateCommand } from './command-migrate.js';
+import { upCommand } from './command-up.js';
+
+const program = new Command('hopmap')
+  .description('hopmap: a distributed internet mapper on PostgreSQL')
+  .version(VERSION)
+  .showHelpAfterError()
+  .addCommand(upCommand())
+  .addCommand(migrateCommand())
+  .addCommand(dbCommand());
+
+await program.parseAsync(process.argv);

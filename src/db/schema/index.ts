@@ -1,0 +1,2 @@
+// Every table of hopmap, for drizzle-kit and for typed queries.
+export * from './service-instances.js';

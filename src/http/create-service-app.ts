@@ -1,0 +1,56 @@
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../log/create-logger.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import type { ServiceIdentity } from './service-identity.js';
+import type { ServiceMetrics } from './service-metrics.js';
+import { serviceRoutes, type ReadinessCheck } from './service-routes.js';
+
+export const DEFAULT_BODY_LIMIT = '10mb';
+
+export interface ServiceAppOptions {
+  identity: ServiceIdentity;
+  log: Logger;
+  metrics: ServiceMetrics;
+  /** Dependencies that must answer for /ready to be 200 (the database, for services). */
+  readiness?: ReadinessCheck[];
+  /** JSON body limit; larger bodies get 413. */
+  bodyLimit?: string | number;
+  /** The service's own routes, mounted after the kit's and before the 404 and error handlers. */
+  routes?: (app: Express) => void;
+}
+
+export interface ServiceState {
+  /** Set on shutdown: /ready answers 503 and responses close their connections. */
+  draining: boolean;
+  readonly startedAt: Date;
+}
+
+/** The express app every hopmap HTTP service is built on: one body limit, one error shape, one set of ops routes. */
+export function createServiceApp(opts: ServiceAppOptions): { app: Express; state: ServiceState } {
+  const state: ServiceState = { draining: false, startedAt: new Date() };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(observeRequests(opts.metrics, state));
+  app.use(express.json({ limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT }));
+  app.use(serviceRoutes({ ...opts, state }));
+  opts.routes?.(app);
+  app.use(notFoundHandler);
+  app.use(errorHandler(opts.log.child({ module: 'http' })));
+  return { app, state };
+}
+
+function observeRequests(metrics: ServiceMetrics, state: ServiceState): RequestHandler {
+  return (req, res, next) => {
+    // While draining, tell keep-alive clients to reconnect elsewhere once this response is done.
+    if (state.draining) res.setHeader('Connection', 'close');
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      end({ route, status: String(res.statusCode) });
+      // A request that began before draining still holds a keep-alive socket; let it go now it is answered.
+      if (state.draining) req.socket.end();
+    });
+    next();
+  };
+}

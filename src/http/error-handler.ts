@@ -1,0 +1,48 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isTransientDatabaseError } from '../db/transient-errors.js';
+import type { Logger } from '../log/create-logger.js';
+import { HttpError } from './http-error.js';
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/** body-parser's errors carry a `type`; map them onto our codes so clients see one error shape. */
+function fromBodyParser(err: { type?: string; status?: number; limit?: number; length?: number; message: string }): HttpError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new HttpError(413, 'payload_too_large', `request body of ${err.length ?? '?'} bytes exceeds the limit of ${err.limit} bytes`);
+    case 'entity.parse.failed':
+      return new HttpError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_encoding', err.message);
+    case 'request.aborted':
+      return new HttpError(400, 'request_aborted', 'the client closed the connection before the body was complete');
+    default:
+      return undefined;
+  }
+}
+
+/** The database restarting is not a bug: answer 503 so clients and load balancers retry. */
+function fromDatabase(err: unknown): HttpError | undefined {
+  if (!isTransientDatabaseError(err)) return undefined;
+  return new HttpError(503, 'database_unavailable', 'the database is unavailable right now; retry shortly');
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const known = err instanceof HttpError ? err : (fromBodyParser(err) ?? fromDatabase(err));
+    const error = known ?? new HttpError(500, 'internal', 'internal error; the server log has the details');
+    if (!known) log.error({ err, method: req.method, path: req.path }, 'request failed');
+    else if (error.status === 503) log.warn({ err: { code: err.code, message: err.message }, path: req.path }, 'request failed: database unavailable');
+    if (error.status === 503) res.setHeader('Retry-After', '5');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(error.status).json({
+      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+    });
+  };
+}

@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Express } from 'express';
+import type { TaskList } from 'graphile-worker';
+import { checkDatabase, createPool, type Pool } from '../db/create-pool.js';
+import { createServiceApp, type ServiceState } from '../http/create-service-app.js';
+import { listen } from '../http/listen.js';
+import { makeIdentity, type ServiceIdentity, type ServiceType } from '../http/service-identity.js';
+import { ServiceMetrics } from '../http/service-metrics.js';
+import { startJobRunner } from '../jobs/start-job-runner.js';
+import type { Logger } from '../log/create-logger.js';
+import { Lifecycle } from '../process/lifecycle.js';
+import { registerInstance } from './instance-registry.js';
+
+export interface ServiceContext {
+  pool: Pool;
+  log: Logger;
+  metrics: ServiceMetrics;
+  identity: ServiceIdentity;
+  lifecycle: Lifecycle;
+}
+
+/** What a service adds to the kit: its routes, its background tasks and their schedule. */
+export interface ServiceParts {
+  routes?: (app: Express) => void;
+  tasks?: TaskList;
+  /** graphile-worker crontab lines. */
+  crontab?: string[];
+}
+
+export interface ServiceModule {
+  type: ServiceType;
+  capabilities: string[];
+  build(ctx: ServiceContext): ServiceParts | Promise<ServiceParts>;
+}
+
+export interface StartServiceOptions {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  name?: string | undefined;
+  bodyLimit?: string;
+  shutdownGraceMs?: number;
+  /** How long /ready answers 503 before the listener closes, so a load balancer notices first. */
+  drainDelayMs?: number;
+  jobConcurrency?: number;
+  log: Logger;
+  lifecycle?: Lifecycle;
+}
+
+export interface RunningService {
+  url: string;
+  port: number;
+  pool: Pool;
+  identity: ServiceIdentity;
+  metrics: ServiceMetrics;
+  state: ServiceState;
+  lifecycle: Lifecycle;
+  stop(): Promise<boolean>;
+}
+
+/**
+ * Starts one stateless service instance: pool, job runner, HTTP app, instance registration. Tests call
+ * this with port 0; the CLI calls it and then hands the lifecycle to the signal handlers.
+ */
+export async function startService(module: ServiceModule, opts: StartServiceOptions): Promise<RunningService> {
+  const log = opts.log;
+  const lifecycle = opts.lifecycle ?? new Lifecycle(log);
+  try {
+    const pool = createPool(opts.databaseUrl, log.child({ module: 'db' }), { applicationName: `hopmap-${module.type}` });
+    lifecycle.onShutdown('database pool', () => pool.end());
+    const identity = makeIdentity(module.type, module.capabilities, opts.name);
+    const metrics = new ServiceMetrics(module.type);
+    const parts = await module.build({ pool, log, metrics, identity, lifecycle });
+
+    const runner = await startJobRunner({ pool, log, tasks: parts.tasks, crontab: parts.crontab, concurrency: opts.jobConcurrency });
+    lifecycle.onShutdown('job runner', () => runner.stop());
+
+    const { app, state } = createServiceApp({
+      identity,
+      log,
+      metrics,
+      bodyLimit: opts.bodyLimit,
+      readiness: [{ name: 'database', check: () => checkDatabase(pool) }],
+      routes: parts.routes,
+    });
+    const listening = await listen(app, { port: opts.port, host: opts.host });
+    const registration = await registerInstance(pool, identity, listening.url, log.child({ module: 'registry' }));
+    lifecycle.onShutdown('instance registration', () => registration.stop());
+    lifecycle.onShutdown('http server', async () => {
+      state.draining = true;
+      if (opts.drainDelayMs) await sleep(opts.drainDelayMs);
+      await listening.close(opts.shutdownGraceMs ?? 30_000);
+    });
+    log.info({ url: listening.url, instance: identity.instanceId }, `${module.type} service listening`);
+    return { url: listening.url, port: listening.port, pool, identity, metrics, state, lifecycle, stop: () => lifecycle.shutdown('stop') };
+  } catch (err) {
+    await lifecycle.shutdown('start failed');
+    throw err;
+  }
+}

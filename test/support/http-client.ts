@@ -1,0 +1,41 @@
+import http from 'node:http';
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json<T = any>(): T;
+}
+
+/**
+ * A request on a connection of its own that closes afterwards, so tests leave no keep-alive sockets
+ * behind (global fetch keeps them in a pool that outlives the test).
+ */
+export function request(url: string, opts: { method?: string; body?: string | Buffer; headers?: Record<string, string>; agent?: http.Agent } = {}): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export const postJson = (url: string, body: unknown) =>
+  request(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+/** Requests `url` until `want` holds for the answer or `timeoutMs` passes; returns the last answer. */
+export async function pollUntil(url: string, want: (res: HttpResponse) => boolean, timeoutMs = 30_000): Promise<HttpResponse> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(url);
+    if (want(res) || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
