@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ensureEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { DEFAULT_EMBEDDED_PORT, embeddedCluster, ensureEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { freePort, portIsFree } from './throwaway-postgres.js';
 import { MIGRATIONS_DIR, migrateDatabase } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/log/create-logger.js';
 import { PROJECT_ROOT } from '../../src/version.js';
@@ -53,7 +54,8 @@ export async function prepareTestServer(): Promise<TestSetup> {
   let stopEmbedded = async () => {};
   let startedEmbedded = false;
   if (!adminUrl) {
-    const embedded = await ensureEmbeddedPostgres({ stateDir: join(PROJECT_ROOT, '.hopmap'), log: quietLog });
+    const stateDir = join(PROJECT_ROOT, '.hopmap');
+    const embedded = await ensureEmbeddedPostgres({ stateDir, port: await embeddedTestPort(stateDir), log: quietLog });
     adminUrl = embedded.url;
     startedEmbedded = embedded.startedHere;
     if (embedded.startedHere) stopEmbedded = () => embedded.cluster.stop();
@@ -77,6 +79,16 @@ export async function prepareTestServer(): Promise<TestSetup> {
     await admin.end();
   }
   return { adminUrl, template, startedEmbedded, stopEmbedded };
+}
+
+/**
+ * The default embedded port, unless something else (another checkout's server) holds it while ours is
+ * stopped: then any free port, so a second checkout on the machine can still run its tests.
+ */
+async function embeddedTestPort(stateDir: string): Promise<number> {
+  if (process.env.HOPMAP_EMBEDDED_PORT) return Number(process.env.HOPMAP_EMBEDDED_PORT);
+  if (await embeddedCluster(stateDir).isRunning()) return DEFAULT_EMBEDDED_PORT;
+  return (await portIsFree(DEFAULT_EMBEDDED_PORT)) ? DEFAULT_EMBEDDED_PORT : freePort();
 }
 
 /** Drops test databases left by crashed runs and templates of older migrations. Run before a whole suite only. */

@@ -17,6 +17,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 /**
  * A PostgreSQL server of the test's own, for tests that stop and restart the database: the shared test
  * server is never touched. Remove it with `destroy()`.
