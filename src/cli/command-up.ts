@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { addDatabaseOptions, databaseConfigShape, ENV_ALIASES, typedFlags } from '../config/common-config.js';
 import { loadConfig } from '../config/load-config.js';
-import { positiveInt } from '../config/values.js';
+import { port, positiveInt } from '../config/values.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
 import { createLogger } from '../log/create-logger.js';
@@ -17,13 +17,15 @@ const upConfig = z.object({
   ...databaseConfigShape,
   host: z.string().min(1).default('127.0.0.1'),
   shutdownGraceMs: positiveInt().default(30_000),
+  inputPort: port().default(8080),
 });
 
 export function upCommand(): Command {
   const cmd = addDatabaseOptions(new Command('up'))
     .description('run the whole mapper on this machine: database, migrations and every service, until Ctrl-C')
     .option('--host <host>', 'address the services listen on (default 127.0.0.1)')
-    .option('--shutdown-grace-ms <ms>', 'how long services may take to stop (default 30000)');
+    .option('--shutdown-grace-ms <ms>', 'how long services may take to stop (default 30000)')
+    .option('--input-port <port>', 'port of the target feeder (default 8080)');
   cmd.action(
     runCommand(async () => {
       const cfg = loadConfig(upConfig, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES });
@@ -40,20 +42,20 @@ export function upCommand(): Command {
 
       const supervisor = new Supervisor(log.child({ module: 'supervisor' }));
       lifecycle.onShutdown('services', () => supervisor.stopAll(cfg.shutdownGraceMs + 5_000));
-      for (const svc of UP_SERVICES) {
+      const services = UP_SERVICES.map((svc) => ({ ...svc, port: cfg[svc.portKey] }));
+      for (const svc of services) {
         supervisor.start({
           name: svc.command,
           args: [BIN_PATH, svc.command, '--no-migrate', '--host', cfg.host, '--port', String(svc.port), ...(svc.args ?? [])],
           env: { DATABASE_URL: db.url },
         });
       }
-      const urls = await Promise.all(UP_SERVICES.map(async (svc) => ({ svc, ready: await waitUntilReady(`http://${cfg.host}:${svc.port}`, 60_000) })));
+      const urls = await Promise.all(services.map(async (svc) => ({ svc, ready: await waitUntilReady(`http://${cfg.host}:${svc.port}`, 120_000) })));
 
       const lines = ['', 'hopmap is up', ''];
       lines.push(`  database   ${db.url}`);
       if (db.embedded) lines.push(`             embedded PostgreSQL, data in ${db.embedded.cluster.dataDir}`);
       for (const { svc, ready } of urls) lines.push(`  ${svc.command.padEnd(10)} http://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}`);
-      if (UP_SERVICES.length === 0) lines.push('  (no services are built yet: only the database runs)');
       lines.push('', 'Ctrl-C stops everything.', '');
       process.stdout.write(lines.join('\n') + '\n');
     }),

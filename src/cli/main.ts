@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { dbCommand } from './command-db.js';
+import { inputCommand } from './command-input.js';
 import { migrateCommand } from './command-migrate.js';
+import { targetsCommand } from './command-targets.js';
 import { upCommand } from './command-up.js';
 
 const program = new Command('hopmap')
@@ -9,6 +11,8 @@ const program = new Command('hopmap')
   .version(VERSION)
   .showHelpAfterError()
   .addCommand(upCommand())
+  .addCommand(inputCommand())
+  .addCommand(targetsCommand())
   .addCommand(migrateCommand())
   .addCommand(dbCommand());
 

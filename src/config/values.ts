@@ -15,3 +15,19 @@ export const postgresUrl = () =>
   z.string().refine((s) => /^postgres(ql)?:\/\//.test(s), 'expected a postgres:// or postgresql:// URL');
 
 export const logLevel = () => z.enum(LOG_LEVELS);
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration in milliseconds, written as `250ms`, `90s`, `5m`, `1h`, `2d`, or a bare number of seconds. */
+export const duration = () =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(v));
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 5m or 1h' });
+      return z.NEVER;
+    }
+    return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
+  });
+
+/** A list given as an array (config file) or comma-separated text (flag, environment). */
+export const list = () => z.union([z.array(z.string()), z.string()]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));

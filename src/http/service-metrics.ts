@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * One prom-client registry per service instance (tests run several in one process), holding the default
@@ -28,6 +28,13 @@ export class ServiceMetrics {
     const counter = new Counter<L>({ name: `hopmap_${name}`, help, labelNames, registers: [this.registry] });
     this.counters.set(name, counter as Counter<string>);
     return counter;
+  }
+
+  /** A gauge named `hopmap_<name>` (not listed on /health: gauges with labels such as per-consumer progress). */
+  gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    const existing = this.registry.getSingleMetric(`hopmap_${name}`);
+    if (existing) return existing as Gauge<L>;
+    return new Gauge<L>({ name: `hopmap_${name}`, help, labelNames, registers: [this.registry] });
   }
 
   /** Each counter's total over all its labels. */

@@ -1,9 +1,15 @@
+import { PROJECT_ROOT } from '../version.js';
+
 /** The services `hopmap up` runs, each as a supervised child on its default local port; later issues add theirs. */
 export interface UpService {
   command: string;
+  /** The config key of `hopmap up` that sets this service's port. */
+  portKey: 'inputPort';
   port: number;
   /** Extra arguments the local single-machine setup needs. */
   args?: string[];
 }
 
-export const UP_SERVICES: UpService[] = [];
+export const UP_SERVICES: UpService[] = [
+  { command: 'input', portKey: 'inputPort', port: 8080, args: ['--targets', `${PROJECT_ROOT}/cloud-provider-ip-addresses`] },
+];

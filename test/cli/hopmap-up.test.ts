@@ -7,7 +7,8 @@ import pg from 'pg';
 import { LocalCluster } from '../../src/db/local-cluster.js';
 import { BIN_PATH } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
-import { spawnNode } from '../support/spawn-process.js';
+import { request } from '../support/http-client.js';
+import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { freePort } from '../support/throwaway-postgres.js';
 
@@ -20,10 +21,14 @@ function stateDir(): string {
 describe('hopmap up', () => {
   let db: TestDatabase;
   const dirs: string[] = [];
+  const children: Spawned[] = [];
   before(async () => {
     db = await createTestDatabase('hopmap_up');
   });
   after(async () => {
+    // A failed assertion must not leave `up` (and its services) running.
+    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
     await db?.drop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await assertNoLeaks();
@@ -32,12 +37,23 @@ describe('hopmap up', () => {
   it('with DATABASE_URL uses that database, starts no other, and stops cleanly on Ctrl-C', async () => {
     const dir = stateDir();
     dirs.push(dir);
-    const up = spawnNode([BIN_PATH, 'up'], { DATABASE_URL: db.url, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'warn' });
-    await up.waitFor(/hopmap is up/);
+    const inputPort = await freePort();
+    const up = spawnNode([BIN_PATH, 'up', '--input-port', String(inputPort)], { DATABASE_URL: db.url, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'warn' });
+    children.push(up);
+    await up.waitFor(/hopmap is up/, 180_000);
     assert.ok(up.output().includes(`database   ${db.url}`), up.output());
     assert.ok(!existsSync(join(dir, 'postgres')), 'no embedded PostgreSQL was created');
+
+    // The target feeder runs, with the bootstrap targets loaded.
+    assert.ok(up.output().includes(`input      http://127.0.0.1:${inputPort}`), up.output());
+    const info = (await request(`http://127.0.0.1:${inputPort}/service-info`)).json();
+    assert.equal(info.service_type, 'input');
+    const batch = (await request(`http://127.0.0.1:${inputPort}/targets?n=5`)).json();
+    assert.equal(batch.targets.length, 5);
+
     up.child.kill('SIGINT');
     assert.equal((await up.exited).code, 0, up.output());
+    await assert.rejects(request(`http://127.0.0.1:${inputPort}/health`), /ECONNREFUSED/, 'the service stopped with up');
   });
 
   it('without DATABASE_URL starts the embedded PostgreSQL, prints where it lives, and stops it on Ctrl-C', async () => {
@@ -45,8 +61,9 @@ describe('hopmap up', () => {
     dirs.push(dir);
     const port = String(await freePort());
     const env = { DATABASE_URL: undefined, HOPMAP_STATE_DIR: dir, HOPMAP_EMBEDDED_PORT: port, LOG_LEVEL: 'warn' };
-    const up = spawnNode([BIN_PATH, 'up'], env);
-    await up.waitFor(/hopmap is up/, 120_000);
+    const up = spawnNode([BIN_PATH, 'up', '--input-port', String(await freePort())], env);
+    children.push(up);
+    await up.waitFor(/hopmap is up/, 180_000);
     const [, url] = up.output().match(/database   (postgres:\S+)/) ?? [];
     assert.ok(url?.includes(`127.0.0.1:${port}/hopmap`), up.output());
     assert.ok(up.output().includes(`embedded PostgreSQL, data in ${join(dir, 'postgres', 'pgdata')}`), up.output());

@@ -1,2 +1,3 @@
 // Every table of hopmap, for drizzle-kit and for typed queries.
 export * from './service-instances.js';
+export * from './targets.js';

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import type { z } from 'zod';
+import { ENV_ALIASES, typedFlags, type serviceConfigShape } from '../config/common-config.js';
+import { loadConfig } from '../config/load-config.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { resolveDatabase } from '../db/resolve-database.js';
+import { createLogger } from '../log/create-logger.js';
+import { Lifecycle } from '../process/lifecycle.js';
+import { startService, type ServiceModule } from '../service/start-service.js';
+
+type ServiceConfig = z.infer<z.ZodObject<typeof serviceConfigShape>> & { port: number };
+
+/**
+ * What every `hopmap <service>` command does: parse its configuration once, find the database, migrate
+ * unless told not to, start the service, and stop it gracefully on SIGTERM or Ctrl-C.
+ */
+export async function runServiceCommand<S extends z.ZodObject>(
+  cmd: Command,
+  schema: S,
+  makeModule: (cfg: z.infer<S>) => ServiceModule,
+): Promise<void> {
+  const cfg = loadConfig(schema, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES }) as z.infer<S> & ServiceConfig;
+  const module = makeModule(cfg);
+  const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel, name: module.type });
+  const lifecycle = new Lifecycle(log);
+  lifecycle.handleSignals();
+  const db = await resolveDatabase(cfg, log);
+  if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
+  if (cfg.migrate) await migrateDatabase(db.url, log);
+  await startService(module, {
+    databaseUrl: db.url,
+    host: cfg.host,
+    port: cfg.port,
+    name: cfg.name,
+    bodyLimit: cfg.bodyLimit,
+    shutdownGraceMs: cfg.shutdownGraceMs,
+    drainDelayMs: cfg.drainDelayMs,
+    jobConcurrency: cfg.jobConcurrency,
+    log,
+    lifecycle,
+  });
+}

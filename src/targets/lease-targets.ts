@@ -1,0 +1,226 @@
+import type { Pool, PoolClient } from '../db/create-pool.js';
+import { withRetry } from '../db/with-retry.js';
+import { assembleBatch } from './assemble-batch.js';
+import { ConsumerRing, walkKey, type RingCursor } from './consumer-ring.js';
+import { hashInt32 } from './hash32.js';
+import { parseAddress, parseTarget, prefixKey } from './ip-address.js';
+import { reissueExpiredLeases } from './reissue-expired-leases.js';
+import { BlockWalk, HopQueue, type HopCandidate } from './target-streams.js';
+import type { TargetPolicy } from './target-policy.js';
+
+export interface LeaseRequest {
+  consumerId: string;
+  n: number;
+  leaseTtlMs: number;
+  passCooldownMs: number;
+}
+
+export interface LeaseResult {
+  lease: string | null;
+  expiresAt: Date | null;
+  targets: string[];
+  pass: number;
+  /** Targets of expired leases handed out again in this batch. */
+  reissued: number;
+  /** Set when nothing new is left until the pass cooldown ends. */
+  retryAfterSeconds?: number;
+}
+
+interface ConsumerRow {
+  pass: number;
+  cooldown_until: Date | null;
+  ring_start: number;
+  ring_cursor_key: number | null;
+  ring_cursor_cidr: string | null;
+  ring_wrapped: boolean;
+  ring_done: boolean;
+  hops_served: string;
+  last_prefix: string | null;
+  rr_slot: number;
+}
+
+export const ringStartFor = (consumerId: string, pass: number): number => hashInt32(`${consumerId}#${pass}`);
+
+/**
+ * Hands one consumer its next batch in one transaction: first the unacknowledged targets of its expired
+ * leases, then new targets from its pass over the pool. The consumer's row is locked, so concurrent
+ * requests of one consumer at different instances are served one after the other and get disjoint targets.
+ */
+export function leaseTargets(pool: Pool, req: LeaseRequest, policy: TargetPolicy): Promise<LeaseResult> {
+  return withRetry(() => inTransaction(pool, (client) => leaseInTransaction(client, req, policy)), { what: 'lease' });
+}
+
+async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function leaseInTransaction(client: PoolClient, req: LeaseRequest, policy: TargetPolicy): Promise<LeaseResult> {
+  const { consumerId } = req;
+  await client.query(`insert into consumers (id, ring_start, hops_served) values ($1, $2, '{}') on conflict (id) do nothing`, [consumerId, ringStartFor(consumerId, 1)]);
+  const { rows } = await client.query<ConsumerRow>(
+    `select pass, cooldown_until, ring_start, ring_cursor_key, ring_cursor_cidr::text as ring_cursor_cidr, ring_wrapped, ring_done,
+            hops_served::text as hops_served, last_prefix, rr_slot
+       from consumers where id = $1 for update`,
+    [consumerId],
+  );
+  let consumer = rows[0]!;
+
+  const reissued = await reissueExpiredLeases(client, consumerId, req.n);
+  const targets = [...reissued.targets];
+  const remaining = req.n - targets.length;
+
+  let retryAfterSeconds: number | undefined;
+  if (consumer.cooldown_until) {
+    const waitMs = consumer.cooldown_until.getTime() - Date.now();
+    if (waitMs > 0) retryAfterSeconds = Math.ceil(waitMs / 1000);
+    else consumer = await startNextPass(client, consumerId, consumer.pass + 1);
+  }
+
+  if (remaining > 0 && retryAfterSeconds === undefined) {
+    const fresh = await leaseFromPool(client, consumerId, consumer, remaining, req.passCooldownMs, policy);
+    targets.push(...fresh.targets);
+    if (fresh.exhausted && targets.length === reissued.targets.length) retryAfterSeconds = Math.ceil(req.passCooldownMs / 1000);
+  }
+
+  if (targets.length === 0) {
+    await client.query('update consumers set last_seen_at = now() where id = $1', [consumerId]);
+    return { lease: null, expiresAt: null, targets, pass: consumer.pass, reissued: 0, retryAfterSeconds };
+  }
+  const lease = await client.query<{ id: string; expires_at: Date }>(
+    // clock_timestamp, not now(): leases of one consumer are ordered by when they were issued, not when their transaction began.
+    `insert into leases (consumer_id, pass, targets, acked, issued_at, expires_at, reissued_from)
+     values ($1, $2, $3::inet[], '{}', clock_timestamp(), clock_timestamp() + make_interval(secs => $4), $5) returning id, expires_at`,
+    [consumerId, consumer.pass, targets, req.leaseTtlMs / 1000, reissued.leaseIds[0] ?? null],
+  );
+  return { lease: lease.rows[0]!.id, expiresAt: lease.rows[0]!.expires_at, targets, pass: consumer.pass, reissued: reissued.targets.length };
+}
+
+async function startNextPass(client: PoolClient, consumerId: string, pass: number): Promise<ConsumerRow> {
+  await client.query('delete from consumer_blocks where consumer_id = $1', [consumerId]);
+  const { rows } = await client.query<ConsumerRow>(
+    `update consumers set pass = $2, pass_started_at = now(), cooldown_until = null, ring_start = $3, ring_cursor_key = null,
+            ring_cursor_cidr = null, ring_wrapped = false, ring_done = false, hops_served = '{}', served_in_pass = 0
+      where id = $1
+      returning pass, cooldown_until, ring_start, ring_cursor_key, ring_cursor_cidr::text as ring_cursor_cidr, ring_wrapped, ring_done,
+                hops_served::text as hops_served, last_prefix, rr_slot`,
+    [consumerId, pass, ringStartFor(consumerId, pass)],
+  );
+  return rows[0]!;
+}
+
+interface WalkRow {
+  block_id: string;
+  position: string;
+  cidr: string;
+  walk_size: string;
+}
+
+async function leaseFromPool(
+  client: PoolClient,
+  consumerId: string,
+  consumer: ConsumerRow,
+  want: number,
+  passCooldownMs: number,
+  policy: TargetPolicy,
+): Promise<{ targets: string[]; exhausted: boolean }> {
+  const filter = await policy.addressFilter(client);
+  const families = policy.families;
+
+  const walkRows = await client.query<WalkRow>(
+    `select cb.block_id, cb.position, b.cidr::text as cidr, b.walk_size
+       from consumer_blocks cb join target_blocks b on b.id = cb.block_id
+      where cb.consumer_id = $1 and b.effective and b.family = any($2::smallint[]) order by cb.slot`,
+    [consumerId, families],
+  );
+  const walks = walkRows.rows.flatMap((r) => {
+    const parsed = parseTarget(r.cidr);
+    return parsed.ok ? [new BlockWalk(Number(r.block_id), parsed.block, Number(r.walk_size), walkKey(consumerId, r.cidr), Number(r.position), filter.allowed)] : [];
+  });
+
+  const { hops, skippedHopIds, sawAllHops } = await unservedHops(client, consumer.hops_served, want, families, filter.allowed);
+  const cursor: RingCursor = {
+    start: consumer.ring_start,
+    cursorKey: consumer.ring_cursor_key,
+    cursorCidr: consumer.ring_cursor_cidr,
+    wrapped: consumer.ring_wrapped,
+    done: consumer.ring_done,
+  };
+  const ring = new ConsumerRing(client, consumerId, cursor, families, filter.allowed, filter.blockAllowed);
+  const state = { walks, hops: new HopQueue(hops), rr: consumer.rr_slot, lastPrefix: consumer.last_prefix };
+  const batch = await assembleBatch(state, want, () => ring.open());
+
+  const servedIds = [...batch.servedHops.map((h) => h.id), ...skippedHopIds];
+  const exhausted = batch.exhausted && cursor.done && sawAllHops;
+  const open = state.walks.filter((w) => !w.done);
+  await client.query('delete from consumer_blocks where consumer_id = $1', [consumerId]);
+  if (open.length > 0) {
+    await client.query(
+      `insert into consumer_blocks (consumer_id, block_id, position, slot)
+       select $1, b, p, s from unnest($2::bigint[], $3::bigint[], $4::smallint[]) as t(b, p, s)`,
+      [consumerId, open.map((w) => w.blockId), open.map((w) => w.position), open.map((_, i) => i)],
+    );
+  }
+  await client.query(
+    `update consumers set
+        ring_cursor_key = $2, ring_cursor_cidr = $3::cidr, ring_wrapped = $4, ring_done = $5,
+        hops_served = hops_served + coalesce((select range_agg(int8range(i, i + 1)) from unnest($6::bigint[]) i), '{}'),
+        last_prefix = $7, rr_slot = $8, served_in_pass = served_in_pass + $9, served_total = served_total + $9,
+        last_seen_at = now(), cooldown_until = case when $10 then now() + make_interval(secs => $11) end
+      where id = $1`,
+    [consumerId, cursor.cursorKey, cursor.cursorCidr, cursor.wrapped, cursor.done, servedIds, state.lastPrefix, state.rr, batch.targets.length, exhausted, passCooldownMs / 1000],
+  );
+  return { targets: batch.targets.map((t) => t.address), exhausted };
+}
+
+interface HopRow {
+  id: string;
+  address: string;
+  covered: boolean;
+}
+
+/**
+ * Up to `want` hops this consumer has not had in this pass, freshest first. The served set is a multirange
+ * of hop ids; its gaps below the newest id are what is left. Hops inside a loaded block, reserved or on the
+ * do-not-probe list are returned as skipped so they are marked and never looked at again this pass.
+ */
+async function unservedHops(
+  client: PoolClient,
+  served: string,
+  want: number,
+  families: number[],
+  allowed: (a: NonNullable<ReturnType<typeof parseAddress>>) => boolean,
+): Promise<{ hops: HopCandidate[]; skippedHopIds: number[]; sawAllHops: boolean }> {
+  const { rows } = await client.query<HopRow>(
+    `with gaps as (
+       select lower(g) as lo, upper(g) as hi
+         from unnest(int8multirange(int8range(1, (select coalesce(max(id), 0) + 1 from hops))) - $1::int8multirange) g
+        order by upper(g) desc limit 8)
+     select h.id, host(h.address) as address,
+            (h.family <> all($3::smallint[]) or exists (select 1 from target_blocks b where b.active and b.effective and b.cidr >>= h.address)) as covered
+       from gaps, lateral (select * from hops where id >= gaps.lo and id < gaps.hi order by id desc limit $2) h
+      order by h.id desc limit $2`,
+    [served, want, families],
+  );
+  const hops: HopCandidate[] = [];
+  const skippedHopIds: number[] = [];
+  for (const row of rows) {
+    const a = parseAddress(row.address);
+    if (!a || row.covered || !allowed(a)) skippedHopIds.push(Number(row.id));
+    else hops.push({ id: Number(row.id), address: row.address, prefix: prefixKey(a) });
+  }
+  return { hops, skippedHopIds, sawAllHops: rows.length < want };
+}

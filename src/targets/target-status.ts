@@ -1,0 +1,37 @@
+import type { Pool } from '../db/create-pool.js';
+
+/** What /status shows: the pool, each consumer's progress through its pass, and outstanding leases. */
+export async function targetStatus(pool: Pool): Promise<unknown> {
+  const [blocks, hops, consumers, leases] = await Promise.all([
+    pool.query(
+      `select count(*) filter (where effective)::int as effective_blocks, count(*) filter (where active)::int as active_blocks,
+              count(*) filter (where not active)::int as removed_blocks,
+              coalesce(sum(walk_size) filter (where effective and family = 4), 0)::bigint as ipv4_addresses,
+              coalesce(sum(walk_size) filter (where effective and family = 6), 0)::bigint as ipv6_positions,
+              (select count(*) from target_sources)::int as sources
+         from target_blocks`,
+    ),
+    pool.query(`select count(*)::int as hops, max(first_seen_at) as newest_hop_at from hops`),
+    pool.query(
+      `select c.id, c.pass, c.pass_started_at, c.cooldown_until, c.served_in_pass, c.served_total, c.last_seen_at,
+              c.ring_done, (select count(*) from consumer_blocks cb where cb.consumer_id = c.id)::int as open_blocks
+         from consumers c order by c.id`,
+    ),
+    pool.query(
+      `select count(*) filter (where expires_at >= now())::int as open, count(*) filter (where expires_at < now())::int as expired_unacked,
+              coalesce(sum(cardinality(targets) - cardinality(acked)) filter (where expires_at >= now()), 0)::int as open_targets
+         from leases where state = 'open'`,
+    ),
+  ]);
+  const pool_ = { ...blocks.rows[0], ...hops.rows[0] } as Record<string, unknown>;
+  const poolSize = Number(pool_.ipv4_addresses) + Number(pool_.hops);
+  return {
+    pool: pool_,
+    consumers: consumers.rows.map((c) => ({
+      ...c,
+      state: c.cooldown_until ? 'cooldown' : 'walking',
+      progress: poolSize > 0 ? Math.min(1, Number(c.served_in_pass) / poolSize) : 0,
+    })),
+    leases: leases.rows[0],
+  };
+}
