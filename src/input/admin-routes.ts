@@ -19,7 +19,8 @@ const cidr = z.string().transform((s, ctx) => {
   return parsed.block.cidr;
 });
 const exclusion = z.strictObject({ cidr, reason: z.string().min(1).max(500).default('api') });
-const exclusionsBody = z.union([exclusion, z.array(exclusion).min(1)]);
+// One entry or a list; normalised to a list first so errors name the entry (`body[2].cidr`).
+const exclusionsBody = z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(exclusion).min(1));
 
 /** /status, /export and /import of consumer state, and the do-not-probe list. */
 export function adminRoutes(app: Express, deps: { pool: Pool }): void {
@@ -44,8 +45,7 @@ export function adminRoutes(app: Express, deps: { pool: Pool }): void {
   });
 
   app.post('/exclusions', async (req, res) => {
-    const body = parseRequest(exclusionsBody, req.body, 'body');
-    const entries = Array.isArray(body) ? body : [body];
+    const entries = parseRequest(exclusionsBody, req.body, 'body');
     res.status(201).json({ received: entries.length, added: await addExclusions(pool, entries) });
   });
 

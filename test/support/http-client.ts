@@ -30,12 +30,19 @@ export function request(url: string, opts: { method?: string; body?: string | Bu
 export const postJson = (url: string, body: unknown) =>
   request(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
-/** Requests `url` until `want` holds for the answer or `timeoutMs` passes; returns the last answer. */
+/**
+ * Requests `url` until `want` holds for the answer or `timeoutMs` passes; returns the last answer. A refused
+ * connection (the server is not listening yet) counts as "not yet"; it is thrown only at the deadline.
+ */
 export async function pollUntil(url: string, want: (res: HttpResponse) => boolean, timeoutMs = 30_000): Promise<HttpResponse> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await request(url);
-    if (want(res) || Date.now() > deadline) return res;
+    try {
+      const res = await request(url);
+      if (want(res) || Date.now() > deadline) return res;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
