@@ -57,6 +57,7 @@ export interface QuotedProbe {
   ports?: { src: number; dst: number };
   tcpSeq?: number;
   udpChecksum?: number;
+  udpLength?: number;
 }
 
 const ipv4 = (buf: Buffer, at: number) => `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
@@ -81,7 +82,10 @@ export function parseIcmpPacket(buf: Buffer): IcmpMessage | undefined {
     if (quoted.protocol === 1) quoted.icmp = { checksum: buf.readUInt16BE(t + 2), id: buf.readUInt16BE(t + 4), seq: buf.readUInt16BE(t + 6) };
     if (quoted.protocol === 6 || quoted.protocol === 17) quoted.ports = { src: buf.readUInt16BE(t), dst: buf.readUInt16BE(t + 2) };
     if (quoted.protocol === 6) quoted.tcpSeq = buf.readUInt32BE(t + 4);
-    if (quoted.protocol === 17) quoted.udpChecksum = buf.readUInt16BE(t + 6);
+    if (quoted.protocol === 17) {
+      quoted.udpLength = buf.readUInt16BE(t + 4);
+      quoted.udpChecksum = buf.readUInt16BE(t + 6);
+    }
   }
   msg.quoted = quoted;
   msg.mpls = parseMplsExtension(buf, ihl);

@@ -1,0 +1,54 @@
+import { randomInt } from 'node:crypto';
+import { IcmpProber } from './icmp-prober.js';
+import type { IcmpSocket } from './icmp-socket.js';
+import { traceFlow, type TraceMethod, type TraceOptions, type TraceResult } from './traceroute.js';
+import { UdpProber } from './udp-prober.js';
+
+export interface TracerOptions extends TraceOptions {
+  timeoutMs?: number;
+  /** The flow identifier to keep (ICMP checksum, or a UDP flow slot); random when not given. */
+  flow?: number;
+}
+
+/** Paris traceroutes over the process's raw ICMP socket, by method. */
+export class Tracer {
+  private readonly icmp: IcmpProber;
+  private readonly udp: UdpProber;
+
+  constructor(socket: IcmpSocket) {
+    this.icmp = new IcmpProber(socket);
+    this.udp = new UdpProber(socket);
+  }
+
+  get echo(): IcmpProber {
+    return this.icmp;
+  }
+
+  async trace(dst: string, method: TraceMethod, opts: TracerOptions = {}): Promise<TraceResult> {
+    const timeoutMs = opts.timeoutMs ?? 1_000;
+    const perHop = opts.probesPerHop ?? 3;
+    switch (method) {
+      case 'icmp-paris': {
+        // The checksum is the flow identifier: constant for every probe of the trace, never 0.
+        const checksum = opts.flow ?? randomInt(1, 0xffff);
+        return traceFlow(dst, method, checksum, (ttl) => this.icmp.echo(dst, { ttl, checksum, timeoutMs }), opts);
+      }
+      case 'udp-paris': {
+        const slot = opts.flow ?? randomInt(1, 2 ** 31);
+        try {
+          const port = await this.udp.openFlow(slot, dst);
+          return await traceFlow(dst, method, port, (ttl, i) => this.udp.probe(slot, { ttl, probeId: (ttl - 1) * perHop + i, timeoutMs }), opts);
+        } finally {
+          this.udp.endFlow(slot);
+        }
+      }
+      case 'tcp-syn':
+        throw new Error('tcp-syn traceroute is not built yet');
+    }
+  }
+
+  close(): void {
+    this.icmp.close();
+    this.udp.close();
+  }
+}
