@@ -1,23 +1,28 @@
 import { randomInt } from 'node:crypto';
 import { IcmpProber } from './icmp-prober.js';
 import type { IcmpSocket } from './icmp-socket.js';
+import { TcpProber } from './tcp-prober.js';
 import { traceFlow, type TraceMethod, type TraceOptions, type TraceResult } from './traceroute.js';
 import { UdpProber } from './udp-prober.js';
 
 export interface TracerOptions extends TraceOptions {
   timeoutMs?: number;
-  /** The flow identifier to keep (ICMP checksum, or a UDP flow slot); random when not given. */
+  /** The flow identifier to keep (ICMP checksum, UDP flow slot, TCP source port); random when not given. */
   flow?: number;
+  /** Destination port of tcp-syn probes (default 80). */
+  tcpPort?: number;
 }
 
 /** Paris traceroutes over the process's raw ICMP socket, by method. */
 export class Tracer {
   private readonly icmp: IcmpProber;
   private readonly udp: UdpProber;
+  private readonly tcp: TcpProber;
 
   constructor(socket: IcmpSocket) {
     this.icmp = new IcmpProber(socket);
     this.udp = new UdpProber(socket);
+    this.tcp = new TcpProber(socket);
   }
 
   get echo(): IcmpProber {
@@ -42,13 +47,17 @@ export class Tracer {
           this.udp.endFlow(slot);
         }
       }
-      case 'tcp-syn':
-        throw new Error('tcp-syn traceroute is not built yet');
+      case 'tcp-syn': {
+        const srcPort = opts.flow ?? TcpProber.flowPort();
+        const dstPort = opts.tcpPort ?? 80;
+        return traceFlow(dst, method, srcPort, (ttl) => this.tcp.probe(dst, { srcPort, dstPort, ttl, timeoutMs }), opts);
+      }
     }
   }
 
   close(): void {
     this.icmp.close();
     this.udp.close();
+    this.tcp.close();
   }
 }
