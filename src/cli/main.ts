@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { dbCommand } from './command-db.js';
 import { inputCommand } from './command-input.js';
+import { labCommand } from './command-lab.js';
 import { migrateCommand } from './command-migrate.js';
 import { targetsCommand } from './command-targets.js';
 import { upCommand } from './command-up.js';
@@ -14,6 +15,7 @@ const program = new Command('hopmap')
   .addCommand(inputCommand())
   .addCommand(targetsCommand())
   .addCommand(migrateCommand())
-  .addCommand(dbCommand());
+  .addCommand(dbCommand())
+  .addCommand(labCommand());
 
 await program.parseAsync(process.argv);

@@ -56,12 +56,14 @@ export class ConsumerRing {
 
   private async fetch(): Promise<boolean> {
     while (!this.cursor.done) {
-      const side = this.cursor.wrapped ? 'shuffle_key < $1' : 'shuffle_key >= $1';
+      const side = this.cursor.wrapped ? 'b.shuffle_key < $1' : 'b.shuffle_key >= $1';
       const { rows } = await this.client.query<RingRow>(
-        `select id, cidr::text as cidr, walk_size, shuffle_key from target_blocks
-          where effective and family = any($4::smallint[]) and ${side}
-            and ($2::int is null or (shuffle_key, cidr) > ($2::int, $3::cidr))
-          order by shuffle_key, cidr limit ${RING_PAGE}`,
+        // Ordered by the cidr column itself (qualified: the text alias would sort as text and disagree
+        // with the cursor comparison), which the partial ring index serves without a sort.
+        `select b.id, b.cidr::text as cidr, b.walk_size, b.shuffle_key from target_blocks b
+          where b.effective and b.family = any($4::smallint[]) and ${side}
+            and ($2::int is null or (b.shuffle_key, b.cidr) > ($2::int, $3::cidr))
+          order by b.shuffle_key, b.cidr limit ${RING_PAGE}`,
         [this.cursor.start, this.cursor.cursorKey, this.cursor.cursorCidr, this.families],
       );
       if (rows.length > 0) {

@@ -37,7 +37,12 @@ interface ConsumerRow {
   hops_served: string;
   last_prefix: string | null;
   rr_slot: number;
+  exclusions_version: number | null;
 }
+
+const CONSUMER_COLUMNS = `pass, cooldown_until, ring_start, ring_cursor_key, ring_cursor_cidr::text as ring_cursor_cidr, ring_wrapped,
+  ring_done, hops_served::text as hops_served, last_prefix, rr_slot,
+  (select version from target_exclusions_version where id = 1)::int as exclusions_version`;
 
 export const ringStartFor = (consumerId: string, pass: number): number => hashInt32(`${consumerId}#${pass}`);
 
@@ -70,12 +75,13 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
 
 async function leaseInTransaction(client: PoolClient, req: LeaseRequest, policy: TargetPolicy): Promise<LeaseResult> {
   const { consumerId } = req;
-  await client.query(`insert into consumers (id, ring_start, hops_served) values ($1, $2, '{}') on conflict (id) do nothing`, [consumerId, ringStartFor(consumerId, 1)]);
+  // Upsert and lock in one round trip: ON CONFLICT DO UPDATE locks the row as FOR UPDATE would. The
+  // do-not-probe list's version rides along, so checking it costs nothing.
   const { rows } = await client.query<ConsumerRow>(
-    `select pass, cooldown_until, ring_start, ring_cursor_key, ring_cursor_cidr::text as ring_cursor_cidr, ring_wrapped, ring_done,
-            hops_served::text as hops_served, last_prefix, rr_slot
-       from consumers where id = $1 for update`,
-    [consumerId],
+    `insert into consumers (id, ring_start, hops_served) values ($1, $2, '{}')
+     on conflict (id) do update set last_seen_at = now()
+     returning ${CONSUMER_COLUMNS}`,
+    [consumerId, ringStartFor(consumerId, 1)],
   );
   let consumer = rows[0]!;
 
@@ -97,7 +103,6 @@ async function leaseInTransaction(client: PoolClient, req: LeaseRequest, policy:
   }
 
   if (targets.length === 0) {
-    await client.query('update consumers set last_seen_at = now() where id = $1', [consumerId]);
     return { lease: null, expiresAt: null, targets, pass: consumer.pass, reissued: 0, retryAfterSeconds };
   }
   const lease = await client.query<{ id: string; expires_at: Date }>(
@@ -115,8 +120,7 @@ async function startNextPass(client: PoolClient, consumerId: string, pass: numbe
     `update consumers set pass = $2, pass_started_at = now(), cooldown_until = null, ring_start = $3, ring_cursor_key = null,
             ring_cursor_cidr = null, ring_wrapped = false, ring_done = false, hops_served = '{}', served_in_pass = 0
       where id = $1
-      returning pass, cooldown_until, ring_start, ring_cursor_key, ring_cursor_cidr::text as ring_cursor_cidr, ring_wrapped, ring_done,
-                hops_served::text as hops_served, last_prefix, rr_slot`,
+      returning ${CONSUMER_COLUMNS}`,
     [consumerId, pass, ringStartFor(consumerId, pass)],
   );
   return rows[0]!;
@@ -137,7 +141,7 @@ async function leaseFromPool(
   passCooldownMs: number,
   policy: TargetPolicy,
 ): Promise<{ targets: string[]; exhausted: boolean }> {
-  const filter = await policy.addressFilter(client);
+  const filter = await policy.addressFilter(client, consumer.exclusions_version ?? 0);
   const families = policy.families;
 
   const walkRows = await client.query<WalkRow>(
@@ -166,14 +170,15 @@ async function leaseFromPool(
   const servedIds = [...batch.servedHops.map((h) => h.id), ...skippedHopIds];
   const exhausted = batch.exhausted && cursor.done && sawAllHops;
   const open = state.walks.filter((w) => !w.done);
-  await client.query('delete from consumer_blocks where consumer_id = $1', [consumerId]);
-  if (open.length > 0) {
-    await client.query(
-      `insert into consumer_blocks (consumer_id, block_id, position, slot)
-       select $1, b, p, s from unnest($2::bigint[], $3::bigint[], $4::smallint[]) as t(b, p, s)`,
-      [consumerId, open.map((w) => w.blockId), open.map((w) => w.position), open.map((_, i) => i)],
-    );
-  }
+  // Upsert the open walks and drop the finished ones in one statement.
+  await client.query(
+    `with kept as (
+       insert into consumer_blocks (consumer_id, block_id, position, slot)
+       select $1, b, p, s from unnest($2::bigint[], $3::bigint[], $4::smallint[]) as t(b, p, s)
+       on conflict (consumer_id, block_id) do update set position = excluded.position, slot = excluded.slot)
+     delete from consumer_blocks where consumer_id = $1 and block_id <> all($2::bigint[])`,
+    [consumerId, open.map((w) => w.blockId), open.map((w) => w.position), open.map((_, i) => i)],
+  );
   await client.query(
     `update consumers set
         ring_cursor_key = $2, ring_cursor_cidr = $3::cidr, ring_wrapped = $4, ring_done = $5,

@@ -1,5 +1,6 @@
 import type { PoolClient } from '../db/create-pool.js';
-import { addressInBlock, parseTarget, type Address, type Block } from './ip-address.js';
+import { AddressRangeSet } from './address-range-set.js';
+import { parseTarget, type Address, type Block } from './ip-address.js';
 import { createReservedFilter } from './reserved-ranges.js';
 
 export interface AddressFilters {
@@ -11,31 +12,34 @@ export interface AddressFilters {
 
 /**
  * What may be served: IPv4 only unless --ipv6; reserved and bogon ranges never, unless a range is allowed
- * explicitly (--allow-cidr, e.g. 198.18.0.0/15 in a lab); never anything on the do-not-probe list, which is
- * read from the database on every batch so an exclusion added at any instance holds at once.
+ * explicitly (--allow-cidr, e.g. 198.18.0.0/15 in a lab); never anything on the do-not-probe list. The list
+ * is kept in memory and reloaded whenever its version (bumped by a trigger on every change, read with the
+ * consumer's row) moves, so an exclusion added at any instance holds from the next batch everywhere.
  */
 export class TargetPolicy {
   readonly families: number[];
   private readonly reserved;
+  private excluded?: { version: number; set: AddressRangeSet };
 
   constructor(opts: { ipv6: boolean; allow: Block[] }) {
     this.families = opts.ipv6 ? [4, 6] : [4];
     this.reserved = createReservedFilter(opts.allow);
   }
 
-  async addressFilter(client: PoolClient): Promise<AddressFilters> {
-    const { rows } = await client.query<{ cidr: string }>('select cidr::text as cidr from target_exclusions');
-    const excluded = rows.flatMap((r) => {
-      const parsed = parseTarget(r.cidr);
-      return parsed.ok ? [parsed.block] : [];
-    });
-    const allowed = (a: Address) => !this.reserved.isReserved(a).reserved && !excluded.some((b) => addressInBlock(a, b));
+  async addressFilter(client: PoolClient, exclusionsVersion: number): Promise<AddressFilters> {
+    if (this.excluded?.version !== exclusionsVersion) {
+      const { rows } = await client.query<{ cidr: string }>('select cidr::text as cidr from target_exclusions');
+      const blocks = rows.flatMap((r) => {
+        const parsed = parseTarget(r.cidr);
+        return parsed.ok ? [parsed.block] : [];
+      });
+      this.excluded = { version: exclusionsVersion, set: new AddressRangeSet(blocks) };
+    }
+    const excluded = this.excluded.set;
+    const allowed = excluded.empty ? (a: Address) => !this.reserved.isReserved(a).reserved : (a: Address) => !this.reserved.isReserved(a).reserved && !excluded.has(a);
     const blockAllowed = (cidr: string) => {
       const parsed = parseTarget(cidr);
-      if (!parsed.ok) return false;
-      const block = parsed.block;
-      if (this.reserved.blockStatus(block) === 'reserved') return false;
-      return !excluded.some((e) => e.family === block.family && e.prefixLength <= block.prefixLength && addressInBlock({ family: block.family, value: block.first }, e));
+      return parsed.ok && this.reserved.blockStatus(parsed.block) !== 'reserved' && !excluded.covers(parsed.block);
     };
     return { allowed, blockAllowed };
   }

@@ -125,3 +125,12 @@ export const leases = pgTable(
     check('leases_state_check', sql`${t.state} in ('open', 'done', 'reissued')`),
   ],
 );
+
+/**
+ * One row whose version a trigger bumps on every change to target_exclusions (migration 0003), so each
+ * instance keeps the do-not-probe list in memory and reloads it only when it changed.
+ */
+export const targetExclusionsVersion = pgTable('target_exclusions_version', {
+  id: smallint('id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull(),
+});

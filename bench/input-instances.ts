@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BIN_PATH } from '../src/version.js';
+import { httpGet } from './http-get.js';
+
+/** What an instance logged at warn or above (it runs with LOG_LEVEL=warn), and anything that was not a log line. */
+export interface InstanceLog {
+  warnings: number;
+  errors: number;
+  /** Distinct messages, first ones first. */
+  samples: string[];
+  /** The last lines, for when the process dies. */
+  tail(): string;
+}
+
+export interface InputInstance {
+  name: string;
+  url: string;
+  log: InstanceLog;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Safe to call twice. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface InputInstanceOptions {
+  name: string;
+  databaseUrl: string;
+  targets: string;
+  signal: AbortSignal;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts `hopmap input` as a child process, the way it runs in production, and resolves once GET /ready
+ * answers 200. The IPC channel makes the child shut itself down if the bench dies without stopping it;
+ * its own process group keeps a Ctrl-C in the terminal from reaching it before the bench stops it in order.
+ */
+export async function startInputInstance(opts: InputInstanceOptions): Promise<InputInstance> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [BIN_PATH, 'input', '--port', String(port), '--host', '127.0.0.1', '--no-migrate', '--targets', opts.targets, '--name', opts.name],
+    { env: { ...process.env, DATABASE_URL: opts.databaseUrl, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true },
+  );
+  const log = collectLog(child.stdout!, child.stderr!);
+  let exited: string | undefined;
+  const exit = once(child, 'exit').then(([code, signal]) => {
+    exited = signal ? `signal ${String(signal)}` : `status ${String(code)}`;
+  });
+  const stop = async (graceMs = 15_000) => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exit;
+    clearTimeout(timer);
+  };
+
+  try {
+    const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
+    for (;;) {
+      opts.signal.throwIfAborted();
+      if (exited) throw new Error(`${opts.name} exited (${exited}) before it was ready:\n${log.tail()}`);
+      if (Date.now() > deadline) throw new Error(`${opts.name} was not ready within ${opts.readyTimeoutMs ?? 120_000} ms:\n${log.tail()}`);
+      const ready = await httpGet(`${url}/ready`, { agent: false, timeoutMs: 2_000 }).catch(() => undefined);
+      if (ready?.status === 200) break;
+      await sleep(100);
+    }
+  } catch (err) {
+    await stop(5_000);
+    throw err;
+  }
+  return { name: opts.name, url, log, stop };
+}
+
+function collectLog(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream): InstanceLog {
+  const lines: string[] = [];
+  const log: InstanceLog = { warnings: 0, errors: 0, samples: [], tail: () => lines.slice(-40).join('\n') };
+  const sample = (message: string) => {
+    if (log.samples.length < 10 && !log.samples.includes(message)) log.samples.push(message);
+  };
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    lines.push(line);
+    if (lines.length > 200) lines.shift();
+    let entry: { level?: number; msg?: string; err?: { message?: string } } | undefined;
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      entry = undefined;
+    }
+    if (typeof entry?.level !== 'number') {
+      log.errors++;
+      sample(line.slice(0, 300));
+    } else if (entry.level >= 40) {
+      if (entry.level >= 50) log.errors++;
+      else log.warnings++;
+      sample(`${entry.level >= 50 ? 'error' : 'warn'}: ${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message})` : ''}`.slice(0, 300));
+    }
+  };
+  for (const stream of [stdout, stderr]) {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop()!;
+      parts.forEach(onLine);
+    });
+    stream.on('end', () => onLine(partial));
+  }
+  return log;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
