@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { IcmpProber } from './icmp-prober.js';
 import type { IcmpSocket } from './icmp-socket.js';
 import { TcpProber } from './tcp-prober.js';
+import { traceMultipath, type MultipathOptions, type MultipathResult } from './multipath-trace.js';
 import { traceFlow, type TraceMethod, type TraceOptions, type TraceResult } from './traceroute.js';
 import { UdpProber } from './udp-prober.js';
 
@@ -39,9 +40,10 @@ export class Tracer {
         return traceFlow(dst, method, checksum, (ttl) => this.icmp.echo(dst, { ttl, checksum, timeoutMs }), opts);
       }
       case 'udp-paris': {
-        const slot = opts.flow ?? randomInt(1, 2 ** 31);
+        // The flow identifier is the source port: the kernel's choice, or the one asked for to repeat a flow.
+        const slot = randomInt(1, 2 ** 31);
         try {
-          const port = await this.udp.openFlow(slot, dst);
+          const port = await this.udp.openFlow(slot, dst, undefined, opts.flow ?? 0);
           return await traceFlow(dst, method, port, (ttl, i) => this.udp.probe(slot, { ttl, probeId: (ttl - 1) * perHop + i, timeoutMs }), opts);
         } finally {
           this.udp.endFlow(slot);
@@ -51,6 +53,43 @@ export class Tracer {
         const srcPort = opts.flow ?? TcpProber.flowPort();
         const dstPort = opts.tcpPort ?? 80;
         return traceFlow(dst, method, srcPort, (ttl) => this.tcp.probe(dst, { srcPort, dstPort, ttl, timeoutMs }), opts);
+      }
+    }
+  }
+
+  /**
+   * Multipath traceroute (MDA-lite): flow n is the n-th flow identifier of the method (ICMP checksum n,
+   * UDP source port of flow slot n, TCP source port base + n).
+   */
+  async multipath(dst: string, method: TraceMethod, opts: MultipathOptions & { timeoutMs?: number; tcpPort?: number } = {}): Promise<MultipathResult> {
+    const timeoutMs = opts.timeoutMs ?? 1_000;
+    switch (method) {
+      case 'icmp-paris':
+        return traceMultipath(dst, method, (flow, ttl) => this.icmp.echo(dst, { ttl, checksum: flow, timeoutMs }), opts);
+      case 'udp-paris': {
+        const base = randomInt(1, 2 ** 30);
+        const opened = new Set<number>();
+        try {
+          return await traceMultipath(
+            dst,
+            method,
+            async (flow, ttl) => {
+              if (!opened.has(flow)) {
+                opened.add(flow);
+                await this.udp.openFlow(base + flow, dst);
+              }
+              return this.udp.probe(base + flow, { ttl, probeId: ttl, timeoutMs });
+            },
+            opts,
+          );
+        } finally {
+          for (const flow of opened) this.udp.endFlow(base + flow);
+        }
+      }
+      case 'tcp-syn': {
+        const base = TcpProber.flowPort();
+        const dstPort = opts.tcpPort ?? 80;
+        return traceMultipath(dst, method, (flow, ttl) => this.tcp.probe(dst, { srcPort: base + flow, dstPort, ttl, timeoutMs }), opts);
       }
     }
   }

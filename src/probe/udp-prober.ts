@@ -6,6 +6,9 @@ import { replyFromIcmp, type ProbeReply } from './probe-reply.js';
 
 export const DEFAULT_UDP_PORT = 33434;
 
+/** Destinations are address literals: answer at once instead of asking the resolver. */
+const literalLookup = (address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void) => cb(null, address, 4);
+
 interface FlowSocket {
   socket: dgram.Socket;
   port: number;
@@ -34,17 +37,23 @@ export class UdpProber {
   }
 
   /**
-   * A socket for flow `flow`, connected to `dst:dstPort` so each send skips the address lookup (which would
-   * put a loop turn between the send time we take and the packet leaving). Connected UDP sockets report
-   * ICMP errors as socket errors too; we read them from the raw socket instead and ignore those.
+   * A socket for flow `flow`, bound to `srcPort` (or one the kernel picks). Not connected: a connected
+   * socket carries a random per-socket hash (sk_txhash) on its packets, which Linux ECMP uses instead of the
+   * addresses and ports when it forwards them on the same machine, so the same ports would not keep a flow
+   * on one path; and it reports the destination's port-unreachable as an error on the next send.
    */
-  async openFlow(flow: number, dst: string, dstPort = DEFAULT_UDP_PORT): Promise<number> {
+  async openFlow(flow: number, dst: string, dstPort = DEFAULT_UDP_PORT, srcPort = 0): Promise<number> {
     const existing = this.sockets.get(flow);
     if (existing) return existing.port;
-    const socket = dgram.createSocket('udp4');
+    const socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
     socket.on('error', () => {});
-    await new Promise<void>((resolve) => socket.bind(0, resolve));
-    await new Promise<void>((resolve, reject) => socket.connect(dstPort, dst, (err?: Error) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(srcPort, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
     const entry: FlowSocket = { socket, port: socket.address().port, dst, dstPort, queue: Promise.resolve() };
     this.sockets.set(flow, entry);
     return entry.port;
@@ -64,17 +73,8 @@ export class UdpProber {
         () =>
           new Promise<bigint>((resolve, reject) => {
             entry.socket.setTTL(opts.ttl);
-            const send = (retry: boolean) => {
-              sending();
-              entry.socket.send(payload, (err) => {
-                // The destination's port-unreachable for an earlier probe is reported on this connected
-                // socket's next send, which it fails; the error is consumed by that, so send again.
-                if (err && retry && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED') send(false);
-                else if (err) reject(err);
-                else resolve(process.hrtime.bigint());
-              });
-            };
-            send(true);
+            sending();
+            entry.socket.send(payload, entry.dstPort, entry.dst, (err) => (err ? reject(err) : resolve(process.hrtime.bigint())));
           }),
       );
       entry.queue = sent.catch(() => {});
