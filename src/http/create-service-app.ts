@@ -17,6 +17,8 @@ export interface ServiceAppOptions {
   bodyLimit?: string | number;
   /** The service's own routes, mounted after the kit's and before the 404 and error handlers. */
   routes?: (app: Express) => void;
+  /** More fields for /health (a worker's spool depth, whether raw sockets work). */
+  healthDetails?: () => Record<string, unknown>;
 }
 
 export interface ServiceState {

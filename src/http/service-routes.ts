@@ -19,7 +19,13 @@ async function runChecks(checks: ReadinessCheck[]): Promise<{ ok: boolean; check
 }
 
 /** /health (liveness and counters), /ready (dependencies), /metrics (Prometheus) and /service-info. */
-export function serviceRoutes(opts: { identity: ServiceIdentity; metrics: ServiceMetrics; readiness?: ReadinessCheck[]; state: ServiceState }): Router {
+export function serviceRoutes(opts: {
+  identity: ServiceIdentity;
+  metrics: ServiceMetrics;
+  readiness?: ReadinessCheck[];
+  state: ServiceState;
+  healthDetails?: () => Record<string, unknown>;
+}): Router {
   const { identity, metrics, state } = opts;
   const checks = opts.readiness ?? [];
   const router = Router();
@@ -36,6 +42,7 @@ export function serviceRoutes(opts: { identity: ServiceIdentity; metrics: Servic
       uptime_seconds: Math.round((Date.now() - state.startedAt.getTime()) / 1000),
       checks: deps.checks,
       counters: await metrics.totals(),
+      ...opts.healthDetails?.(),
     });
   });
 

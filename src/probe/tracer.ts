@@ -12,7 +12,13 @@ export interface TracerOptions extends TraceOptions {
   flow?: number;
   /** Destination port of tcp-syn probes (default 80). */
   tcpPort?: number;
+  /** Called before every probe is sent: the worker's packets-per-second cap. */
+  pace?: () => Promise<void>;
 }
+
+/** Wraps a probe sender so every probe first takes its send slot. */
+const paced = <A extends unknown[], R>(pace: (() => Promise<void>) | undefined, send: (...args: A) => Promise<R>) =>
+  pace ? async (...args: A) => (await pace(), send(...args)) : send;
 
 /** Paris traceroutes over the process's raw ICMP socket, by method. */
 export class Tracer {
@@ -37,14 +43,14 @@ export class Tracer {
       case 'icmp-paris': {
         // The checksum is the flow identifier: constant for every probe of the trace, never 0.
         const checksum = opts.flow ?? randomInt(1, 0xffff);
-        return traceFlow(dst, method, checksum, (ttl) => this.icmp.echo(dst, { ttl, checksum, timeoutMs }), opts);
+        return traceFlow(dst, method, checksum, paced(opts.pace, (ttl: number) => this.icmp.echo(dst, { ttl, checksum, timeoutMs })), opts);
       }
       case 'udp-paris': {
         // The flow identifier is the source port: the kernel's choice, or the one asked for to repeat a flow.
         const slot = randomInt(1, 2 ** 31);
         try {
           const port = await this.udp.openFlow(slot, dst, undefined, opts.flow ?? 0);
-          return await traceFlow(dst, method, port, (ttl, i) => this.udp.probe(slot, { ttl, probeId: (ttl - 1) * perHop + i, timeoutMs }), opts);
+          return await traceFlow(dst, method, port, paced(opts.pace, (ttl: number, i: number) => this.udp.probe(slot, { ttl, probeId: (ttl - 1) * perHop + i, timeoutMs })), opts);
         } finally {
           this.udp.endFlow(slot);
         }
@@ -52,7 +58,7 @@ export class Tracer {
       case 'tcp-syn': {
         const srcPort = opts.flow ?? TcpProber.flowPort();
         const dstPort = opts.tcpPort ?? 80;
-        return traceFlow(dst, method, srcPort, (ttl) => this.tcp.probe(dst, { srcPort, dstPort, ttl, timeoutMs }), opts);
+        return traceFlow(dst, method, srcPort, paced(opts.pace, (ttl: number) => this.tcp.probe(dst, { srcPort, dstPort, ttl, timeoutMs })), opts);
       }
     }
   }
@@ -61,11 +67,12 @@ export class Tracer {
    * Multipath traceroute (MDA-lite): flow n is the n-th flow identifier of the method (ICMP checksum n,
    * UDP source port of flow slot n, TCP source port base + n).
    */
-  async multipath(dst: string, method: TraceMethod, opts: MultipathOptions & { timeoutMs?: number; tcpPort?: number } = {}): Promise<MultipathResult> {
+  async multipath(dst: string, method: TraceMethod, opts: MultipathOptions & { timeoutMs?: number; tcpPort?: number; pace?: () => Promise<void> } = {}): Promise<MultipathResult> {
     const timeoutMs = opts.timeoutMs ?? 1_000;
+    const pace = opts.pace ?? (async () => {});
     switch (method) {
       case 'icmp-paris':
-        return traceMultipath(dst, method, (flow, ttl) => this.icmp.echo(dst, { ttl, checksum: flow, timeoutMs }), opts);
+        return traceMultipath(dst, method, async (flow, ttl) => (await pace(), this.icmp.echo(dst, { ttl, checksum: flow, timeoutMs })), opts);
       case 'udp-paris': {
         const base = randomInt(1, 2 ** 30);
         const opened = new Set<number>();
@@ -78,6 +85,7 @@ export class Tracer {
                 opened.add(flow);
                 await this.udp.openFlow(base + flow, dst);
               }
+              await pace();
               return this.udp.probe(base + flow, { ttl, probeId: ttl, timeoutMs });
             },
             opts,
@@ -89,7 +97,7 @@ export class Tracer {
       case 'tcp-syn': {
         const base = TcpProber.flowPort();
         const dstPort = opts.tcpPort ?? 80;
-        return traceMultipath(dst, method, (flow, ttl) => this.tcp.probe(dst, { srcPort: base + flow, dstPort, ttl, timeoutMs }), opts);
+        return traceMultipath(dst, method, async (flow, ttl) => (await pace(), this.tcp.probe(dst, { srcPort: base + flow, dstPort, ttl, timeoutMs })), opts);
       }
     }
   }

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { ProbeReply } from '../probe/probe-reply.js';
+import type { Tracer } from '../probe/tracer.js';
+import type { TraceMethod } from '../probe/traceroute.js';
+import { RESULT_FORMAT, type MultipathResultRecord, type PingResult, type Result, type TracerouteResult } from '../results/result-schema.js';
+import type { Pacer } from './pacer.js';
+import { tcpPing } from './tcp-ping.js';
+
+export interface MeasureOptions {
+  workerId: string;
+  /** null when raw sockets are not allowed: TCP pings only, no traceroute. */
+  tracer: Tracer | null;
+  pacer: Pacer;
+  pingMethod: 'icmp' | 'tcp';
+  pingCount: number;
+  tcpPorts: number[];
+  timeoutMs: number;
+  traceroute: false | { method: TraceMethod; mode: 'single' | 'multipath'; maxHops: number; confidence: number };
+  onProbe?: (answered: boolean) => void;
+}
+
+const answerRecord = (r: ProbeReply) => ({
+  from: r.from,
+  rtt_us: Math.round(r.rttUs * 1000) / 1000,
+  ...(r.icmpType !== undefined ? { icmp_type: r.icmpType } : {}),
+  ...(r.icmpCode !== undefined ? { icmp_code: r.icmpCode } : {}),
+  ...(r.replyTtl !== undefined ? { reply_ttl: r.replyTtl } : {}),
+  ...(r.tcpFlags ? { tcp_flags: r.tcpFlags } : {}),
+  ...(r.mpls ? { mpls: r.mpls } : {}),
+});
+
+/** Pings a target and, if it answered and traceroute is on, traceroutes it: one result per measurement. */
+export async function measureTarget(target: string, lease: string | null, opts: MeasureOptions): Promise<Result[]> {
+  const base = { format: RESULT_FORMAT, worker: opts.workerId, lease, target } as const;
+  const ping = await pingTarget(target, opts);
+  const results: Result[] = [{ ...base, ...ping }];
+  if (ping.received === 0 || !opts.traceroute || !opts.tracer) return results;
+
+  const t = opts.traceroute;
+  const pacedTracer = opts.tracer;
+  const startedAt = new Date().toISOString();
+  if (t.mode === 'multipath') {
+    const mp = await pacedTracer.multipath(target, t.method, { maxHops: t.maxHops, confidence: t.confidence, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take() });
+    const record: MultipathResultRecord = {
+      ...base,
+      id: randomUUID(),
+      type: 'multipath',
+      method: t.method,
+      confidence: mp.confidence,
+      reached: mp.reached,
+      probes_sent: mp.probesSent,
+      started_at: startedAt,
+      finished_at: new Date().toISOString(),
+      hops: mp.hops.map((h) => ({ ttl: h.ttl, interfaces: h.interfaces, flows: h.flows, silent: h.silent, rtts_us: h.rttUs })),
+      links: mp.links,
+    };
+    results.push(record);
+  } else {
+    const tr = await pacedTracer.trace(target, t.method, { maxHops: t.maxHops, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take() });
+    const record: TracerouteResult = {
+      ...base,
+      id: randomUUID(),
+      type: 'traceroute',
+      method: t.method,
+      flow: tr.flow,
+      reached: tr.reached,
+      stop: tr.stop,
+      probes_sent: tr.probesSent,
+      started_at: startedAt,
+      finished_at: new Date().toISOString(),
+      hops: tr.hops.map((h) => ({ ttl: h.ttl, probes: h.probes.map((p) => (p ? answerRecord(p) : null)) })),
+    };
+    results.push(record);
+  }
+  return results;
+}
+
+async function pingTarget(target: string, opts: MeasureOptions): Promise<Omit<PingResult, 'format' | 'worker' | 'lease' | 'target'>> {
+  const startedAt = new Date().toISOString();
+  const rtts: number[] = [];
+  let replyTtl: number | undefined;
+  let port: number | undefined;
+  for (let i = 0; i < opts.pingCount; i++) {
+    await opts.pacer.take();
+    if (opts.pingMethod === 'icmp' && opts.tracer) {
+      const r = await opts.tracer.echo.echo(target, { timeoutMs: opts.timeoutMs });
+      const answered = r !== undefined && r.from === target && r.icmpType === 0;
+      opts.onProbe?.(answered);
+      if (answered) {
+        rtts.push(Math.round(r.rttUs * 1000) / 1000);
+        replyTtl = r.replyTtl;
+      }
+    } else {
+      let answer;
+      for (const p of opts.tcpPorts) {
+        port = p;
+        answer = await tcpPing(target, p, opts.timeoutMs);
+        if (answer) break;
+      }
+      opts.onProbe?.(answer !== undefined);
+      if (answer) rtts.push(Math.round(answer.rttUs * 1000) / 1000);
+    }
+  }
+  return {
+    id: randomUUID(),
+    type: 'ping',
+    method: opts.pingMethod,
+    ...(port !== undefined ? { port } : {}),
+    sent: opts.pingCount,
+    received: rtts.length,
+    rtts_us: rtts,
+    ...(replyTtl !== undefined ? { reply_ttl: replyTtl } : {}),
+    started_at: startedAt,
+    finished_at: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log/create-logger.js';
+import type { Result } from '../results/result-schema.js';
+import type { TargetSource } from './target-source.js';
+
+export interface ProbeLoopOptions {
+  source: TargetSource;
+  measure: (target: string, lease: string | null) => Promise<Result[]>;
+  /** Durable hand-off of results (the spool); resolves when they are safe. */
+  store: (results: Result[]) => Promise<void>;
+  log: Logger;
+  batchSize: number;
+  concurrency: number;
+  cooldownMs: number;
+  intervalMs: number;
+  onFetch?: (ok: boolean) => void;
+}
+
+/**
+ * The worker's main loop: fetch a batch of targets, measure the ones not probed within the cooldown, with
+ * bounded concurrency, and hand each result to the spool. An upstream that is away is retried with
+ * backoff; the loop itself never gives up.
+ */
+export class ProbeLoop {
+  private stopping = false;
+  private running?: Promise<void>;
+  private readonly wake = new AbortController();
+  private readonly lastProbed = new Map<string, number>();
+
+  constructor(private readonly opts: ProbeLoopOptions) {}
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** Stops fetching and waits for the measurements in flight to finish and be stored. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake.abort();
+    await this.running;
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.wake.signal }).catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let batch;
+      try {
+        batch = await this.opts.source.next(this.opts.batchSize);
+        failures = 0;
+        this.opts.onFetch?.(true);
+      } catch (err) {
+        failures++;
+        this.opts.onFetch?.(false);
+        const delay = Math.round(Math.random() * Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6)));
+        this.opts.log.warn({ err: (err as Error).message, retryInMs: delay }, `cannot get targets from ${this.opts.source.describe()}`);
+        await this.pause(delay);
+        continue;
+      }
+      const due = batch.targets.filter((t) => this.due(t));
+      if (due.length === 0) {
+        await this.pause(batch.targets.length === 0 ? (batch.retryAfterMs ?? this.opts.intervalMs) : this.opts.intervalMs);
+        continue;
+      }
+      await this.measureAll(due, batch.lease);
+    }
+  }
+
+  private due(target: string): boolean {
+    const last = this.lastProbed.get(target);
+    return last === undefined || Date.now() - last >= this.opts.cooldownMs;
+  }
+
+  private async measureAll(targets: string[], lease: string | null): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const target = targets[next++]!;
+        this.lastProbed.set(target, Date.now());
+        try {
+          const results = await this.opts.measure(target, lease);
+          await this.opts.store(results);
+        } catch (err) {
+          this.opts.log.error({ err, target }, 'measurement failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, targets.length) }, worker));
+    this.forgetExpired();
+  }
+
+  /** Keeps the cooldown map from growing without bound on a long-running worker. */
+  private forgetExpired(): void {
+    if (this.lastProbed.size < 100_000) return;
+    const cutoff = Date.now() - this.opts.cooldownMs;
+    for (const [t, at] of this.lastProbed) if (at < cutoff) this.lastProbed.delete(t);
+  }
+}

@@ -1,0 +1,43 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { bool, duration, list, logLevel, port, positiveInt } from '../config/values.js';
+import { TRACE_METHODS } from '../probe/traceroute.js';
+
+/**
+ * `hopmap ping` configuration. The original worker's keys (input_file, output_file, interval_seconds,
+ * cooldown_minutes, enable_traceroute, traceroute_max_hops, health_check_port) keep their names and meaning;
+ * input and output may each be an HTTP(S) URL, a file path, or a unix socket (`unix:///path`).
+ */
+export const workerConfig = z.object({
+  inputFile: z.string().min(1, 'give an input: a URL of an input service, a file of addresses, or unix:///path'),
+  outputFile: z.string().min(1, 'give an output: a URL of an output service, a file, or unix:///path'),
+  intervalSeconds: z.coerce.number().positive().default(5),
+  cooldownMinutes: z.coerce.number().min(0).default(30),
+  enableTraceroute: bool().default(true),
+  tracerouteMaxHops: positiveInt().max(64).default(30),
+  healthCheckPort: port().default(8090),
+  healthCheckHost: z.string().min(1).default('0.0.0.0'),
+  workerId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -').default(hostname()),
+  apiKey: z.string().min(1).optional(),
+  pingMethod: z.enum(['auto', 'icmp', 'tcp']).default('auto'),
+  pingCount: positiveInt().max(20).default(3),
+  tcpPorts: list()
+    .transform((items) => items.map(Number))
+    .pipe(z.array(z.number().int('expected port numbers').min(1).max(65535)).min(1))
+    .default([443, 80]),
+  tracerouteMethod: z.enum(TRACE_METHODS).default('icmp-paris'),
+  tracerouteMode: z.enum(['single', 'multipath']).default('single'),
+  multipathConfidence: z.coerce.number().gt(0).lt(1).default(0.95),
+  /** A hard cap on packets per second, every probe counted: safe for a home link by default. */
+  pps: positiveInt().max(100_000).default(100),
+  concurrency: positiveInt().max(1_000).default(16),
+  batchSize: positiveInt().max(1_000).default(50),
+  probeTimeout: duration().default(1_000),
+  spoolDir: z.string().min(1).default('./.hopmap/spool'),
+  spoolMaxMb: z.coerce.number().positive().default(100),
+  shutdownFlush: duration().default(30_000),
+  logLevel: logLevel().default('info'),
+  verbose: bool().default(false),
+});
+
+export type WorkerConfig = z.infer<typeof workerConfig>;
