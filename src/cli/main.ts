@@ -4,6 +4,7 @@ import { dbCommand } from './command-db.js';
 import { inputCommand } from './command-input.js';
 import { labCommand } from './command-lab.js';
 import { migrateCommand } from './command-migrate.js';
+import { pingCommand } from './command-ping.js';
 import { targetsCommand } from './command-targets.js';
 import { upCommand } from './command-up.js';
 
@@ -13,6 +14,7 @@ const program = new Command('hopmap')
   .showHelpAfterError()
   .addCommand(upCommand())
   .addCommand(inputCommand())
+  .addCommand(pingCommand())
   .addCommand(targetsCommand())
   .addCommand(migrateCommand())
   .addCommand(dbCommand())

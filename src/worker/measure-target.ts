@@ -3,14 +3,14 @@ import type { ProbeReply } from '../probe/probe-reply.js';
 import type { Tracer } from '../probe/tracer.js';
 import type { TraceMethod } from '../probe/traceroute.js';
 import { RESULT_FORMAT, type MultipathResultRecord, type PingResult, type Result, type TracerouteResult } from '../results/result-schema.js';
-import type { Pacer } from './pacer.js';
 import { tcpPing } from './tcp-ping.js';
 
 export interface MeasureOptions {
   workerId: string;
   /** null when raw sockets are not allowed: TCP pings only, no traceroute. */
   tracer: Tracer | null;
-  pacer: Pacer;
+  /** Every probe takes a send slot first: the packets-per-second cap. */
+  pacer: { take(): Promise<void> };
   pingMethod: 'icmp' | 'tcp';
   pingCount: number;
   tcpPorts: number[];

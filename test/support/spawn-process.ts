@@ -9,9 +9,13 @@ export interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns `node --import tsx <args>` and collects its output, for tests of real processes and signals. */
-export function spawnNode(args: string[], env: Record<string, string | undefined> = {}): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns `node --import tsx <args>` (or, given `command`, that command line instead) and collects its
+ * output, for tests of real processes and signals.
+ */
+export function spawnNode(args: string[], env: Record<string, string | undefined> = {}, command?: string[]): Spawned {
+  const [file, ...rest] = command ?? [process.execPath, '--import', 'tsx', ...args];
+  const child = spawn(file!, rest, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (c: Buffer) => {

@@ -1,0 +1,117 @@
+import { makeIdentity } from '../http/service-identity.js';
+import { ServiceMetrics } from '../http/service-metrics.js';
+import { createServiceApp } from '../http/create-service-app.js';
+import { listen } from '../http/listen.js';
+import type { Logger } from '../log/create-logger.js';
+import { Lifecycle } from '../process/lifecycle.js';
+import { IcmpSocket, RawSocketUnavailable } from '../probe/icmp-socket.js';
+import { Tracer } from '../probe/tracer.js';
+import { ResultDelivery } from './deliver-results.js';
+import { measureTarget } from './measure-target.js';
+import { Pacer } from './pacer.js';
+import { ProbeLoop } from './probe-loop.js';
+import { createResultSink } from './result-sinks.js';
+import { ResultSpool } from './result-spool.js';
+import { targetSource } from './target-source.js';
+import type { WorkerConfig } from './worker-config.js';
+
+export interface RunningWorker {
+  url: string;
+  lifecycle: Lifecycle;
+  stop(): Promise<boolean>;
+}
+
+/**
+ * Starts a probe worker: raw sockets if allowed (else TCP pings only, said on /health), the spool and
+ * its delivery, the probe loop, and the health server. Stopping lets measurements in flight finish, then
+ * flushes results for up to `shutdownFlush` and leaves the rest spooled for the next start.
+ */
+export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new Lifecycle(log)): Promise<RunningWorker> {
+  const metrics = new ServiceMetrics('ping');
+  const sent = metrics.counter('probes_sent_total', 'probe packets sent (pings and traceroute probes)');
+  const answered = metrics.counter('probes_answered_total', 'pings answered');
+  const results = metrics.counter('results_total', 'results produced', ['type']);
+  const fetches = metrics.counter('target_fetches_total', 'target fetches from the input', ['outcome']);
+
+  let tracer: Tracer | null = null;
+  let socket: IcmpSocket | null = null;
+  let rawSockets: { available: boolean; reason?: string } = { available: true };
+  if (cfg.pingMethod !== 'tcp') {
+    try {
+      socket = IcmpSocket.open();
+      tracer = new Tracer(socket);
+      lifecycle.onShutdown('raw sockets', () => {
+        tracer?.close();
+        socket?.close();
+      });
+    } catch (err) {
+      if (!(err instanceof RawSocketUnavailable) || cfg.pingMethod === 'icmp') throw err;
+      rawSockets = { available: false, reason: err.message };
+      log.warn(`${err.message}: falling back to TCP pings on ports ${cfg.tcpPorts.join(', ')}, no traceroutes`);
+    }
+  }
+
+  const spool = await ResultSpool.open(cfg.spoolDir, { maxBytes: cfg.spoolMaxMb * 1024 * 1024, log: log.child({ module: 'spool' }) });
+  lifecycle.onShutdown('spool', () => spool.close());
+  const sink = createResultSink(cfg.outputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, log: log.child({ module: 'delivery' }) });
+  lifecycle.onShutdown('sink', () => sink.close());
+  const delivery = new ResultDelivery({ spool, sink, log: log.child({ module: 'delivery' }) });
+  delivery.start();
+  lifecycle.onShutdown('delivery', () => delivery.stop({ flushTimeoutMs: cfg.shutdownFlush }));
+
+  const pacer = new Pacer(cfg.pps);
+  const pingMethod = rawSockets.available && cfg.pingMethod !== 'tcp' ? 'icmp' : 'tcp';
+  let lastFetchOk: boolean | undefined;
+  const loop = new ProbeLoop({
+    source: targetSource(cfg.inputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey }),
+    log: log.child({ module: 'probe' }),
+    batchSize: cfg.batchSize,
+    concurrency: cfg.concurrency,
+    cooldownMs: cfg.cooldownMinutes * 60_000,
+    intervalMs: cfg.intervalSeconds * 1000,
+    onFetch: (ok) => {
+      lastFetchOk = ok;
+      fetches.inc({ outcome: ok ? 'ok' : 'failed' });
+    },
+    measure: (target, lease) =>
+      measureTarget(target, lease, {
+        workerId: cfg.workerId,
+        tracer,
+        pacer: { take: () => (sent.inc(), pacer.take()) },
+        pingMethod,
+        pingCount: cfg.pingCount,
+        tcpPorts: cfg.tcpPorts,
+        timeoutMs: cfg.probeTimeout,
+        traceroute: cfg.enableTraceroute && tracer ? { method: cfg.tracerouteMethod, mode: cfg.tracerouteMode, maxHops: cfg.tracerouteMaxHops, confidence: cfg.multipathConfidence } : false,
+        onProbe: (ok) => ok && answered.inc(),
+      }),
+    store: async (batch) => {
+      await spool.append(batch);
+      for (const r of batch) results.inc({ type: r.type });
+    },
+  });
+  loop.start();
+  lifecycle.onShutdown('probe loop', () => loop.stop());
+
+  const identity = makeIdentity('ping', ['icmp', 'tcp', ...(tracer ? ['traceroute', 'icmp-paris', 'udp-paris', 'tcp-syn', 'multipath'] : [])], cfg.workerId);
+  const { app, state } = createServiceApp({
+    identity,
+    log,
+    metrics,
+    healthDetails: () => ({
+      raw_sockets: rawSockets,
+      ping_method: pingMethod,
+      pps_cap: cfg.pps,
+      input: { source: cfg.inputFile, last_fetch_ok: lastFetchOk ?? null },
+      spool: { depth: spool.depth, bytes: spool.bytes, dropped: spool.dropped },
+      delivery: delivery.stats,
+    }),
+  });
+  const server = await listen(app, { port: cfg.healthCheckPort, host: cfg.healthCheckHost });
+  lifecycle.onShutdown('health server', async () => {
+    state.draining = true;
+    await server.close(5_000);
+  });
+  log.info({ health: server.url, input: cfg.inputFile, output: cfg.outputFile, pps: cfg.pps, pingMethod }, 'worker running');
+  return { url: server.url, lifecycle, stop: () => lifecycle.shutdown('stop') };
+}
