@@ -3,7 +3,7 @@ import { IcmpProber } from './icmp-prober.js';
 import type { IcmpSocket } from './icmp-socket.js';
 import { TcpProber } from './tcp-prober.js';
 import { traceMultipath, type MultipathOptions, type MultipathResult } from './multipath-trace.js';
-import { traceFlow, type TraceMethod, type TraceOptions, type TraceResult } from './traceroute.js';
+import { traceDoubletree, traceFlow, type DoubletreeOptions, type SendProbe, type TraceMethod, type TraceOptions, type TraceResult } from './traceroute.js';
 import { UdpProber } from './udp-prober.js';
 
 export interface TracerOptions extends TraceOptions {
@@ -14,6 +14,8 @@ export interface TracerOptions extends TraceOptions {
   tcpPort?: number;
   /** Called before every probe is sent: the worker's packets-per-second cap. */
   pace?: () => Promise<void>;
+  /** Probe the Doubletree way with this stop set (forward from the middle, then backward). */
+  doubletree?: DoubletreeOptions;
 }
 
 /** Wraps a probe sender so every probe first takes its send slot. */
@@ -39,18 +41,22 @@ export class Tracer {
   async trace(dst: string, method: TraceMethod, opts: TracerOptions = {}): Promise<TraceResult> {
     const timeoutMs = opts.timeoutMs ?? 1_000;
     const perHop = opts.probesPerHop ?? 3;
+    const run = (flow: number, send: SendProbe) => {
+      const pacedSend = paced(opts.pace, send);
+      return opts.doubletree ? traceDoubletree(dst, method, flow, pacedSend, { ...opts, ...opts.doubletree }) : traceFlow(dst, method, flow, pacedSend, opts);
+    };
     switch (method) {
       case 'icmp-paris': {
         // The checksum is the flow identifier: constant for every probe of the trace, never 0.
         const checksum = opts.flow ?? randomInt(1, 0xffff);
-        return traceFlow(dst, method, checksum, paced(opts.pace, (ttl: number) => this.icmp.echo(dst, { ttl, checksum, timeoutMs })), opts);
+        return run(checksum, (ttl) => this.icmp.echo(dst, { ttl, checksum, timeoutMs }));
       }
       case 'udp-paris': {
         // The flow identifier is the source port: the kernel's choice, or the one asked for to repeat a flow.
         const slot = randomInt(1, 2 ** 31);
         try {
           const port = await this.udp.openFlow(slot, dst, undefined, opts.flow ?? 0);
-          return await traceFlow(dst, method, port, paced(opts.pace, (ttl: number, i: number) => this.udp.probe(slot, { ttl, probeId: (ttl - 1) * perHop + i, timeoutMs })), opts);
+          return await run(port, (ttl, i) => this.udp.probe(slot, { ttl, probeId: (ttl - 1) * perHop + i, timeoutMs }));
         } finally {
           this.udp.endFlow(slot);
         }
@@ -58,7 +64,7 @@ export class Tracer {
       case 'tcp-syn': {
         const srcPort = opts.flow ?? TcpProber.flowPort();
         const dstPort = opts.tcpPort ?? 80;
-        return traceFlow(dst, method, srcPort, paced(opts.pace, (ttl: number) => this.tcp.probe(dst, { srcPort, dstPort, ttl, timeoutMs })), opts);
+        return run(srcPort, (ttl) => this.tcp.probe(dst, { srcPort, dstPort, ttl, timeoutMs }));
       }
     }
   }

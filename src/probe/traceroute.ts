@@ -1,4 +1,5 @@
 import type { ProbeReply } from './probe-reply.js';
+import type { StopSet } from './stop-set.js';
 import { ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY } from './icmp-packets.js';
 
 export const TRACE_METHODS = ['icmp-paris', 'udp-paris', 'tcp-syn'] as const;
@@ -11,13 +12,15 @@ export interface TraceHop {
 }
 
 export interface TraceResult {
+  /** Probes not sent because the stop set already knew those hops (Doubletree). */
+  probesSaved?: number;
   dst: string;
   method: TraceMethod;
   /** The flow identifier kept constant across TTLs: the ICMP checksum or the source port. */
   flow: number;
   hops: TraceHop[];
   reached: boolean;
-  stop: 'reached' | 'gap' | 'max-hops' | 'unreachable';
+  stop: 'reached' | 'gap' | 'max-hops' | 'unreachable' | 'stop-set';
   probesSent: number;
 }
 
@@ -27,6 +30,13 @@ export interface TraceOptions {
   /** Stop after this many consecutive hops where no probe was answered. */
   gapLimit?: number;
   firstTtl?: number;
+}
+
+/** Doubletree: start in the middle of the path, go forward and then backward, and stop where the stop set says the rest is known. */
+export interface DoubletreeOptions {
+  stopSet: StopSet;
+  /** The TTL probing starts at (h in the paper); hops at or below it count as near the worker. */
+  startTtl: number;
 }
 
 /** Sends probe `index` of hop `ttl` on the trace's one flow. */
@@ -42,7 +52,13 @@ export function fromDestination(dst: string, r: ProbeReply): boolean {
  * Hop-by-hop traceroute on one flow: for each TTL, `probesPerHop` probes at once, until the destination
  * answers, a router says it is unreachable, `gapLimit` hops in a row stay silent, or `maxHops`.
  */
-export async function traceFlow(dst: string, method: TraceMethod, flow: number, send: SendProbe, opts: TraceOptions = {}): Promise<TraceResult> {
+export async function traceFlow(
+  dst: string,
+  method: TraceMethod,
+  flow: number,
+  send: SendProbe,
+  opts: TraceOptions & { stopWhen?: (hop: TraceHop) => boolean } = {},
+): Promise<TraceResult> {
   const maxHops = opts.maxHops ?? 30;
   const perHop = opts.probesPerHop ?? 3;
   const gapLimit = opts.gapLimit ?? 5;
@@ -68,6 +84,49 @@ export async function traceFlow(dst: string, method: TraceMethod, flow: number, 
       result.stop = 'gap';
       break;
     }
+    if (opts.stopWhen?.({ ttl, probes })) {
+      result.stop = 'stop-set';
+      break;
+    }
   }
   return result;
+}
+
+const firstAnswer = (probes: Array<ProbeReply | null>) => probes.find((p): p is ProbeReply => p !== null)?.from ?? null;
+
+/**
+ * Doubletree traceroute on one flow: forward from `startTtl` until the destination answers (or a gap, or
+ * the stop set knows the rest of the path into the destination's network), then backward from
+ * `startTtl - 1` until an interface the worker already knows is near it. Hops skipped are counted in
+ * `probesSaved`; the result lists the hops probed, in TTL order.
+ */
+export async function traceDoubletree(dst: string, method: TraceMethod, flow: number, send: SendProbe, opts: TraceOptions & DoubletreeOptions): Promise<TraceResult> {
+  const perHop = opts.probesPerHop ?? 3;
+  const { stopSet } = opts;
+  const start = Math.max(1, Math.min(opts.startTtl, opts.maxHops ?? 30));
+  let savedForward = 0;
+  const forward = await traceFlow(dst, method, flow, send, { ...opts, firstTtl: start, stopWhen: (hop) => {
+    const iface = firstAnswer(hop.probes);
+    const remaining = iface && iface !== dst ? stopSet.remainingAfter(iface, dst) : undefined;
+    if (remaining === undefined) return false;
+    savedForward = remaining * perHop;
+    return true;
+  } });
+  const hops = [...forward.hops];
+  let savedBackward = 0;
+  let probesSent = forward.probesSent;
+  for (let ttl = start - 1; ttl >= 1; ttl--) {
+    const probes = (await Promise.all(Array.from({ length: perHop }, (_, i) => send(ttl, i)))).map((r) => r ?? null);
+    probesSent += perHop;
+    hops.unshift({ ttl, probes });
+    const iface = firstAnswer(probes);
+    if (iface && stopSet.knownNearWorker(iface)) {
+      savedBackward = (ttl - 1) * perHop;
+      break;
+    }
+  }
+  stopSet.learn(dst, hops.map((h) => ({ ttl: h.ttl, from: firstAnswer(h.probes) })), start);
+  const probesSaved = savedForward + savedBackward;
+  stopSet.saved += probesSaved;
+  return { ...forward, hops, probesSent, probesSaved };
 }

@@ -100,7 +100,7 @@ export class ResultDelivery {
       this.wake?.();
     });
     this.log.info({ output: this.sink.describe(), backlog: this.spool.depth }, 'delivering results');
-    this.running = this.run();
+    this.running = this.run().catch((err: unknown) => this.log.error({ err }, 'result delivery stopped by a bug; results stay spooled'));
   }
 
   /** Stops taking breaks and sends what it can for up to `flushTimeoutMs`; what is left stays spooled for the next start. */

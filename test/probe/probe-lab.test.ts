@@ -85,6 +85,24 @@ describe('probing the diamond lab for real', () => {
     assert.ok(result!.links.length >= 4, JSON.stringify(result!.links));
   });
 
+  it('with a Doubletree stop set, sends far fewer probes and still reports only true hops', async () => {
+    const targets = Array.from({ length: 40 }, (_, i) => `198.19.100.${i + 100}`);
+    const plain = await probeFrom<TraceResult[]>({ op: 'trace', method: 'icmp-paris', targets });
+    const { traces, saved } = await probeFrom<{ traces: TraceResult[]; saved: number }>({ op: 'doubletree', method: 'icmp-paris', targets });
+    const sentPlain = plain.reduce((n, t) => n + t.probesSent, 0);
+    const sentDoubletree = traces.reduce((n, t) => n + t.probesSent, 0);
+    assert.ok(sentDoubletree < sentPlain / 2, `doubletree sent ${sentDoubletree} probes, plain ${sentPlain}`);
+    assert.ok(saved > 0);
+    assert.equal(traces[0]!.probesSaved, 0, 'the first trace knows nothing yet');
+    for (const trace of traces) {
+      const truth = lab.truth().truePaths('probe', trace.dst);
+      for (const hop of trace.hops) {
+        const from = hop.probes.find((p) => p !== null)?.from ?? null;
+        assert.ok(truth.some((seq) => seq[hop.ttl - 1] === from), `${trace.dst} TTL ${hop.ttl}: ${from} is not on a true path`);
+      }
+    }
+  });
+
   it('two probing processes in one namespace, same targets at once, each get only their own replies', async () => {
     const many = Array.from({ length: 50 }, (_, i) => `198.19.100.${i + 1}`);
     const [a, b] = await Promise.all([
