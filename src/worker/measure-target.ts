@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ProbeReply } from '../probe/probe-reply.js';
 import type { Tracer } from '../probe/tracer.js';
-import type { TraceMethod } from '../probe/traceroute.js';
+import type { DoubletreeOptions, TraceMethod } from '../probe/traceroute.js';
 import { RESULT_FORMAT, type MultipathResultRecord, type PingResult, type Result, type TracerouteResult } from '../results/result-schema.js';
 import { tcpPing } from './tcp-ping.js';
 
@@ -15,7 +15,7 @@ export interface MeasureOptions {
   pingCount: number;
   tcpPorts: number[];
   timeoutMs: number;
-  traceroute: false | { method: TraceMethod; mode: 'single' | 'multipath'; maxHops: number; confidence: number };
+  traceroute: false | { method: TraceMethod; mode: 'single' | 'multipath'; maxHops: number; confidence: number; doubletree?: DoubletreeOptions };
   onProbe?: (answered: boolean) => void;
 }
 
@@ -56,7 +56,7 @@ export async function measureTarget(target: string, lease: string | null, opts: 
     };
     results.push(record);
   } else {
-    const tr = await pacedTracer.trace(target, t.method, { maxHops: t.maxHops, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take() });
+    const tr = await pacedTracer.trace(target, t.method, { maxHops: t.maxHops, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take(), doubletree: t.doubletree });
     const record: TracerouteResult = {
       ...base,
       id: randomUUID(),
@@ -66,6 +66,7 @@ export async function measureTarget(target: string, lease: string | null, opts: 
       reached: tr.reached,
       stop: tr.stop,
       probes_sent: tr.probesSent,
+      ...(tr.probesSaved !== undefined ? { probes_saved: tr.probesSaved } : {}),
       started_at: startedAt,
       finished_at: new Date().toISOString(),
       hops: tr.hops.map((h) => ({ ttl: h.ttl, probes: h.probes.map((p) => (p ? answerRecord(p) : null)) })),

@@ -5,6 +5,7 @@ import { listen } from '../http/listen.js';
 import type { Logger } from '../log/create-logger.js';
 import { Lifecycle } from '../process/lifecycle.js';
 import { IcmpSocket, RawSocketUnavailable } from '../probe/icmp-socket.js';
+import { StopSet } from '../probe/stop-set.js';
 import { Tracer } from '../probe/tracer.js';
 import { ResultDelivery } from './deliver-results.js';
 import { measureTarget } from './measure-target.js';
@@ -60,6 +61,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   lifecycle.onShutdown('delivery', () => delivery.stop({ flushTimeoutMs: cfg.shutdownFlush }));
 
   const pacer = new Pacer(cfg.pps);
+  const stopSet = cfg.stopSet ? new StopSet() : undefined;
   const pingMethod = rawSockets.available && cfg.pingMethod !== 'tcp' ? 'icmp' : 'tcp';
   let lastFetchOk: boolean | undefined;
   const loop = new ProbeLoop({
@@ -82,7 +84,16 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
         pingCount: cfg.pingCount,
         tcpPorts: cfg.tcpPorts,
         timeoutMs: cfg.probeTimeout,
-        traceroute: cfg.enableTraceroute && tracer ? { method: cfg.tracerouteMethod, mode: cfg.tracerouteMode, maxHops: cfg.tracerouteMaxHops, confidence: cfg.multipathConfidence } : false,
+        traceroute:
+          cfg.enableTraceroute && tracer
+            ? {
+                method: cfg.tracerouteMethod,
+                mode: cfg.tracerouteMode,
+                maxHops: cfg.tracerouteMaxHops,
+                confidence: cfg.multipathConfidence,
+                ...(stopSet ? { doubletree: { stopSet, startTtl: cfg.stopSetStartTtl } } : {}),
+              }
+            : false,
         onProbe: (ok) => ok && answered.inc(),
       }),
     store: async (batch) => {
@@ -102,6 +113,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
       raw_sockets: rawSockets,
       ping_method: pingMethod,
       pps_cap: cfg.pps,
+      stop_set: stopSet ? { probes_saved: stopSet.saved } : null,
       input: { source: cfg.inputFile, last_fetch_ok: lastFetchOk ?? null },
       spool: { depth: spool.depth, bytes: spool.bytes, dropped: spool.dropped },
       delivery: delivery.stats,

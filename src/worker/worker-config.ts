@@ -28,6 +28,9 @@ export const workerConfig = z.object({
   tracerouteMethod: z.enum(TRACE_METHODS).default('icmp-paris'),
   tracerouteMode: z.enum(['single', 'multipath']).default('single'),
   multipathConfidence: z.coerce.number().gt(0).lt(1).default(0.95),
+  /** Doubletree: skip hops the worker already knows near itself or near the destination's network. */
+  stopSet: bool().default(true),
+  stopSetStartTtl: positiveInt().max(32).default(3),
   /** A hard cap on packets per second, every probe counted: safe for a home link by default. */
   pps: positiveInt().max(100_000).default(100),
   concurrency: positiveInt().max(1_000).default(16),

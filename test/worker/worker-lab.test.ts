@@ -77,7 +77,8 @@ describe('the probe worker on the lab', () => {
     const traces = receiver.results.filter((r) => r.type === 'traceroute');
     for (const t of TARGETS) {
       assert.ok(pings.filter((p) => p.target === t).length >= 2, `${t} pinged in both runs`);
-      assert.ok(traces.some((r) => r.target === t && r.reached === true), `${t} traced to the end`);
+      // Traced to the end, or as far as the Doubletree stop set did not already know the path.
+      assert.ok(traces.some((r) => r.target === t && (r.reached === true || r.stop === 'stop-set')), `${t} traced`);
     }
     for (const p of pings) assert.equal(p.received, 3);
   });
