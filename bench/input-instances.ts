@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../src/http/free-port.js';
 import { BIN_PATH } from '../src/version.js';
 import { httpGet } from './http-get.js';
 
@@ -112,13 +112,3 @@ function collectLog(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream
   return log;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

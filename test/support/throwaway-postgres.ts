@@ -1,29 +1,11 @@
-import { rm } from 'node:fs/promises';
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../../src/db/local-cluster.js';
+import { freePort } from '../../src/http/free-port.js';
 
-/** A free TCP port on loopback, as the kernel hands one out. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
+export { freePort, portIsFree } from '../../src/http/free-port.js';
 
 /**
  * A PostgreSQL server of the test's own, for tests that stop and restart the database: the shared test
