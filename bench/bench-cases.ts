@@ -1,7 +1,8 @@
 import type { BenchCase } from './bench-case.js';
+import { pingLab } from './cases/ping-lab.js';
 import { rawSqlLease } from './cases/raw-sql-lease.js';
 import { targetsHttp } from './cases/targets-http.js';
 import { targetsHttpBootstrap } from './cases/targets-http-bootstrap.js';
 
 /** Every bench case, in the order they run and print. Baselines first: other cases compare against them. */
-export const BENCH_CASES: readonly BenchCase[] = [rawSqlLease, targetsHttp, targetsHttpBootstrap];
+export const BENCH_CASES: readonly BenchCase[] = [rawSqlLease, targetsHttp, targetsHttpBootstrap, pingLab];

@@ -33,7 +33,7 @@ const baselineLabel = (b: Figure) => `${formatCount(b.value)} ${b.unit} (${b.lab
 /** The whole report: machine header, one row per figure with its baseline and ratio, then the notes. */
 export function formatReport(opts: { machine: MachineInfo; seconds: number; warmupSeconds: number; figures: Figure[]; notes: string[] }): string {
   const byId = new Map(opts.figures.map((f) => [f.id, f]));
-  const header = ['figure', 'value', 'baseline (raw SQL lease, same DB)', 'ratio', 'details'];
+  const header = ['figure', 'value', 'baseline (same run, same machine)', 'ratio', 'details'];
   const rows = opts.figures.map((f) => {
     const baseline = f.baseline ? byId.get(f.baseline) : undefined;
     return [
@@ -61,7 +61,7 @@ export function formatReport(opts: { machine: MachineInfo; seconds: number; warm
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    '* ratio = value ÷ baseline, both measured in this run on this database; higher is better.',
+    '* ratio = value ÷ baseline, both measured in this run on this machine (and database, for the SQL figures); higher is better.',
     ...opts.notes.map((n) => `* ${n}`),
   ].join('\n');
 }

@@ -32,6 +32,9 @@ export type IcmpListener = (msg: IcmpMessage, receivedAt: bigint) => void;
 export class IcmpSocket {
   private readonly listeners = new Set<IcmpListener>();
   private closed = false;
+  private ttl = -1;
+  /** Set when the socket failed (raw-socket closes it then): every later send fails with it, visibly. */
+  failure?: Error;
 
   private constructor(
     private readonly socket: RawSocket,
@@ -42,7 +45,10 @@ export class IcmpSocket {
       const msg = parseIcmpPacket(buf);
       if (msg) for (const l of this.listeners) l(msg, at);
     });
-    socket.on('error', () => {});
+    socket.on('error', (err) => {
+      this.failure = err;
+      this.closed = true;
+    });
   }
 
   static open(): IcmpSocket {
@@ -66,7 +72,7 @@ export class IcmpSocket {
 
   /** Sends one ICMP packet with `ttl`; resolves with the monotonic time just after it left, or rejects. */
   send(packet: Buffer, dst: string, ttl: number, sending?: () => void): Promise<bigint> {
-    if (this.closed) return Promise.reject(new Error('ICMP socket is closed'));
+    if (this.closed) return Promise.reject(this.failure ?? new Error('ICMP socket is closed'));
     return new Promise((resolve, reject) => {
       this.socket.send(
         packet,
@@ -74,7 +80,11 @@ export class IcmpSocket {
         packet.length,
         dst,
         () => {
-          this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
+          // Sends leave in order, so the option set last is the one in force; skip the syscall when unchanged.
+          if (ttl !== this.ttl) {
+            this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
+            this.ttl = ttl;
+          }
           sending?.();
         },
         (err) => (err ? reject(err) : resolve(process.hrtime.bigint())),

@@ -6,6 +6,9 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** How long a probe may wait in a socket's send queue before it counts as lost anyway. */
+const QUEUE_GRACE_MS = 5_000;
+
 /** Probes in flight by key: each resolves once, with its answer or (after its timeout) undefined. */
 export class PendingProbes {
   private readonly pending = new Map<string, Pending>();
@@ -15,43 +18,39 @@ export class PendingProbes {
   }
 
   /**
-   * `send` calls `sending()` right before the packet goes out (a provisional send time, so an answer that
-   * beats the send callback, microseconds on a LAN, is still matched) and resolves with the time just after.
+   * `send` calls `sending()` right before the packet goes out: the send time (so the RTT includes no queueing
+   * in our process) and the start of the timeout. A key still pending (a wrapped sequence number) is given
+   * up first, so its timer can never end the new probe.
    */
-  run(key: string, timeoutMs: number, send: (sending: () => void) => Promise<bigint>): Promise<ProbeReply | undefined> {
+  run(key: string, timeoutMs: number, send: (sending: () => void) => Promise<unknown>): Promise<ProbeReply | undefined> {
+    const previous = this.pending.get(key);
+    if (previous) this.finish(key, undefined, previous);
     return new Promise((resolve) => {
-      const entry: Pending = {
-        resolve,
-        timer: setTimeout(() => this.finish(key, undefined), timeoutMs),
-      };
-      this.pending.get(key)?.resolve(undefined);
+      const entry: Pending = { resolve, timer: setTimeout(() => this.finish(key, undefined, entry), timeoutMs + QUEUE_GRACE_MS) };
       this.pending.set(key, entry);
       send(() => {
         entry.sentAt = process.hrtime.bigint();
-      }).then(
-        (sentAt) => {
-          entry.sentAt = sentAt;
-        },
-        () => this.finish(key, undefined),
-      );
+        clearTimeout(entry.timer);
+        entry.timer = setTimeout(() => this.finish(key, undefined, entry), timeoutMs);
+      }).catch(() => this.finish(key, undefined, entry));
     });
   }
 
   settle(key: string, receivedAt: bigint, build: (rttUs: number) => ProbeReply): void {
     const entry = this.pending.get(key);
     if (!entry?.sentAt) return;
-    this.finish(key, build(microseconds(entry.sentAt, receivedAt)));
+    this.finish(key, build(microseconds(entry.sentAt, receivedAt)), entry);
   }
 
-  private finish(key: string, reply: ProbeReply | undefined): void {
-    const entry = this.pending.get(key);
-    if (!entry) return;
+  /** Resolves `entry`, if it is still the one pending under `key`. */
+  private finish(key: string, reply: ProbeReply | undefined, entry: Pending): void {
+    if (this.pending.get(key) !== entry) return;
     this.pending.delete(key);
     clearTimeout(entry.timer);
     entry.resolve(reply);
   }
 
   cancelAll(): void {
-    for (const key of [...this.pending.keys()]) this.finish(key, undefined);
+    for (const [key, entry] of [...this.pending]) this.finish(key, undefined, entry);
   }
 }

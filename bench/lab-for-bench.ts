@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { buildLab } from '../src/lab/build-lab.js';
+import type { Lab } from '../src/lab/open-lab.js';
+import { teardownLab } from '../src/lab/teardown-lab.js';
+import { loadTopology } from '../src/lab/topology.js';
+import type { BenchContext } from './bench-case.js';
+
+const LAB_TAG = 'bench';
+
+/**
+ * Builds `topologyFile` as lab `bench<pid>` (after removing `bench<pid>` labs of bench runs that died) and
+ * registers its teardown with the run's last-resort cleanup, so Ctrl-C or a failure mid-case removes it too.
+ * Call `teardown()` when the case is done with it; the second teardown at the end of the run is a no-op.
+ */
+export async function buildBenchLab(ctx: BenchContext, topologyFile: string): Promise<Lab> {
+  const name = `${LAB_TAG}${process.pid}`;
+  const stale = await removeStaleBenchLabs();
+  if (stale.length > 0) ctx.progress(`removed ${stale.length} namespaces of bench labs whose process is gone`);
+  ctx.cleanup.onShutdown(`lab ${name}`, async () => {
+    await teardownLab(name);
+  });
+  ctx.progress(`building lab ${name} from ${topologyFile}`);
+  return buildLab(loadTopology(topologyFile), { name });
+}
+
+/** Labs named `bench<pid>` whose process is gone (a bench killed with a second Ctrl-C leaves its namespaces). */
+async function removeStaleBenchLabs(): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
+  const stale = new Set<string>();
+  for (const e of entries) {
+    const m = new RegExp(`^hm-(${LAB_TAG}(\\d+))-`).exec(e);
+    if (m && Number(m[2]) !== process.pid && !alive(Number(m[2]))) stale.add(m[1]!);
+  }
+  const removed: string[] = [];
+  for (const name of stale) removed.push(...(await teardownLab(name)));
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface NamespaceRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Wall-clock time from spawn to exit. */
+  ms: number;
+}
+
+// `ip` is in the sbin directories, which a non-login root shell may lack.
+const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin` };
+
+/**
+ * `ip netns exec <ns> <cmd> <args…>` to its end; rejects when `signal` aborts (the child is killed). The child
+ * gets its own process group, so a Ctrl-C in the terminal reaches only the bench, which then stops it.
+ */
+export function runInNamespace(ns: string, cmd: string, args: readonly string[], opts: { signal: AbortSignal; timeoutMs: number; cwd?: string }): Promise<NamespaceRun> {
+  return new Promise((resolve, reject) => {
+    opts.signal.throwIfAborted();
+    const started = performance.now();
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
+      env: ENV,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      timeout: opts.timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const onAbort = () => child.kill('SIGKILL');
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (err) => {
+      opts.signal.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      opts.signal.removeEventListener('abort', onAbort);
+      if (opts.signal.aborted) reject(opts.signal.reason as Error);
+      else resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}
