@@ -3,6 +3,7 @@ import { pingLab } from './cases/ping-lab.js';
 import { rawSqlLease } from './cases/raw-sql-lease.js';
 import { targetsHttp } from './cases/targets-http.js';
 import { targetsHttpBootstrap } from './cases/targets-http-bootstrap.js';
+import { tracerouteStopSet } from './cases/traceroute-stop-set.js';
 
 /** Every bench case, in the order they run and print. Baselines first: other cases compare against them. */
-export const BENCH_CASES: readonly BenchCase[] = [rawSqlLease, targetsHttp, targetsHttpBootstrap, pingLab];
+export const BENCH_CASES: readonly BenchCase[] = [rawSqlLease, targetsHttp, targetsHttpBootstrap, pingLab, tracerouteStopSet];
