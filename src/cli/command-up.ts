@@ -18,6 +18,7 @@ const upConfig = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   shutdownGraceMs: positiveInt().default(30_000),
   inputPort: port().default(8080),
+  outputPort: port().default(8081),
 });
 
 export function upCommand(): Command {
@@ -25,7 +26,8 @@ export function upCommand(): Command {
     .description('run the whole mapper on this machine: database, migrations and every service, until Ctrl-C')
     .option('--host <host>', 'address the services listen on (default 127.0.0.1)')
     .option('--shutdown-grace-ms <ms>', 'how long services may take to stop (default 30000)')
-    .option('--input-port <port>', 'port of the target feeder (default 8080)');
+    .option('--input-port <port>', 'port of the target feeder (default 8080)')
+    .option('--output-port <port>', 'port of the results ingester (default 8081)');
   cmd.action(
     runCommand(async () => {
       const cfg = loadConfig(upConfig, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES });

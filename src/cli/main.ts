@@ -4,6 +4,7 @@ import { dbCommand } from './command-db.js';
 import { inputCommand } from './command-input.js';
 import { labCommand } from './command-lab.js';
 import { migrateCommand } from './command-migrate.js';
+import { outputCommand } from './command-output.js';
 import { pingCommand } from './command-ping.js';
 import { targetsCommand } from './command-targets.js';
 import { upCommand } from './command-up.js';
@@ -15,6 +16,7 @@ const program = new Command('hopmap')
   .addCommand(upCommand())
   .addCommand(inputCommand())
   .addCommand(pingCommand())
+  .addCommand(outputCommand())
   .addCommand(targetsCommand())
   .addCommand(migrateCommand())
   .addCommand(dbCommand())

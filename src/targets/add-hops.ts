@@ -1,4 +1,4 @@
-import type { Pool } from '../db/create-pool.js';
+import type { Pool, PoolClient } from '../db/create-pool.js';
 
 export interface AddHopsResult {
   added: number;
@@ -13,7 +13,7 @@ export interface AddHopsResult {
  * (measured here at ~245,000 hops/s for the plain form), skipping hops inside an effective block. Hops are
  * inserted in the order given, so later ones are fresher. Addresses must already be validated.
  */
-export async function addHops(pool: Pool, addresses: string[]): Promise<AddHopsResult> {
+export async function addHops(pool: Pool | PoolClient, addresses: string[]): Promise<AddHopsResult> {
   if (addresses.length === 0) return { added: 0, duplicate: 0, covered: 0 };
   const { rows } = await pool.query<{ added: number; covered: number }>(
     `with input as (

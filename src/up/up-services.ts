@@ -4,7 +4,7 @@ import { PROJECT_ROOT } from '../version.js';
 export interface UpService {
   command: string;
   /** The config key of `hopmap up` that sets this service's port. */
-  portKey: 'inputPort';
+  portKey: 'inputPort' | 'outputPort';
   port: number;
   /** Extra arguments the local single-machine setup needs. */
   args?: string[];
@@ -12,4 +12,5 @@ export interface UpService {
 
 export const UP_SERVICES: UpService[] = [
   { command: 'input', portKey: 'inputPort', port: 8080, args: ['--targets', `${PROJECT_ROOT}/cloud-provider-ip-addresses`] },
+  { command: 'output', portKey: 'outputPort', port: 8081 },
 ];

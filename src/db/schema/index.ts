@@ -1,3 +1,4 @@
 // Every table of hopmap, for drizzle-kit and for typed queries.
 export * from './service-instances.js';
 export * from './targets.js';
+export * from './results.js';

@@ -1,0 +1,32 @@
+import type { Logger } from '../log/create-logger.js';
+import type { ServiceModule } from '../service/start-service.js';
+import { forwardHops } from './forward-hops.js';
+import { outputMetrics } from './output-metrics.js';
+import { queryRoutes } from './query-routes.js';
+import { resultsRoutes } from './results-routes.js';
+
+export const DEFAULT_OUTPUT_PORT = 8081;
+
+export interface OutputOptions {
+  /** Also POST every new hop to this input service's /hops (the original split deployment). */
+  inputUrl?: string | undefined;
+}
+
+/** The results ingester: stores results once, extracts hops and links, and feeds the hops back. */
+export function outputService(opts: OutputOptions = {}): ServiceModule {
+  return {
+    type: 'output',
+    capabilities: ['results', 'ndjson', 'gzip', 'links', 'hops', 'stats'],
+    async build({ pool, log, metrics }) {
+      await pool.query('select pg_advisory_xact_lock(727101400), measurements.ensure_partitions(2)');
+      const m = outputMetrics(metrics);
+      const onHops = opts.inputUrl ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }) as Logger) : undefined;
+      return {
+        routes(app) {
+          resultsRoutes(app, { pool, metrics: m, onHops });
+          queryRoutes(app, { pool });
+        },
+      };
+    },
+  };
+}
