@@ -19,7 +19,8 @@ describe('hopmap output: ingesting results', () => {
 
   before(async () => {
     db = await createTestDatabase('ingest_results');
-    [a, b] = await Promise.all([0, 1].map(() => startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog })));
+    const start = () => startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    [a, b] = await Promise.all([start(), start()]);
     client = new pg.Client(db.url);
     await client.connect();
   });
