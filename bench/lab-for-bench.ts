@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { buildLab } from '../src/lab/build-lab.js';
+import { removeStaleLabs } from '../src/lab/remove-stale-labs.js';
 import type { Lab } from '../src/lab/open-lab.js';
 import { teardownLab } from '../src/lab/teardown-lab.js';
 import { loadTopology } from '../src/lab/topology.js';
@@ -15,40 +15,13 @@ const LAB_TAG = 'bench';
  */
 export async function buildBenchLab(ctx: BenchContext, topologyFile: string): Promise<Lab> {
   const name = `${LAB_TAG}${process.pid}`;
-  const stale = await removeStaleBenchLabs();
+  const stale = await removeStaleLabs(LAB_TAG);
   if (stale.length > 0) ctx.progress(`removed ${stale.length} namespaces of bench labs whose process is gone`);
   ctx.cleanup.onShutdown(`lab ${name}`, async () => {
     await teardownLab(name);
   });
   ctx.progress(`building lab ${name} from ${topologyFile}`);
   return buildLab(loadTopology(topologyFile), { name });
-}
-
-/** Labs named `bench<pid>` whose process is gone (a bench killed with a second Ctrl-C leaves its namespaces). */
-async function removeStaleBenchLabs(): Promise<string[]> {
-  let entries: string[];
-  try {
-    entries = readdirSync('/run/netns');
-  } catch {
-    return [];
-  }
-  const stale = new Set<string>();
-  for (const e of entries) {
-    const m = new RegExp(`^hm-(${LAB_TAG}(\\d+))-`).exec(e);
-    if (m && Number(m[2]) !== process.pid && !alive(Number(m[2]))) stale.add(m[1]!);
-  }
-  const removed: string[] = [];
-  for (const name of stale) removed.push(...(await teardownLab(name)));
-  return removed;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface NamespaceRun {
