@@ -10,12 +10,26 @@ export const outputConfig = z.object({
   ...serviceConfigShape,
   port: port().default(DEFAULT_OUTPUT_PORT),
   inputUrl: z.url().optional(),
+  retentionDays: z.coerce.number().positive().optional(),
+  keep: z.coerce.number().int().positive().optional(),
+  maxSizeMb: z.coerce.number().positive().optional(),
+  archiveDir: z.string().min(1).optional(),
 });
 
 export function outputCommand(): Command {
   const cmd = addServiceOptions(new Command('output'), DEFAULT_OUTPUT_PORT)
     .description('the results ingester: stores results once, extracts hops and links, feeds hops back')
-    .option('--input-url <url>', 'also POST new hops to this input service');
-  cmd.action(runCommand(() => runServiceCommand(cmd, outputConfig, (cfg) => outputService({ inputUrl: cfg.inputUrl }))));
+    .option('--input-url <url>', 'also POST new hops to this input service')
+    .option('--retention-days <n>', 'retire daily result partitions older than this (default: keep all)')
+    .option('--keep <n>', 'keep at most this many daily partitions')
+    .option('--max-size-mb <n>', 'retire the oldest partitions while results take more than this')
+    .option('--archive-dir <dir>', 'write retired partitions there as NDJSON before dropping them');
+  cmd.action(
+    runCommand(() =>
+      runServiceCommand(cmd, outputConfig, (cfg) =>
+        outputService({ inputUrl: cfg.inputUrl, rotation: { retentionDays: cfg.retentionDays, keep: cfg.keep, maxSizeMb: cfg.maxSizeMb, archiveDir: cfg.archiveDir } }),
+      ),
+    ),
+  );
   return cmd;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/create-logger.js';
+import { rotateResults, type RotationPolicy } from '../results/rotate-results.js';
 import type { ServiceModule } from '../service/start-service.js';
 import { forwardHops } from './forward-hops.js';
 import { outputMetrics } from './output-metrics.js';
@@ -10,6 +11,7 @@ export const DEFAULT_OUTPUT_PORT = 8081;
 export interface OutputOptions {
   /** Also POST every new hop to this input service's /hops (the original split deployment). */
   inputUrl?: string | undefined;
+  rotation?: RotationPolicy;
 }
 
 /** The results ingester: stores results once, extracts hops and links, and feeds the hops back. */
@@ -21,11 +23,19 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
       await pool.query('select pg_advisory_xact_lock(727101400), measurements.ensure_partitions(2)');
       const m = outputMetrics(metrics);
       const onHops = opts.inputUrl ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }) as Logger) : undefined;
+      const rotation = opts.rotation ?? {};
+      const rotate = () => rotateResults(pool, rotation, log.child({ module: 'rotation' }));
       return {
         routes(app) {
           resultsRoutes(app, { pool, metrics: m, onHops });
           queryRoutes(app, { pool });
+          app.post('/rotate', async (_req, res) => {
+            res.json(await rotate());
+          });
         },
+        // graphile-worker runs each cron tick once across all instances; the advisory lock covers POST /rotate.
+        tasks: { rotate_results: async () => void (await rotate()) },
+        crontab: ['7 * * * * rotate_results ?max=1'],
       };
     },
   };
