@@ -2,13 +2,14 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { addServiceOptions, serviceConfigShape } from '../config/common-config.js';
 import { port } from '../config/values.js';
-import { DEFAULT_OUTPUT_PORT, outputService } from '../output/output-service.js';
+import { DEFAULT_OUTPUT_HEALTH_PORT, DEFAULT_OUTPUT_PORT, outputService } from '../output/output-service.js';
 import { runCommand } from './run-command.js';
 import { runServiceCommand } from './run-service-command.js';
 
 export const outputConfig = z.object({
   ...serviceConfigShape,
   port: port().default(DEFAULT_OUTPUT_PORT),
+  healthPort: port().default(DEFAULT_OUTPUT_HEALTH_PORT),
   inputUrl: z.url().optional(),
   retentionDays: z.coerce.number().positive().optional(),
   keep: z.coerce.number().int().positive().optional(),
@@ -19,6 +20,7 @@ export const outputConfig = z.object({
 export function outputCommand(): Command {
   const cmd = addServiceOptions(new Command('output'), DEFAULT_OUTPUT_PORT)
     .description('the results ingester: stores results once, extracts hops and links, feeds hops back')
+    .option('--health-port <port>', 'separate port for /health, /ready, /metrics, /service-info, /stats, /recent (default 8091; 0: any free port)')
     .option('--input-url <url>', 'also POST new hops to this input service')
     .option('--retention-days <n>', 'retire daily result partitions older than this (default: keep all)')
     .option('--keep <n>', 'keep at most this many daily partitions')

@@ -19,6 +19,7 @@ const upConfig = z.object({
   shutdownGraceMs: positiveInt().default(30_000),
   inputPort: port().default(8080),
   outputPort: port().default(8081),
+  outputHealthPort: port().default(8091),
 });
 
 export function upCommand(): Command {
@@ -27,7 +28,8 @@ export function upCommand(): Command {
     .option('--host <host>', 'address the services listen on (default 127.0.0.1)')
     .option('--shutdown-grace-ms <ms>', 'how long services may take to stop (default 30000)')
     .option('--input-port <port>', 'port of the target feeder (default 8080)')
-    .option('--output-port <port>', 'port of the results ingester (default 8081)');
+    .option('--output-port <port>', 'port of the results ingester (default 8081)')
+    .option('--output-health-port <port>', "port of the results ingester's health server (default 8091)");
   cmd.action(
     runCommand(async () => {
       const cfg = loadConfig(upConfig, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES });
@@ -48,7 +50,11 @@ export function upCommand(): Command {
       for (const svc of services) {
         supervisor.start({
           name: svc.command,
-          args: [BIN_PATH, svc.command, '--no-migrate', '--host', cfg.host, '--port', String(svc.port), ...(svc.args ?? [])],
+          args: [
+            BIN_PATH, svc.command, '--no-migrate', '--host', cfg.host, '--port', String(svc.port),
+            ...(svc.healthPortKey ? ['--health-port', String(cfg[svc.healthPortKey])] : []),
+            ...(svc.args ?? []),
+          ],
           env: { DATABASE_URL: db.url },
         });
       }
@@ -57,7 +63,10 @@ export function upCommand(): Command {
       const lines = ['', 'hopmap is up', ''];
       lines.push(`  database   ${db.url}`);
       if (db.embedded) lines.push(`             embedded PostgreSQL, data in ${db.embedded.cluster.dataDir}`);
-      for (const { svc, ready } of urls) lines.push(`  ${svc.command.padEnd(10)} http://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}`);
+      for (const { svc, ready } of urls) {
+        lines.push(`  ${svc.command.padEnd(10)} http://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}`);
+        if (svc.healthPortKey) lines.push(`  ${''.padEnd(10)} health: http://${cfg.host}:${cfg[svc.healthPortKey]}`);
+      }
       lines.push('', 'Ctrl-C stops everything.', '');
       process.stdout.write(lines.join('\n') + '\n');
     }),

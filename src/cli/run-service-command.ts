@@ -35,6 +35,7 @@ export async function runServiceCommand<S extends z.ZodObject>(
     bodyLimit: cfg.bodyLimit,
     shutdownGraceMs: cfg.shutdownGraceMs,
     drainDelayMs: cfg.drainDelayMs,
+    healthPort: (cfg as { healthPort?: number }).healthPort,
     jobConcurrency: cfg.jobConcurrency,
     log,
     lifecycle,

@@ -19,6 +19,8 @@ export interface ServiceAppOptions {
   routes?: (app: Express) => void;
   /** More fields for /health (a worker's spool depth, whether raw sockets work). */
   healthDetails?: () => Record<string, unknown>;
+  /** Share another app's state (a second listener of the same service drains with it). */
+  state?: ServiceState;
 }
 
 export interface ServiceState {
@@ -29,7 +31,7 @@ export interface ServiceState {
 
 /** The express app every hopmap HTTP service is built on: one body limit, one error shape, one set of ops routes. */
 export function createServiceApp(opts: ServiceAppOptions): { app: Express; state: ServiceState } {
-  const state: ServiceState = { draining: false, startedAt: new Date() };
+  const state: ServiceState = opts.state ?? { draining: false, startedAt: new Date() };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');

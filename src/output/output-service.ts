@@ -7,6 +7,8 @@ import { queryRoutes } from './query-routes.js';
 import { resultsRoutes } from './results-routes.js';
 
 export const DEFAULT_OUTPUT_PORT = 8081;
+/** The original system's separate health port: /health, /ready, /metrics, /service-info, /stats, /recent. */
+export const DEFAULT_OUTPUT_HEALTH_PORT = 8091;
 
 export interface OutputOptions {
   /** Also POST every new hop to this input service's /hops (the original split deployment). */
@@ -32,6 +34,9 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
           app.post('/rotate', async (_req, res) => {
             res.json(await rotate());
           });
+        },
+        healthRoutes(app) {
+          queryRoutes(app, { pool });
         },
         // graphile-worker runs each cron tick once across all instances; the advisory lock covers POST /rotate.
         tasks: { rotate_results: async () => void (await rotate()) },

@@ -22,6 +22,8 @@ export interface ServiceContext {
 /** What a service adds to the kit: its routes, its background tasks and their schedule. */
 export interface ServiceParts {
   routes?: (app: Express) => void;
+  /** Routes also served on the separate health port, when one is configured. */
+  healthRoutes?: (app: Express) => void;
   tasks?: TaskList;
   /** graphile-worker crontab lines. */
   crontab?: string[];
@@ -42,6 +44,8 @@ export interface StartServiceOptions {
   shutdownGraceMs?: number;
   /** How long /ready answers 503 before the listener closes, so a load balancer notices first. */
   drainDelayMs?: number;
+  /** A second listener with only the kit's routes (and `healthRoutes`), as the original's health port. */
+  healthPort?: number | undefined;
   jobConcurrency?: number;
   log: Logger;
   lifecycle?: Lifecycle;
@@ -49,6 +53,8 @@ export interface StartServiceOptions {
 
 export interface RunningService {
   url: string;
+  /** The separate health listener, when `healthPort` was given. */
+  healthUrl?: string | undefined;
   port: number;
   pool: Pool;
   identity: ServiceIdentity;
@@ -91,8 +97,15 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
       if (opts.drainDelayMs) await sleep(opts.drainDelayMs);
       await listening.close(opts.shutdownGraceMs ?? 30_000);
     });
-    log.info({ url: listening.url, instance: identity.instanceId }, `${module.type} service listening`);
-    return { url: listening.url, port: listening.port, pool, identity, metrics, state, lifecycle, stop: () => lifecycle.shutdown('stop') };
+    let healthUrl: string | undefined;
+    if (opts.healthPort !== undefined) {
+      const health = createServiceApp({ identity, log, metrics, readiness: [{ name: 'database', check: () => checkDatabase(pool) }], routes: parts.healthRoutes, state });
+      const healthListening = await listen(health.app, { port: opts.healthPort, host: opts.host });
+      healthUrl = healthListening.url;
+      lifecycle.onShutdown('health server', () => healthListening.close(opts.shutdownGraceMs ?? 30_000));
+    }
+    log.info({ url: listening.url, healthUrl, instance: identity.instanceId }, `${module.type} service listening`);
+    return { url: listening.url, healthUrl, port: listening.port, pool, identity, metrics, state, lifecycle, stop: () => lifecycle.shutdown('stop') };
   } catch (err) {
     await lifecycle.shutdown('start failed');
     throw err;

@@ -6,11 +6,13 @@ export interface UpService {
   /** The config key of `hopmap up` that sets this service's port. */
   portKey: 'inputPort' | 'outputPort';
   port: number;
+  /** The config key of `hopmap up` that sets this service's separate health port, if it has one. */
+  healthPortKey?: 'outputHealthPort';
   /** Extra arguments the local single-machine setup needs. */
   args?: string[];
 }
 
 export const UP_SERVICES: UpService[] = [
   { command: 'input', portKey: 'inputPort', port: 8080, args: ['--targets', `${PROJECT_ROOT}/cloud-provider-ip-addresses`] },
-  { command: 'output', portKey: 'outputPort', port: 8081 },
+  { command: 'output', portKey: 'outputPort', port: 8081, healthPortKey: 'outputHealthPort' },
 ];

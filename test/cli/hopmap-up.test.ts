@@ -38,7 +38,7 @@ describe('hopmap up', () => {
     const dir = stateDir();
     dirs.push(dir);
     const inputPort = await freePort();
-    const up = spawnNode([BIN_PATH, 'up', '--input-port', String(inputPort), '--output-port', String(await freePort())], { DATABASE_URL: db.url, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'warn' });
+    const up = spawnNode([BIN_PATH, 'up', '--input-port', String(inputPort), '--output-port', String(await freePort()), '--output-health-port', String(await freePort())], { DATABASE_URL: db.url, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'warn' });
     children.push(up);
     await up.waitFor(/hopmap is up/, 180_000);
     assert.ok(up.output().includes(`database   ${db.url}`), up.output());
@@ -61,7 +61,7 @@ describe('hopmap up', () => {
     dirs.push(dir);
     const port = String(await freePort());
     const env = { DATABASE_URL: undefined, HOPMAP_STATE_DIR: dir, HOPMAP_EMBEDDED_PORT: port, LOG_LEVEL: 'warn' };
-    const up = spawnNode([BIN_PATH, 'up', '--input-port', String(await freePort()), '--output-port', String(await freePort())], env);
+    const up = spawnNode([BIN_PATH, 'up', '--input-port', String(await freePort()), '--output-port', String(await freePort()), '--output-health-port', String(await freePort())], env);
     children.push(up);
     await up.waitFor(/hopmap is up/, 180_000);
     const [, url] = up.output().match(/database   (postgres:\S+)/) ?? [];

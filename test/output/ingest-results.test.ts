@@ -19,7 +19,7 @@ describe('hopmap output: ingesting results', () => {
 
   before(async () => {
     db = await createTestDatabase('ingest_results');
-    const start = () => startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    const start = () => startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
     [a, b] = await Promise.all([start(), start()]);
     client = new pg.Client(db.url);
     await client.connect();
@@ -108,6 +108,13 @@ describe('hopmap output: ingesting results', () => {
     assert.deepEqual(hops.rows.map((r) => r.a), ['31.7.0.1', '31.7.0.3'], 'intermediate hops join the pool, the destination does not');
     const recent = (await request(`${b.url}/recent?ip=20.7.7.7&limit=5`)).json();
     assert.equal(recent.results[0].id, trace.id);
+    // The separate health port answers the operations routes, /stats and /recent, and nothing else.
+    const info = (await request(`${a.healthUrl}/service-info`)).json();
+    assert.equal(info.service_type, 'output');
+    const stats = (await request(`${a.healthUrl}/stats`)).json();
+    assert.ok(stats.known.links >= 2 && stats.partitions.length >= 1, JSON.stringify(stats));
+    assert.equal((await request(`${a.healthUrl}/recent?ip=20.7.7.7`)).json().results[0].id, trace.id);
+    assert.equal((await request(`${a.healthUrl}/results`, { method: 'POST', body: '[]', headers: { 'content-type': 'application/json' } })).status, 404);
   });
 
   it('refuses an unsupported content type and a corrupt gzip body clearly', async () => {

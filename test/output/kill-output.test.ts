@@ -15,7 +15,7 @@ describe('kill -9 of an output instance while batches are in flight', () => {
 
   async function startOutput(): Promise<string> {
     const port = await freePort();
-    const proc = spawnNode([BIN_PATH, 'output', '--host', '127.0.0.1', '--port', String(port), '--no-migrate'], { DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
+    const proc = spawnNode([BIN_PATH, 'output', '--host', '127.0.0.1', '--port', String(port), '--health-port', '0', '--no-migrate'], { DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
     procs.push(proc);
     const url = `http://127.0.0.1:${port}`;
     assert.equal((await pollUntil(`${url}/ready`, (r) => r.status === 200, 60_000)).status, 200, proc.output());
