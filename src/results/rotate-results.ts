@@ -3,6 +3,7 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Pool, PoolClient } from '../db/create-pool.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Logger } from '../log/create-logger.js';
 
 /** Held (per transaction) while rotating: one instance rotates at a time, whoever asks. */
@@ -40,15 +41,10 @@ interface PartitionRow {
  * with no limit configured, nothing is ever deleted. Runs under an advisory lock: a second instance asking at
  * the same time gets `ran: false`.
  */
-export async function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): Promise<RotationOutcome> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): Promise<RotationOutcome> {
+  return inTransaction(pool, async (client) => {
     const lock = await client.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1) as ok', [ROTATE_LOCK_KEY]);
-    if (!lock.rows[0]?.ok) {
-      await client.query('rollback');
-      return { ran: false, created: 0, retired: [], keptBytes: 0 };
-    }
+    if (!lock.rows[0]?.ok) return { ran: false, created: 0, retired: [], keptBytes: 0 };
     const created = await client.query<{ n: number }>('select measurements.ensure_partitions($1) as n', [policy.daysAhead ?? 2]);
     const { rows } = await client.query<PartitionRow>(
       `select c.relname as name, to_char(to_date(substr(c.relname, 9), 'YYYYMMDD'), 'YYYY-MM-DD') as day, pg_total_relation_size(c.oid) as bytes
@@ -93,15 +89,9 @@ export async function rotateResults(pool: Pool, policy: RotationPolicy, log: Log
           where i.inhparent = 'measurements.results'::regclass and c.relname ~ '^results_[0-9]{8}$'), now())`,
       );
     }
-    await client.query('commit');
     const keptBytes = rows.filter((p) => !toRetire.has(p.name)).reduce((n, p) => n + Number(p.bytes), 0);
     return { ran: true, created: created.rows[0]!.n, retired, keptBytes };
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Writes a partition's results as NDJSON, via a cursor (bounded memory), then renames it into place. */

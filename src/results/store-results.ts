@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from '../db/create-pool.js';
+import { inTransaction } from '../db/in-transaction.js';
 import { withRetry } from '../db/with-retry.js';
 import { ackLeaseTargets } from '../targets/ack-leases.js';
 import { addHops } from '../targets/add-hops.js';
@@ -23,12 +24,9 @@ export function storeResults(pool: Pool, batch: Result[]): Promise<StoreOutcome>
   return withRetry(() => storeOnce(pool, batch), { what: 'store results' });
 }
 
-async function storeOnce(pool: Pool, batch: Result[]): Promise<StoreOutcome> {
+function storeOnce(pool: Pool, batch: Result[]): Promise<StoreOutcome> {
   const unique = [...new Map(batch.map((r) => [r.id, r])).values()];
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string }>(
       `with new_ids as (insert into result_ids (id) select unnest($1::uuid[]) on conflict do nothing returning id)
        insert into measurements.results (id, measured_at, type, worker, target, lease, body)
@@ -54,15 +52,8 @@ async function storeOnce(pool: Pool, batch: Result[]): Promise<StoreOutcome> {
     const links = await upsertLinks(client, observations.flatMap((o) => o.links));
     const hops = [...new Set(observations.flatMap((o) => o.hops))];
     const added = await addHops(client, hops);
-    await client.query('commit');
     return { accepted: fresh.length, duplicate: batch.length - fresh.length, hops, newHops: added.added, links };
-  } catch (err) {
-    broken = true;
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
 }
 
 /** One statement per batch, links aggregated first so each (near, far) row is touched once. */

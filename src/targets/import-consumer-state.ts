@@ -1,3 +1,4 @@
+import { inTransaction } from '../db/in-transaction.js';
 import type { Pool } from '../db/create-pool.js';
 import type { ConsumerState } from './consumer-state-format.js';
 
@@ -16,10 +17,8 @@ export interface ImportStateResult {
  * exist is created; one that does is replaced.
  */
 export async function importConsumerState(pool: Pool, state: ConsumerState): Promise<ImportStateResult> {
-  const client = await pool.connect();
   const result: ImportStateResult = { consumers: state.consumers.length, created: 0, hops: 0, leases: 0, unknownBlocks: [] };
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const inserted = await client.query(
       `insert into hops (address, family) select a::inet, family(a::inet) from unnest($1::text[]) with ordinality u(a, o) order by o on conflict (address) do nothing`,
       [state.hops],
@@ -65,12 +64,6 @@ export async function importConsumerState(pool: Pool, state: ConsumerState): Pro
         result.leases += lease.rowCount ?? 0;
       }
     }
-    await client.query('commit');
     return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

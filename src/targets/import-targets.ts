@@ -1,3 +1,4 @@
+import { inTransaction } from '../db/in-transaction.js';
 import type { Pool, PoolClient } from '../db/create-pool.js';
 import { blockWalkSize } from './block-permutation.js';
 import { hashInt32 } from './hash32.js';
@@ -29,9 +30,7 @@ export type ImportProgress = (done: number, total: number, file: string) => void
 export async function importTargets(pool: Pool, path: string, onProgress?: ImportProgress): Promise<ImportSummary> {
   const paths = await listTargetFiles(path);
   const summary: ImportSummary = { files: paths.length, unchanged: 0, blocks: 0, added: 0, removed: 0, addresses: 0, skipped: 0, duplicates: 0, errors: [] };
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [IMPORT_LOCK_KEY]);
     for (const [i, p] of paths.entries()) {
       const file = await readTargetFile(p);
@@ -48,13 +47,7 @@ export async function importTargets(pool: Pool, path: string, onProgress?: Impor
       onProgress?.(i + 1, paths.length, file.source);
     }
     if (summary.unchanged < paths.length) await refreshEffectiveBlocks(client);
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   return summary;
 }
 

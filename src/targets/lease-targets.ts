@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from '../db/create-pool.js';
+import { inTransaction } from '../db/in-transaction.js';
 import { withRetry } from '../db/with-retry.js';
 import { assembleBatch } from './assemble-batch.js';
 import { ConsumerRing, walkKey, type RingCursor } from './consumer-ring.js';
@@ -53,24 +54,6 @@ export const ringStartFor = (consumerId: string, pass: number): number => hashIn
  */
 export function leaseTargets(pool: Pool, req: LeaseRequest, policy: TargetPolicy): Promise<LeaseResult> {
   return withRetry(() => inTransaction(pool, (client) => leaseInTransaction(client, req, policy)), { what: 'lease' });
-}
-
-async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('begin');
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => {
-      broken = true;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
 }
 
 async function leaseInTransaction(client: PoolClient, req: LeaseRequest, policy: TargetPolicy): Promise<LeaseResult> {
