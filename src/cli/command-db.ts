@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addDatabaseOptions, databaseConfigShape, ENV_ALIASES, typedFlags } from '../config/common-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
 import { resolveDatabase } from '../db/resolve-database.js';
 import { embeddedCluster } from '../db/embedded-postgres.js';
 import { createLogger } from '../log/create-logger.js';
@@ -13,7 +12,7 @@ export function dbCommand(): Command {
   const url = addDatabaseOptions(new Command('url')).description('print the connection string in use, starting the embedded PostgreSQL if needed');
   url.action(
     runCommand(async () => {
-      const cfg = loadConfig(z.object(databaseConfigShape), { flags: typedFlags(url), env: process.env, configFile: url.opts().config, envAliases: ENV_ALIASES });
+      const cfg = loadCommandConfig(url, z.object(databaseConfigShape));
       const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'db' });
       const resolved = await resolveDatabase(cfg, log);
       process.stdout.write(`${resolved.url}\n`);
@@ -29,7 +28,7 @@ export function dbCommand(): Command {
   const stop = addDatabaseOptions(new Command('stop')).description('stop the embedded PostgreSQL (its data stays)');
   stop.action(
     runCommand(async () => {
-      const cfg = loadConfig(z.object(databaseConfigShape), { flags: typedFlags(stop), env: process.env, configFile: stop.opts().config, envAliases: ENV_ALIASES });
+      const cfg = loadCommandConfig(stop, z.object(databaseConfigShape));
       const cluster = embeddedCluster(cfg.stateDir, cfg.embeddedPort);
       if (!(await cluster.isRunning())) {
         process.stdout.write(`embedded PostgreSQL in ${cluster.dataDir} is not running\n`);

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addDatabaseOptions, databaseConfigShape, ENV_ALIASES, typedFlags } from '../config/common-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
 import { redactUrl } from '../db/create-pool.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
@@ -12,7 +11,7 @@ export function migrateCommand(): Command {
   const cmd = new Command('migrate').description("apply hopmap's migrations and graphile-worker's schema (safe to run concurrently)");
   addDatabaseOptions(cmd).action(
     runCommand(async () => {
-      const cfg = loadConfig(z.object(databaseConfigShape), { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES });
+      const cfg = loadCommandConfig(cmd, z.object(databaseConfigShape));
       const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel, name: 'migrate' });
       const db = await resolveDatabase(cfg, log);
       try {

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { ENV_ALIASES, typedFlags } from '../config/common-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadCommandConfig } from '../config/common-config.js';
 import { createLogger } from '../log/create-logger.js';
 import { Lifecycle } from '../process/lifecycle.js';
 import { runWorker } from '../worker/run-worker.js';
@@ -27,7 +26,7 @@ export function pingCommand(): Command {
     .option('--verbose', 'log at debug level');
   cmd.action(
     runCommand(async () => {
-      const cfg = loadConfig(workerConfig, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES });
+      const cfg = loadCommandConfig(cmd, workerConfig);
       const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel, name: 'ping' });
       const lifecycle = new Lifecycle(log);
       lifecycle.handleSignals();

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
-import { addDatabaseOptions, databaseConfigShape, ENV_ALIASES, typedFlags } from '../config/common-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
 import { createPool } from '../db/create-pool.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
@@ -17,7 +16,7 @@ export function targetsCommand(): Command {
     .argument('<path>', 'a .txt file or a directory of them');
   imp.action(
     runCommand(async (path: string) => {
-      const cfg = loadConfig(z.object(databaseConfigShape), { flags: typedFlags(imp), env: process.env, configFile: imp.opts().config, envAliases: ENV_ALIASES });
+      const cfg = loadCommandConfig(imp, z.object(databaseConfigShape));
       const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'targets' });
       const db = await resolveDatabase(cfg, log);
       const pool = createPool(db.url, log, { max: 2 });

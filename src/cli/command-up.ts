@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addDatabaseOptions, databaseConfigShape, ENV_ALIASES, typedFlags } from '../config/common-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
 import { port, positiveInt } from '../config/values.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
@@ -32,7 +31,7 @@ export function upCommand(): Command {
     .option('--output-health-port <port>', "port of the results ingester's health server (default 8091)");
   cmd.action(
     runCommand(async () => {
-      const cfg = loadConfig(upConfig, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES });
+      const cfg = loadCommandConfig(cmd, upConfig);
       const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel, name: 'up' });
       const lifecycle = new Lifecycle(log);
       lifecycle.handleSignals();

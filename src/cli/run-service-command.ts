@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import { ENV_ALIASES, typedFlags, type serviceConfigShape } from '../config/common-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadCommandConfig, type serviceConfigShape } from '../config/common-config.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
 import { createLogger } from '../log/create-logger.js';
@@ -19,7 +18,7 @@ export async function runServiceCommand<S extends z.ZodObject>(
   schema: S,
   makeModule: (cfg: z.infer<S>) => ServiceModule,
 ): Promise<void> {
-  const cfg = loadConfig(schema, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES }) as z.infer<S> & ServiceConfig;
+  const cfg = loadCommandConfig(cmd, schema) as z.infer<S> & ServiceConfig;
   const module = makeModule(cfg);
   const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel, name: module.type });
   const lifecycle = new Lifecycle(log);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { loadConfig } from './load-config.js';
 import { PROJECT_ROOT } from '../version.js';
 import { bool, logLevel, port, positiveInt, postgresUrl } from './values.js';
 
@@ -56,4 +57,9 @@ export function typedFlags(cmd: Command): Record<string, unknown> {
     if (key !== 'config' && cmd.getOptionValueSource(key) === 'cli') out[key] = value;
   }
   return out;
+}
+
+/** A command's configuration: its typed flags over the environment over its `--config` file over defaults. */
+export function loadCommandConfig<S extends z.ZodObject>(cmd: Command, schema: S): z.infer<S> {
+  return loadConfig(schema, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: ENV_ALIASES });
 }
