@@ -2,17 +2,11 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { RunningService } from '../../src/service/start-service.js';
-import { parseTarget } from '../../src/targets/ip-address.js';
 import { postJson, request } from '../support/http-client.js';
 import { fetchBatch, startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
-
-const block = (cidr: string) => {
-  const parsed = parseTarget(cidr);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.block;
-};
+import { block } from '../support/ip.js';
 
 async function drain(url: string, consumer: string): Promise<string[]> {
   const out: string[] = [];

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AddressRangeSet } from '../../src/targets/address-range-set.js';
-import { parseAddress, parseTarget, type Block } from '../../src/targets/ip-address.js';
+import { address, block } from '../support/ip.js';
 
-const block = (cidr: string): Block => {
-  const parsed = parseTarget(cidr);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.block;
-};
-const addr = (text: string) => parseAddress(text)!;
 
 describe('AddressRangeSet', () => {
   const set = new AddressRangeSet(['20.0.0.0/25', '20.0.0.128/25', '30.0.0.8/29', '30.0.0.0/30', '2001:db8::/126', '20.0.0.64/26'].map(block));
@@ -18,7 +12,7 @@ describe('AddressRangeSet', () => {
     ['30.0.0.3', true], ['30.0.0.4', false], ['30.0.0.8', true], ['30.0.0.15', true], ['30.0.0.16', false],
     ['2001:db8::3', true], ['2001:db8::4', false], ['20.0.0.1', true],
   ];
-  for (const [a, expected] of membership) it(`${a} ${expected ? 'is' : 'is not'} in the set`, () => assert.equal(set.has(addr(a)), expected));
+  for (const [a, expected] of membership) it(`${a} ${expected ? 'is' : 'is not'} in the set`, () => assert.equal(set.has(address(a)), expected));
 
   const covering: Array<[string, boolean]> = [
     ['20.0.0.0/24', true], // two adjacent /25s merged
@@ -33,6 +27,6 @@ describe('AddressRangeSet', () => {
   it('is empty without ranges', () => {
     const none = new AddressRangeSet([]);
     assert.equal(none.empty, true);
-    assert.equal(none.has(addr('1.2.3.4')), false);
+    assert.equal(none.has(address('1.2.3.4')), false);
   });
 });

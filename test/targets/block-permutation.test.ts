@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { blockAddressAt, blockWalkSize, permuteIndex } from '../../src/targets/block-permutation.js';
-import { formatAddress, parseTarget, type Block } from '../../src/targets/ip-address.js';
-
-function block(text: string): Block {
-  const parsed = parseTarget(text);
-  assert.ok(parsed.ok, `test setup: ${text} should parse`);
-  return parsed.block;
-}
+import { formatAddress, type Block } from '../../src/targets/ip-address.js';
+import { block } from '../support/ip.js';
 
 function walk(b: Block, key: number, length = blockWalkSize(b)): bigint[] {
   return Array.from({ length }, (_, p) => blockAddressAt(b, key, p));

@@ -8,21 +8,9 @@ import {
   parseTarget,
   prefixKey,
   type Address,
-  type Block,
   type IpFamily,
 } from '../../src/targets/ip-address.js';
-
-function address(text: string): Address {
-  const a = parseAddress(text);
-  assert.ok(a, `test setup: ${text} should parse`);
-  return a;
-}
-
-function block(text: string): Block {
-  const parsed = parseTarget(text);
-  assert.ok(parsed.ok, `test setup: ${text} should parse`);
-  return parsed.block;
-}
+import { address, block } from '../support/ip.js';
 
 describe('parseAddress', () => {
   // input → family, canonical text

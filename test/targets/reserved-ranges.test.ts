@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatAddress, parseAddress, parseTarget, type Address, type Block } from '../../src/targets/ip-address.js';
+import { formatAddress, type Address, type Block } from '../../src/targets/ip-address.js';
 import { createReservedFilter, RESERVED_RANGES, type BlockStatus } from '../../src/targets/reserved-ranges.js';
-
-function address(text: string): Address {
-  const a = parseAddress(text);
-  assert.ok(a, `test setup: ${text} should parse`);
-  return a;
-}
-
-function block(text: string): Block {
-  const parsed = parseTarget(text);
-  assert.ok(parsed.ok, `test setup: ${text} should parse`);
-  return parsed.block;
-}
+import { address, block } from '../support/ip.js';
 
 const filter = createReservedFilter();
 
