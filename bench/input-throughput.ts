@@ -88,3 +88,31 @@ async function resetTargetTables(url: string): Promise<void> {
     await client.end();
   }
 }
+
+/**
+ * The two figures every HTTP leasing case reports: 1 instance against the 1-client raw SQL loop, and
+ * 2 instances against the 4-client loop, with `targets` loaded.
+ */
+export async function measureOneAndTwoInstances(
+  ctx: BenchContext,
+  opts: { caseName: string; variant: string; targets: string; rawSqlLease: string },
+): Promise<{ figures: Figure[]; notes: string[] }> {
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  for (const [instances, baseline] of [
+    [1, `${opts.rawSqlLease}/1-client`],
+    [2, `${opts.rawSqlLease}/4-clients`],
+  ] as const) {
+    const plural = instances > 1 ? 's' : '';
+    const m = await measureInputThroughput(ctx, {
+      id: `${opts.caseName}/${instances}-instance${plural}`,
+      label: `targets/s, HTTP, ${instances} instance${plural}, ${opts.variant}`,
+      targets: opts.targets,
+      instances,
+      baseline,
+    });
+    figures.push(m.figure);
+    notes.push(...m.notes);
+  }
+  return { figures, notes };
+}

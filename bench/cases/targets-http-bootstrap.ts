@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { BenchCase, Figure } from '../bench-case.js';
-import { httpMethodNote, measureInputThroughput } from '../input-throughput.js';
+import type { BenchCase } from '../bench-case.js';
+import { httpMethodNote, measureOneAndTwoInstances } from '../input-throughput.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { RAW_SQL_LEASE } from './raw-sql-lease.js';
 
@@ -14,22 +14,7 @@ export const targetsHttpBootstrap: BenchCase = {
   name: TARGETS_HTTP_BOOTSTRAP,
   baselines: [RAW_SQL_LEASE],
   async run(ctx) {
-    const figures: Figure[] = [];
-    const notes: string[] = [];
-    for (const [instances, baseline] of [
-      [1, `${RAW_SQL_LEASE}/1-client`],
-      [2, `${RAW_SQL_LEASE}/4-clients`],
-    ] as const) {
-      const m = await measureInputThroughput(ctx, {
-        id: `${TARGETS_HTTP_BOOTSTRAP}/${instances}-instance${instances > 1 ? 's' : ''}`,
-        label: `targets/s, HTTP, ${instances} instance${instances > 1 ? 's' : ''}, bootstrap /32s`,
-        targets: BOOTSTRAP_TARGETS,
-        instances,
-        baseline,
-      });
-      figures.push(m.figure);
-      notes.push(...m.notes);
-    }
+    const { figures, notes } = await measureOneAndTwoInstances(ctx, { caseName: TARGETS_HTTP_BOOTSTRAP, variant: 'bootstrap /32s', targets: BOOTSTRAP_TARGETS, rawSqlLease: RAW_SQL_LEASE });
     notes.unshift(httpMethodNote(ctx), 'bootstrap /32s: the committed cloud-provider-ip-addresses/ (19,000 single-address blocks), so every target opens a new block.');
     return { figures, notes };
   },

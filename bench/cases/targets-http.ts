@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchCase, Figure } from '../bench-case.js';
-import { httpMethodNote, measureInputThroughput } from '../input-throughput.js';
+import type { BenchCase } from '../bench-case.js';
+import { httpMethodNote, measureOneAndTwoInstances } from '../input-throughput.js';
 import { RAW_SQL_LEASE } from './raw-sql-lease.js';
 
 export const TARGETS_HTTP = 'targets-http';
@@ -21,22 +21,7 @@ export const targetsHttp: BenchCase = {
     const dir = await mkdtemp(join(tmpdir(), 'hopmap-bench-targets-'));
     try {
       await writeFile(join(dir, 'bench-slash16.txt'), `# hopmap bench: ${SLASH16_BLOCKS.length} /16 blocks\n${SLASH16_BLOCKS.join('\n')}\n`);
-      const figures: Figure[] = [];
-      const notes: string[] = [];
-      for (const [instances, baseline] of [
-        [1, `${RAW_SQL_LEASE}/1-client`],
-        [2, `${RAW_SQL_LEASE}/4-clients`],
-      ] as const) {
-        const m = await measureInputThroughput(ctx, {
-          id: `${TARGETS_HTTP}/${instances}-instance${instances > 1 ? 's' : ''}`,
-          label: `targets/s, HTTP, ${instances} instance${instances > 1 ? 's' : ''}, 64 × /16`,
-          targets: dir,
-          instances,
-          baseline,
-        });
-        figures.push(m.figure);
-        notes.push(...m.notes);
-      }
+      const { figures, notes } = await measureOneAndTwoInstances(ctx, { caseName: TARGETS_HTTP, variant: '64 × /16', targets: dir, rawSqlLease: RAW_SQL_LEASE });
       notes.unshift(httpMethodNote(ctx), `64 × /16: ${SLASH16_BLOCKS[0]} … ${SLASH16_BLOCKS.at(-1)} in one file, 4.2 million addresses per consumer pass.`);
       return { figures, notes };
     } finally {
