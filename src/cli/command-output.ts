@@ -15,6 +15,7 @@ export const outputConfig = z.object({
   keep: z.coerce.number().int().positive().optional(),
   maxSizeMb: z.coerce.number().positive().optional(),
   archiveDir: z.string().min(1).optional(),
+  pgDump: z.string().min(1).optional(),
 });
 
 export function outputCommand(): Command {
@@ -25,11 +26,12 @@ export function outputCommand(): Command {
     .option('--retention-days <n>', 'retire daily result partitions older than this (default: keep all)')
     .option('--keep <n>', 'keep at most this many daily partitions')
     .option('--max-size-mb <n>', 'retire the oldest partitions while results take more than this')
-    .option('--archive-dir <dir>', 'write retired partitions there as NDJSON before dropping them');
+    .option('--archive-dir <dir>', 'write retired partitions there as NDJSON before dropping them')
+    .option('--pg-dump <path>', 'pg_dump for GET /dump (default: the newest on the machine; it must be at least the server version)');
   cmd.action(
     runCommand(() =>
       runServiceCommand(cmd, outputConfig, (cfg) =>
-        outputService({ inputUrl: cfg.inputUrl, rotation: { retentionDays: cfg.retentionDays, keep: cfg.keep, maxSizeMb: cfg.maxSizeMb, archiveDir: cfg.archiveDir } }),
+        outputService({ inputUrl: cfg.inputUrl, pgDump: cfg.pgDump, rotation: { retentionDays: cfg.retentionDays, keep: cfg.keep, maxSizeMb: cfg.maxSizeMb, archiveDir: cfg.archiveDir } }),
       ),
     ),
   );

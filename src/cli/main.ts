@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { dbCommand } from './command-db.js';
 import { inputCommand } from './command-input.js';
 import { labCommand } from './command-lab.js';
+import { mergeCommand } from './command-merge.js';
 import { migrateCommand } from './command-migrate.js';
 import { outputCommand } from './command-output.js';
 import { pingCommand } from './command-ping.js';
@@ -19,6 +20,7 @@ const program = new Command('hopmap')
   .addCommand(outputCommand())
   .addCommand(targetsCommand())
   .addCommand(migrateCommand())
+  .addCommand(mergeCommand())
   .addCommand(dbCommand())
   .addCommand(labCommand());
 

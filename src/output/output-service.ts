@@ -1,6 +1,9 @@
 import type { Logger } from '../log/create-logger.js';
+import { inTransaction } from '../db/in-transaction.js';
+import { ensurePartitionsAhead } from '../results/partitions.js';
 import { rotateResults, type RotationPolicy } from '../results/rotate-results.js';
 import type { ServiceModule } from '../service/start-service.js';
+import { dumpRoute } from './dump-route.js';
 import { forwardHops } from './forward-hops.js';
 import { outputMetrics } from './output-metrics.js';
 import { queryRoutes } from './query-routes.js';
@@ -14,15 +17,17 @@ export interface OutputOptions {
   /** Also POST every new hop to this input service's /hops (the original split deployment). */
   inputUrl?: string | undefined;
   rotation?: RotationPolicy;
+  /** pg_dump for GET /dump; by default the newest on the machine. */
+  pgDump?: string | undefined;
 }
 
 /** The results ingester: stores results once, extracts hops and links, and feeds the hops back. */
 export function outputService(opts: OutputOptions = {}): ServiceModule {
   return {
     type: 'output',
-    capabilities: ['results', 'ndjson', 'gzip', 'links', 'hops', 'stats'],
-    async build({ pool, log, metrics }) {
-      await pool.query('select pg_advisory_xact_lock(727101400), measurements.ensure_partitions(2)');
+    capabilities: ['results', 'ndjson', 'gzip', 'links', 'hops', 'stats', 'dump'],
+    async build({ pool, databaseUrl, log, metrics }) {
+      await inTransaction(pool, (client) => ensurePartitionsAhead(client, 2));
       const m = outputMetrics(metrics);
       const onHops = opts.inputUrl ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }) as Logger) : undefined;
       const rotation = opts.rotation ?? {};
@@ -31,6 +36,7 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
         routes(app) {
           resultsRoutes(app, { pool, metrics: m, onHops });
           queryRoutes(app, { pool });
+          dumpRoute(app, { pool, databaseUrl, log, pgDump: opts.pgDump });
           app.post('/rotate', async (_req, res) => {
             res.json(await rotate());
           });

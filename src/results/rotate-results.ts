@@ -5,6 +5,7 @@ import { finished } from 'node:stream/promises';
 import type { Pool, PoolClient } from '../db/create-pool.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Logger } from '../log/create-logger.js';
+import { ensurePartitionsAhead } from './partitions.js';
 
 /** Held (per transaction) while rotating: one instance rotates at a time, whoever asks. */
 const ROTATE_LOCK_KEY = 727_101_5001;
@@ -45,7 +46,7 @@ export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): 
   return inTransaction(pool, async (client) => {
     const lock = await client.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1) as ok', [ROTATE_LOCK_KEY]);
     if (!lock.rows[0]?.ok) return { ran: false, created: 0, retired: [], keptBytes: 0 };
-    const created = await client.query<{ n: number }>('select measurements.ensure_partitions($1) as n', [policy.daysAhead ?? 2]);
+    const created = await ensurePartitionsAhead(client, policy.daysAhead ?? 2);
     const { rows } = await client.query<PartitionRow>(
       `select c.relname as name, to_char(to_date(substr(c.relname, 9), 'YYYYMMDD'), 'YYYY-MM-DD') as day, pg_total_relation_size(c.oid) as bytes
          from pg_inherits i join pg_class c on c.oid = i.inhrelid
@@ -90,7 +91,7 @@ export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): 
       );
     }
     const keptBytes = rows.filter((p) => !toRetire.has(p.name)).reduce((n, p) => n + Number(p.bytes), 0);
-    return { ran: true, created: created.rows[0]!.n, retired, keptBytes };
+    return { ran: true, created, retired, keptBytes };
   });
 }
 

@@ -20,19 +20,24 @@ export interface StoreOutcome {
  * the rest go into the day's partition with multi-row statements (unnest), their leases are acknowledged,
  * their links aggregated, and their intermediate hops join the target pool. Committed when it resolves.
  */
-export function storeResults(pool: Pool, batch: Result[]): Promise<StoreOutcome> {
-  return withRetry(() => storeOnce(pool, batch), { what: 'store results' });
+export function storeResults(pool: Pool, batch: Result[], opts: StoreOptions = {}): Promise<StoreOutcome> {
+  return withRetry(() => storeOnce(pool, batch, opts), { what: 'store results' });
 }
 
-function storeOnce(pool: Pool, batch: Result[]): Promise<StoreOutcome> {
+export interface StoreOptions {
+  /** When each result was first received, by id (merging another deployment's dump); default now. */
+  receivedAt?: ReadonlyMap<string, string>;
+}
+
+function storeOnce(pool: Pool, batch: Result[], opts: StoreOptions): Promise<StoreOutcome> {
   const unique = [...new Map(batch.map((r) => [r.id, r])).values()];
   return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string }>(
-      `with new_ids as (insert into result_ids (id) select unnest($1::uuid[]) on conflict do nothing returning id)
-       insert into measurements.results (id, measured_at, type, worker, target, lease, body)
-       select r.id, r.measured_at, r.type, r.worker, r.target, r.lease, r.body
-         from unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::inet[], $6::uuid[], $7::jsonb[])
-              as r(id, measured_at, type, worker, target, lease, body)
+      `with new_ids as (insert into result_ids (id, received_at) select id, coalesce(ra, now()) from unnest($1::uuid[], $8::timestamptz[]) as u(id, ra) on conflict do nothing returning id)
+       insert into measurements.results (id, received_at, measured_at, type, worker, target, lease, body)
+       select r.id, coalesce(r.received_at, now()), r.measured_at, r.type, r.worker, r.target, r.lease, r.body
+         from unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::inet[], $6::uuid[], $7::jsonb[], $8::timestamptz[])
+              as r(id, measured_at, type, worker, target, lease, body, received_at)
          join new_ids using (id)
        returning id`,
       [
@@ -43,6 +48,7 @@ function storeOnce(pool: Pool, batch: Result[]): Promise<StoreOutcome> {
         unique.map((r) => r.target),
         unique.map((r) => r.lease),
         unique.map((r) => JSON.stringify(r)),
+        unique.map((r) => opts.receivedAt?.get(r.id) ?? null),
       ],
     );
     const stored = new Set(rows.map((r) => r.id));

@@ -13,6 +13,8 @@ import { registerInstance } from './instance-registry.js';
 
 export interface ServiceContext {
   pool: Pool;
+  /** The pool's database, for tools that connect on their own (pg_dump). */
+  databaseUrl: string;
   log: Logger;
   metrics: ServiceMetrics;
   identity: ServiceIdentity;
@@ -76,7 +78,7 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
     lifecycle.onShutdown('database pool', () => pool.end());
     const identity = makeIdentity(module.type, module.capabilities, opts.name);
     const metrics = new ServiceMetrics(module.type);
-    const parts = await module.build({ pool, log, metrics, identity, lifecycle });
+    const parts = await module.build({ pool, databaseUrl: opts.databaseUrl, log, metrics, identity, lifecycle });
 
     const runner = await startJobRunner({ pool, log, tasks: parts.tasks, crontab: parts.crontab, concurrency: opts.jobConcurrency });
     lifecycle.onShutdown('job runner', () => runner.stop());

@@ -49,8 +49,8 @@ export interface TestSetup {
  * The server every test file uses: DATABASE_URL when set, else the embedded PostgreSQL; plus a migrated
  * template database that each file clones. Idempotent and safe to run from several processes at once.
  */
-export async function prepareTestServer(): Promise<TestSetup> {
-  let adminUrl = process.env.HOPMAP_TEST_ADMIN_URL ?? process.env.DATABASE_URL;
+export async function prepareTestServer(server?: string): Promise<TestSetup> {
+  let adminUrl = server ?? process.env.HOPMAP_TEST_ADMIN_URL ?? process.env.DATABASE_URL;
   let stopEmbedded = async () => {};
   let startedEmbedded = false;
   if (!adminUrl) {
@@ -115,9 +115,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database for one test file, cloned from the migrated template (or empty, for migration tests). */
-export async function createTestDatabase(label: string, opts: { empty?: boolean } = {}): Promise<TestDatabase> {
-  const setup = await prepareTestServer();
+/**
+ * A fresh database for one test file, cloned from the migrated template (or empty, for migration tests), on
+ * the suite's server or on `server` (an admin URL) for a test that needs a particular PostgreSQL.
+ */
+export async function createTestDatabase(label: string, opts: { empty?: boolean; server?: string } = {}): Promise<TestDatabase> {
+  const setup = await prepareTestServer(opts.server);
   const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 30);
   const name = `${TEST_DB_PREFIX}${slug}_${randomBytes(4).toString('hex')}`;
   assertTestDatabaseName(name);
