@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { labReportCommand, labRunCommand } from './command-lab-run.js';
 import { buildLab } from '../lab/build-lab.js';
 import { openLab, type Lab } from '../lab/open-lab.js';
 import { loAddress } from '../lab/plan-lab.js';
@@ -69,7 +70,7 @@ export function labCommand(): Command {
     }),
   );
 
-  return lab.addCommand(up).addCommand(down).addCommand(truth);
+  return lab.addCommand(up).addCommand(down).addCommand(truth).addCommand(labRunCommand()).addCommand(labReportCommand());
 }
 
 function describeNodes(lab: Lab): string {

@@ -3,7 +3,7 @@
  * deterministic, so `hopmap lab truth` can describe a lab without building it and tests can predict it.
  */
 import { blocksOverlap, formatAddress, makeBlock, parseTarget, type Block } from '../targets/ip-address.js';
-import { assertLabName, type IcmpMode, type NodeKind, type Topology } from './topology.js';
+import { assertLabName, type IcmpMode, type LabRun, type NodeKind, type Topology } from './topology.js';
 
 export interface LabInterface {
   ifname: string;
@@ -19,6 +19,8 @@ export interface LabNode {
   name: string;
   kind: NodeKind;
   icmp: IcmpMode;
+  /** The AS the node belongs to, for reports. */
+  as?: number;
   ns: string;
   /** In link order. */
   interfaces: LabInterface[];
@@ -39,6 +41,8 @@ export interface LabPlan {
   ecmpHash: Topology['ecmp_hash'];
   nodes: Map<string, LabNode>;
   links: LabLink[];
+  /** How `hopmap lab run` runs the mapper on the lab, when the topology says. */
+  run?: LabRun;
 }
 
 // Automatic link subnets are /30s taken in order from 198.18.0.0/16 (16,384 links); 198.19.0.0/16 is left
@@ -52,7 +56,7 @@ export function planLab(topology: Topology, name = topology.name): LabPlan {
   assertLabName(name);
   const nodes = new Map<string, LabNode>();
   for (const [node, spec] of Object.entries(topology.nodes)) {
-    nodes.set(node, { name: node, kind: spec.kind, icmp: spec.icmp, ns: `${namespacePrefix(name)}${node}`, interfaces: [], lo: spec.lo.map(block) });
+    nodes.set(node, { name: node, kind: spec.kind, icmp: spec.icmp, ...(spec.as !== undefined && { as: spec.as }), ns: `${namespacePrefix(name)}${node}`, interfaces: [], lo: spec.lo.map(block) });
   }
   const taken: Block[] = [...[...nodes.values()].flatMap((n) => n.lo), ...topology.links.flatMap(([, , s]) => (s ? [block(s)] : []))];
   let next = AUTO_POOL.first;
@@ -75,7 +79,7 @@ export function planLab(topology: Topology, name = topology.name): LabPlan {
     nodes.get(b)!.interfaces.push({ ifname: `to-${a}`, address: bAddress, peer: a, peerAddress: aAddress, peerIfname: `to-${b}`, subnet });
     return { a, b, subnet, aAddress, bAddress };
   });
-  return { name, ecmpHash: topology.ecmp_hash, nodes, links };
+  return { name, ecmpHash: topology.ecmp_hash, nodes, links, ...(topology.run && { run: topology.run }) };
 }
 
 /** The address a lo prefix is known by: the prefix itself for a /32 or /31, else its first host address. */

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../config/load-config.js';
 import { blocksOverlap, parseTarget, type Block } from '../targets/ip-address.js';
+import { loAddress, type LabPlan } from './plan-lab.js';
 
 export class TopologyError extends ConfigError {
   override name = 'TopologyError';
@@ -33,11 +34,23 @@ const labCidr = z.string().superRefine((text, ctx) => {
 });
 
 const icmp = z.enum(['normal', 'silent', 'ratelimited']);
+// Any 32-bit AS number (RFC 6793) is accepted; lab files use the documentation (RFC 5398: 64496-64511,
+// 65536-65551) or private (RFC 6996: 64512-65534) ones.
+const asNumber = z.number().int('an AS number is a whole number').min(1, 'AS numbers are 1-4294967295').max(4294967295, 'AS numbers are 1-4294967295');
 // `r1: router` is short for `r1: { kind: router }`.
 const nodeSpec = z.preprocess(
   (v) => (typeof v === 'string' ? { kind: v } : v),
-  z.strictObject({ kind: z.enum(['host', 'router']), icmp: icmp.default('normal'), lo: z.array(labCidr).default([]) }),
+  z.strictObject({ kind: z.enum(['host', 'router']), icmp: icmp.default('normal'), lo: z.array(labCidr).default([]), as: asNumber.optional() }),
 );
+
+// How `hopmap lab run` runs the whole mapper on the lab: input and output services on one host, a worker on
+// each vantage host.
+const runSpec = z.strictObject({
+  services: z.string(),
+  vantages: z.array(z.string()).min(1, 'a run needs at least one vantage'),
+  inputs: z.number().int().min(1).default(1),
+  outputs: z.number().int().min(1).default(1),
+});
 
 const linkSpec = z
   .array(z.string(), 'a link is [node, node] or [node, node, subnet]')
@@ -50,6 +63,7 @@ export const topologySchema = z
     nodes: z.record(nodeName, nodeSpec).refine((nodes) => Object.keys(nodes).length > 0, 'a lab needs at least one node'),
     links: z.array(linkSpec).default([]),
     ecmp_hash: z.enum(['l3', 'l4']).default('l4'),
+    run: runSpec.optional(),
   })
   .superRefine((topo, ctx) => {
     const seen = new Map<string, number>();
@@ -82,11 +96,24 @@ export const topologySchema = z
       const clash = prefixes.slice(0, i).find((q) => blocksOverlap(p.block, q.block));
       if (clash) ctx.addIssue({ code: 'custom', path: p.path, message: `${p.block.cidr} overlaps ${clash.block.cidr} at ${formatPath(clash.path)}` });
     });
+    if (topo.run) runProblems(topo.nodes, topo.run).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path: ['run', ...path], message }));
   });
 
 export type Topology = z.output<typeof topologySchema>;
 export type NodeKind = Topology['nodes'][string]['kind'];
 export type IcmpMode = z.output<typeof icmp>;
+export type LabRun = z.output<typeof runSpec>;
+
+/** The lo prefixes of every host that is neither the run's services host nor a vantage: the target address ranges. */
+export function targetRanges(plan: LabPlan): Block[] {
+  const busy = new Set(plan.run ? [plan.run.services, ...plan.run.vantages] : []);
+  return [...plan.nodes.values()].filter((n) => n.kind === 'host' && !busy.has(n.name)).flatMap((n) => n.lo);
+}
+
+/** One address per target range, to seed the mapper with. */
+export function bootstrapAddresses(plan: LabPlan): string[] {
+  return targetRanges(plan).map(loAddress);
+}
 
 /** Parses and validates a topology; every problem is reported with where it is (`diamond.yaml: links[2][1]: unknown node "r9"`). */
 export function parseTopology(text: string, source = 'topology'): Topology {
@@ -114,6 +141,26 @@ export function loadTopology(path: string): Topology {
     throw new TopologyError(`cannot read topology ${path}: ${(err as Error).message}`);
   }
   return parseTopology(text, path);
+}
+
+function runProblems(nodes: Record<string, { kind: string }>, run: LabRun): Array<[Array<string | number>, string]> {
+  const problems: Array<[Array<string | number>, string]> = [];
+  const hostProblem = (name: string): string | null => {
+    if (!Object.hasOwn(nodes, name)) return `unknown node "${name}" (nodes: ${Object.keys(nodes).join(', ')})`;
+    return nodes[name]!.kind === 'host' ? null : `"${name}" is a ${nodes[name]!.kind}; the mapper runs on hosts`;
+  };
+  const services = hostProblem(run.services);
+  if (services) problems.push([['services'], services]);
+  const seen = new Map<string, number>();
+  run.vantages.forEach((name, i) => {
+    const problem = hostProblem(name);
+    const earlier = seen.get(name);
+    if (problem) problems.push([['vantages', i], problem]);
+    else if (name === run.services) problems.push([['vantages', i], `"${name}" is the services host; a vantage needs a host of its own`]);
+    else if (earlier !== undefined) problems.push([['vantages', i], `duplicate vantage "${name}" (also run.vantages[${earlier}])`]);
+    if (earlier === undefined) seen.set(name, i);
+  });
+  return problems;
 }
 
 function cidrProblem(text: string): string | null {

@@ -40,7 +40,8 @@ export function extractLinks(result: Result): { links: LinkObservation[]; hops: 
         if (iface !== result.target) hops.add(iface);
       }
     }
-    for (const [near, far] of result.links) links.push({ near, far, deltaUs: (rtt.get(far) ?? 0) - (rtt.get(near) ?? 0), seenAt });
+    // A destination that answers at two TTLs in a row (its reply outruns a TTL) is no link to itself.
+    for (const [near, far] of result.links) if (near !== far) links.push({ near, far, deltaUs: (rtt.get(far) ?? 0) - (rtt.get(near) ?? 0), seenAt });
   }
   return { links, hops: [...hops] };
 }

@@ -138,7 +138,7 @@ async function leaseFromPool(
     return parsed.ok ? [new BlockWalk(Number(r.block_id), parsed.block, Number(r.walk_size), walkKey(consumerId, r.cidr), Number(r.position), filter.allowed)] : [];
   });
 
-  const { hops, skippedHopIds, sawAllHops } = await unservedHops(client, consumer.hops_served, want, families, filter.allowed);
+  const { hops, skippedHopIds, emptyGaps, sawAllHops } = await unservedHops(client, consumer.hops_served, want, families, filter.allowed);
   const cursor: RingCursor = {
     start: consumer.ring_start,
     cursorKey: consumer.ring_cursor_key,
@@ -165,14 +165,18 @@ async function leaseFromPool(
   await client.query(
     `update consumers set
         ring_cursor_key = $2, ring_cursor_cidr = $3::cidr, ring_wrapped = $4, ring_done = $5,
-        hops_served = hops_served + coalesce((select range_agg(int8range(i, i + 1)) from unnest($6::bigint[]) i), '{}'),
+        hops_served = hops_served + coalesce((select range_agg(int8range(i, i + 1)) from unnest($6::bigint[]) i), '{}')
+                                  + coalesce((select range_agg(int8range(lo, hi)) from unnest($12::bigint[], $13::bigint[]) as g(lo, hi)), '{}'),
         last_prefix = $7, rr_slot = $8, served_in_pass = served_in_pass + $9, served_total = served_total + $9,
         last_seen_at = now(), cooldown_until = case when $10 then now() + make_interval(secs => $11) end
       where id = $1`,
-    [consumerId, cursor.cursorKey, cursor.cursorCidr, cursor.wrapped, cursor.done, servedIds, state.lastPrefix, state.rr, batch.targets.length, exhausted, passCooldownMs / 1000],
+    [consumerId, cursor.cursorKey, cursor.cursorCidr, cursor.wrapped, cursor.done, servedIds, state.lastPrefix, state.rr, batch.targets.length, exhausted, passCooldownMs / 1000, emptyGaps.map((g) => g.lo), emptyGaps.map((g) => g.hi)],
   );
   return { targets: batch.targets.map((t) => t.address), exhausted };
 }
+
+/** Gaps of unserved hop ids looked into per batch. */
+const HOP_GAPS_PER_BATCH = 64;
 
 interface HopRow {
   id: string;
@@ -191,17 +195,23 @@ async function unservedHops(
   want: number,
   families: number[],
   allowed: (a: NonNullable<ReturnType<typeof parseAddress>>) => boolean,
-): Promise<{ hops: HopCandidate[]; skippedHopIds: number[]; sawAllHops: boolean }> {
+): Promise<{ hops: HopCandidate[]; skippedHopIds: number[]; emptyGaps: Array<{ lo: number; hi: number }>; sawAllHops: boolean }> {
+  // Ids are not dense (an insert that lost ON CONFLICT still used one up), so some gaps hold no hop at all:
+  // those are marked as served too, or they would hide older hops from every later batch of the pass.
+  const gaps = await client.query<{ lo: string; hi: string }>(
+    `select lower(g) as lo, upper(g) as hi
+       from unnest(int8multirange(int8range(1, (select coalesce(max(id), 0) + 1 from hops))) - $1::int8multirange) g
+      order by upper(g) desc limit $2`,
+    [served, HOP_GAPS_PER_BATCH + 1],
+  );
+  const scanned = gaps.rows.slice(0, HOP_GAPS_PER_BATCH).map((g) => ({ lo: Number(g.lo), hi: Number(g.hi) }));
   const { rows } = await client.query<HopRow>(
-    `with gaps as (
-       select lower(g) as lo, upper(g) as hi
-         from unnest(int8multirange(int8range(1, (select coalesce(max(id), 0) + 1 from hops))) - $1::int8multirange) g
-        order by upper(g) desc limit 8)
-     select h.id, host(h.address) as address,
-            (h.family <> all($3::smallint[]) or exists (select 1 from target_blocks b where b.active and b.effective and b.cidr >>= h.address)) as covered
-       from gaps, lateral (select * from hops where id >= gaps.lo and id < gaps.hi order by id desc limit $2) h
-      order by h.id desc limit $2`,
-    [served, want, families],
+    `select h.id, host(h.address) as address,
+            (h.family <> all($4::smallint[]) or exists (select 1 from target_blocks b where b.active and b.effective and b.cidr >>= h.address)) as covered
+       from unnest($1::bigint[], $2::bigint[]) as gaps(lo, hi),
+            lateral (select * from hops where id >= gaps.lo and id < gaps.hi order by id desc limit $3) h
+      order by h.id desc limit $3`,
+    [scanned.map((g) => g.lo), scanned.map((g) => g.hi), want, families],
   );
   const hops: HopCandidate[] = [];
   const skippedHopIds: number[] = [];
@@ -210,5 +220,9 @@ async function unservedHops(
     if (!a || row.covered || !allowed(a)) skippedHopIds.push(Number(row.id));
     else hops.push({ id: Number(row.id), address: row.address, prefix: prefixKey(a) });
   }
-  return { hops, skippedHopIds, sawAllHops: rows.length < want };
+  const full = rows.length === want;
+  const lowest = full ? Number(rows.at(-1)!.id) : 0;
+  const ids = rows.map((r) => Number(r.id));
+  const emptyGaps = scanned.filter((g) => g.lo > lowest && !ids.some((id) => id >= g.lo && id < g.hi));
+  return { hops, skippedHopIds, emptyGaps, sawAllHops: !full && gaps.rows.length <= HOP_GAPS_PER_BATCH };
 }

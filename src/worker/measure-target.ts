@@ -39,6 +39,24 @@ export async function measureTarget(target: string, lease: string | null, opts: 
   const t = opts.traceroute;
   const pacedTracer = opts.tracer;
   const startedAt = new Date().toISOString();
+  const singleTrace = async (method: TraceMethod): Promise<TracerouteResult> => {
+    const begun = new Date().toISOString();
+    const tr = await pacedTracer.trace(target, method, { maxHops: t.maxHops, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take(), doubletree: t.doubletree });
+    return {
+      ...base,
+      id: randomUUID(),
+      type: 'traceroute',
+      method,
+      flow: tr.flow,
+      reached: tr.reached,
+      stop: tr.stop,
+      probes_sent: tr.probesSent,
+      ...(tr.probesSaved !== undefined ? { probes_saved: tr.probesSaved } : {}),
+      started_at: begun,
+      finished_at: new Date().toISOString(),
+      hops: tr.hops.map((h) => ({ ttl: h.ttl, probes: h.probes.map((p) => (p ? answerRecord(p) : null)) })),
+    };
+  };
   if (t.mode === 'multipath') {
     const mp = await pacedTracer.multipath(target, t.method, { maxHops: t.maxHops, confidence: t.confidence, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take() });
     const record: MultipathResultRecord = {
@@ -55,23 +73,11 @@ export async function measureTarget(target: string, lease: string | null, opts: 
       links: mp.links,
     };
     results.push(record);
+    // A router that sends no ICMP errors answers no UDP or TCP probe either, but still answers echo (the
+    // ping just did): one ICMP Paris trace finds the link into it that the multipath trace could not.
+    if (!mp.reached && t.method !== 'icmp-paris' && opts.pingMethod === 'icmp') results.push(await singleTrace('icmp-paris'));
   } else {
-    const tr = await pacedTracer.trace(target, t.method, { maxHops: t.maxHops, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take(), doubletree: t.doubletree });
-    const record: TracerouteResult = {
-      ...base,
-      id: randomUUID(),
-      type: 'traceroute',
-      method: t.method,
-      flow: tr.flow,
-      reached: tr.reached,
-      stop: tr.stop,
-      probes_sent: tr.probesSent,
-      ...(tr.probesSaved !== undefined ? { probes_saved: tr.probesSaved } : {}),
-      started_at: startedAt,
-      finished_at: new Date().toISOString(),
-      hops: tr.hops.map((h) => ({ ttl: h.ttl, probes: h.probes.map((p) => (p ? answerRecord(p) : null)) })),
-    };
-    results.push(record);
+    results.push(await singleTrace(t.method));
   }
   return results;
 }

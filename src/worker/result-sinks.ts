@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/create-logger.js';
 import { createFileSink } from './sink-file.js';
 import { createHttpSink } from './sink-http.js';
+import { splitUpstreams } from './target-source.js';
 
 /** An item the receiver refused for good, by its index in the batch sent. */
 export interface RejectedItem {
@@ -46,6 +47,8 @@ const DEFAULT_HTTP_PATH = '/results';
  * path (NDJSON appended to a file).
  */
 export function createResultSink(output: string, opts: SinkOptions): ResultSink {
+  const outputs = splitUpstreams(output);
+  if (outputs.length > 1) return failoverSink(outputs.map((o) => createResultSink(o, opts)));
   if (/^https?:\/\//i.test(output)) {
     const url = new URL(output);
     if (url.pathname === '/') url.pathname = DEFAULT_HTTP_PATH;
@@ -62,4 +65,33 @@ export function createResultSink(output: string, opts: SinkOptions): ResultSink 
   if (/^file:\/\//i.test(output)) return createFileSink(fileURLToPath(output));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(output)) throw new Error(`invalid output ${output}: expected an http(s)://, unix:// or file:// URL, or a file path`);
   return createFileSink(resolvePath(output));
+}
+
+/**
+ * Several receivers, comma-separated: a batch goes to the one that last took a batch, and to the next ones
+ * in order when it fails (an instance down, a 5xx). A 413 is the batch's fault, not the receiver's: no other
+ * is tried, so the delivery splits the batch as it does with one receiver.
+ */
+function failoverSink(sinks: ResultSink[]): ResultSink {
+  let current = 0;
+  return {
+    describe: () => sinks.map((s) => s.describe()).join(', '),
+    close: async () => void (await Promise.all(sinks.map((s) => s.close()))),
+    async send(batch, signal) {
+      const reasons: string[] = [];
+      let last: SendOutcome | undefined;
+      for (let tried = 0; tried < sinks.length; tried++) {
+        const i = (current + tried) % sinks.length;
+        last = await sinks[i]!.send(batch, signal);
+        if (last.ok || last.permanent === 'batch') {
+          current = i;
+          return last;
+        }
+        reasons.push(last.reason);
+        if (signal?.aborted) break;
+      }
+      current = (current + 1) % sinks.length;
+      return { ...last!, reason: reasons.join('; ') } as SendOutcome;
+    },
+  };
 }

@@ -57,6 +57,9 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   const sink = createResultSink(cfg.outputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, log: log.child({ module: 'delivery' }) });
   lifecycle.onShutdown('sink', () => sink.close());
   const delivery = new ResultDelivery({ spool, sink, log: log.child({ module: 'delivery' }) });
+  let produced = 0;
+  // After the delivery's last flush: what a supervisor (hopmap lab run) checks for lost results.
+  lifecycle.onShutdown('summary', async () => log.info({ produced, spooled: spool.depth, delivery: delivery.stats }, 'worker summary'));
   delivery.start();
   lifecycle.onShutdown('delivery', () => delivery.stop({ flushTimeoutMs: cfg.shutdownFlush }));
 
@@ -99,6 +102,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
     store: async (batch) => {
       await spool.append(batch);
       for (const r of batch) results.inc({ type: r.type });
+      produced += batch.length;
     },
   });
   loop.start();

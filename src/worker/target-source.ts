@@ -19,10 +19,50 @@ export class UpstreamError extends Error {
   override name = 'UpstreamError';
 }
 
-/** `http(s)://…` or `unix:///path[:/http/path]`: an input service; anything else: a file of addresses. */
+/**
+ * `http(s)://…` or `unix:///path[:/http/path]`: an input service; anything else: a file of addresses.
+ * Several input services, comma-separated, are used one at a time, the next when one fails.
+ */
 export function targetSource(spec: string, opts: { workerId: string; apiKey?: string | undefined }): TargetSource {
+  const specs = splitUpstreams(spec);
+  if (specs.length > 1) return new FailoverSource(specs.map((s) => targetSource(s, opts)));
   if (/^https?:\/\//.test(spec) || spec.startsWith('unix://')) return new InputServiceSource(spec, opts);
   return new FileSource(spec.replace(/^file:\/\//, ''));
+}
+
+/** `a, b,c` → ['a', 'b', 'c']: the upstream list syntax of `input_file` and `output_file`. */
+export function splitUpstreams(spec: string): string[] {
+  return spec.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Sticks to the upstream that last answered and moves on, in order, when it fails: a worker with the
+ * addresses of two input instances keeps probing while one is down, without a load balancer.
+ */
+class FailoverSource implements TargetSource {
+  private current = 0;
+
+  constructor(private readonly sources: TargetSource[]) {}
+
+  describe(): string {
+    return this.sources.map((s) => s.describe()).join(', ');
+  }
+
+  async next(n: number): Promise<TargetBatch> {
+    const failures: string[] = [];
+    for (let tried = 0; tried < this.sources.length; tried++) {
+      const i = (this.current + tried) % this.sources.length;
+      try {
+        const batch = await this.sources[i]!.next(n);
+        this.current = i;
+        return batch;
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+    this.current = (this.current + 1) % this.sources.length;
+    throw new UpstreamError(`every input failed: ${failures.join('; ')}`);
+  }
 }
 
 /** Splits `unix:///run/hopmap.sock:/targets` into a socket path and an HTTP path. */

@@ -54,6 +54,22 @@ describe('discovered hops', () => {
     assert.match(metrics, /^hopmap_hops_covered_total\{service="input"\} 1$/m);
   });
 
+  it('reach a consumer in one pass even when ids are sparse (repeated posts use up ids) and the pass is short', async () => {
+    // 300 posts of the same hop burn 300 ids between every two real hops: gaps that hold no hop.
+    const hops = Array.from({ length: 30 }, (_, i) => `34.0.${i}.1`);
+    for (const hop of hops) {
+      assert.equal((await postJson(`${a.url}/hops`, [hop])).status, 200);
+      assert.equal((await postJson(`${a.url}/hops`, Array(300).fill(hop))).json().duplicate, 300);
+    }
+    const got: string[] = [];
+    for (;;) {
+      const batch = await fetchBatch(b.url, 'sparse', 7);
+      if (batch.targets.length === 0) break;
+      got.push(...batch.targets);
+    }
+    for (const hop of hops) assert.ok(got.includes(hop), `${hop} was served in the pass (got ${got.length} targets)`);
+  });
+
   it('adds the valid entries of a body with bad ones and answers 400 naming each bad entry', async () => {
     const res = await postJson(`${b.url}/hops`, { hops: ['33.0.0.1', '999.1.1.1', null, 'fe80::1%eth0', '2001:db8::1'] });
     assert.equal(res.status, 400);

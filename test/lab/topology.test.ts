@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planLab } from '../../src/lab/plan-lab.js';
-import { loadTopology, parseTopology, TopologyError } from '../../src/lab/topology.js';
+import { bootstrapAddresses, loadTopology, parseTopology, targetRanges, TopologyError } from '../../src/lab/topology.js';
 
 const NODES = 'nodes: { probe: host, r1: router, r2: { kind: router, icmp: silent }, target: { kind: host, lo: [198.19.100.0/24] } }';
+const RUN_NODES = 'nodes: { v1: host, v2: host, noc: host, r1: router, t: { kind: host, lo: [198.19.1.0/26] } }\nlinks: [[v1, r1], [v2, r1], [noc, r1], [t, r1]]';
 
 describe('parseTopology refuses a bad topology, naming the place', () => {
   const cases: Array<[string, string, RegExp]> = [
@@ -27,6 +28,18 @@ describe('parseTopology refuses a bad topology, naming the place', () => {
     ['no nodes', 'name: t\nnodes: {}', /nodes: a lab needs at least one node/],
     ['a link of three nodes', `name: t\n${NODES}\nlinks: [[probe, r1, r2]]`, /links\[0\]\[2\]: not an IPv4 or IPv6 address or CIDR: "r2"/],
     ['not YAML', 'name: [t', /^t\.yaml: not valid YAML/],
+    ['an AS number of 0', 'name: t\nnodes: { a: { kind: router, as: 0 } }', /^t\.yaml: nodes\.a\.as: AS numbers are 1-4294967295$/],
+    ['an AS number beyond 32 bits', 'name: t\nnodes: { a: { kind: router, as: 4294967296 } }', /nodes\.a\.as: AS numbers are 1-4294967295/],
+    ['a fractional AS number', 'name: t\nnodes: { a: { kind: router, as: 64500.5 } }', /nodes\.a\.as: an AS number is a whole number/],
+    ['an unknown vantage', `name: t\n${RUN_NODES}\nrun: { services: noc, vantages: [v1, x] }`, /^t\.yaml: run\.vantages\[1\]: unknown node "x" \(nodes: v1, v2, noc, r1, t\)$/m],
+    ['an unknown services node', `name: t\n${RUN_NODES}\nrun: { services: nope, vantages: [v1] }`, /^t\.yaml: run\.services: unknown node "nope"/m],
+    ['services on a router', `name: t\n${RUN_NODES}\nrun: { services: r1, vantages: [v1] }`, /^t\.yaml: run\.services: "r1" is a router; the mapper runs on hosts$/m],
+    ['a vantage on a router', `name: t\n${RUN_NODES}\nrun: { services: noc, vantages: [v1, r1] }`, /run\.vantages\[1\]: "r1" is a router/],
+    ['the services host as a vantage', `name: t\n${RUN_NODES}\nrun: { services: noc, vantages: [noc, v1] }`, /run\.vantages\[0\]: "noc" is the services host; a vantage needs a host of its own/],
+    ['a vantage twice', `name: t\n${RUN_NODES}\nrun: { services: noc, vantages: [v1, v2, v1] }`, /^t\.yaml: run\.vantages\[2\]: duplicate vantage "v1" \(also run\.vantages\[0\]\)$/m],
+    ['no vantages', `name: t\n${RUN_NODES}\nrun: { services: noc, vantages: [] }`, /run\.vantages: a run needs at least one vantage/],
+    ['no input service', `name: t\n${RUN_NODES}\nrun: { services: noc, vantages: [v1], inputs: 0 }`, /run\.inputs: Too small/],
+    ['an unknown key in run', `name: t\n${RUN_NODES}\nrun: { services: noc, vantages: [v1], workers: 2 }`, /run: Unrecognized key: "workers"/],
   ];
   for (const [what, text, expected] of cases) {
     it(what, () => {
@@ -66,6 +79,38 @@ describe('planLab', () => {
     const diamond = planLab(loadTopology('lab/diamond.yaml'));
     assert.deepEqual([...diamond.nodes.values()].filter((n) => n.icmp === 'silent').map((n) => n.name), ['r5']);
     assert.equal(diamond.nodes.get('target')!.lo[0]!.cidr, '198.19.100.0/24');
+  });
+
+  it('carries AS numbers and the run section into the plan; targets are the hosts that are neither services nor vantages', () => {
+    const plan = planLab(parseTopology(`name: t
+nodes:
+  v1: { kind: host, as: 64501 }
+  v2: host
+  noc: { kind: host, lo: [198.19.9.0/24] }
+  r1: { kind: router, as: 64500 }
+  t: { kind: host, as: 64502, lo: [198.19.1.0/26, 198.19.1.128/32] }
+  u: { kind: host, lo: [198.19.2.0/25] }
+links: [[v1, r1], [v2, r1], [noc, r1], [t, r1], [u, r1]]
+run: { services: noc, vantages: [v1, v2], outputs: 3 }`));
+    assert.deepEqual([...plan.nodes.values()].map((n) => [n.name, n.as]), [['v1', 64501], ['v2', undefined], ['noc', undefined], ['r1', 64500], ['t', 64502], ['u', undefined]]);
+    assert.deepEqual(plan.run, { services: 'noc', vantages: ['v1', 'v2'], inputs: 1, outputs: 3 });
+    assert.deepEqual(targetRanges(plan).map((b) => b.cidr), ['198.19.1.0/26', '198.19.1.128/32', '198.19.2.0/25']);
+    assert.deepEqual(bootstrapAddresses(plan), ['198.19.1.1', '198.19.1.128', '198.19.2.1']);
+    const noRun = planLab(parseTopology('name: t\nnodes: { a: host, b: { kind: host, lo: [198.19.3.0/24] } }\nlinks: [[a, b]]'));
+    assert.equal(noRun.run, undefined);
+    assert.deepEqual(bootstrapAddresses(noRun), ['198.19.3.1']);
+  });
+
+  it('reads lab/internet.yaml: 30 routers in 4 ASes, three vantages, five target ranges of 448 addresses', () => {
+    const plan = planLab(loadTopology('lab/internet.yaml'));
+    const nodes = [...plan.nodes.values()];
+    assert.equal(nodes.filter((n) => n.kind === 'router').length, 30);
+    assert.deepEqual([...new Set(nodes.map((n) => n.as))].sort(), [64500, 64501, 64502, 64503]);
+    assert.deepEqual(nodes.filter((n) => n.icmp !== 'normal').map((n) => `${n.name} ${n.icmp}`), ['c6 silent', 'wa2 silent', 'se2 silent']);
+    assert.deepEqual(plan.run, { services: 'noc', vantages: ['v1', 'v2', 'v3'], inputs: 2, outputs: 2 });
+    assert.deepEqual(targetRanges(plan).map((b) => b.cidr), ['198.19.1.0/26', '198.19.2.0/25', '198.19.3.0/26', '198.19.4.0/25', '198.19.5.0/26']);
+    assert.equal(targetRanges(plan).reduce((sum, b) => sum + Number(b.size), 0), 448);
+    assert.deepEqual(bootstrapAddresses(plan), ['198.19.1.1', '198.19.2.1', '198.19.3.1', '198.19.4.1', '198.19.5.1']);
   });
 
   it('refuses a lab name that could match another lab\'s namespaces', () => {

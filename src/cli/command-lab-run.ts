@@ -1,0 +1,118 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
+import { bool, duration, list, positiveInt } from '../config/values.js';
+import { createPool } from '../db/create-pool.js';
+import { resolveDatabase } from '../db/resolve-database.js';
+import { LabRun } from '../lab/lab-run.js';
+import { formatReport, labReport, type RunRecord } from '../lab/lab-run-report.js';
+import { openLab } from '../lab/open-lab.js';
+import { loadTopology } from '../lab/topology.js';
+import { createLogger } from '../log/create-logger.js';
+import { CommandError, runCommand } from './run-command.js';
+
+const runConfig = z.object({
+  ...databaseConfigShape,
+  name: z.string().optional(),
+  database: z.string().optional(),
+  runDir: z.string().optional(),
+  inputs: positiveInt().optional(),
+  outputs: positiveInt().optional(),
+  services: z.string().optional(),
+  vantages: list().optional(),
+  pps: positiveInt().optional(),
+  quiet: duration().default(5_000),
+  timeout: duration().default(10 * 60_000),
+  json: bool().default(false),
+});
+type RunConfig = z.infer<typeof runConfig>;
+
+const common = (cmd: Command) =>
+  addDatabaseOptions(cmd)
+    .argument('<file>', 'a topology YAML file with a run: section (docs/lab.md)')
+    .option('--name <name>', "run the lab under another name than the file's")
+    .option('--database <name>', 'the run\'s database on the server (default hopmap_lab_<name>)')
+    .option('--run-dir <dir>', 'configs, spools and logs of the run (default .hopmap/lab/<name>)')
+    .option('--json', 'print the report as JSON');
+
+/** Where a run of `file` keeps its database and files, by default. */
+function runPlace(file: string, cfg: RunConfig) {
+  const topology = loadTopology(file);
+  const name = cfg.name ?? topology.name;
+  return { topology, name, database: cfg.database ?? `hopmap_lab_${name}`, runDir: cfg.runDir ?? join(cfg.stateDir, 'lab', name) };
+}
+
+export function labRunCommand(): Command {
+  const cmd = common(new Command('run'))
+    .description('run the whole mapper on the lab until the map stops growing, then print discovered versus true links (root only)')
+    .option('--inputs <n>', 'input instances (default: the file\'s run: section, else 1)')
+    .option('--outputs <n>', 'output instances (default: the file\'s run: section, else 1)')
+    .option('--services <node>', 'the host whose namespace runs input and output')
+    .option('--vantages <nodes>', 'comma-separated hosts that each run a worker')
+    .option('--pps <n>', "each worker's packets-per-second cap (default 2000)")
+    .option('--quiet <duration>', 'converged when nothing new was found for this long (default 5s)')
+    .option('--timeout <duration>', 'give up after this long (default 10m)');
+  cmd.action(
+    runCommand(async (file: string) => {
+      const cfg = loadCommandConfig(cmd, runConfig);
+      const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'lab-run' });
+      const place = runPlace(file, cfg);
+      const db = await resolveDatabase(cfg, log);
+      const run = await LabRun.start({ ...place, serverUrl: db.url, inputs: cfg.inputs, outputs: cfg.outputs, services: cfg.services, vantages: cfg.vantages, pps: cfg.pps, log });
+      const stopOnSignal = () => void run.stop().then(() => process.exit(130));
+      process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
+      try {
+        const progress = (p: { results: number; links: number; hops: number; pending: number }) =>
+          process.stderr.isTTY && process.stderr.write(`\r${((Date.now() - run.startedAt) / 1000).toFixed(0)} s: ${p.results} results, ${p.hops} hops, ${p.links} links, ${p.pending} to measure   `);
+        const converged = await run.waitForConvergence({ quietMs: cfg.quiet, timeoutMs: cfg.timeout, onProgress: progress });
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        const detectedAt = new Date().toISOString();
+        // Each worker flushes its spool before it exits, and a delivered batch is committed: after this the
+        // database holds everything the workers measured.
+        const workers = await run.stopWorkers();
+        const record: RunRecord = {
+          lab: run.lab.name, database: place.database, vantages: run.vantages, seeds: run.seeds,
+          startedAt: new Date(run.startedAt).toISOString(), convergedAt: new Date(converged.lastGrowthAt).toISOString(), detectedAt, workers,
+        };
+        writeFileSync(join(place.runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
+        const report = await labReport(run.pool, run.lab, record);
+        process.stdout.write(cfg.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      } finally {
+        await run.stop();
+        if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+      }
+    }),
+  );
+  return cmd;
+}
+
+export function labReportCommand(): Command {
+  const cmd = common(new Command('report')).description("print a finished run's discovered versus true links, probes, results and time to converge");
+  cmd.action(
+    runCommand(async (file: string) => {
+      const cfg = loadCommandConfig(cmd, runConfig);
+      const log = createLogger({ level: cfg.verbose ? 'debug' : 'warn', name: 'lab-report' });
+      const place = runPlace(file, cfg);
+      let record: RunRecord;
+      try {
+        record = JSON.parse(readFileSync(join(place.runDir, 'run.json'), 'utf8')) as RunRecord;
+      } catch (err) {
+        throw new CommandError(`no finished run of ${place.name} in ${place.runDir} (${(err as Error).message}); run hopmap lab run ${file} first`);
+      }
+      const db = await resolveDatabase(cfg, log);
+      const u = new URL(db.url);
+      u.pathname = `/${record.database}`;
+      const pool = createPool(u.toString(), log, { max: 4 });
+      try {
+        const report = await labReport(pool, openLab(place.topology, { name: place.name }), record);
+        process.stdout.write(cfg.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      } finally {
+        await pool.end();
+        if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+      }
+    }),
+  );
+  return cmd;
+}

@@ -1,0 +1,87 @@
+import type { Pool } from '../db/create-pool.js';
+import type { WorkerSummary } from './lab-run.js';
+import { allTrueLinks, linksByAs, reachableTruth, scoreMap, type AsPairCount } from './lab-report.js';
+import type { Lab } from './open-lab.js';
+
+/** What `hopmap lab run` records about a run, for `hopmap lab report` (run.json in the run's directory). */
+export interface RunRecord {
+  lab: string;
+  database: string;
+  vantages: string[];
+  seeds: string[];
+  startedAt: string;
+  /** When the map last grew. */
+  convergedAt: string;
+  /** When the run saw that it had stopped growing. */
+  detectedAt: string;
+  workers: WorkerSummary[];
+}
+
+export interface LabReport {
+  lab: string;
+  links: { discovered: number; true: number; reachable: number; precision: number; recall: number };
+  falseLinks: Array<{ near: string; far: string }>;
+  missedLinks: Array<{ near: string; far: string }>;
+  byAs: AsPairCount[];
+  hops: { known: number; measured: number };
+  results: { stored: number; byType: Record<string, number>; duplicateIds: number; producedByWorkers: number | null };
+  probesSent: number;
+  secondsToConverge: number | null;
+}
+
+/** Scores the run's database against the lab's truth and adds what the run itself recorded. */
+export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promise<LabReport> {
+  const [links, results, dup, hops] = await Promise.all([
+    pool.query<{ near: string; far: string }>('select host(near) as near, host(far) as far from links order by near, far'),
+    pool.query<{ type: string; n: number; probes: string }>(
+      `select type, count(*)::int as n,
+              sum(case when type = 'ping' then (body->>'sent')::int else (body->>'probes_sent')::int end)::text as probes
+         from measurements.results group by type`,
+    ),
+    pool.query<{ n: number }>('select count(*)::int as n from (select id from measurements.results group by id having count(*) > 1) d'),
+    pool.query<{ known: number; measured: number }>(
+      `select count(*)::int as known, count(*) filter (where exists (select 1 from measurements.results r where r.target = h.address))::int as measured from hops h`,
+    ),
+  ]);
+  const reachable = reachableTruth(lab, record.vantages, record.seeds);
+  const score = scoreMap(reachable, allTrueLinks(lab, record.vantages), links.rows);
+  const byType = Object.fromEntries(results.rows.map((r) => [r.type, r.n]));
+  return {
+    lab: lab.name,
+    links: { discovered: score.discovered, true: score.trueDiscovered, reachable: reachable.links.size, precision: score.precision, recall: score.recall },
+    falseLinks: score.falseLinks,
+    missedLinks: score.missed,
+    byAs: linksByAs(lab, links.rows),
+    hops: hops.rows[0]!,
+    results: {
+      stored: results.rows.reduce((n, r) => n + r.n, 0),
+      byType,
+      duplicateIds: dup.rows[0]!.n,
+      producedByWorkers: record.workers.length ? record.workers.reduce((n, w) => n + w.produced, 0) : null,
+    },
+    probesSent: results.rows.reduce((n, r) => n + Number(r.probes ?? 0), 0),
+    secondsToConverge: record.convergedAt ? (Date.parse(record.convergedAt) - Date.parse(record.startedAt)) / 1000 : null,
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+export function formatReport(r: LabReport): string {
+  const lines = [
+    `lab ${r.lab}`,
+    `  links      ${r.links.discovered} discovered, ${r.links.true} true, ${r.links.reachable} reachable from the vantages`,
+    `  precision  ${pct(r.links.precision)}   (discovered links that exist)`,
+    `  recall     ${pct(r.links.recall)}   (reachable links discovered)`,
+    `  hops       ${r.hops.known} discovered, ${r.hops.measured} fed back and measured`,
+    `  results    ${r.results.stored} stored (${Object.entries(r.results.byType).map(([t, n]) => `${n} ${t}`).join(', ')}), ` +
+      `${r.results.duplicateIds} duplicated${r.results.producedByWorkers === null ? '' : `, ${r.results.producedByWorkers} produced by the workers`}`,
+    `  probes     ${r.probesSent} sent`,
+    `  converged  ${r.secondsToConverge === null ? 'no' : `after ${r.secondsToConverge.toFixed(1)} s`}`,
+    '',
+    '  links by network (AS of near end -> AS of far end)',
+    ...r.byAs.map((a) => `    AS${a.nearAs.padEnd(8)} -> AS${a.farAs.padEnd(8)} ${a.links}`),
+  ];
+  if (r.falseLinks.length) lines.push('', '  false links', ...r.falseLinks.map((l) => `    ${l.near} -> ${l.far}`));
+  if (r.missedLinks.length) lines.push('', '  missed links', ...r.missedLinks.slice(0, 50).map((l) => `    ${l.near} -> ${l.far}`));
+  return `${lines.join('\n')}\n`;
+}
