@@ -18,7 +18,7 @@ export async function buildLab(topology: Topology, opts: LabOptions = {}): Promi
   try {
     await ipBatch(nodes.map((n) => `netns add ${n.ns}`));
     // Before the links exist, so that the interfaces inherit conf.default (rp_filter off, no IPv6).
-    await ipBatch(nodes.map((n) => `netns exec ${n.ns} sh -ec "${sysctls(n, lab.plan).map(([k, v]) => `echo ${v} > /proc/sys/${k.replaceAll('.', '/')}`).join('; ')}"`));
+    await ipBatch(nodes.map((n) => `netns exec ${n.ns} sh -ec "${[...sysctls(n, lab.plan).map(([k, v]) => `echo ${v} > /proc/sys/${k.replaceAll('.', '/')}`), hashSeed(n)].join('; ')}"`));
     await ipBatch(lab.plan.links.map((l) => `link add name to-${l.b} netns ${lab.nsName(l.a)} type veth peer name to-${l.a} netns ${lab.nsName(l.b)}`));
     await forEachLimited(nodes, 8, (n) => ipBatch(nodeCommands(n, lab.routes.get(n.name)!), n.ns));
   } catch (err) {
@@ -55,6 +55,19 @@ export function sysctls(node: LabNode, plan: LabPlan): Array<[string, number]> {
       break;
   }
   return out;
+}
+
+/**
+ * Every namespace otherwise hashes flows with the same (boot-wide) seed, so a flow that takes the first
+ * branch at one router takes the first branch at the next one too, and some paths never occur. A seed per
+ * node, where the kernel has the setting (6.11+), makes the routers split flows independently, as real
+ * ones do. Derived from the node's name, so a topology behaves the same under any lab name.
+ */
+export function hashSeed(node: LabNode): string {
+  let h = 0x811c9dc5;
+  for (const c of node.name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  const file = '/proc/sys/net/ipv4/fib_multipath_hash_seed';
+  return `[ ! -e ${file} ] || echo ${h || 1} > ${file}`;
 }
 
 export function nodeCommands(node: LabNode, routes: Route[]): string[] {

@@ -67,6 +67,31 @@ export async function traceMultipath(dst: string, method: TraceMethod, send: Sen
       const fresh = Array.from({ length: want - answers.size }, () => nextFlow++);
       await probe(fresh);
     }
+    // Node control: each interface of the previous hop needs enough flows of its own through it to rule out
+    // one more successor, else a balancer behind a rarely taken branch keeps a successor hidden. New flows
+    // are found by probing fresh ones at the previous TTL until they land on the interface that lacks them.
+    const before = result.hops.at(-1);
+    for (let tries = 0; before && tries < maxFlows; ) {
+      const short = shortVertices(previous, answers, confidence);
+      if (short.size === 0) break;
+      const fresh = Array.from({ length: Math.min(16, maxFlows - tries) }, () => nextFlow++);
+      tries += fresh.length;
+      const landed = await Promise.all(fresh.map((f) => send(f, ttl - 1)));
+      result.probesSent += fresh.length;
+      const useful: number[] = [];
+      fresh.forEach((f, i) => {
+        const r = landed[i];
+        previous.set(f, r?.from ?? null);
+        if (!r) return;
+        if (!before.rttUs[r.from]) {
+          before.interfaces.push(r.from);
+          before.rttUs[r.from] = [];
+        }
+        before.rttUs[r.from]!.push(r.rttUs);
+        if (short.has(r.from)) useful.push(f);
+      });
+      await probe(useful);
+    }
 
     const hop: MultipathHop = { ttl, interfaces: [], flows: answers.size, silent: 0, rttUs: {} };
     const current = new Map<number, string | null>();
@@ -100,4 +125,19 @@ export async function traceMultipath(dst: string, method: TraceMethod, send: Sen
     if (silentHops >= gapLimit) break;
   }
   return result;
+}
+
+/** Interfaces of the previous hop with fewer flows probed through them than their successors call for. */
+function shortVertices(previous: Map<number, string | null>, answers: Map<number, ProbeReply | null>, confidence: number): Set<string> {
+  const through = new Map<string, { flows: number; next: Set<string> }>();
+  for (const [flow, reply] of answers) {
+    const v = previous.get(flow);
+    if (!v) continue;
+    const entry = through.get(v) ?? through.set(v, { flows: 0, next: new Set() }).get(v)!;
+    entry.flows++;
+    if (reply) entry.next.add(reply.from);
+  }
+  const short = new Set<string>();
+  for (const [v, { flows, next }] of through) if (flows < stoppingPoint(Math.max(1, next.size), confidence)) short.add(v);
+  return short;
 }
