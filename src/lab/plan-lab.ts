@@ -3,7 +3,7 @@
  * deterministic, so `hopmap lab truth` can describe a lab without building it and tests can predict it.
  */
 import { blocksOverlap, formatAddress, makeBlock, parseTarget, type Block } from '../targets/ip-address.js';
-import { assertLabName, type IcmpMode, type LabRun, type NodeKind, type Topology } from './topology.js';
+import { assertLabName, type IcmpMode, type RunSpec, type NodeKind, type Topology } from './topology.js';
 
 export interface LabInterface {
   ifname: string;
@@ -42,7 +42,7 @@ export interface LabPlan {
   nodes: Map<string, LabNode>;
   links: LabLink[];
   /** How `hopmap lab run` runs the mapper on the lab, when the topology says. */
-  run?: LabRun;
+  run?: RunSpec;
 }
 
 // Automatic link subnets are /30s taken in order from 198.18.0.0/16 (16,384 links); 198.19.0.0/16 is left

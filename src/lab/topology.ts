@@ -102,7 +102,7 @@ export const topologySchema = z
 export type Topology = z.output<typeof topologySchema>;
 export type NodeKind = Topology['nodes'][string]['kind'];
 export type IcmpMode = z.output<typeof icmp>;
-export type LabRun = z.output<typeof runSpec>;
+export type RunSpec = z.output<typeof runSpec>;
 
 /** The lo prefixes of every host that is neither the run's services host nor a vantage: the target address ranges. */
 export function targetRanges(plan: LabPlan): Block[] {
@@ -143,7 +143,7 @@ export function loadTopology(path: string): Topology {
   return parseTopology(text, path);
 }
 
-function runProblems(nodes: Record<string, { kind: string }>, run: LabRun): Array<[Array<string | number>, string]> {
+function runProblems(nodes: Record<string, { kind: string }>, run: RunSpec): Array<[Array<string | number>, string]> {
   const problems: Array<[Array<string | number>, string]> = [];
   const hostProblem = (name: string): string | null => {
     if (!Object.hasOwn(nodes, name)) return `unknown node "${name}" (nodes: ${Object.keys(nodes).join(', ')})`;
