@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { BenchContext, Figure } from './bench-case.js';
 import { formatCount, loopDetails } from './bench-table.js';
-import { startInputInstance, type InputInstance } from './input-instances.js';
+import { startInputInstance, type InputInstance } from './service-instances.js';
 import { runTargetLoad } from './target-load.js';
 
 /** GET /targets?n= of every request: the batch the ping worker asks for. */

@@ -47,7 +47,7 @@ export const ingestHttp: BenchCase = {
       } finally {
         await Promise.all(instances.map((i) => i.stop()));
       }
-      for (const i of instances) if (i.problems.count) notes.push(`${label}: ${i.name} logged ${i.problems.count} warnings or errors: ${i.problems.samples.join(' | ')}`);
+      for (const i of instances) if (i.log.warnings + i.log.errors) notes.push(`${label}: ${i.name} logged ${i.log.errors} errors and ${i.log.warnings} warnings: ${i.log.samples.join(' | ')}`);
     }
     await resetResultTables(ctx.db.url);
     return { figures, notes };

@@ -15,7 +15,7 @@ export interface InstanceLog {
   tail(): string;
 }
 
-export interface InputInstance {
+export interface ServiceInstance {
   name: string;
   url: string;
   log: InstanceLog;
@@ -23,25 +23,31 @@ export interface InputInstance {
   stop(graceMs?: number): Promise<void>;
 }
 
-export interface InputInstanceOptions {
+export type InputInstance = ServiceInstance;
+
+export interface ServiceInstanceOptions {
   name: string;
   databaseUrl: string;
-  targets: string;
   signal: AbortSignal;
   readyTimeoutMs?: number;
 }
 
+/** `hopmap input` with its targets loaded at start. */
+export function startInputInstance(opts: ServiceInstanceOptions & { targets: string }): Promise<InputInstance> {
+  return startServiceInstance('input', ['--targets', opts.targets], opts);
+}
+
 /**
- * Starts `hopmap input` as a child process, the way it runs in production, and resolves once GET /ready
+ * Starts `hopmap <service>` as a child process, the way it runs in production, and resolves once GET /ready
  * answers 200. The IPC channel makes the child shut itself down if the bench dies without stopping it;
  * its own process group keeps a Ctrl-C in the terminal from reaching it before the bench stops it in order.
  */
-export async function startInputInstance(opts: InputInstanceOptions): Promise<InputInstance> {
+export async function startServiceInstance(service: 'input' | 'output', args: string[], opts: ServiceInstanceOptions): Promise<ServiceInstance> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
-    [BIN_PATH, 'input', '--port', String(port), '--host', '127.0.0.1', '--no-migrate', '--targets', opts.targets, '--name', opts.name],
+    [BIN_PATH, service, '--port', String(port), '--host', '127.0.0.1', '--no-migrate', '--name', opts.name, ...args],
     { env: { ...process.env, DATABASE_URL: opts.databaseUrl, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true },
   );
   const log = collectLog(child.stdout!, child.stderr!);
