@@ -16,6 +16,7 @@ export interface IngestSummary {
   hops: string[];
   newHops: number;
   links: number;
+  routeChanges: number;
 }
 
 /**
@@ -23,7 +24,7 @@ export interface IngestSummary {
  * batches; invalid items are counted and named, valid ones stored. Only what was committed is counted.
  */
 export class Ingest {
-  readonly summary: IngestSummary = { accepted: 0, duplicate: 0, rejected: 0, errors: [], hops: [], newHops: 0, links: 0 };
+  readonly summary: IngestSummary = { accepted: 0, duplicate: 0, rejected: 0, errors: [], hops: [], newHops: 0, links: 0, routeChanges: 0 };
   private batch: Result[] = [];
 
   constructor(private readonly pool: Pool) {}
@@ -53,6 +54,7 @@ export class Ingest {
     this.summary.duplicate += out.duplicate;
     this.summary.newHops += out.newHops;
     this.summary.links += out.links;
+    this.summary.routeChanges += out.routeChanges;
     this.summary.hops.push(...out.hops);
   }
 }

@@ -8,6 +8,7 @@ import { forwardHops } from './forward-hops.js';
 import { outputMetrics } from './output-metrics.js';
 import { queryRoutes } from './query-routes.js';
 import { resultsRoutes } from './results-routes.js';
+import { routeHistoryRoutes } from './route-history-routes.js';
 
 export const DEFAULT_OUTPUT_PORT = 8081;
 /** The original system's separate health port: /health, /ready, /metrics, /service-info, /stats, /recent. */
@@ -25,7 +26,7 @@ export interface OutputOptions {
 export function outputService(opts: OutputOptions = {}): ServiceModule {
   return {
     type: 'output',
-    capabilities: ['results', 'ndjson', 'gzip', 'links', 'hops', 'stats', 'dump'],
+    capabilities: ['results', 'ndjson', 'gzip', 'links', 'hops', 'stats', 'dump', 'route-history'],
     async build({ pool, databaseUrl, log, metrics }) {
       await inTransaction(pool, (client) => ensurePartitionsAhead(client, 2));
       const m = outputMetrics(metrics);
@@ -36,6 +37,7 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
         routes(app) {
           resultsRoutes(app, { pool, metrics: m, onHops });
           queryRoutes(app, { pool });
+          routeHistoryRoutes(app, { pool });
           dumpRoute(app, { pool, databaseUrl, log, pgDump: opts.pgDump });
           app.post('/rotate', async (_req, res) => {
             res.json(await rotate());
@@ -43,6 +45,7 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
         },
         healthRoutes(app) {
           queryRoutes(app, { pool });
+          routeHistoryRoutes(app, { pool });
         },
         // graphile-worker runs each cron tick once across all instances; the advisory lock covers POST /rotate.
         tasks: { rotate_results: async () => void (await rotate()) },

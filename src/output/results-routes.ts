@@ -52,13 +52,14 @@ async function ingestNdjson(req: Request, ingest: Ingest): Promise<void> {
 }
 
 function answer(res: Response, ingest: Ingest, deps: { metrics: OutputMetrics; onHops?: (hops: string[]) => void }): void {
-  const { accepted, duplicate, rejected, errors, newHops, links } = ingest.summary;
+  const { accepted, duplicate, rejected, errors, newHops, links, routeChanges } = ingest.summary;
   deps.metrics.accepted.inc(accepted);
   deps.metrics.duplicate.inc(duplicate);
   deps.metrics.rejected.inc(rejected);
   deps.metrics.hopsNew.inc(newHops);
+  deps.metrics.routeChanges.inc(routeChanges);
   if (ingest.summary.hops.length) deps.onHops?.(ingest.summary.hops);
-  const counts = { accepted, duplicate, rejected, new_hops: newHops, links };
+  const counts = { accepted, duplicate, rejected, new_hops: newHops, links, route_changes: routeChanges };
   if (rejected === 0) {
     res.json(counts);
     return;

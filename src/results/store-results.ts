@@ -4,7 +4,9 @@ import { withRetry } from '../db/with-retry.js';
 import { ackLeaseTargets } from '../targets/ack-leases.js';
 import { addHops } from '../targets/add-hops.js';
 import { extractLinks, type LinkObservation } from './extract-links.js';
+import { recordRoutes } from './record-routes.js';
 import type { Result } from './result-schema.js';
+import { routeObservation } from './route-paths.js';
 
 export interface StoreOutcome {
   accepted: number;
@@ -13,6 +15,8 @@ export interface StoreOutcome {
   hops: string[];
   newHops: number;
   links: number;
+  /** Traces that showed their route on another path than before (route_changes). */
+  routeChanges: number;
 }
 
 /**
@@ -58,7 +62,8 @@ function storeOnce(pool: Pool, batch: Result[], opts: StoreOptions): Promise<Sto
     const links = await upsertLinks(client, observations.flatMap((o) => o.links));
     const hops = [...new Set(observations.flatMap((o) => o.hops))];
     const added = await addHops(client, hops);
-    return { accepted: fresh.length, duplicate: batch.length - fresh.length, hops, newHops: added.added, links };
+    const routes = await recordRoutes(client, fresh.map(routeObservation).filter((o) => o !== null));
+    return { accepted: fresh.length, duplicate: batch.length - fresh.length, hops, newHops: added.added, links, routeChanges: routes.changes };
   });
 }
 

@@ -92,7 +92,7 @@ describe('hopmap output: ingesting results', () => {
     assert.ok(body.errors.some((e: { index: number; field: string }) => e.index === 1 && e.field === 'id'));
     assert.ok(body.errors.some((e: { index: number }) => e.index === 2));
     const again = await postJson(`${b.url}/results`, good);
-    assert.deepEqual(again.json(), { accepted: 0, duplicate: 1, rejected: 0, new_hops: 0, links: 0 });
+    assert.deepEqual(again.json(), { accepted: 0, duplicate: 1, rejected: 0, new_hops: 0, links: 0, route_changes: 0 });
   });
 
   it('extracts links between consecutive answering hops, never across a silent one, and feeds hops back as targets', async () => {

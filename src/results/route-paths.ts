@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { Result } from './result-schema.js';
+
+/** Per TTL from 1, the sorted addresses that answered; [] where nothing did (`*`) or nothing was probed. */
+export type PathHops = string[][];
+
+export interface RoutePath {
+  hops: PathHops;
+  reached: boolean;
+}
+
+/** One trace seen as a route observation: the route's key, the path it took, and when. */
+export interface RouteObservation extends RoutePath {
+  worker: string;
+  target: string;
+  method: string;
+  /** The Paris flow identifier; -1 for a multipath trace, whose path is every branch it found. */
+  flow: number;
+  at: string;
+  resultId: string;
+}
+
+export const MULTIPATH_FLOW = -1;
+
+/** The path a traceroute or multipath result shows; null for results that trace nothing (pings). */
+export function routeObservation(result: Result): RouteObservation | null {
+  if (result.type === 'ping') return null;
+  const perTtl = new Map<number, Set<string>>();
+  if (result.type === 'traceroute') {
+    for (const hop of result.hops) perTtl.set(hop.ttl, new Set(hop.probes.flatMap((p) => (p ? [p.from] : []))));
+  } else {
+    for (const hop of result.hops) perTtl.set(hop.ttl, new Set(hop.interfaces));
+  }
+  // Trailing silent TTLs only say how long the trace waited before it gave up, not where the route goes.
+  let last = 0;
+  for (const [ttl, set] of perTtl) if (set.size > 0 && ttl > last) last = ttl;
+  const hops: PathHops = Array.from({ length: last }, (_, i) => [...(perTtl.get(i + 1) ?? [])].sort());
+  return {
+    worker: result.worker,
+    target: result.target,
+    method: result.method,
+    flow: result.type === 'traceroute' ? result.flow : MULTIPATH_FLOW,
+    at: result.started_at,
+    resultId: result.id,
+    hops,
+    reached: result.reached,
+  };
+}
+
+/**
+ * The first TTL at which two paths of one route disagree, or null when they may be the same route. A TTL
+ * where either side has no answer is no evidence (a lost probe, a rate limit, a Doubletree stop, a router that
+ * started answering); two traces that both reached their target at different depths differ where the shorter one ends.
+ */
+export function divergeTtl(a: RoutePath, b: RoutePath): number | null {
+  const common = Math.min(a.hops.length, b.hops.length);
+  for (let i = 0; i < common; i++) {
+    const x = a.hops[i]!;
+    const y = b.hops[i]!;
+    if (x.length > 0 && y.length > 0 && (x.length !== y.length || x.some((addr, j) => addr !== y[j]))) return i + 1;
+  }
+  // The shorter one met its target at TTL `common`, where the longer one did not.
+  if (a.reached && b.reached && a.hops.length !== b.hops.length) return common;
+  return null;
+}
+
+/** TTLs that answered: of two equivalent paths, the one with more is kept as the route's picture. */
+export const answeredTtls = (p: RoutePath): number => p.hops.reduce((n, h) => n + (h.length > 0 ? 1 : 0), 0);
+
+/** md5 of the canonical form (sorted addresses per TTL, so the same path always hashes alike), as a uuid. */
+export function pathHash(p: RoutePath): string {
+  const hex = createHash('md5').update(JSON.stringify([p.reached, p.hops])).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { divergeTtl, MULTIPATH_FLOW, pathHash, routeObservation, type RoutePath } from '../../src/results/route-paths.js';
+import { RESULT_FORMAT, type Result } from '../../src/results/result-schema.js';
+import { pingResult, traceResult } from '../support/result-factory.js';
+
+const T = '198.19.9.9';
+const path = (hops: string[][], reached = true): RoutePath => ({ hops, reached });
+
+describe('route paths: what a trace shows and when two traces differ', () => {
+  it('a traceroute becomes its answering addresses per TTL, silent TTLs empty, trailing ones dropped', () => {
+    const r = traceResult(T, ['198.18.0.2', null, '198.18.0.10', T]);
+    assert.deepEqual(routeObservation(r), {
+      worker: 'w1', target: T, method: 'icmp-paris', flow: 4242, at: r.started_at, resultId: r.id, reached: true,
+      hops: [['198.18.0.2'], [], ['198.18.0.10'], [T]],
+    });
+    const gave_up = traceResult(T, ['198.18.0.2', '198.18.0.6', null, null, null]);
+    assert.deepEqual(routeObservation(gave_up)!.hops, [['198.18.0.2'], ['198.18.0.6']]);
+    assert.equal(routeObservation(pingResult(T)), null, 'a ping traces no route');
+  });
+
+  it('answers from two addresses at one TTL (per-packet balancing) are both kept, sorted', () => {
+    const r = traceResult(T, ['198.18.0.2', T]) as Extract<Result, { type: 'traceroute' }>;
+    r.hops[0]!.probes[1] = { from: '198.18.0.1', rtt_us: 5 };
+    assert.deepEqual(routeObservation(r)!.hops[0], ['198.18.0.1', '198.18.0.2']);
+  });
+
+  it('a multipath trace is one route (flow -1) whose path is every interface per TTL', () => {
+    const m: Result = {
+      format: RESULT_FORMAT, id: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', type: 'multipath', worker: 'v1', lease: null, target: T,
+      started_at: '2026-11-23T01:41:00.000+00:00', finished_at: '2026-11-23T01:41:02.500+00:00', method: 'udp-paris', confidence: 0.95, reached: true, probes_sent: 42,
+      hops: [
+        { ttl: 1, interfaces: ['198.18.0.2'], flows: 6, silent: 0, rtts_us: {} },
+        { ttl: 2, interfaces: ['198.18.0.14', '198.18.0.10'], flows: 11, silent: 0, rtts_us: {} },
+        { ttl: 3, interfaces: [T], flows: 11, silent: 0, rtts_us: {} },
+      ],
+      links: [],
+    };
+    const o = routeObservation(m)!;
+    assert.equal(o.flow, MULTIPATH_FLOW);
+    assert.deepEqual(o.hops, [['198.18.0.2'], ['198.18.0.10', '198.18.0.14'], [T]]);
+  });
+
+  const cases: Array<[string, RoutePath, RoutePath, number | null]> = [
+    ['the same path', path([['a'], ['b'], [T]]), path([['a'], ['b'], [T]]), null],
+    ['another router at TTL 2', path([['a'], ['b'], [T]]), path([['a'], ['c'], [T]]), 2],
+    ['a `*` where the other answered is no evidence', path([['a'], [], [T]]), path([['a'], ['b'], [T]]), null],
+    ['a Doubletree-stopped trace on the same route', path([[], [], ['c'], [T]]), path([['a'], ['b'], ['c'], [T]]), null],
+    ['a longer path to the same target', path([['a'], [], [T]]), path([['a'], [], [], [T]]), 3],
+    ['a shorter path that ends silent is not proof', path([['a'], ['b'], [T]]), path([['a'], ['b']], false), null],
+    ['one branch gone from a multipath set', path([['a'], ['b', 'c'], [T]]), path([['a'], ['b'], [T]]), 2],
+    ['an unreachable from the first router', path([['a'], ['b'], [T]]), path([['a'], ['a']], false), 2],
+  ];
+  for (const [name, a, b, expected] of cases) {
+    it(`divergeTtl: ${name} → ${expected}`, () => {
+      assert.equal(divergeTtl(a, b), expected);
+      assert.equal(divergeTtl(b, a), expected, 'symmetric');
+    });
+  }
+
+  it('the hash depends on the path only, and on whether it reached', () => {
+    assert.equal(pathHash(path([['a'], [T]])), pathHash(path([['a'], [T]])));
+    assert.notEqual(pathHash(path([['a'], [T]])), pathHash(path([['a'], [T]], false)));
+    assert.notEqual(pathHash(path([['a'], [], [T]])), pathHash(path([['a'], [T]])));
+    assert.match(pathHash(path([])), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+});
