@@ -1,15 +1,17 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
-import { port, positiveInt } from '../config/values.js';
+import { bool, port, positiveInt } from '../config/values.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
 import { createLogger } from '../log/create-logger.js';
 import { Lifecycle } from '../process/lifecycle.js';
 import { Supervisor } from '../process/supervise-children.js';
 import { UP_SERVICES } from '../up/up-services.js';
+import { localAddress, upWorkerChild } from '../up/up-worker.js';
 import { waitUntilReady } from '../up/wait-until-ready.js';
 import { BIN_PATH } from '../version.js';
+import { workerConfig } from '../worker/worker-config.js';
 import { runCommand } from './run-command.js';
 
 const upConfig = z.object({
@@ -19,16 +21,24 @@ const upConfig = z.object({
   inputPort: port().default(8080),
   outputPort: port().default(8081),
   outputHealthPort: port().default(8091),
+  worker: bool().default(true),
+  workerId: workerConfig.shape.workerId,
+  workerPps: workerConfig.shape.pps,
+  workerHealthPort: port().default(8092),
 });
 
 export function upCommand(): Command {
   const cmd = addDatabaseOptions(new Command('up'))
-    .description('run the whole mapper on this machine: database, migrations and every service, until Ctrl-C')
+    .description('run the whole mapper on this machine: database, migrations, every service and one local worker, until Ctrl-C')
     .option('--host <host>', 'address the services listen on (default 127.0.0.1)')
     .option('--shutdown-grace-ms <ms>', 'how long services may take to stop (default 30000)')
     .option('--input-port <port>', 'port of the target feeder (default 8080)')
     .option('--output-port <port>', 'port of the results ingester (default 8081)')
-    .option('--output-health-port <port>', "port of the results ingester's health server (default 8091)");
+    .option('--output-health-port <port>', "port of the results ingester's health server (default 8091)")
+    .option('--no-worker', 'do not run the local worker (it probes the bootstrap targets on the internet)')
+    .option('--worker-id <id>', "the local worker's id (default: hostname)")
+    .option('--worker-pps <n>', "the local worker's cap on probe packets per second (default 100)")
+    .option('--worker-health-port <port>', "port of the local worker's health server (default 8092)");
   cmd.action(
     runCommand(async () => {
       const cfg = loadCommandConfig(cmd, upConfig);
@@ -57,7 +67,17 @@ export function upCommand(): Command {
           env: { DATABASE_URL: db.url },
         });
       }
-      const urls = await Promise.all(services.map(async (svc) => ({ svc, ready: await waitUntilReady(`http://${cfg.host}:${svc.port}`, 120_000) })));
+      const local = localAddress(cfg.host);
+      const urls = await Promise.all(services.map(async (svc) => ({ svc, ready: await waitUntilReady(`http://${local}:${svc.port}`, 120_000) })));
+      let workerReady = false;
+      // After the services answer, so its first fetch does not fail into a backoff; not once Ctrl-C came.
+      if (cfg.worker && !lifecycle.stopping) {
+        const { stateDir, host, inputPort, outputPort, workerId, workerPps: pps, workerHealthPort: healthPort } = cfg;
+        supervisor.start(upWorkerChild({ stateDir, host, inputPort, outputPort, workerId, pps, healthPort }));
+        // Registered last so it runs first: the worker flushes its results while the output still takes them.
+        lifecycle.onShutdown('worker', () => supervisor.stop('worker', cfg.shutdownGraceMs + 5_000));
+        workerReady = await waitUntilReady(`http://${local}:${cfg.workerHealthPort}`, 60_000);
+      }
 
       const lines = ['', 'hopmap is up', ''];
       lines.push(`  database   ${db.url}`);
@@ -65,6 +85,13 @@ export function upCommand(): Command {
       for (const { svc, ready } of urls) {
         lines.push(`  ${svc.command.padEnd(10)} http://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}`);
         if (svc.healthPortKey) lines.push(`  ${''.padEnd(10)} health: http://${cfg.host}:${cfg[svc.healthPortKey]}`);
+      }
+      if (cfg.worker) {
+        lines.push(`  worker     health: http://${cfg.host}:${cfg.workerHealthPort}   (id ${cfg.workerId})${workerReady ? '' : '   (not ready yet; see the log)'}`);
+        lines.push('', `The worker probes the bootstrap targets on the internet at up to ${cfg.workerPps} pps (--worker-pps);`);
+        lines.push('hopmap up --no-worker (or worker: false) runs without it.');
+      } else {
+        lines.push('  worker     not started (--no-worker)');
       }
       lines.push('', 'Ctrl-C stops everything.', '');
       process.stdout.write(lines.join('\n') + '\n');
