@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
@@ -68,16 +68,7 @@ export function labRunCommand(): Command {
           process.stderr.isTTY && process.stderr.write(`\r${((Date.now() - run.startedAt) / 1000).toFixed(0)} s: ${p.results} results, ${p.hops} hops, ${p.links} links, ${p.pending} to measure   `);
         const converged = await run.waitForConvergence({ quietMs: cfg.quiet, timeoutMs: cfg.timeout, onProgress: progress });
         if (process.stderr.isTTY) process.stderr.write('\n');
-        const detectedAt = new Date().toISOString();
-        // Each worker flushes its spool before it exits, and a delivered batch is committed: after this the
-        // database holds everything the workers measured.
-        const workers = await run.stopWorkers();
-        const record: RunRecord = {
-          lab: run.lab.name, database: place.database, vantages: run.vantages, seeds: run.seeds,
-          startedAt: new Date(run.startedAt).toISOString(), convergedAt: new Date(converged.lastGrowthAt).toISOString(), detectedAt, workers,
-        };
-        writeFileSync(join(place.runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
-        const report = await labReport(run.pool, run.lab, record);
+        const { report } = await run.finish(converged);
         process.stdout.write(cfg.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       } finally {
         await run.stop();

@@ -10,6 +10,7 @@ import { Supervisor } from '../process/supervise-children.js';
 import { importTargets } from '../targets/import-targets.js';
 import { BIN_PATH } from '../version.js';
 import { buildLab } from './build-lab.js';
+import { labReport, type LabReport, type RunRecord } from './lab-run-report.js';
 import { unixSocketUrl } from './lab-database.js';
 import type { Lab } from './open-lab.js';
 import { bootstrapAddresses, LAB_RANGES, type Topology } from './topology.js';
@@ -200,6 +201,11 @@ export class LabRun {
     return this.supervisor.signal(name, signal);
   }
 
+  /** kill -9 to one process of the run, restarted only after `downMs`. */
+  kill(name: string, downMs: number): boolean {
+    return this.supervisor.kill(name, downMs);
+  }
+
   /** Stops the workers (each flushes its spool first) and reads what each says it produced. */
   async stopWorkers(): Promise<WorkerSummary[]> {
     await Promise.all(this.vantages.map((v) => this.supervisor.stop(`worker-${v}`, 30_000)));
@@ -210,6 +216,21 @@ export class LabRun {
       // A restarted worker starts counting again; what it spooled before is delivered by the next one.
       return { vantage, produced: summaries.reduce((n, s) => n + s.produced, 0), spooled: summaries.at(-1)!.spooled };
     });
+  }
+
+  /**
+   * Ends a converged run: stops the workers (each flushes its spool first, and a delivered batch is
+   * committed, so the database then holds everything they measured), writes run.json and scores the map.
+   */
+  async finish(converged: { lastGrowthAt: number }): Promise<{ record: RunRecord; report: LabReport }> {
+    const detectedAt = new Date().toISOString();
+    const workers = await this.stopWorkers();
+    const record: RunRecord = {
+      lab: this.lab.name, database: this.opts.database, vantages: this.vantages, seeds: this.seeds,
+      startedAt: new Date(this.startedAt).toISOString(), convergedAt: new Date(converged.lastGrowthAt).toISOString(), detectedAt, workers,
+    };
+    writeFileSync(join(this.opts.runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
+    return { record, report: await labReport(this.pool, this.lab, record) };
   }
 
   /** Stops every process, removes the lab's namespaces, closes the pool; the database and logs stay. */

@@ -20,6 +20,8 @@ interface Supervised {
   restarts: number;
   /** Stopped on purpose: not restarted. */
   stopped?: boolean;
+  /** Killed by a drill that keeps it down until then (epoch ms). */
+  downUntil?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export class Supervisor {
       entry.child = undefined;
       if (this.stopping || entry.stopped) return;
       if (Date.now() - startedAt > 60_000) entry.restarts = 0;
-      const delay = Math.min(30_000, 1_000 * 2 ** entry.restarts++);
+      const delay = Math.max(Math.min(30_000, 1_000 * 2 ** entry.restarts++), (entry.downUntil ?? 0) - Date.now());
       this.log.warn({ child: entry.spec.name, code, signal, restartInMs: delay }, 'child exited; restarting');
       void sleep(delay).then(() => {
         if (!this.stopping && !entry.stopped) this.launch(entry);
@@ -68,6 +70,14 @@ export class Supervisor {
   signal(name: string, signal: NodeJS.Signals): boolean {
     const child = this.children.find((c) => c.spec.name === name)?.child;
     return child ? child.kill(signal) : false;
+  }
+
+  /** kill -9 of the named child, restarted no sooner than `downMs` later (an instance that stays away a while). */
+  kill(name: string, downMs: number): boolean {
+    const entry = this.children.find((c) => c.spec.name === name);
+    if (!entry?.child) return false;
+    entry.downUntil = Date.now() + downMs;
+    return entry.child.kill('SIGKILL');
   }
 
   /** Stops one child for good (SIGTERM, SIGKILL after `graceMs`), leaving the others running. */
