@@ -21,7 +21,7 @@ process.stdout.write(`test database server: ${new URL(setup.adminUrl).host}${set
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
-  { stdio: 'inherit', env: { ...process.env, HOPMAP_TEST_ADMIN_URL: setup.adminUrl, HOPMAP_TEST_TEMPLATE: setup.template } },
+  { stdio: 'inherit', env: { ...process.env, HOPMAP_TEST_ADMIN_URL: setup.adminUrl, HOPMAP_TEST_TEMPLATE: setup.template, HOPMAP_TEST_RUNNER_PID: String(process.pid) } },
 );
 const stop = (signal: NodeJS.Signals) => child.kill(signal);
 process.on('SIGINT', stop);

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { labReportCommand, labRunCommand } from './command-lab-run.js';
 import { buildLab } from '../lab/build-lab.js';
+import { findLink, findNode, LabStateError, type LinkState } from '../lab/change-lab.js';
 import { openLab, type Lab } from '../lab/open-lab.js';
 import { loAddress } from '../lab/plan-lab.js';
-import { loadTopology } from '../lab/topology.js';
+import { loadTopology, type IcmpMode } from '../lab/topology.js';
 import { runCommand } from './run-command.js';
 
 interface LabFlags {
@@ -70,7 +71,58 @@ export function labCommand(): Command {
     }),
   );
 
-  return lab.addCommand(up).addCommand(down).addCommand(truth).addCommand(labRunCommand()).addCommand(labReportCommand());
+  return lab
+    .addCommand(up)
+    .addCommand(down)
+    .addCommand(truth)
+    .addCommand(linkCommand())
+    .addCommand(icmpCommand())
+    .addCommand(labRunCommand())
+    .addCommand(labReportCommand());
+}
+
+function linkCommand(): Command {
+  const cmd = withName(new Command('link'))
+    .description('set a link of the built lab down or up and reinstall every route as if a routing protocol converged (root only)')
+    .argument('<a>', 'a node at one end')
+    .argument('<b>', 'the node at the other end')
+    .option('--down', 'take the link down')
+    .option('--up', 'bring it up again');
+  return cmd.action(
+    runCommand(async (file: string, a: string, b: string, flags: LabFlags & { down?: boolean; up?: boolean }) => {
+      if (Boolean(flags.down) === Boolean(flags.up)) throw new LabStateError('say --down or --up');
+      const state: LinkState = flags.down ? 'down' : 'up';
+      const handle = openLab(loadTopology(file), flags);
+      findLink(handle.plan, a, b);
+      // This process did not make the earlier changes: the kernel knows which links are down.
+      await handle.readState();
+      const started = performance.now();
+      await handle.setLink(a, b, state);
+      const down = handle.downLinks().map((l) => `${l.a} - ${l.b}`);
+      process.stdout.write(`lab ${handle.name}: link ${a} - ${b} ${state}; routes of ${handle.plan.nodes.size} nodes reinstalled in ${Math.round(performance.now() - started)} ms\n`);
+      process.stdout.write(`links down: ${down.length > 0 ? down.join(', ') : 'none'}\n`);
+    }),
+  );
+}
+
+const ICMP_MODES: readonly IcmpMode[] = ['normal', 'silent', 'ratelimited'];
+
+function icmpCommand(): Command {
+  const cmd = withName(new Command('icmp'))
+    .description('change how a node of the built lab sends ICMP errors: normal, silent or ratelimited (root only)')
+    .argument('<node>', 'the node')
+    .argument('<mode>', ICMP_MODES.join(' | '));
+  return cmd.action(
+    runCommand(async (file: string, name: string, mode: string, flags: LabFlags) => {
+      if (!ICMP_MODES.includes(mode as IcmpMode)) throw new LabStateError(`icmp mode "${mode}": use ${ICMP_MODES.join(', ')}`);
+      const handle = openLab(loadTopology(file), flags);
+      const node = findNode(handle.plan, name);
+      await handle.readState();
+      const before = node.icmp;
+      await handle.setIcmp(name, mode as IcmpMode);
+      process.stdout.write(`lab ${handle.name}: ${name} icmp ${before} -> ${mode}\n`);
+    }),
+  );
 }
 
 function describeNodes(lab: Lab): string {

@@ -3,8 +3,9 @@
  * batch per namespace for addresses and routes. Nothing is created in the host's own namespace: each veth
  * end is created directly inside its node's namespace.
  */
+import { icmpSysctls, writeSysctls } from './icmp-sysctls.js';
 import { openLab, type Lab, type LabOptions } from './open-lab.js';
-import type { Route } from './compute-routes.js';
+import { ipRoute, type Route } from './compute-routes.js';
 import { loAddress, type LabNode, type LabPlan } from './plan-lab.js';
 import { forEachLimited, ipBatch } from './run-ip.js';
 import { teardownLab } from './teardown-lab.js';
@@ -18,7 +19,7 @@ export async function buildLab(topology: Topology, opts: LabOptions = {}): Promi
   try {
     await ipBatch(nodes.map((n) => `netns add ${n.ns}`));
     // Before the links exist, so that the interfaces inherit conf.default (rp_filter off, no IPv6).
-    await ipBatch(nodes.map((n) => `netns exec ${n.ns} sh -ec "${[...sysctls(n, lab.plan).map(([k, v]) => `echo ${v} > /proc/sys/${k.replaceAll('.', '/')}`), hashSeed(n)].join('; ')}"`));
+    await ipBatch(nodes.map((n) => `netns exec ${n.ns} sh -ec "${[...writeSysctls(sysctls(n, lab.plan)), hashSeed(n)].join('; ')}"`));
     await ipBatch(lab.plan.links.map((l) => `link add name to-${l.b} netns ${lab.nsName(l.a)} type veth peer name to-${l.a} netns ${lab.nsName(l.b)}`));
     await forEachLimited(nodes, 8, (n) => ipBatch(nodeCommands(n, lab.routes.get(n.name)!), n.ns));
   } catch (err) {
@@ -30,7 +31,7 @@ export async function buildLab(topology: Topology, opts: LabOptions = {}): Promi
 
 export function sysctls(node: LabNode, plan: LabPlan): Array<[string, number]> {
   const router = node.kind === 'router';
-  const out: Array<[string, number]> = [
+  return [
     ['net.ipv6.conf.all.disable_ipv6', 1],
     ['net.ipv6.conf.default.disable_ipv6', 1],
     ['net.ipv4.conf.all.rp_filter', 0],
@@ -39,22 +40,8 @@ export function sysctls(node: LabNode, plan: LabPlan): Array<[string, number]> {
     ['net.ipv4.fib_multipath_hash_policy', plan.ecmpHash === 'l4' ? 1 : 0],
     // Answer from the interface the probe came in on, as most real routers do.
     ['net.ipv4.icmp_errors_use_inbound_ifaddr', 1],
+    ...icmpSysctls(node.icmp),
   ];
-  switch (node.icmp) {
-    case 'normal':
-      // No per-destination limit and a global one far above what a test sends: every probe gets its answer.
-      out.push(['net.ipv4.icmp_ratelimit', 0], ['net.ipv4.icmp_msgs_per_sec', 100_000], ['net.ipv4.icmp_msgs_burst', 100_000]);
-      break;
-    case 'silent':
-      // No global credit at all: no time-exceeded or unreachable errors; echo replies are not limited.
-      out.push(['net.ipv4.icmp_msgs_per_sec', 0], ['net.ipv4.icmp_msgs_burst', 0]);
-      break;
-    case 'ratelimited':
-      // The kernel's defaults for a host: about one error per second per destination (token bucket).
-      out.push(['net.ipv4.icmp_ratelimit', 1000], ['net.ipv4.icmp_msgs_per_sec', 1000], ['net.ipv4.icmp_msgs_burst', 50]);
-      break;
-  }
-  return out;
 }
 
 /**
@@ -78,9 +65,6 @@ export function nodeCommands(node: LabNode, routes: Route[]): string[] {
     out.push(`addr add ${loAddress(prefix)}/32 dev lo`);
     if (prefix.prefixLength < 32) out.push(`route add local ${prefix.cidr} dev lo table local`);
   }
-  for (const r of routes) {
-    const hops = r.nexthops.map((h) => `via ${h.via} dev ${h.dev}`);
-    out.push(hops.length === 1 ? `route add ${r.prefix.cidr} ${hops[0]}` : `route add ${r.prefix.cidr} ${hops.map((h) => `nexthop ${h}`).join(' ')}`);
-  }
+  for (const r of routes) out.push(`route add ${ipRoute(r)}`);
   return out;
 }

@@ -1,10 +1,11 @@
 /**
  * Static routes for every node of a lab: shortest paths by breadth-first search from each destination, with
  * every equal-cost next hop kept (an ECMP `nexthop via … nexthop via …` group). Only routers carry transit
- * traffic; a host is a source or a destination, never a hop.
+ * traffic; a host is a source or a destination, never a hop. Links that are down are left out, as a routing
+ * protocol would after converging: no path crosses them and their subnets are no destination.
  */
 import type { Block } from '../targets/ip-address.js';
-import type { LabPlan } from './plan-lab.js';
+import { linkKey, type LabInterface, type LabPlan } from './plan-lab.js';
 
 export interface Nexthop {
   via: string;
@@ -19,6 +20,12 @@ export interface Route {
   nexthops: Nexthop[];
 }
 
+/** The route as `ip route` arguments: `PREFIX via A dev X`, or `PREFIX nexthop via A dev X nexthop via B dev Y`. */
+export function ipRoute(r: Route): string {
+  const hops = r.nexthops.map((h) => `via ${h.via} dev ${h.dev}`);
+  return hops.length === 1 ? `${r.prefix.cidr} ${hops[0]}` : `${r.prefix.cidr} ${hops.map((h) => `nexthop ${h}`).join(' ')}`;
+}
+
 interface Destination {
   prefix: Block;
   /** Nodes that have the prefix attached (no route needed there). */
@@ -27,14 +34,17 @@ interface Destination {
   seeds: string[];
 }
 
-export function computeRoutes(plan: LabPlan): Map<string, Route[]> {
+/** `downLinks` holds `linkKey(a, b)` of each link that is down. */
+export function computeRoutes(plan: LabPlan, downLinks: ReadonlySet<string> = new Set()): Map<string, Route[]> {
   const routes = new Map<string, Route[]>([...plan.nodes.keys()].map((n) => [n, []]));
-  for (const dest of destinations(plan)) {
-    const dist = distancesFrom(plan, dest.seeds);
+  const up = (node: string) => (i: LabInterface) => !downLinks.has(linkKey(node, i.peer));
+  for (const dest of destinations(plan, downLinks)) {
+    const dist = distancesFrom(plan, dest.seeds, up);
     for (const node of plan.nodes.values()) {
       const d = dist.get(node.name);
       if (dest.owners.includes(node.name) || d === undefined) continue;
       const nexthops = node.interfaces
+        .filter(up(node.name))
         .filter((i) => dist.get(i.peer) === d - 1 && relays(plan, i.peer, dest.seeds))
         .map((i) => ({ via: i.peerAddress, dev: i.ifname, peer: i.peer }));
       routes.get(node.name)!.push({ prefix: dest.prefix, nexthops });
@@ -43,8 +53,8 @@ export function computeRoutes(plan: LabPlan): Map<string, Route[]> {
   return routes;
 }
 
-function destinations(plan: LabPlan): Destination[] {
-  const out: Destination[] = plan.links.map((link) => {
+function destinations(plan: LabPlan, downLinks: ReadonlySet<string>): Destination[] {
+  const out: Destination[] = plan.links.filter((l) => !downLinks.has(linkKey(l.a, l.b))).map((link) => {
     const ends = [link.a, link.b];
     // A packet for the host's side of a host-router link still reaches it through the router; a host never
     // forwards, so only the router side may be the way in. A link between two hosts is entered from either.
@@ -58,14 +68,14 @@ function destinations(plan: LabPlan): Destination[] {
 }
 
 /** Hop counts to the nearest seed, searching outward only through nodes that forward (routers and the seeds). */
-function distancesFrom(plan: LabPlan, seeds: string[]): Map<string, number> {
+function distancesFrom(plan: LabPlan, seeds: string[], up: (node: string) => (i: LabInterface) => boolean): Map<string, number> {
   const dist = new Map(seeds.map((s) => [s, 0]));
   let frontier = seeds;
   while (frontier.length > 0) {
     const next: string[] = [];
     for (const name of frontier) {
       if (!relays(plan, name, seeds)) continue;
-      for (const i of plan.nodes.get(name)!.interfaces) {
+      for (const i of plan.nodes.get(name)!.interfaces.filter(up(name))) {
         if (dist.has(i.peer)) continue;
         dist.set(i.peer, dist.get(name)! + 1);
         next.push(i.peer);

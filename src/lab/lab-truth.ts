@@ -5,7 +5,7 @@
  */
 import { addressInBlock, formatAddress, parseAddress } from '../targets/ip-address.js';
 import type { Route } from './compute-routes.js';
-import type { LabInterface, LabPlan } from './plan-lab.js';
+import { linkKey, type LabInterface, type LabPlan } from './plan-lab.js';
 
 /** One hop sequence: per TTL from 1, the address that answers, or null where a silent router answers nothing. */
 export type HopSequence = Array<string | null>;
@@ -16,6 +16,8 @@ export interface TrueLink {
   aAddress: string;
   bAddress: string;
   subnet: string;
+  /** Present while the link is down (`lab.setLink`): no route crosses it. */
+  down?: true;
 }
 
 export interface LabTruth {
@@ -25,13 +27,14 @@ export interface LabTruth {
    * last hop is `toAddress` itself, which answers echo requests even when its node is silent.
    */
   truePaths(from: string, toAddress: string): HopSequence[];
-  /** Every link as a node pair with both ends' addresses, in topology order. */
+  /** Every link as a node pair with both ends' addresses, in topology order, down ones included. */
   trueLinks(): TrueLink[];
   /** The node that owns an address (an interface address or inside a lo prefix), if any. */
   nodeOf(address: string): string | undefined;
 }
 
-export function labTruth(plan: LabPlan, routes: Map<string, Route[]>): LabTruth {
+/** `downLinks` holds `linkKey(a, b)` of the links that are down; `routes` must be computed without them. */
+export function labTruth(plan: LabPlan, routes: Map<string, Route[]>, downLinks: ReadonlySet<string> = new Set()): LabTruth {
   const nodeOf = (address: string): string | undefined => {
     const a = parseAddress(address);
     if (!a) return undefined;
@@ -46,7 +49,8 @@ export function labTruth(plan: LabPlan, routes: Map<string, Route[]>): LabTruth 
     const a = parseAddress(to)!;
     const own = plan.nodes.get(node)!.interfaces;
     const connected = own.find((i) => addressInBlock(a, i.subnet));
-    if (connected) return connected.peerAddress === to ? [connected] : [];
+    // A down interface loses its connected route, and no node has a route to a down link's subnet.
+    if (connected) return connected.peerAddress === to && !downLinks.has(linkKey(node, connected.peer)) ? [connected] : [];
     const route = routes.get(node)!.find((r) => addressInBlock(a, r.prefix));
     return route ? route.nexthops.map((h) => own.find((i) => i.ifname === h.dev)!) : [];
   };
@@ -76,7 +80,8 @@ export function labTruth(plan: LabPlan, routes: Map<string, Route[]>): LabTruth 
     return [...out.keys()].sort().map((k) => out.get(k)!);
   };
 
-  const trueLinks = (): TrueLink[] => plan.links.map((l) => ({ a: l.a, b: l.b, aAddress: l.aAddress, bAddress: l.bAddress, subnet: l.subnet.cidr }));
+  const trueLinks = (): TrueLink[] =>
+    plan.links.map((l) => ({ a: l.a, b: l.b, aAddress: l.aAddress, bAddress: l.bAddress, subnet: l.subnet.cidr, ...(downLinks.has(linkKey(l.a, l.b)) && { down: true as const }) }));
 
   return { truePaths, trueLinks, nodeOf };
 }

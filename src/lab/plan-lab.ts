@@ -52,6 +52,9 @@ const AUTO_PREFIX = 30;
 
 export const namespacePrefix = (lab: string): string => `hm-${lab}-`;
 
+/** Names a link by its two nodes in either order: a topology has at most one link per pair. */
+export const linkKey = (a: string, b: string): string => (a < b ? `${a} ${b}` : `${b} ${a}`);
+
 export function planLab(topology: Topology, name = topology.name): LabPlan {
   assertLabName(name);
   const nodes = new Map<string, LabNode>();

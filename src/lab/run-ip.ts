@@ -27,16 +27,35 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
 
 /**
  * `ip [-n NS] -batch -` with one command per line: a lab builds with a handful of processes instead of one per
- * command. Without -force, ip stops at the first failing line; the error names that line.
+ * command. Without -force, ip stops at the first failing line; the error names that line. With `ignore`, ip
+ * runs every line (-force) and only the failures `ignore` does not accept are errors.
  */
-export async function ipBatch(lines: readonly string[], ns?: string): Promise<void> {
+export async function ipBatch(lines: readonly string[], ns?: string, opts: { ignore?: (line: string, error: string) => boolean } = {}): Promise<void> {
   if (lines.length === 0) return;
-  const args = ns ? ['-n', ns, '-batch', '-'] : ['-batch', '-'];
+  const args = [...(ns ? ['-n', ns] : []), ...(opts.ignore ? ['-force'] : []), '-batch', '-'];
   const res = await run('ip', args, { input: `${lines.join('\n')}\n` });
   if (res.code === 0) return;
-  const failed = /Command failed -:(\d+)/.exec(res.stderr);
-  const line = failed ? lines[Number(failed[1]) - 1] : undefined;
+  const failures = batchFailures(res.stderr, lines);
+  const unexpected = failures.filter((f) => !opts.ignore?.(f.line, f.error));
+  if (failures.length > 0 && unexpected.length === 0) return;
+  const line = unexpected[0]?.line;
   throw new Error(`ip ${args.join(' ')} failed${line ? ` at "${line}"` : ''}: ${res.stderr.trim() || `exit ${res.code ?? res.signal}`}`);
+}
+
+/** ip prints each failing line's error, then `Command failed -:N`. */
+function batchFailures(stderr: string, lines: readonly string[]): Array<{ line: string; error: string }> {
+  const out: Array<{ line: string; error: string }> = [];
+  let error: string[] = [];
+  for (const text of stderr.split('\n')) {
+    const failed = /^Command failed -:(\d+)$/.exec(text.trim());
+    if (failed) {
+      out.push({ line: lines[Number(failed[1]) - 1] ?? '', error: error.join(' ').trim() });
+      error = [];
+    } else if (text.trim()) {
+      error.push(text.trim());
+    }
+  }
+  return out;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once. */

@@ -1,5 +1,5 @@
 import type { PoolClient } from '../db/create-pool.js';
-import { answeredTtls, divergeTtl, pathHash, type RouteObservation, type RoutePath } from './route-paths.js';
+import { answeredTtls, divergeTtl, MULTIPATH_FLOW, pathHash, unionPath, type RouteObservation, type RoutePath } from './route-paths.js';
 
 export interface RouteOutcome {
   /** Route observations that started a new path (a route-change event each). */
@@ -39,8 +39,6 @@ const keyOf = (o: RouteKey) => `${o.worker}\u0000${o.target}\u0000${o.method}\u0
  */
 export async function recordRoutes(client: PoolClient, observations: RouteObservation[]): Promise<RouteOutcome> {
   if (observations.length === 0) return { changes: 0, stale: 0 };
-  const pathIds = await internPaths(client, observations);
-
   const byKey = new Map<string, RouteObservation[]>();
   for (const o of observations) {
     const list = byKey.get(keyOf(o));
@@ -55,28 +53,30 @@ export async function recordRoutes(client: PoolClient, observations: RouteObserv
   let stale = 0;
   for (const [i, key] of keys.entries()) {
     let span = current[i];
+    const multipath = key.flow === MULTIPATH_FLOW;
     const list = byKey.get(keyOf(key))!.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     for (const o of list) {
       const at = Date.parse(o.at);
-      const pathId = pathIds.get(pathHash(o))!;
       if (span && at < span.lastSeenAt) {
         stale++;
         continue;
       }
-      const fresh = (): Span => ({ id: 0, isNew: true, pathId, hops: o.hops, reached: o.reached, firstSeenAt: at, lastSeenAt: at, addedObservations: 1, firstResult: o.resultId, lastResult: o.resultId });
+      const fresh = (): Span => ({ id: 0, isNew: true, pathId: 0, hops: o.hops, reached: o.reached, firstSeenAt: at, lastSeenAt: at, addedObservations: 1, firstResult: o.resultId, lastResult: o.resultId });
       if (!span) {
         span = fresh();
         touched.push(span);
         continue;
       }
-      const diverge = divergeTtl(span, o);
+      const diverge = divergeTtl(span, o, multipath ? 'overlap' : 'exact');
       if (diverge === null) {
         if (!touched.includes(span)) touched.push(span);
         span.lastSeenAt = at;
         span.addedObservations++;
         span.lastResult = o.resultId;
-        // Same route: keep the most complete picture of it (a router that started answering fills in its `*`).
-        if (answeredTtls(o) >= answeredTtls(span)) Object.assign(span, { pathId, hops: o.hops, reached: o.reached });
+        // Same route: keep the most complete picture of it (a router that started answering fills in its `*`;
+        // a multipath route gathers the branches each trace found).
+        if (multipath) Object.assign(span, unionPath(span, o));
+        else if (answeredTtls(o) >= answeredTtls(span)) Object.assign(span, { hops: o.hops, reached: o.reached });
       } else {
         const next = fresh();
         changes.push({ key, before: span, after: next, divergeTtl: diverge, resultId: o.resultId });
@@ -87,13 +87,15 @@ export async function recordRoutes(client: PoolClient, observations: RouteObserv
     current[i] = span;
   }
 
+  const pathIds = await internPaths(client, touched);
+  for (const s of touched) s.pathId = pathIds.get(pathHash(s))!;
   await writeSpans(client, keys, current, touched, changes);
   return { changes: changes.length, stale };
 }
 
-/** Stores each distinct path once; returns the id of every path of the batch by hash. */
-async function internPaths(client: PoolClient, observations: RouteObservation[]): Promise<Map<string, number>> {
-  const byHash = new Map(observations.map((o) => [pathHash(o), o]));
+/** Stores each distinct path once; returns the id of every given path by hash. */
+async function internPaths(client: PoolClient, pictures: RoutePath[]): Promise<Map<string, number>> {
+  const byHash = new Map(pictures.map((p) => [pathHash(p), p]));
   const hashes = [...byHash.keys()].sort();
   await client.query(
     `insert into paths (hash, hops, reached) select * from unnest($1::uuid[], $2::jsonb[], $3::bool[]) on conflict (hash) do nothing`,

@@ -48,20 +48,33 @@ export function routeObservation(result: Result): RouteObservation | null {
 }
 
 /**
- * The first TTL at which two paths of one route disagree, or null when they may be the same route. A TTL
- * where either side has no answer is no evidence (a lost probe, a rate limit, a Doubletree stop, a router that
- * started answering); two traces that both reached their target at different depths differ where the shorter one ends.
+ * The first TTL at which a trace shows its route elsewhere than the route's picture, or null when it may be
+ * the same route. A TTL where either side has no answer is no evidence (a lost probe, a rate-limited router,
+ * a Doubletree stop, a router that started answering); two traces that reached their target at different
+ * depths differ where the shorter one ends.
+ *
+ * `exact` (a single-flow Paris trace, deterministic per flow): any other address at a TTL is a change.
+ * `overlap` (a multipath trace): MDA stops at a stated confidence, so one trace may miss a branch, and
+ * silent flows may hide one; only a TTL whose interfaces share none with the picture is a change.
  */
-export function divergeTtl(a: RoutePath, b: RoutePath): number | null {
-  const common = Math.min(a.hops.length, b.hops.length);
+export function divergeTtl(picture: RoutePath, trace: RoutePath, mode: 'exact' | 'overlap' = 'exact'): number | null {
+  const common = Math.min(picture.hops.length, trace.hops.length);
   for (let i = 0; i < common; i++) {
-    const x = a.hops[i]!;
-    const y = b.hops[i]!;
-    if (x.length > 0 && y.length > 0 && (x.length !== y.length || x.some((addr, j) => addr !== y[j]))) return i + 1;
+    const x = picture.hops[i]!;
+    const y = trace.hops[i]!;
+    if (x.length === 0 || y.length === 0) continue;
+    const differs = mode === 'exact' ? x.length !== y.length || x.some((addr, j) => addr !== y[j]) : !y.some((addr) => x.includes(addr));
+    if (differs) return i + 1;
   }
   // The shorter one met its target at TTL `common`, where the longer one did not.
-  if (a.reached && b.reached && a.hops.length !== b.hops.length) return common;
+  if (picture.reached && trace.reached && picture.hops.length !== trace.hops.length) return common;
   return null;
+}
+
+/** A multipath route's picture grows by every interface its traces find at each TTL. */
+export function unionPath(a: RoutePath, b: RoutePath): RoutePath {
+  const hops = Array.from({ length: Math.max(a.hops.length, b.hops.length) }, (_, i) => [...new Set([...(a.hops[i] ?? []), ...(b.hops[i] ?? [])])].sort());
+  return { hops, reached: a.reached || b.reached };
 }
 
 /** TTLs that answered: of two equivalent paths, the one with more is kept as the route's picture. */

@@ -117,6 +117,34 @@ describe('hopmap output: route history (paths, spans and route changes)', () => 
     assert.deepEqual(routes.map((r) => [r.flow, r.observations, r.hops]), [[777, 1, hopsOf(VIA_C)], [4242, 3, hopsOf(VIA_B)]], 'the span keeps the most complete picture');
   });
 
+  it('a multipath route gathers its branches: a trace that misses one is no change, one through other interfaces is', async () => {
+    const w = 'w-mda';
+    const mda = (branches: string[][], atMs: number) => {
+      const r = traceResult(T, [], { worker: w, atMs });
+      return {
+        ...r, type: 'multipath', method: 'udp-paris', confidence: 0.95, reached: true, probes_sent: 40,
+        hops: branches.map((interfaces, i) => ({ ttl: i + 1, interfaces, flows: 6, silent: 0, rtts_us: {} })),
+        links: [] as string[][],
+        flow: undefined, stop: undefined,
+      };
+    };
+    const both = [['198.18.0.2'], ['198.18.0.14', '198.18.0.6'], [T]]; // sorted as strings: a canonical form, not numeric order
+    const seq = [
+      mda([['198.18.0.2'], ['198.18.0.6'], [T]], 0),
+      mda(both, MIN),
+      mda([['198.18.0.2'], ['198.18.0.14'], [T]], 2 * MIN),
+      mda([['198.18.0.2'], ['198.18.0.30'], [T]], 3 * MIN),
+    ];
+    const res = await postJson(`${a.url}/results`, seq);
+    assert.equal(res.status, 200, res.text);
+    const { changes: got } = await changes(`worker=${w}`);
+    assert.equal(got.length, 1, 'only the trace through other interfaces is a change');
+    assert.deepEqual(got[0]!.before.hops, both, 'the picture before it has both branches');
+    assert.equal(got[0]!.before.observations, 3);
+    assert.equal(got[0]!.flow, -1);
+    assert.deepEqual(got[0]!.after.hops, [['198.18.0.2'], ['198.18.0.30'], [T]]);
+  });
+
   it('two instances ingesting the same routes at once keep one consistent chain of spans per route', async () => {
     const routes = 40;
     const perRoute = 12;

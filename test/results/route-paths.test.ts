@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { divergeTtl, MULTIPATH_FLOW, pathHash, routeObservation, type RoutePath } from '../../src/results/route-paths.js';
+import { divergeTtl, MULTIPATH_FLOW, pathHash, routeObservation, unionPath, type RoutePath } from '../../src/results/route-paths.js';
 import { RESULT_FORMAT, type Result } from '../../src/results/result-schema.js';
 import { pingResult, traceResult } from '../support/result-factory.js';
 
@@ -41,22 +41,32 @@ describe('route paths: what a trace shows and when two traces differ', () => {
     assert.deepEqual(o.hops, [['198.18.0.2'], ['198.18.0.10', '198.18.0.14'], [T]]);
   });
 
-  const cases: Array<[string, RoutePath, RoutePath, number | null]> = [
-    ['the same path', path([['a'], ['b'], [T]]), path([['a'], ['b'], [T]]), null],
-    ['another router at TTL 2', path([['a'], ['b'], [T]]), path([['a'], ['c'], [T]]), 2],
-    ['a `*` where the other answered is no evidence', path([['a'], [], [T]]), path([['a'], ['b'], [T]]), null],
-    ['a Doubletree-stopped trace on the same route', path([[], [], ['c'], [T]]), path([['a'], ['b'], ['c'], [T]]), null],
-    ['a longer path to the same target', path([['a'], [], [T]]), path([['a'], [], [], [T]]), 3],
-    ['a shorter path that ends silent is not proof', path([['a'], ['b'], [T]]), path([['a'], ['b']], false), null],
-    ['one branch gone from a multipath set', path([['a'], ['b', 'c'], [T]]), path([['a'], ['b'], [T]]), 2],
-    ['an unreachable from the first router', path([['a'], ['b'], [T]]), path([['a'], ['a']], false), 2],
+  // [name, picture, trace, exact (a single-flow trace), overlap (a multipath trace)]
+  const cases: Array<[string, RoutePath, RoutePath, number | null, number | null]> = [
+    ['the same path', path([['a'], ['b'], [T]]), path([['a'], ['b'], [T]]), null, null],
+    ['another router at TTL 2', path([['a'], ['b'], [T]]), path([['a'], ['c'], [T]]), 2, 2],
+    ['a `*` where the other answered is no evidence', path([['a'], [], [T]]), path([['a'], ['b'], [T]]), null, null],
+    ['a Doubletree-stopped trace on the same route', path([[], [], ['c'], [T]]), path([['a'], ['b'], ['c'], [T]]), null, null],
+    ['a longer path to the same target', path([['a'], [], [T]]), path([['a'], [], [], [T]]), 3, 3],
+    ['a shorter path that ends silent is not proof', path([['a'], ['b'], [T]]), path([['a'], ['b']], false), null, null],
+    ['one branch missing from a multipath set', path([['a'], ['b', 'c'], [T]]), path([['a'], ['b'], [T]]), 2, null],
+    ['a branch joins (or a silent flow answers)', path([['a'], ['b'], [T]]), path([['a'], ['b', 'c'], [T]]), 2, null],
+    ['every branch replaced', path([['a'], ['b', 'c'], [T]]), path([['a'], ['d', 'e'], [T]]), 2, 2],
+    ['an unreachable from the first router', path([['a'], ['b'], [T]]), path([['a'], ['a']], false), 2, 2],
   ];
-  for (const [name, a, b, expected] of cases) {
-    it(`divergeTtl: ${name} → ${expected}`, () => {
-      assert.equal(divergeTtl(a, b), expected);
-      assert.equal(divergeTtl(b, a), expected, 'symmetric');
+  for (const [name, a, b, exact, overlap] of cases) {
+    it(`divergeTtl: ${name} → exact ${exact}, overlap ${overlap}`, () => {
+      assert.equal(divergeTtl(a, b, 'exact'), exact);
+      assert.equal(divergeTtl(b, a, 'exact'), exact, 'symmetric');
+      assert.equal(divergeTtl(a, b, 'overlap'), overlap);
+      assert.equal(divergeTtl(b, a, 'overlap'), overlap, 'symmetric');
     });
   }
+
+  it("a multipath route's picture is the union of its traces per TTL", () => {
+    assert.deepEqual(unionPath(path([['a'], ['c'], [T]]), path([['a'], ['b'], [T]])), path([['a'], ['b', 'c'], [T]]));
+    assert.deepEqual(unionPath(path([['a'], []], false), path([['a'], ['b'], [T]])), path([['a'], ['b'], [T]]));
+  });
 
   it('the hash depends on the path only, and on whether it reached', () => {
     assert.equal(pathHash(path([['a'], [T]])), pathHash(path([['a'], [T]])));

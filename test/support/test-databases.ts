@@ -96,7 +96,9 @@ export async function dropLeftoverTestDatabases(adminUrl: string, keep: string):
   const admin = new pg.Client(adminUrl);
   await admin.connect();
   try {
-    const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'hopmap\\_test\\_%' and datname <> $1`, [keep]);
+    const all = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'hopmap\\_test\\_%' and datname <> $1`, [keep]);
+    // A database of a run that is still going (another `npm test` on the same server) stays.
+    const rows = all.rows.filter((r) => !runnerAlive(r.datname));
     for (const { datname } of rows) {
       assertTestDatabaseName(datname);
       await admin.query(`alter database ${datname} with is_template false`);
@@ -105,6 +107,20 @@ export async function dropLeftoverTestDatabases(adminUrl: string, keep: string):
     return rows.map((r) => r.datname);
   } finally {
     await admin.end();
+  }
+}
+
+/** The `npm test` run a test database belongs to (its name carries the pid), so concurrent runs spare each other's. */
+const RUNNER_PID = Number(process.env.HOPMAP_TEST_RUNNER_PID ?? process.pid);
+
+function runnerAlive(datname: string): boolean {
+  const pid = /_(\d+)_[0-9a-f]{8}$/.exec(datname)?.[1];
+  if (!pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -122,7 +138,7 @@ export interface TestDatabase {
 export async function createTestDatabase(label: string, opts: { empty?: boolean; server?: string } = {}): Promise<TestDatabase> {
   const setup = await prepareTestServer(opts.server);
   const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 30);
-  const name = `${TEST_DB_PREFIX}${slug}_${randomBytes(4).toString('hex')}`;
+  const name = `${TEST_DB_PREFIX}${slug}_${RUNNER_PID}_${randomBytes(4).toString('hex')}`;
   assertTestDatabaseName(name);
   const admin = new pg.Client(setup.adminUrl);
   await admin.connect();

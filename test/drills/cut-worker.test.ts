@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LabRun } from '../../src/lab/lab-run.js';
+import { assertCompleteMap, drillPlace, removeDrill, startDrill, waitForLoad, workerHealth, type DrillPlace } from '../lab/lab-drill.js';
+import { assertNoLeaks } from '../support/leaks.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+
+const CUT_MS = 60_000;
+const VANTAGE = 'v1';
+
+describe('drill: a worker is cut off from the services for a minute', () => {
+  let db: TestDatabase;
+  let place: DrillPlace;
+  let run: LabRun | undefined;
+  before(async () => {
+    place = await drillPlace('tdcut');
+    db = await createTestDatabase('drill_cut_worker');
+  });
+  after(async () => {
+    await removeDrill(place, run);
+    await db?.drop();
+    await assertNoLeaks();
+  });
+
+  it('it spools what it measured while away and delivers it after the link heals; the map completes with nothing lost', async () => {
+    run = await startDrill(place, { serverUrl: db.adminUrl, database: db.name });
+    await waitForLoad(run, 60);
+    const uplink = run.lab.plan.nodes.get(VANTAGE)!.interfaces[0]!.peer;
+    await run.lab.setLink(VANTAGE, uplink, 'down');
+    const cutAt = Date.now();
+    let spooled = 0;
+    while (Date.now() - cutAt < CUT_MS) {
+      const health = await workerHealth(run, VANTAGE);
+      spooled = Math.max(spooled, health.spool.depth);
+      assert.equal(health.spool.dropped, 0);
+      await sleep(2_000);
+    }
+    await run.lab.setLink(VANTAGE, uplink, 'up');
+    assert.ok(spooled > 0, 'the worker kept its results while it could not deliver them');
+
+    const converged = await run.waitForConvergence({ timeoutMs: 6 * 60_000 });
+    const { report } = await run.finish(converged);
+    assertCompleteMap(report);
+  });
+});
