@@ -3,3 +3,4 @@ export * from './service-instances.js';
 export * from './targets.js';
 export * from './results.js';
 export * from './routes.js';
+export * from './manager.js';
