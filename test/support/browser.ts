@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = process.env.HOPMAP_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Debian's chromium driven by playwright-core (never a browser download), headless, with a profile of its
+ * own and without the background services that would try to reach the internet.
+ */
+export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (Debian's package; .ci/run installs it)`);
+  // launch() makes a throwaway profile of its own; the temporary directory keeps crash dumps and caches out of $HOME.
+  const profile = mkdtempSync(join(tmpdir(), 'hopmap-chromium-'));
+  const browser = await chromium.launch({
+    env: { ...process.env, HOME: profile },
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
