@@ -3,12 +3,14 @@ import { VERSION } from '../version.js';
 import { dbCommand } from './command-db.js';
 import { inputCommand } from './command-input.js';
 import { labCommand } from './command-lab.js';
+import { managerCommand } from './command-manager.js';
 import { mergeCommand } from './command-merge.js';
 import { migrateCommand } from './command-migrate.js';
 import { outputCommand } from './command-output.js';
 import { pingCommand } from './command-ping.js';
 import { targetsCommand } from './command-targets.js';
 import { upCommand } from './command-up.js';
+import { userCommand } from './command-user.js';
 
 const program = new Command('hopmap')
   .description('hopmap: a distributed internet mapper on PostgreSQL')
@@ -18,6 +20,8 @@ const program = new Command('hopmap')
   .addCommand(inputCommand())
   .addCommand(pingCommand())
   .addCommand(outputCommand())
+  .addCommand(managerCommand())
+  .addCommand(userCommand())
   .addCommand(targetsCommand())
   .addCommand(migrateCommand())
   .addCommand(mergeCommand())

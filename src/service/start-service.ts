@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import type { TaskList } from 'graphile-worker';
 import { checkDatabase, createPool, type Pool } from '../db/create-pool.js';
 import { createServiceApp, type ServiceState } from '../http/create-service-app.js';
-import { listen } from '../http/listen.js';
+import { listen, type TlsOptions } from '../http/listen.js';
 import { makeIdentity, type ServiceIdentity, type ServiceType } from '../http/service-identity.js';
 import { ServiceMetrics } from '../http/service-metrics.js';
 import { startJobRunner } from '../jobs/start-job-runner.js';
@@ -29,6 +29,8 @@ export interface ServiceParts {
   tasks?: TaskList;
   /** graphile-worker crontab lines. */
   crontab?: string[];
+  /** Called once the main listener is up, e.g. to keep its certificate current with `setSecureContext`. */
+  onListening?: (listening: { url: string; setSecureContext?: ((tls: TlsOptions) => void) | undefined }) => void | Promise<void>;
 }
 
 export interface ServiceModule {
@@ -49,6 +51,8 @@ export interface StartServiceOptions {
   /** A second listener with only the kit's routes (and `healthRoutes`), as the original's health port. */
   healthPort?: number | undefined;
   jobConcurrency?: number;
+  /** Serve HTTPS with this certificate instead of HTTP (the health port stays plain HTTP). */
+  tls?: TlsOptions | undefined;
   log: Logger;
   lifecycle?: Lifecycle;
 }
@@ -63,6 +67,8 @@ export interface RunningService {
   metrics: ServiceMetrics;
   state: ServiceState;
   lifecycle: Lifecycle;
+  /** Replaces the certificate from the next TLS handshake on; set only when started with `tls`. */
+  setSecureContext?: ((tls: TlsOptions) => void) | undefined;
   stop(): Promise<boolean>;
 }
 
@@ -91,7 +97,7 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
       readiness: [{ name: 'database', check: () => checkDatabase(pool) }],
       routes: parts.routes,
     });
-    const listening = await listen(app, { port: opts.port, host: opts.host });
+    const listening = await listen(app, { port: opts.port, host: opts.host, tls: opts.tls });
     const registration = await registerInstance(pool, identity, listening.url, log.child({ module: 'registry' }));
     lifecycle.onShutdown('instance registration', () => registration.stop());
     lifecycle.onShutdown('http server', async () => {
@@ -106,8 +112,9 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
       healthUrl = healthListening.url;
       lifecycle.onShutdown('health server', () => healthListening.close(opts.shutdownGraceMs ?? 30_000));
     }
+    await parts.onListening?.({ url: listening.url, setSecureContext: listening.setSecureContext });
     log.info({ url: listening.url, healthUrl, instance: identity.instanceId }, `${module.type} service listening`);
-    return { url: listening.url, healthUrl, port: listening.port, pool, identity, metrics, state, lifecycle, stop: () => lifecycle.shutdown('stop') };
+    return { url: listening.url, healthUrl, port: listening.port, pool, identity, metrics, state, lifecycle, setSecureContext: listening.setSecureContext, stop: () => lifecycle.shutdown('stop') };
   } catch (err) {
     await lifecycle.shutdown('start failed');
     throw err;

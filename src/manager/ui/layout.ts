@@ -12,7 +12,7 @@ export interface PageContext {
 
 /**
  * The manager's page frame: server-rendered, no JavaScript needed for the basics, readable on a phone. Styles
- * are inline in one <style> block (the CSP allows 'self' and this block only through its hash or nonce).
+ * come from /static/manager.css: the CSP allows no inline style or script.
  */
 export function layout(ctx: PageContext, body: Html): string {
   const nav = ctx.user
