@@ -1,4 +1,7 @@
+import { apiKeysPlugin } from './api-keys/index.js';
+import { gatewayPlugin } from './gateway/index.js';
 import type { ManagerPluginFactory } from './manager-plugin.js';
+import { registryPlugin } from './registry/index.js';
 
-/** The features `hopmap manager` runs with, in mount order (one line each: the registry, API keys, TLS, ...). */
-export const installedPlugins: ManagerPluginFactory[] = [];
+/** The features `hopmap manager` runs with, in mount order. */
+export const installedPlugins: ManagerPluginFactory[] = [registryPlugin, apiKeysPlugin, gatewayPlugin];

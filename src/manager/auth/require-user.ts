@@ -29,6 +29,6 @@ export function requireUser(pool: Pool, kind: 'page' | 'api'): RequestHandler {
       await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     }
     if (kind === 'page') return res.redirect(303, '/login');
-    next(new HttpError(401, 'unauthenticated', 'log in first (POST /login), or send an API key as Authorization: Bearer'));
+    next(new HttpError(401, 'unauthenticated', 'log in first (POST /login); API keys open only the worker gateway (/gateway)'));
   };
 }

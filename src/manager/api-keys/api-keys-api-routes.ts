@@ -1,0 +1,40 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Pool } from '../../db/create-pool.js';
+import { notFound } from '../../http/http-error.js';
+import { parseRequest } from '../../http/validate.js';
+import { currentUser } from '../registry/page-context.js';
+import { apiKeyJson, createApiKey, listApiKeys, revokeApiKey } from './api-key-store.js';
+
+export const keyName = z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters').regex(/^[^\p{Cc}]*$/u, 'no control characters');
+const createBody = z.strictObject({ name: keyName });
+export const keyIdParams = z.object({ id: z.uuid('expected an API key id (a UUID)') });
+
+/**
+ * JSON API for operators (behind the app's session auth, never reachable with an API key): GET /api/keys,
+ * POST /api/keys {name} (answers the key once), DELETE /api/keys/:id (revokes; the row stays for the record).
+ */
+export function apiKeysApiRouter(deps: { pool: Pool }): Router {
+  const router = Router();
+  router.use('/api/keys', express.json({ limit: '16kb' }));
+
+  router.get('/api/keys', async (_req, res) => {
+    res.json({ keys: (await listApiKeys(deps.pool)).map(apiKeyJson) });
+  });
+
+  router.post('/api/keys', async (req, res) => {
+    const { name } = parseRequest(createBody, req.body ?? {}, 'body');
+    const { key, record } = await createApiKey(deps.pool, { name, createdBy: currentUser(res.locals) });
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(201).json({ ...apiKeyJson(record), key });
+  });
+
+  router.delete('/api/keys/:id', async (req, res) => {
+    const { id } = parseRequest(keyIdParams, req.params, 'params');
+    const row = await revokeApiKey(deps.pool, id);
+    if (!row) throw notFound(`no API key ${id}`);
+    res.json({ revoked: apiKeyJson(row) });
+  });
+
+  return router;
+}

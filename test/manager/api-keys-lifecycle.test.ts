@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Express } from 'express';
+import { createPool, type Pool } from '../../src/db/create-pool.js';
+import { createServiceApp } from '../../src/http/create-service-app.js';
+import { listen, type Listening } from '../../src/http/listen.js';
+import { makeIdentity } from '../../src/http/service-identity.js';
+import { ServiceMetrics } from '../../src/http/service-metrics.js';
+import { apiKeysApiRouter, apiKeysPageRouter, createApiKey, requireApiKey } from '../../src/manager/api-keys/index.js';
+import { postJson, request } from '../support/http-client.js';
+import { assertNoLeaks } from '../support/leaks.js';
+import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+
+async function startManager(routes: (app: Express) => void): Promise<Listening> {
+  const { app } = createServiceApp({
+    identity: makeIdentity('manager', [], 'manager-test'),
+    log: quietLog,
+    metrics: new ServiceMetrics('manager'),
+    routes(app) {
+      app.use((_req, res, next) => {
+        res.locals.user = { name: 'alice' };
+        res.locals.csrfToken = 'csrf-token-1';
+        next();
+      });
+      routes(app);
+    },
+  });
+  return listen(app, { port: 0, host: '127.0.0.1' });
+}
+
+const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+
+describe('API keys', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let manager: Listening;
+
+  before(async () => {
+    db = await createTestDatabase('api_keys');
+    pool = createPool(db.url, quietLog, { max: 4 });
+    manager = await startManager((app) => {
+      app.use(apiKeysApiRouter({ pool }));
+      app.use(apiKeysPageRouter({ pool }));
+      app.get('/worker-only', requireApiKey(pool), (req, res) => void res.json({ key: req.apiKey }));
+      // The same check as another manager instance would run it: its own memory of recent writes.
+      app.get('/other-instance', requireApiKey(pool), (req, res) => void res.json({ key: req.apiKey }));
+      app.get('/third-instance', requireApiKey(pool), (req, res) => void res.json({ key: req.apiKey }));
+    });
+  });
+
+  after(async () => {
+    await manager?.close(1_000);
+    await pool?.end();
+    await db?.drop();
+    await assertNoLeaks();
+  });
+
+  it('creates a key shown once, lists it without the key, and keeps only its hash in the database', async () => {
+    const res = await postJson(`${manager.url}/api/keys`, { name: 'pi-helsinki' });
+    assert.equal(res.status, 201, res.text);
+    const { key, id, prefix, scope, created_by } = res.json();
+    assert.match(key, /^hm_[A-Za-z0-9_-]{43}$/);
+    assert.equal(Buffer.from(key.slice(3), 'base64url').length, 32);
+    assert.equal(prefix, key.slice(0, 11));
+    assert.equal(scope, 'worker');
+    assert.equal(created_by, 'alice');
+    assert.equal(res.headers['cache-control'], 'no-store');
+
+    const list = await request(`${manager.url}/api/keys`);
+    assert.equal(list.json().keys.length, 1);
+    assert.equal(list.json().keys[0].id, id);
+    assert.ok(!list.text.includes(key.slice(11)), 'the list never holds the key');
+
+    // Every column of every row, as text: the key is nowhere, nor its secret part.
+    const { rows } = await pool.query('select t::text as row from api_keys t');
+    for (const { row } of rows) {
+      assert.ok(!row.includes(key.slice(3)), `the key is in the database: ${row}`);
+      assert.ok(!row.includes(key.slice(11)), 'not even its secret part');
+    }
+    const dump = await pool.query(`select string_agg(t::text, '|') as all from api_keys t`);
+    assert.match(dump.rows[0].all, /[0-9a-f]{64}/, 'a SHA-256 hex hash is stored instead');
+
+    const ok = await request(`${manager.url}/worker-only`, bearer(key));
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(ok.json().key, { id, name: 'pi-helsinki', prefix, scope: 'worker' });
+  });
+
+  it('refuses a missing, malformed or unknown key with 401, and a key of another scope with 403', async () => {
+    const { key: otherScope } = await createApiKey(pool, { name: 'reader', scope: 'read' });
+    const valid = (await createApiKey(pool, { name: 'w' })).key;
+    const forged = `${valid.slice(0, 11)}${valid.slice(11, 13) === 'AA' ? 'BB' : 'AA'}${valid.slice(13)}`;
+    const cases: Array<[string, Record<string, string>, number, string]> = [
+      ['no header', {}, 401, 'api_key_required'],
+      ['basic auth', { authorization: 'Basic dXNlcjpwYXNz' }, 401, 'invalid_api_key'],
+      ['not a key', { authorization: 'Bearer hello' }, 401, 'invalid_api_key'],
+      ['unknown key', { authorization: `Bearer hm_${'A'.repeat(43)}` }, 401, 'invalid_api_key'],
+      ['right prefix, wrong secret', { authorization: `Bearer ${forged}` }, 401, 'invalid_api_key'],
+      ['another scope', { authorization: `Bearer ${otherScope}` }, 403, 'api_key_scope'],
+    ];
+    for (const [label, headers, status, code] of cases) {
+      const res = await request(`${manager.url}/worker-only`, { headers });
+      assert.equal(res.status, status, `${label}: ${res.text}`);
+      assert.equal(res.json().error.code, code, label);
+      if (status === 401) assert.match(String(res.headers['www-authenticate']), /^Bearer realm="hopmap"/, label);
+    }
+  });
+
+  it('refuses a revoked key at once, and revoking again changes nothing', async () => {
+    const created = (await postJson(`${manager.url}/api/keys`, { name: 'to-revoke' })).json();
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(created.key))).status, 200);
+    const revoked = await request(`${manager.url}/api/keys/${created.id}`, { method: 'DELETE' });
+    assert.equal(revoked.status, 200);
+    const at = revoked.json().revoked.revoked_at;
+    assert.ok(at);
+    const refused = await request(`${manager.url}/worker-only`, bearer(created.key));
+    assert.equal(refused.status, 401);
+    assert.equal(refused.json().error.code, 'api_key_revoked');
+    assert.equal((await request(`${manager.url}/api/keys/${created.id}`, { method: 'DELETE' })).json().revoked.revoked_at, at);
+    assert.equal((await request(`${manager.url}/api/keys/not-a-uuid`, { method: 'DELETE' })).status, 400);
+    assert.equal((await request(`${manager.url}/api/keys/00000000-0000-4000-8000-000000000000`, { method: 'DELETE' })).status, 404);
+  });
+
+  it('records use at most once a minute per key', async () => {
+    const { key, record } = await createApiKey(pool, { name: 'busy' });
+    const lastUsed = async () => (await pool.query('select last_used_at from api_keys where id = $1', [record.id])).rows[0].last_used_at as Date | null;
+    assert.equal(await lastUsed(), null);
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(key))).status, 200);
+    let first: Date | null = null;
+    for (let i = 0; i < 50 && !first; i++) {
+      first = await lastUsed();
+      if (!first) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(first, 'the first use is recorded');
+    for (let i = 0; i < 5; i++) assert.equal((await request(`${manager.url}/worker-only`, bearer(key))).status, 200);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await lastUsed())!.getTime(), first.getTime(), 'not rewritten by every request');
+
+    // Another instance's first use within the minute of the last write is not written either (the SQL guard).
+    await pool.query(`update api_keys set last_used_at = now() - interval '30 seconds' where id = $1`, [record.id]);
+    const pinned = await lastUsed();
+    assert.equal((await request(`${manager.url}/other-instance`, bearer(key))).status, 200);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await lastUsed())!.getTime(), pinned!.getTime());
+    // ...but after a minute it is, from whichever instance sees the key first.
+    await pool.query(`update api_keys set last_used_at = now() - interval '61 seconds' where id = $1`, [record.id]);
+    const old = await lastUsed();
+    assert.equal((await request(`${manager.url}/third-instance`, bearer(key))).status, 200);
+    let now = old;
+    for (let i = 0; i < 50 && now!.getTime() === old!.getTime(); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      now = await lastUsed();
+    }
+    assert.ok(now! > old!, 'written again once the minute is over');
+  });
+
+  it('serves the API keys page: create shows the key once with a worker config, revoke is a CSRF-carrying form', async () => {
+    const created = await request(`${manager.url}/api-keys`, {
+      method: 'POST',
+      body: new URLSearchParams({ name: 'pi <kitchen>', _csrf: 'csrf-token-1' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', host: 'manager.example.net' },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers['cache-control'], 'no-store');
+    const key = /<pre><code>(hm_[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(created.text)?.[1];
+    assert.ok(key, 'the new key is on the page');
+    assert.match(created.text, new RegExp(`input_file: http://manager.example.net/gateway\\noutput_file: http://manager.example.net/gateway\\napi_key: ${key}`));
+    assert.match(created.text, /New key for pi &lt;kitchen&gt;/);
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(key!))).status, 200);
+
+    const page = await request(`${manager.url}/api-keys`);
+    assert.ok(!page.text.includes(key!.slice(11)), 'shown once: not on the next visit');
+    const forms = page.text.match(/<form method="post"[\s\S]*?<\/form>/g) ?? [];
+    assert.ok(forms.length >= 2);
+    for (const f of forms) assert.match(f, /<input type="hidden" name="_csrf" value="csrf-token-1">/);
+    const id = /<tr id="key-([0-9a-f-]{36})"><td>pi &lt;kitchen&gt;/.exec(page.text)?.[1];
+    assert.ok(id);
+    const revoked = await request(`${manager.url}/api-keys/${id}/revoke`, { method: 'POST', body: '_csrf=csrf-token-1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(revoked.status, 303);
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(key!))).status, 401);
+    const after = await request(`${manager.url}${revoked.headers.location}`);
+    assert.match(after.text, /Key revoked/);
+    assert.match(after.text, new RegExp(`<tr id="key-${id}">[\\s\\S]*?revoked \\d{4}-`));
+  });
+});
