@@ -33,7 +33,9 @@ export interface SinkOptions {
   /** Sent as `X-Worker-Id`. */
   workerId: string;
   /** Sent as `Authorization: Bearer <apiKey>` when set. */
-  apiKey?: string;
+  apiKey?: string | undefined;
+  /** Extra CA certificates for https outputs (node's defaults plus these). */
+  ca?: Buffer | undefined;
   /** How long an HTTP attempt may stay silent before it counts as failed (default 30 s). */
   timeoutMs?: number;
   log: Logger;

@@ -54,7 +54,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
 
   const spool = await ResultSpool.open(cfg.spoolDir, { maxBytes: cfg.spoolMaxMb * 1024 * 1024, log: log.child({ module: 'spool' }) });
   lifecycle.onShutdown('spool', () => spool.close());
-  const sink = createResultSink(cfg.outputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, log: log.child({ module: 'delivery' }) });
+  const sink = createResultSink(cfg.outputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, ca: cfg.caFile, log: log.child({ module: 'delivery' }) });
   lifecycle.onShutdown('sink', () => sink.close());
   const delivery = new ResultDelivery({ spool, sink, log: log.child({ module: 'delivery' }) });
   let produced = 0;
@@ -68,7 +68,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   const pingMethod = rawSockets.available && cfg.pingMethod !== 'tcp' ? 'icmp' : 'tcp';
   let lastFetchOk: boolean | undefined;
   const loop = new ProbeLoop({
-    source: targetSource(cfg.inputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey }),
+    source: targetSource(cfg.inputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, ca: cfg.caFile }),
     log: log.child({ module: 'probe' }),
     batchSize: cfg.batchSize,
     concurrency: cfg.concurrency,

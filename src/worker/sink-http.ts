@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { VERSION } from '../version.js';
 import type { RejectedItem, ResultSink, SendOutcome, SinkOptions } from './result-sinks.js';
 
@@ -14,7 +15,7 @@ const MAX_ANSWER_BYTES = 256 * 1024;
  */
 export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSink {
   const secure = 'url' in target && target.url.protocol === 'https:';
-  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 1 }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 1, ...(opts.ca ? { ca: [...tls.rootCertificates, opts.ca.toString('utf8')] } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
   const where = 'url' in target ? `${target.url.origin}${target.url.pathname}` : `unix://${target.socketPath}:${target.path}`;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-worker-id': opts.workerId, 'user-agent': `hopmap-worker/${VERSION}` };

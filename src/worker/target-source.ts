@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { parseAddress } from '../targets/ip-address.js';
 
 export interface TargetBatch {
@@ -23,7 +24,14 @@ export class UpstreamError extends Error {
  * `http(s)://…` or `unix:///path[:/http/path]`: an input service; anything else: a file of addresses.
  * Several input services, comma-separated, are used one at a time, the next when one fails.
  */
-export function targetSource(spec: string, opts: { workerId: string; apiKey?: string | undefined }): TargetSource {
+export interface InputSourceOptions {
+  workerId: string;
+  apiKey?: string | undefined;
+  /** Extra CA certificates for https inputs (node's defaults plus these). */
+  ca?: Buffer | undefined;
+}
+
+export function targetSource(spec: string, opts: InputSourceOptions): TargetSource {
   const specs = splitUpstreams(spec);
   if (specs.length > 1) return new FailoverSource(specs.map((s) => targetSource(s, opts)));
   if (/^https?:\/\//.test(spec) || spec.startsWith('unix://')) return new InputServiceSource(spec, opts);
@@ -73,7 +81,7 @@ export function parseUnixSpec(spec: string, defaultPath: string): { socketPath: 
 }
 
 class InputServiceSource implements TargetSource {
-  constructor(private readonly spec: string, private readonly opts: { workerId: string; apiKey?: string | undefined }) {}
+  constructor(private readonly spec: string, private readonly opts: InputSourceOptions) {}
 
   describe(): string {
     return this.spec;
@@ -107,7 +115,8 @@ class InputServiceSource implements TargetSource {
         const url = new URL(this.spec);
         if (!url.pathname.endsWith('/targets')) url.pathname = `${url.pathname.replace(/\/$/, '')}/targets`;
         url.searchParams.set('n', String(n));
-        req = (url.protocol === 'https:' ? https : http).request(url, { headers }, onResponse(resolve, reject));
+        const ca = this.opts.ca ? { ca: [...tls.rootCertificates, this.opts.ca.toString('utf8')] } : {};
+        req = url.protocol === 'https:' ? https.request(url, { headers, ...ca }, onResponse(resolve, reject)) : http.request(url, { headers }, onResponse(resolve, reject));
       }
       req.setTimeout(30_000, () => req.destroy(new UpstreamError(`${this.spec}: no answer within 30 s`)));
       req.on('error', (err) => reject(err instanceof UpstreamError ? err : new UpstreamError(`${this.spec}: ${err.message}`)));

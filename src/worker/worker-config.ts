@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { bool, duration, list, logLevel, port, positiveInt } from '../config/values.js';
@@ -19,6 +20,19 @@ export const workerConfig = z.object({
   healthCheckHost: z.string().min(1).default('0.0.0.0'),
   workerId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -').default(hostname()),
   apiKey: z.string().min(1).optional(),
+  /** Extra CA certificates (PEM) to trust for https inputs and outputs, e.g. a manager's self-signed one. */
+  caFile: z
+    .string()
+    .min(1)
+    .transform((path, ctx) => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   pingMethod: z.enum(['auto', 'icmp', 'tcp']).default('auto'),
   pingCount: positiveInt().max(20).default(3),
   tcpPorts: list()
