@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
@@ -5,6 +6,7 @@ import { bool, port, positiveInt } from '../config/values.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
 import { createLogger } from '../log/create-logger.js';
+import { ensureServerKeyFile, serverKeyPath } from '../manager/crypto/server-key.js';
 import { Lifecycle } from '../process/lifecycle.js';
 import { Supervisor } from '../process/supervise-children.js';
 import { UP_SERVICES } from '../up/up-services.js';
@@ -21,6 +23,7 @@ const upConfig = z.object({
   inputPort: port().default(8080),
   outputPort: port().default(8081),
   outputHealthPort: port().default(8091),
+  managerPort: port().default(8443),
   worker: bool().default(true),
   workerId: workerConfig.shape.workerId,
   workerPps: workerConfig.shape.pps,
@@ -35,6 +38,7 @@ export function upCommand(): Command {
     .option('--input-port <port>', 'port of the target feeder (default 8080)')
     .option('--output-port <port>', 'port of the results ingester (default 8081)')
     .option('--output-health-port <port>', "port of the results ingester's health server (default 8091)")
+    .option('--manager-port <port>', 'port of the manager, the web UI (default 8443)')
     .option('--no-worker', 'do not run the local worker (it probes the bootstrap targets on the internet)')
     .option('--worker-id <id>', "the local worker's id (default: hostname)")
     .option('--worker-pps <n>', "the local worker's cap on probe packets per second (default 100)")
@@ -56,6 +60,9 @@ export function upCommand(): Command {
       const supervisor = new Supervisor(log.child({ module: 'supervisor' }));
       lifecycle.onShutdown('services', () => supervisor.stopAll(cfg.shutdownGraceMs + 5_000));
       const services = UP_SERVICES.map((svc) => ({ ...svc, port: cfg[svc.portKey] }));
+      // The manager seals secrets with a server key; on one machine `up` keeps one in the state dir.
+      const keyExisted = existsSync(serverKeyPath(cfg.stateDir));
+      const serverKey = ensureServerKeyFile(cfg.stateDir);
       for (const svc of services) {
         supervisor.start({
           name: svc.command,
@@ -63,6 +70,7 @@ export function upCommand(): Command {
             BIN_PATH, svc.command, '--no-migrate', '--host', cfg.host, '--port', String(svc.port),
             ...(svc.healthPortKey ? ['--health-port', String(cfg[svc.healthPortKey])] : []),
             ...(svc.args ?? []),
+            ...(svc.serverKey ? ['--server-key-file', serverKey.path] : []),
           ],
           env: { DATABASE_URL: db.url },
         });
@@ -85,6 +93,10 @@ export function upCommand(): Command {
       for (const { svc, ready } of urls) {
         lines.push(`  ${svc.command.padEnd(10)} http://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}`);
         if (svc.healthPortKey) lines.push(`  ${''.padEnd(10)} health: http://${cfg.host}:${cfg[svc.healthPortKey]}`);
+        if (svc.serverKey) {
+          lines.push(`  ${''.padEnd(10)} server key ${serverKey.path}${keyExisted ? '' : ' (made now; keep it: it opens the TOTP secrets)'}`);
+          lines.push(`  ${''.padEnd(10)} add a user: hopmap user add NAME --server-key-file ${serverKey.path}`);
+        }
       }
       if (cfg.worker) {
         lines.push(`  worker     health: http://${cfg.host}:${cfg.workerHealthPort}   (id ${cfg.workerId})${workerReady ? '' : '   (not ready yet; see the log)'}`);

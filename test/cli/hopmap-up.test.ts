@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,7 +48,8 @@ describe('hopmap up', () => {
     const dir = stateDir();
     dirs.push(dir);
     const inputPort = await freePort();
-    const up = spawnNode([BIN_PATH, 'up', '--no-worker', '--input-port', String(inputPort), '--output-port', String(await freePort()), '--output-health-port', String(await freePort())], { DATABASE_URL: db.url, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'warn' });
+    const managerPort = await freePort();
+    const up = spawnNode([BIN_PATH, 'up', '--no-worker', '--input-port', String(inputPort), '--output-port', String(await freePort()), '--output-health-port', String(await freePort()), '--manager-port', String(managerPort)], { DATABASE_URL: db.url, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'warn' });
     children.push(up);
     await up.waitFor(/hopmap is up/, 180_000);
     assert.ok(up.output().includes(`database   ${db.url}`), up.output());
@@ -63,6 +64,13 @@ describe('hopmap up', () => {
     const batch = (await request(`http://127.0.0.1:${inputPort}/targets?n=5`)).json();
     assert.equal(batch.targets.length, 5);
 
+    // The manager runs too, with a server key `up` made in the state dir (owner-only) and says how to add a user.
+    assert.equal((await request(`http://127.0.0.1:${managerPort}/service-info`)).json().service_type, 'manager');
+    const keyFile = join(dir, 'server.key');
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    assert.ok(up.output().includes(`server key ${keyFile} (made now`), up.output());
+    assert.ok(up.output().includes(`hopmap user add NAME --server-key-file ${keyFile}`), up.output());
+
     up.child.kill('SIGINT');
     assert.equal((await up.exited).code, 0, up.output());
     await assert.rejects(request(`http://127.0.0.1:${inputPort}/health`), /ECONNREFUSED/, 'the service stopped with up');
@@ -73,7 +81,7 @@ describe('hopmap up', () => {
     dirs.push(dir);
     const port = String(await freePort());
     const env = { DATABASE_URL: undefined, HOPMAP_STATE_DIR: dir, HOPMAP_EMBEDDED_PORT: port, LOG_LEVEL: 'warn' };
-    const up = spawnNode([BIN_PATH, 'up', '--no-worker', '--input-port', String(await freePort()), '--output-port', String(await freePort()), '--output-health-port', String(await freePort())], env);
+    const up = spawnNode([BIN_PATH, 'up', '--no-worker', '--input-port', String(await freePort()), '--output-port', String(await freePort()), '--output-health-port', String(await freePort()), '--manager-port', String(await freePort())], env);
     children.push(up);
     await up.waitFor(/hopmap is up/, 180_000);
     const [, url] = up.output().match(/database   (postgres:\S+)/) ?? [];
