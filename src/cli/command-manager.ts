@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { addServiceOptions, ENV_ALIASES, serviceConfigShape, typedFlags } from '../config/common-config.js';
@@ -8,24 +8,19 @@ import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
 import { createLogger } from '../log/create-logger.js';
 import { requireServerKey, serverKeyOf, serverKeyShape } from '../manager/crypto/server-key-config.js';
+import { createSealer } from '../manager/crypto/seal.js';
+import { ddnsConfigShape, DDNS_ENV_ALIASES, addDdnsOptions, dyfiFromConfig } from '../manager/ddns/ddns-config.js';
+import { ddnsPlugin } from '../manager/ddns/ddns-plugin.js';
 import { installedPlugins } from '../manager/installed-plugins.js';
+import { listenForHttpChallenges } from '../manager/tls/http-challenge-listener.js';
+import { startManagerTls } from '../manager/tls/start-manager-tls.js';
+import { addTlsOptions, tlsConfigShape, tlsSourceFromConfig } from '../manager/tls/tls-config.js';
+import { tlsPlugin } from '../manager/tls/tls-plugin.js';
+import { createPool } from '../db/create-pool.js';
 import { DEFAULT_MANAGER_PORT, managerService } from '../manager/manager-service.js';
 import { Lifecycle } from '../process/lifecycle.js';
 import { startService } from '../service/start-service.js';
 import { runCommand } from './run-command.js';
-
-const pemFile = () =>
-  z
-    .string()
-    .min(1)
-    .transform((path, ctx) => {
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(err as Error).message}` });
-        return z.NEVER;
-      }
-    });
 
 /** Express's 'trust proxy': a hop count, true/false, or addresses, subnets and names (loopback, uniquelocal). */
 const trustProxy = () => z.string().min(1).transform((v) => (/^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v));
@@ -35,8 +30,12 @@ export const managerConfig = z
     ...serviceConfigShape,
     ...serverKeyShape,
     port: port().default(DEFAULT_MANAGER_PORT),
-    tlsCert: pemFile().optional(),
-    tlsKey: pemFile().optional(),
+    ...tlsConfigShape,
+    ...ddnsConfigShape,
+    /** Where the other instances reach this one (dy.fi failover checks its /health). */
+    publicUrl: z.url().optional(),
+    /** Plain-HTTP port for ACME's HTTP-01 challenges and a redirect to HTTPS (80 with ACME, else none). */
+    httpPort: port().optional(),
     cookieSecure: bool().default(false),
     trustProxy: trustProxy().default('loopback'),
     idleTimeout: duration().default(30 * 60_000),
@@ -45,23 +44,18 @@ export const managerConfig = z
     apiRateLimit: positiveInt().default(100),
   })
   .superRefine(requireServerKey)
-  .superRefine((cfg, ctx) => {
-    if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [cfg.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'give both --tls-cert and --tls-key, or neither' });
-    }
-  });
 
 /** A manager command's configuration: as every command's, and SERVER_KEY by its usual name too. */
 export function loadManagerConfig<S extends z.ZodObject>(cmd: Command, schema: S): z.infer<S> {
-  return loadConfig(schema, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: { ...ENV_ALIASES, serverKey: ['SERVER_KEY'] } });
+  return loadConfig(schema, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: { ...ENV_ALIASES, ...DDNS_ENV_ALIASES, serverKey: ['SERVER_KEY'] } });
 }
 
 export function managerCommand(): Command {
-  const cmd = addServiceOptions(new Command('manager'), DEFAULT_MANAGER_PORT)
+  const cmd = addDdnsOptions(addTlsOptions(addServiceOptions(new Command('manager'), DEFAULT_MANAGER_PORT)))
     .description("the operators' web UI: TOTP login, sessions and rate limits shared by every instance (needs SERVER_KEY)")
     .option('--server-key-file <file>', 'read the server key from this file instead of SERVER_KEY')
-    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain (with --tls-key)')
-    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--public-url <url>', 'where the other instances reach this one (default https://<host>:<port>)')
+    .option('--http-port <port>', 'plain HTTP for ACME challenges and a redirect to HTTPS (default 80 with ACME)')
     .option('--cookie-secure', 'mark the session cookie Secure and send HSTS behind a TLS-terminating proxy')
     .option('--trust-proxy <value>', "whose X-Forwarded-For/-Proto to believe: addresses, subnets, 'loopback', or a hop count (default loopback)")
     .option('--idle-timeout <duration>', 'a session ends after this long without a request (default 30m)')
@@ -77,10 +71,22 @@ export function managerCommand(): Command {
       const db = await resolveDatabase(cfg, log);
       if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
       if (cfg.migrate) await migrateDatabase(db.url, log);
-      const tls = cfg.tlsCert && cfg.tlsKey ? { cert: cfg.tlsCert, key: cfg.tlsKey } : undefined;
+      const serverKey = serverKeyOf(cfg);
+      const source = tlsSourceFromConfig(cfg);
+      const dyfi = dyfiFromConfig(cfg);
+      const secure = source.kind !== 'off';
+      const publicUrl = cfg.publicUrl ?? `${secure ? 'https' : 'http'}://${cfg.host === '0.0.0.0' || cfg.host === '::' ? hostname() : cfg.host}:${cfg.port}`;
+      // The certificate comes from the database (self-signed or ACME, the same on every instance) or files,
+      // before the listener starts; a pool of its own, since the service's pool exists only inside startService.
+      const tlsPool = createPool(db.url, log.child({ module: 'tls' }), { max: 2, applicationName: 'hopmap-manager-tls' });
+      lifecycle.onShutdown('tls pool', () => tlsPool.end());
+      const sealer = createSealer(serverKey, 'tls');
+      const managerTls = source.kind === 'off' ? undefined : await startManagerTls({ pool: tlsPool, sealer, source, log });
+      if (managerTls) lifecycle.onShutdown('tls watcher', () => managerTls.stop());
+      const plugins = [...installedPlugins, tlsPlugin({ pool: tlsPool, sealer, source, log }), ...(dyfi ? [ddnsPlugin({ dyfi, selfUrl: () => publicUrl })] : [])];
       const module = managerService({
-        serverKey: serverKeyOf(cfg),
-        tls: tls !== undefined,
+        serverKey,
+        tls: secure,
         cookieSecure: cfg.cookieSecure,
         trustProxy: cfg.trustProxy,
         idleTimeoutMs: cfg.idleTimeout,
@@ -88,9 +94,9 @@ export function managerCommand(): Command {
         loginAttemptsPerMinute: cfg.loginRateLimit,
         apiRequestsPerMinute: cfg.apiRateLimit,
         bodyLimit: cfg.bodyLimit,
-        plugins: installedPlugins,
+        plugins,
       });
-      await startService(module, {
+      const running = await startService(module, {
         databaseUrl: db.url,
         host: cfg.host,
         port: cfg.port,
@@ -99,10 +105,17 @@ export function managerCommand(): Command {
         shutdownGraceMs: cfg.shutdownGraceMs,
         drainDelayMs: cfg.drainDelayMs,
         jobConcurrency: cfg.jobConcurrency,
-        tls,
+        tls: managerTls?.current(),
         log,
         lifecycle,
       });
+      if (managerTls && running.setSecureContext) managerTls.attach(running.setSecureContext);
+      const httpPort = cfg.httpPort ?? (source.kind === 'acme' ? 80 : undefined);
+      if (httpPort !== undefined && secure) {
+        const plain = await listenForHttpChallenges(tlsPool, { host: cfg.host, port: httpPort, httpsPort: cfg.port });
+        lifecycle.onShutdown('http challenge listener', () => plain.close(5_000));
+      }
+      log.info({ url: running.url, tls: source.kind, publicUrl, dyfi: dyfi?.domain }, 'manager ready');
     }),
   );
   return cmd;

@@ -12,10 +12,12 @@ export interface UpService {
   args?: string[];
   /** Gets `--server-key-file` with the key `up` keeps in its state dir. */
   serverKey?: boolean;
+  /** Serves HTTPS (the manager, with a self-signed certificate kept in the database). */
+  https?: boolean;
 }
 
 export const UP_SERVICES: UpService[] = [
   { command: 'input', portKey: 'inputPort', port: 8080, args: ['--targets', `${PROJECT_ROOT}/cloud-provider-ip-addresses`] },
   { command: 'output', portKey: 'outputPort', port: 8081, healthPortKey: 'outputHealthPort' },
-  { command: 'manager', portKey: 'managerPort', port: 8443, serverKey: true },
+  { command: 'manager', portKey: 'managerPort', port: 8443, serverKey: true, https: true, args: ['--tls', 'self-signed'] },
 ];

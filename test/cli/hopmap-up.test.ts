@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -65,7 +66,16 @@ describe('hopmap up', () => {
     assert.equal(batch.targets.length, 5);
 
     // The manager runs too, with a server key `up` made in the state dir (owner-only) and says how to add a user.
-    assert.equal((await request(`http://127.0.0.1:${managerPort}/service-info`)).json().service_type, 'manager');
+    const managerInfo = await new Promise<{ service_type: string }>((resolve, reject) => {
+      const req = https.get(`https://127.0.0.1:${managerPort}/service-info`, { rejectUnauthorized: false, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c));
+        res.on('end', () => resolve(JSON.parse(body)));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(managerInfo.service_type, 'manager', 'the manager answers over HTTPS');
+    assert.ok(up.output().includes(`manager    https://127.0.0.1:${managerPort}`), up.output());
     const keyFile = join(dir, 'server.key');
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);
     assert.ok(up.output().includes(`server key ${keyFile} (made now`), up.output());

@@ -52,7 +52,7 @@ describe('fail2ban filter on the lines hopmap manager writes', () => {
     const pool = createPool(db.url, quietLog, { max: 1 });
     const alice = await addUser(pool, serverKey, 'alice').finally(() => pool.end());
     const port = await freePort();
-    manager = spawnNode([BIN_PATH, 'manager', '--host', '127.0.0.1', '--port', String(port), '--no-migrate', '--login-rate-limit', '3'], {
+    manager = spawnNode([BIN_PATH, 'manager', '--host', '127.0.0.1', '--port', String(port), '--no-migrate', '--tls', 'off', '--login-rate-limit', '3'], {
       DATABASE_URL: db.url,
       SERVER_KEY: serverKey.toString('base64'),
       LOG_LEVEL: 'info',

@@ -1,0 +1,37 @@
+import * as acme from 'acme-client';
+import type { Queryable } from './certificate-store.js';
+import type { Sealer } from './sealer.js';
+
+export interface AcmeAccount {
+  id: number;
+  key: Buffer;
+  accountUrl: string | null;
+}
+
+/**
+ * The ACME account key for (directory, email), made and stored sealed on first use. Concurrent first uses
+ * race on the unique index: the loser's key is discarded and both use the winner's.
+ */
+export async function acmeAccount(db: Queryable, sealer: Sealer, directoryUrl: string, email: string): Promise<AcmeAccount> {
+  const read = () =>
+    db.query<{ id: string; key_sealed: string; account_url: string | null }>(
+      'select id, key_sealed, account_url from acme_accounts where directory_url = $1 and email = $2',
+      [directoryUrl, email],
+    );
+  let { rows } = await read();
+  if (!rows[0]) {
+    const key = await acme.crypto.createPrivateEcdsaKey('P-256');
+    await db.query(
+      `insert into acme_accounts (directory_url, email, key_sealed) values ($1, $2, $3)
+       on conflict (directory_url, email) do nothing`,
+      [directoryUrl, email, sealer.seal(key)],
+    );
+    ({ rows } = await read());
+  }
+  const row = rows[0]!;
+  return { id: Number(row.id), key: sealer.open(row.key_sealed), accountUrl: row.account_url };
+}
+
+export async function saveAcmeAccountUrl(db: Queryable, id: number, accountUrl: string): Promise<void> {
+  await db.query('update acme_accounts set account_url = $2 where id = $1 and account_url is distinct from $2', [id, accountUrl]);
+}
