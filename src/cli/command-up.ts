@@ -76,7 +76,7 @@ export function upCommand(): Command {
         });
       }
       const local = localAddress(cfg.host);
-      const urls = await Promise.all(services.map(async (svc) => ({ svc, ready: await waitUntilReady(`http://${local}:${svc.port}`, 120_000) })));
+      const urls = await Promise.all(services.map(async (svc) => ({ svc, ready: await waitUntilReady(`${svc.https ? 'https' : 'http'}://${local}:${svc.port}`, 120_000) })));
       let workerReady = false;
       // After the services answer, so its first fetch does not fail into a backoff; not once Ctrl-C came.
       if (cfg.worker && !lifecycle.stopping) {
@@ -91,7 +91,7 @@ export function upCommand(): Command {
       lines.push(`  database   ${db.url}`);
       if (db.embedded) lines.push(`             embedded PostgreSQL, data in ${db.embedded.cluster.dataDir}`);
       for (const { svc, ready } of urls) {
-        lines.push(`  ${svc.command.padEnd(10)} http://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}`);
+        lines.push(`  ${svc.command.padEnd(10)} ${svc.https ? 'https' : 'http'}://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}${svc.https ? '   (self-signed certificate: the browser asks once)' : ''}`);
         if (svc.healthPortKey) lines.push(`  ${''.padEnd(10)} health: http://${cfg.host}:${cfg[svc.healthPortKey]}`);
         if (svc.serverKey) {
           lines.push(`  ${''.padEnd(10)} server key ${serverKey.path}${keyExisted ? '' : ' (made now; keep it: it opens the TOTP secrets)'}`);
