@@ -16,6 +16,7 @@ import { keepDdnsName } from '../../src/manager/ddns/keep-ddns-name.js';
 import { fetchFrom, startDyfiStandIn } from '../fixtures/dyfi-stand-in.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { until } from '../support/until.js';
 
 const NAME = 'hopmap.dy.fi';
 const SPARE = 'spare.dy.fi';
@@ -34,16 +35,6 @@ interface Instance {
 interface Run {
   instance: string;
   ts: string;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** A manager instance's /health, as the service kit answers it, on its own loopback address. */
@@ -119,7 +110,7 @@ describe('dy.fi name held by exactly one live instance', () => {
         i.runner = await startJobRunner({ pool: i.pool, log: quietLog, tasks: { [DDNS_TASK]: task }, crontab });
       }),
     );
-    await until('the backfilled minutes to run', async () => (runs.length >= 2 && (await pendingJobs(observer)) === 0 ? true : undefined));
+    await until('the backfilled minutes to run', async () => (runs.length >= 2 && (await pendingJobs(observer)) === 0 ? true : undefined), { timeoutMs: 20_000, everyMs: 100 });
 
     const ticks = runs.map((r) => r.ts);
     assert.equal(new Set(ticks).size, ticks.length, `each minute ran once across the three runners: ${JSON.stringify(runs)}`);
@@ -140,14 +131,14 @@ describe('dy.fi name held by exactly one live instance', () => {
     const holder = instances.find((i) => i.address === dyfi.names.get(NAME))!;
     await stopInstance(holder);
     const stoppedAt = new Date();
-    await until('a survivor to take the name over (at the next minute tick)', () => (dyfi.calls.length >= 2 ? true : undefined), 75_000);
+    await until('a survivor to take the name over (at the next minute tick)', () => (dyfi.calls.length >= 2 ? true : undefined), { timeoutMs: 75_000, everyMs: 100 });
 
     const takeover = dyfi.calls[1]!;
     const next = instances.find((i) => i.address === takeover.from)!;
     assert.notEqual(next, holder);
     assert.ok(!next.stopped);
     assert.equal(takeover.answer, `good ${next.address}`);
-    const run = await until('the takeover run to be recorded', () => runs.find((r) => r.instance === next.id && new Date(r.ts) >= stoppedAt));
+    const run = await until('the takeover run to be recorded', () => runs.find((r) => r.instance === next.id && new Date(r.ts) >= stoppedAt), { timeoutMs: 20_000, everyMs: 100 });
     assert.ok(new Date(run.ts).getUTCSeconds() === 0, 'it was a cron tick');
     const row = await state();
     assert.deepEqual([row.holder_instance, row.holder_url, row.address, row.updates, row.ok], [next.id, next.url, next.address, 2, true]);

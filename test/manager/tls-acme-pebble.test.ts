@@ -23,19 +23,13 @@ import { pebbleInstalled, startPebble, type Pebble } from '../fixtures/pebble-ca
 import { peerCertificate } from '../fixtures/tls-peer.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { until } from '../support/until.js';
+
+/** ACME rounds through pebble take seconds, not milliseconds. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>) => until(what, fn, { timeoutMs: 60_000, everyMs: 100 });
 
 const DOMAIN = 'manager.hopmap.test';
 const DAY_MS = 86_400_000;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('TLS by ACME, issued for real by pebble', () => {
   let db: TestDatabase;
@@ -55,7 +49,7 @@ describe('TLS by ACME, issued for real by pebble', () => {
   /** Runs the renewal job on graphile-worker and waits for it to finish; fails with the job's error. */
   async function runRenewalJob(): Promise<void> {
     await requestCertificateRenewal(pool);
-    await until('the renewal job to finish', async () => {
+    await waitFor('the renewal job to finish', async () => {
       const { rows } = await pool.query<{ last_error: string | null; attempts: number }>('select last_error, attempts from graphile_worker.jobs where task_identifier = $1', [RENEW_CERTIFICATE_TASK]);
       if (rows[0]?.last_error) assert.fail(`renewal job failed: ${rows[0].last_error}`);
       return rows.length === 0 ? true : undefined;
@@ -104,7 +98,7 @@ describe('TLS by ACME, issued for real by pebble', () => {
 
     // startManagerTls queued the job (no ACME certificate yet); a runner with the renewal task picks it up.
     runner = await startJobRunner({ pool, log: quietLog, ...certificateJobs({ pool, sealer, source, log: quietLog, now: () => clock() }) });
-    await until('the renewal job to finish', async () => {
+    await waitFor('the renewal job to finish', async () => {
       const { rows } = await pool.query<{ last_error: string | null }>('select last_error from graphile_worker.jobs where task_identifier = $1', [RENEW_CERTIFICATE_TASK]);
       if (rows[0]?.last_error) assert.fail(`renewal job failed: ${rows[0].last_error}`);
       return rows.length === 0 ? true : undefined;
@@ -125,7 +119,7 @@ describe('TLS by ACME, issued for real by pebble', () => {
     assert.ok(!account[0]!.key_sealed.includes('PRIVATE KEY'), 'the account key is not stored in the clear');
     assert.match(account[0]!.account_url ?? '', /^https:\/\/127\.0\.0\.1:\d+\//, 'the account URL is kept for the next order');
 
-    const served = await until('the issued certificate to be served', async () => {
+    const served = await waitFor('the issued certificate to be served', async () => {
       const peer = await peerCertificate(httpsServer, DOMAIN, pebble.rootPem);
       return peer.authorized ? peer : undefined;
     });
@@ -149,7 +143,7 @@ describe('TLS by ACME, issued for real by pebble', () => {
     const rows = await acmeRows();
     assert.equal(rows.length, 2, 'a new certificate with 29 days left');
     assert.ok(challengeRequests.length > validations, 'the renewal was validated again over HTTP-01');
-    const renewed = await until('the renewed certificate to be served', async () => {
+    const renewed = await waitFor('the renewed certificate to be served', async () => {
       const peer = await peerCertificate(httpsServer, DOMAIN, pebble.rootPem);
       return peer.serial !== servedBefore.serial ? peer : undefined;
     });

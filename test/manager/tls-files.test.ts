@@ -14,6 +14,7 @@ import { startManagerTls } from '../../src/manager/tls/start-manager-tls.js';
 import { aesGcmSealer } from '../fixtures/aes-gcm-sealer.js';
 import { peerCertificate } from '../fixtures/tls-peer.js';
 import { assertNoLeaks } from '../support/leaks.js';
+import { until } from '../support/until.js';
 
 /** Replaces a file the way certbot's deploy hooks and cert-manager do: write aside, rename over. */
 async function replace(path: string, text: string): Promise<void> {
@@ -22,16 +23,6 @@ async function replace(path: string, text: string): Promise<void> {
 }
 
 const serialOf = (pair: CertificatePair) => new X509Certificate(pair.cert).serialNumber;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('TLS from certificate and key files', () => {
   let dir: string;

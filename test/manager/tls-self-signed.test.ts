@@ -10,6 +10,7 @@ import { aesGcmSealer } from '../fixtures/aes-gcm-sealer.js';
 import { peerCertificate } from '../fixtures/tls-peer.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { until } from '../support/until.js';
 
 const DAY_MS = 86_400_000;
 
@@ -21,16 +22,6 @@ function listenHttps(tls: ManagerTls, viaSetter = false): Promise<https.Server> 
 }
 
 const close = (server: https.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('self-signed TLS certificate kept in PostgreSQL', () => {
   let db: TestDatabase;
