@@ -5,7 +5,9 @@ import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../c
 import { bool, port, positiveInt } from '../config/values.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
+import { createPool } from '../db/create-pool.js';
 import { createLogger } from '../log/create-logger.js';
+import { loadRanges } from '../map/enrich/index.js';
 import { ensureServerKeyFile, serverKeyPath } from '../manager/crypto/server-key.js';
 import { Lifecycle } from '../process/lifecycle.js';
 import { Supervisor } from '../process/supervise-children.js';
@@ -56,6 +58,9 @@ export function upCommand(): Command {
       const db = await resolveDatabase(cfg, log);
       if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
       await migrateDatabase(db.url, log);
+      // AS numbers, organisations and countries for the hops (docs/enrichment.md); a no-op when already loaded.
+      const enrichPool = createPool(db.url, log.child({ module: 'enrich' }), { max: 1 });
+      const ranges = await loadRanges(enrichPool).finally(() => enrichPool.end());
 
       const supervisor = new Supervisor(log.child({ module: 'supervisor' }));
       lifecycle.onShutdown('services', () => supervisor.stopAll(cfg.shutdownGraceMs + 5_000));
@@ -89,6 +94,7 @@ export function upCommand(): Command {
 
       const lines = ['', 'hopmap is up', ''];
       lines.push(`  database   ${db.url}`);
+      lines.push(`  enrichment ${ranges.loaded.length ? `loaded ${ranges.loaded.map((l) => `${l.package}@${l.version} (${l.rows} ranges)`).join(', ')}` : 'AS and country data up to date'}`);
       if (db.embedded) lines.push(`             embedded PostgreSQL, data in ${db.embedded.cluster.dataDir}`);
       for (const { svc, ready } of urls) {
         lines.push(`  ${svc.command.padEnd(10)} ${svc.https ? 'https' : 'http'}://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}${svc.https ? '   (self-signed certificate: the browser asks once)' : ''}`);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { dbCommand } from './command-db.js';
+import { enrichCommand } from './command-enrich.js';
 import { inputCommand } from './command-input.js';
 import { labCommand } from './command-lab.js';
 import { managerCommand } from './command-manager.js';
@@ -23,6 +24,7 @@ const program = new Command('hopmap')
   .addCommand(managerCommand())
   .addCommand(userCommand())
   .addCommand(targetsCommand())
+  .addCommand(enrichCommand())
   .addCommand(migrateCommand())
   .addCommand(mergeCommand())
   .addCommand(dbCommand())

@@ -4,3 +4,4 @@ export * from './targets.js';
 export * from './results.js';
 export * from './routes.js';
 export * from './manager.js';
+export * from './enrichment.js';

@@ -1,0 +1,102 @@
+import type { Response, Router } from 'express';
+import type { Pool } from '../../db/create-pool.js';
+import { parseRequest } from '../../http/validate.js';
+import { asOfAddresses, requireAddressInfo } from '../graph/address-info.js';
+import { asGraph } from '../graph/as-graph.js';
+import type { GraphFilter } from '../graph/graph-filter.js';
+import { graphmlEdge, graphmlHead, graphmlNode, graphmlTail, type GraphmlKey } from '../graph/graphml.js';
+import { interfaceLinksPage, nodesOfLinks, type LinkCursor } from '../graph/interface-graph.js';
+import { encodeLinkCursor, graphQuery, MAX_GRAPH_PAGE } from './map-query-schemas.js';
+
+const edgeKeys: GraphmlKey[] = [
+  { id: 'first_seen_at', for: 'edge', type: 'string' },
+  { id: 'last_seen_at', for: 'edge', type: 'string' },
+  { id: 'count', for: 'edge', type: 'long' },
+];
+const interfaceKeys: GraphmlKey[] = [
+  { id: 'asn', for: 'node', type: 'long' },
+  { id: 'as_org', for: 'node', type: 'string' },
+  ...edgeKeys,
+  { id: 'delta_min_us', for: 'edge', type: 'double' },
+  { id: 'delta_max_us', for: 'edge', type: 'double' },
+  { id: 'delta_mean_us', for: 'edge', type: 'double' },
+];
+const asKeys: GraphmlKey[] = [
+  { id: 'as_org', for: 'node', type: 'string' },
+  { id: 'internal_links', for: 'node', type: 'long' },
+  { id: 'internal_count', for: 'node', type: 'long' },
+  { id: 'links', for: 'edge', type: 'long' },
+  ...edgeKeys,
+  { id: 'delta_mean_us', for: 'edge', type: 'double' },
+];
+
+/** Writes and waits while the socket's buffer is full, so a slow client slows the walk instead of filling memory. */
+async function write(res: Response, chunk: string): Promise<void> {
+  if (res.write(chunk)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
+}
+
+/**
+ * The whole interface graph as GraphML, walked page by page with the JSON API's keyset (no transaction or
+ * cursor held open for the length of a download). Each node is written once, before its first edge.
+ */
+async function streamInterfaceGraphml(pool: Pool, res: Response, f: GraphFilter): Promise<void> {
+  res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.graphml"');
+  await write(res, graphmlHead(interfaceKeys));
+  const written = new Set<string>();
+  let after: LinkCursor | undefined;
+  while (!res.destroyed) {
+    const links = await interfaceLinksPage(pool, f, MAX_GRAPH_PAGE, after);
+    const ases = await asOfAddresses(pool, [...new Set(links.flatMap((l) => [l.near, l.far]))].filter((a) => !written.has(a)));
+    let chunk = '';
+    for (const l of links) {
+      for (const a of [l.near, l.far]) {
+        if (written.has(a)) continue;
+        written.add(a);
+        chunk += graphmlNode(a, { asn: ases.get(a)?.asn, as_org: ases.get(a)?.as_org });
+      }
+      const { near, far, ...data } = l;
+      chunk += graphmlEdge(near, far, data);
+    }
+    await write(res, chunk);
+    if (links.length < MAX_GRAPH_PAGE) break;
+    after = links.at(-1)!;
+  }
+  res.end(graphmlTail);
+}
+
+/** GET /api/map/graph: the interface graph a keyset page at a time, or the AS graph, as JSON or GraphML. */
+export function graphRoutes(router: Router, deps: { pool: Pool }): void {
+  router.get('/api/map/graph', async (req, res) => {
+    const q = parseRequest(graphQuery, req.query, 'query');
+    const f: GraphFilter = { since: q.since, until: q.until, asn: q.asn, targetPrefix: q.target_prefix };
+    if (q.level === 'as' || q.asn !== undefined) await requireAddressInfo(deps.pool, q.level === 'as' ? 'the AS graph' : 'the asn filter');
+
+    if (q.level === 'as') {
+      const g = await asGraph(deps.pool, f);
+      if (q.format === 'json') return void res.json({ level: 'as', ...g });
+      res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-as.graphml"');
+      await write(res, graphmlHead(asKeys));
+      for (const { asn, ...data } of g.nodes) await write(res, graphmlNode(`AS${asn}`, data));
+      for (const { near_asn, far_asn, ...data } of g.links) await write(res, graphmlEdge(`AS${near_asn}`, `AS${far_asn}`, data));
+      return void res.end(graphmlTail);
+    }
+
+    if (q.format === 'graphml') return streamInterfaceGraphml(deps.pool, res, f);
+    const links = await interfaceLinksPage(deps.pool, f, q.limit, q.cursor);
+    const nodes = nodesOfLinks(links);
+    const ases = await asOfAddresses(deps.pool, nodes.map((n) => n.address));
+    res.json({
+      level: 'interface',
+      nodes: nodes.map((n) => ({ ...n, asn: ases.get(n.address)?.asn ?? null, as_org: ases.get(n.address)?.as_org ?? null })),
+      links,
+      next: links.length === q.limit ? encodeLinkCursor(links.at(-1)!) : null,
+    });
+  });
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { parseAddress, parseTarget } from '../../targets/ip-address.js';
+import type { LinkCursor } from '../graph/interface-graph.js';
+
+export const address = z.string().refine((s) => parseAddress(s) !== null, 'not an IPv4 or IPv6 address');
+export const time = z.iso.datetime({ offset: true });
+
+const prefix = z.string().transform((s, ctx) => {
+  const parsed = parseTarget(s);
+  if (parsed.ok) return parsed.block.cidr;
+  ctx.addIssue({ code: 'custom', message: parsed.reason });
+  return z.NEVER;
+});
+
+/** The graph's cursor is opaque to clients: base64url of "near far", the last link of the previous page. */
+export const encodeLinkCursor = (c: LinkCursor) => Buffer.from(`${c.near} ${c.far}`).toString('base64url');
+
+const linkCursor = z.string().transform((s, ctx): LinkCursor => {
+  const [near, far, extra] = Buffer.from(s, 'base64url').toString('utf8').split(' ');
+  if (near && far && extra === undefined && parseAddress(near) && parseAddress(far)) return { near, far };
+  ctx.addIssue({ code: 'custom', message: 'not a cursor this API gave out (use `next` of the previous page)' });
+  return z.NEVER;
+});
+
+export const MAX_GRAPH_PAGE = 10_000;
+
+export const graphQuery = z
+  .strictObject({
+    level: z.enum(['interface', 'as']).default('interface'),
+    format: z.enum(['json', 'graphml']).default('json'),
+    since: time.optional(),
+    until: time.optional(),
+    asn: z.coerce.number({ error: 'expected an AS number' }).int().min(0).max(4_294_967_295).optional(),
+    target_prefix: prefix.optional(),
+    limit: z.coerce.number({ error: 'expected a number' }).int().min(1).max(MAX_GRAPH_PAGE).default(1_000),
+    cursor: linkCursor.optional(),
+  })
+  .refine((q) => !(q.cursor && q.level === 'as'), { path: ['cursor'], message: 'the AS graph is one page; it takes no cursor' });
+
+export const pathQuery = z.strictObject({
+  worker: z.string().min(1),
+  target: address,
+  at: time.optional(),
+});
+
+export const changesQuery = z.strictObject({
+  since: time.optional(),
+  worker: z.string().min(1).optional(),
+  target: address.optional(),
+  cursor: z.coerce.number({ error: 'expected a number' }).int().min(0).optional(),
+  limit: z.coerce.number({ error: 'expected a number' }).int().min(1).max(1_000).default(100),
+});

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { outputService } from '../../src/output/output-service.js';
+import { startService, type RunningService } from '../../src/service/start-service.js';
+import { PROJECT_ROOT } from '../../src/version.js';
+import { postJson } from '../support/http-client.js';
+import { assertNoLeaks } from '../support/leaks.js';
+import { traceResult } from '../support/result-factory.js';
+import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+
+/** Every `<!-- query: name -->` followed by a ```sql block in docs/analytics.md. */
+function docQueries(): Map<string, string> {
+  const doc = readFileSync(join(PROJECT_ROOT, 'docs/analytics.md'), 'utf8');
+  const out = new Map<string, string>();
+  for (const m of doc.matchAll(/<!-- query: ([\w-]+) -->\s*```sql\n([\s\S]*?)```/g)) {
+    assert.ok(!out.has(m[1]!), `query ${m[1]} appears twice`);
+    out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+// The doc's example values: worker 'w1', target 198.19.1.1.
+const T1 = '198.19.1.1';
+const T2 = '198.19.2.1';
+const VIA_B = ['198.18.0.2', '198.18.0.6', '198.18.0.10', T1];
+const VIA_C = ['198.18.0.2', '198.18.0.14', '198.18.0.18', T1];
+const TO_T2 = ['198.18.0.2', '198.18.1.6', '198.18.1.10'];
+const FACTORY_EPOCH = Date.UTC(2026, 10, 23, 1, 0, 0);
+/** A trace measured `agoS` seconds ago. */
+const ago = (agoS: number) => Date.now() - agoS * 1000 - FACTORY_EPOCH;
+
+describe('docs/analytics.md: every query runs and answers what it says', () => {
+  const queries = docQueries();
+  let db: TestDatabase;
+  let output: RunningService;
+  let client: pg.Client;
+  let hasAddressInfo = false;
+  const run = async (name: string) => {
+    const sql = queries.get(name);
+    assert.ok(sql, `docs/analytics.md has no query named ${name}`);
+    return (await client.query(sql)).rows;
+  };
+
+  before(async () => {
+    db = await createTestDatabase('analytics_queries');
+    output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    client = new pg.Client(db.url);
+    await client.connect();
+    // w1's route to T1 moves from B to C; w2 traces T2, which does not answer; all in the last few minutes.
+    const posts = [
+      traceResult(T1, VIA_B, { worker: 'w1', atMs: ago(300) }),
+      traceResult(T1, VIA_B, { worker: 'w1', atMs: ago(240) }),
+      traceResult(T1, VIA_C, { worker: 'w1', atMs: ago(180) }),
+      traceResult(T2, TO_T2, { worker: 'w2', atMs: ago(120) }),
+    ];
+    for (const r of posts) {
+      const res = await postJson(`${output.url}/results`, r);
+      assert.equal(res.status, 200, res.text);
+    }
+    // An old change (two days ago) that the last-day query must leave out; a busiest link; a link from last week.
+    await client.query(`insert into paths (hash, hops, reached) values (gen_random_uuid(), '[["192.0.2.1"]]', false), (gen_random_uuid(), '[["192.0.2.2"]]', false)`);
+    await client.query(
+      `insert into route_changes (worker, target, method, flow, before_span_id, after_span_id, before_path_id, after_path_id, diverge_ttl, before_last_seen_at, after_first_seen_at, result_id)
+       select 'w-old', '198.19.9.9', 'icmp-paris', 1, 0, 0, min(id), max(id), 1, now() - interval '3 days', now() - interval '2 days', gen_random_uuid()
+         from paths where hops::text like '%192.0.2.%'`,
+    );
+    await client.query(`insert into links values
+      ('203.0.113.1', '203.0.113.2', now() - interval '30 days', now(), 1000000, 10, 90, 50000000),
+      ('203.0.113.5', '203.0.113.6', now() - interval '7 days', now() - interval '7 days', 1, 10, 10, 10)`);
+    hasAddressInfo = (await client.query(`select to_regclass('address_info') is not null as ok`)).rows[0].ok;
+    if (hasAddressInfo) {
+      await client.query(`insert into address_info (address, kind, asn, as_org, data_version) values
+        ('198.18.0.2', 'public', 64500, 'Access Net', 'analytics-test'),
+        ('198.18.0.6', 'public', 64501, 'Transit B', 'analytics-test'), ('198.18.0.10', 'public', 64501, 'Transit B', 'analytics-test'),
+        ('198.18.0.14', 'public', 64503, 'Transit C', 'analytics-test'), ('198.18.0.18', 'public', 64503, 'Transit C', 'analytics-test'),
+        ('198.19.1.1', 'public', 64502, 'Target Co', 'analytics-test'), ('198.18.1.6', 'private', null, null, 'analytics-test')`);
+    }
+  });
+
+  after(async () => {
+    await client?.end();
+    await output?.stop();
+    await db?.drop();
+    await assertNoLeaks();
+  });
+
+  it('the doc has exactly the queries this test checks', () => {
+    assert.deepEqual([...queries.keys()].sort(), ['as-adjacencies', 'busiest-links', 'changed-routes-last-day', 'links-first-seen-today', 'path-at-time', 'worker-reach']);
+  });
+
+  it('changed-routes-last-day: the route that moved, with its path before and after; not the change of two days ago', async () => {
+    const rows = await run('changed-routes-last-day');
+    assert.deepEqual(rows.map((r) => [r.worker, r.target, r.diverge_ttl]), [['w1', T1, 2]]);
+    assert.deepEqual(rows[0].before_hops, VIA_B.map((a) => [a]));
+    assert.deepEqual(rows[0].after_hops, VIA_C.map((a) => [a]));
+  });
+
+  it('busiest-links: the link crossed most comes first, with its mean RTT step', async () => {
+    const rows = await run('busiest-links');
+    assert.deepEqual([rows[0].near, rows[0].far, Number(rows[0].count), Number(rows[0].mean_delta_us)], ['203.0.113.1', '203.0.113.2', 1_000_000, 50]);
+    assert.deepEqual([rows[1].near, rows[1].far, Number(rows[1].count)], ['198.18.0.2', '198.18.0.6', 2], 'then the first link of B, traced twice');
+  });
+
+  it('as-adjacencies: AS pairs with their links and traces, private addresses left out', async (t) => {
+    if (!hasAddressInfo) return t.skip('table address_info does not exist yet (hop enrichment creates it): AS queries not checked');
+    const rows = await run('as-adjacencies');
+    assert.deepEqual(rows.map((r) => [Number(r.near_asn), Number(r.far_asn), Number(r.links), Number(r.traces)]), [
+      [64500, 64501, 1, 2],
+      [64501, 64502, 1, 2],
+      [64500, 64503, 1, 1],
+      [64503, 64502, 1, 1],
+    ], 'B was traced twice, C once; 198.18.1.6 is private');
+    assert.equal(rows[0].near_org, 'Access Net');
+  });
+
+  it('path-at-time: w1 to 198.19.1.1 now is on C, TTL by TTL, with the AS of each hop', async (t) => {
+    if (!hasAddressInfo) return t.skip('table address_info does not exist yet (hop enrichment creates it): the query reads it for the hops\' AS');
+    const rows = await run('path-at-time');
+    assert.deepEqual(rows.map((r) => [Number(r.ttl), r.addresses]), VIA_C.map((a, i) => [i + 1, [a]]));
+    assert.ok(rows.every((r) => r.reached === true));
+    assert.deepEqual(rows.map((r) => r.asns?.map(Number)), [[64500], [64503], [64503], [64502]]);
+  });
+
+  it('links-first-seen-today: a link first seen now, not the one of last week nor the month-old busiest', async () => {
+    await client.query(`insert into links values ('203.0.113.9', '203.0.113.10', now(), now(), 1, 5, 5, 5)`);
+    const rows = (await run('links-first-seen-today')).map((r) => `${r.near}>${r.far}`);
+    assert.ok(rows.includes('203.0.113.9>203.0.113.10'), rows.join(' '));
+    assert.ok(!rows.includes('203.0.113.5>203.0.113.6') && !rows.includes('203.0.113.1>203.0.113.2'), rows.join(' '));
+  });
+
+  it("worker-reach: w1 traced one target and reached it, through 6 distinct addresses", async () => {
+    const [row] = await run('worker-reach');
+    assert.deepEqual([row.worker, Number(row.targets), Number(row.reached), Number(row.addresses)], ['w1', 1, 1, 6]);
+    assert.ok(Date.now() - row.last_traced_at.getTime() < 10 * 60_000);
+  });
+});
