@@ -61,7 +61,7 @@ export async function recordRoutes(client: PoolClient, observations: RouteObserv
         stale++;
         continue;
       }
-      const fresh = (): Span => ({ id: 0, isNew: true, pathId: 0, hops: o.hops, reached: o.reached, firstSeenAt: at, lastSeenAt: at, addedObservations: 1, firstResult: o.resultId, lastResult: o.resultId });
+      const fresh = (): Span => ({ id: 0, isNew: true, pathId: 0, hops: o.hops, reached: o.reached, silentTtls: o.silentTtls, firstSeenAt: at, lastSeenAt: at, addedObservations: 1, firstResult: o.resultId, lastResult: o.resultId });
       if (!span) {
         span = fresh();
         touched.push(span);
@@ -98,8 +98,10 @@ async function internPaths(client: PoolClient, pictures: RoutePath[]): Promise<M
   const byHash = new Map(pictures.map((p) => [pathHash(p), p]));
   const hashes = [...byHash.keys()].sort();
   await client.query(
-    `insert into paths (hash, hops, reached) select * from unnest($1::uuid[], $2::jsonb[], $3::bool[]) on conflict (hash) do nothing`,
-    [hashes, hashes.map((h) => JSON.stringify(byHash.get(h)!.hops)), hashes.map((h) => byHash.get(h)!.reached)],
+    `insert into paths (hash, hops, reached, silent_ttls)
+     select h, p, r, coalesce(array(select jsonb_array_elements_text(s)::int), '{}') from unnest($1::uuid[], $2::jsonb[], $3::bool[], $4::jsonb[]) as u(h, p, r, s)
+     on conflict (hash) do nothing`,
+    [hashes, hashes.map((h) => JSON.stringify(byHash.get(h)!.hops)), hashes.map((h) => byHash.get(h)!.reached), hashes.map((h) => JSON.stringify(byHash.get(h)!.silentTtls ?? []))],
   );
   // A separate statement: it sees paths another instance inserted while this one waited on the conflict.
   const { rows } = await client.query<{ id: string; hash: string }>(`select id, hash from paths where hash = any($1::uuid[])`, [hashes]);
@@ -126,8 +128,8 @@ async function lockRoutes(client: PoolClient, keys: RouteKey[]): Promise<Array<S
   );
   // Read after the locks, in a statement of its own: its snapshot then includes the spans of whoever held a
   // lock before us (a join under FOR UPDATE would recheck the locked row but not the spans it points to).
-  const { rows } = await client.query<{ ord: string; span_id: string; path_id: string; first_seen_at: Date; last_seen_at: Date; first_result: string; last_result: string; hops: string[][]; reached: boolean }>(
-    `select k.ord, s.id as span_id, s.path_id, s.first_seen_at, s.last_seen_at, s.first_result, s.last_result, p.hops, p.reached
+  const { rows } = await client.query<{ ord: string; span_id: string; path_id: string; first_seen_at: Date; last_seen_at: Date; first_result: string; last_result: string; hops: string[][]; reached: boolean; silent_ttls: number[] }>(
+    `select k.ord, s.id as span_id, s.path_id, s.first_seen_at, s.last_seen_at, s.first_result, s.last_result, p.hops, p.reached, p.silent_ttls
        from unnest($1::text[], $2::inet[], $3::text[], $4::int[]) with ordinality as k(worker, target, method, flow, ord)
        join route_current c using (worker, target, method, flow)
        join route_spans s on s.id = c.span_id
@@ -137,7 +139,7 @@ async function lockRoutes(client: PoolClient, keys: RouteKey[]): Promise<Array<S
   const out: Array<Span | undefined> = new Array(keys.length);
   for (const r of rows) {
     out[Number(r.ord) - 1] = {
-      id: Number(r.span_id), isNew: false, pathId: Number(r.path_id), hops: r.hops, reached: r.reached,
+      id: Number(r.span_id), isNew: false, pathId: Number(r.path_id), hops: r.hops, reached: r.reached, silentTtls: r.silent_ttls,
       firstSeenAt: r.first_seen_at.getTime(), lastSeenAt: r.last_seen_at.getTime(), addedObservations: 0, firstResult: r.first_result, lastResult: r.last_result,
     };
   }

@@ -7,6 +7,8 @@ export type PathHops = string[][];
 export interface RoutePath {
   hops: PathHops;
   reached: boolean;
+  /** Multipath TTLs where some flows got no answer, so an interface may be hidden there. */
+  silentTtls?: number[] | undefined;
 }
 
 /** One trace seen as a route observation: the route's key, the path it took, and when. */
@@ -26,10 +28,14 @@ export const MULTIPATH_FLOW = -1;
 export function routeObservation(result: Result): RouteObservation | null {
   if (result.type === 'ping') return null;
   const perTtl = new Map<number, Set<string>>();
+  const silent: number[] = [];
   if (result.type === 'traceroute') {
     for (const hop of result.hops) perTtl.set(hop.ttl, new Set(hop.probes.flatMap((p) => (p ? [p.from] : []))));
   } else {
-    for (const hop of result.hops) perTtl.set(hop.ttl, new Set(hop.interfaces));
+    for (const hop of result.hops) {
+      perTtl.set(hop.ttl, new Set(hop.interfaces));
+      if (hop.silent > 0 && hop.interfaces.length > 0) silent.push(hop.ttl);
+    }
   }
   // Trailing silent TTLs only say how long the trace waited before it gave up, not where the route goes.
   let last = 0;
@@ -44,6 +50,7 @@ export function routeObservation(result: Result): RouteObservation | null {
     resultId: result.id,
     hops,
     reached: result.reached,
+    silentTtls: silent.filter((ttl) => ttl <= last).sort((a, b) => a - b),
   };
 }
 
@@ -63,6 +70,8 @@ export function divergeTtl(picture: RoutePath, trace: RoutePath, mode: 'exact' |
     const x = picture.hops[i]!;
     const y = trace.hops[i]!;
     if (x.length === 0 || y.length === 0) continue;
+    // Flows that went unanswered at this TTL may have taken the other side's interfaces (a silent router).
+    if (mode === 'overlap' && (picture.silentTtls?.includes(i + 1) || trace.silentTtls?.includes(i + 1))) continue;
     const differs = mode === 'exact' ? x.length !== y.length || x.some((addr, j) => addr !== y[j]) : !y.some((addr) => x.includes(addr));
     if (differs) return i + 1;
   }
@@ -74,7 +83,8 @@ export function divergeTtl(picture: RoutePath, trace: RoutePath, mode: 'exact' |
 /** A multipath route's picture grows by every interface its traces find at each TTL. */
 export function unionPath(a: RoutePath, b: RoutePath): RoutePath {
   const hops = Array.from({ length: Math.max(a.hops.length, b.hops.length) }, (_, i) => [...new Set([...(a.hops[i] ?? []), ...(b.hops[i] ?? [])])].sort());
-  return { hops, reached: a.reached || b.reached };
+  const silentTtls = [...new Set([...(a.silentTtls ?? []), ...(b.silentTtls ?? [])])].sort((x, y) => x - y);
+  return { hops, reached: a.reached || b.reached, silentTtls };
 }
 
 /** TTLs that answered: of two equivalent paths, the one with more is kept as the route's picture. */
@@ -82,6 +92,6 @@ export const answeredTtls = (p: RoutePath): number => p.hops.reduce((n, h) => n 
 
 /** md5 of the canonical form (sorted addresses per TTL, so the same path always hashes alike), as a uuid. */
 export function pathHash(p: RoutePath): string {
-  const hex = createHash('md5').update(JSON.stringify([p.reached, p.hops])).digest('hex');
+  const hex = createHash('md5').update(JSON.stringify([p.reached, p.hops, p.silentTtls ?? []])).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -12,7 +12,7 @@ describe('route paths: what a trace shows and when two traces differ', () => {
     const r = traceResult(T, ['198.18.0.2', null, '198.18.0.10', T]);
     assert.deepEqual(routeObservation(r), {
       worker: 'w1', target: T, method: 'icmp-paris', flow: 4242, at: r.started_at, resultId: r.id, reached: true,
-      hops: [['198.18.0.2'], [], ['198.18.0.10'], [T]],
+      hops: [['198.18.0.2'], [], ['198.18.0.10'], [T]], silentTtls: [],
     });
     const gave_up = traceResult(T, ['198.18.0.2', '198.18.0.6', null, null, null]);
     assert.deepEqual(routeObservation(gave_up)!.hops, [['198.18.0.2'], ['198.18.0.6']]);
@@ -38,6 +38,9 @@ describe('route paths: what a trace shows and when two traces differ', () => {
     };
     const o = routeObservation(m)!;
     assert.equal(o.flow, MULTIPATH_FLOW);
+    assert.deepEqual(o.silentTtls, []);
+    (m.hops[1] as { silent: number }).silent = 2;
+    assert.deepEqual(routeObservation(m)!.silentTtls, [2], 'a TTL where some flows went unanswered');
     assert.deepEqual(o.hops, [['198.18.0.2'], ['198.18.0.10', '198.18.0.14'], [T]]);
   });
 
@@ -53,6 +56,7 @@ describe('route paths: what a trace shows and when two traces differ', () => {
     ['a branch joins (or a silent flow answers)', path([['a'], ['b'], [T]]), path([['a'], ['b', 'c'], [T]]), 2, null],
     ['every branch replaced', path([['a'], ['b', 'c'], [T]]), path([['a'], ['d', 'e'], [T]]), 2, 2],
     ['an unreachable from the first router', path([['a'], ['b'], [T]]), path([['a'], ['a']], false), 2, 2],
+    ['a branch that was silent answers alone', { ...path([['a'], ['b'], [T]]), silentTtls: [2] }, path([['a'], ['c'], [T]]), 2, null],
   ];
   for (const [name, a, b, exact, overlap] of cases) {
     it(`divergeTtl: ${name} → exact ${exact}, overlap ${overlap}`, () => {
@@ -64,8 +68,8 @@ describe('route paths: what a trace shows and when two traces differ', () => {
   }
 
   it("a multipath route's picture is the union of its traces per TTL", () => {
-    assert.deepEqual(unionPath(path([['a'], ['c'], [T]]), path([['a'], ['b'], [T]])), path([['a'], ['b', 'c'], [T]]));
-    assert.deepEqual(unionPath(path([['a'], []], false), path([['a'], ['b'], [T]])), path([['a'], ['b'], [T]]));
+    assert.deepEqual(unionPath(path([['a'], ['c'], [T]]), path([['a'], ['b'], [T]])), { ...path([['a'], ['b', 'c'], [T]]), silentTtls: [] });
+    assert.deepEqual(unionPath(path([['a'], []], false), { ...path([['a'], ['b'], [T]]), silentTtls: [2] }), { ...path([['a'], ['b'], [T]]), silentTtls: [2] });
   });
 
   it('the hash depends on the path only, and on whether it reached', () => {

@@ -11,6 +11,8 @@ export const paths = pgTable(
     hash: uuid('hash').notNull(),
     hops: jsonb('hops').$type<string[][]>().notNull(),
     reached: boolean('reached').notNull(),
+    /** Multipath TTLs where some flows got no answer: a branch may hide there (a silent router). */
+    silentTtls: integer('silent_ttls').array().notNull().default([]),
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('paths_hash_idx').on(t.hash)],

@@ -1,0 +1,1 @@
+ALTER TABLE "paths" ADD COLUMN "silent_ttls" integer[] DEFAULT '{}' NOT NULL;
