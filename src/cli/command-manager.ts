@@ -21,6 +21,7 @@ import { DEFAULT_MANAGER_PORT, managerService } from '../manager/manager-service
 import { Lifecycle } from '../process/lifecycle.js';
 import { startService } from '../service/start-service.js';
 import { runCommand } from './run-command.js';
+import { serviceStartOptions } from './run-service-command.js';
 
 /** Express's 'trust proxy': a hop count, true/false, or addresses, subnets and names (loopback, uniquelocal). */
 const trustProxy = () => z.string().min(1).transform((v) => (/^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v));
@@ -96,19 +97,7 @@ export function managerCommand(): Command {
         bodyLimit: cfg.bodyLimit,
         plugins,
       });
-      const running = await startService(module, {
-        databaseUrl: db.url,
-        host: cfg.host,
-        port: cfg.port,
-        name: cfg.name,
-        bodyLimit: cfg.bodyLimit,
-        shutdownGraceMs: cfg.shutdownGraceMs,
-        drainDelayMs: cfg.drainDelayMs,
-        jobConcurrency: cfg.jobConcurrency,
-        tls: managerTls?.current(),
-        log,
-        lifecycle,
-      });
+      const running = await startService(module, { ...serviceStartOptions(cfg, db.url), tls: managerTls?.current(), log, lifecycle });
       if (managerTls && running.setSecureContext) managerTls.attach(running.setSecureContext);
       const httpPort = cfg.httpPort ?? (source.kind === 'acme' ? 80 : undefined);
       if (httpPort !== undefined && secure) {

@@ -26,17 +26,11 @@ export async function runServiceCommand<S extends z.ZodObject>(
   const db = await resolveDatabase(cfg, log);
   if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
   if (cfg.migrate) await migrateDatabase(db.url, log);
-  await startService(module, {
-    databaseUrl: db.url,
-    host: cfg.host,
-    port: cfg.port,
-    name: cfg.name,
-    bodyLimit: cfg.bodyLimit,
-    shutdownGraceMs: cfg.shutdownGraceMs,
-    drainDelayMs: cfg.drainDelayMs,
-    healthPort: (cfg as { healthPort?: number }).healthPort,
-    jobConcurrency: cfg.jobConcurrency,
-    log,
-    lifecycle,
-  });
+  await startService(module, { ...serviceStartOptions(cfg, db.url), healthPort: (cfg as { healthPort?: number }).healthPort, log, lifecycle });
+}
+
+/** The start options every service command takes from its configuration. */
+export function serviceStartOptions(cfg: ServiceConfig, databaseUrl: string) {
+  const { host, port, name, bodyLimit, shutdownGraceMs, drainDelayMs, jobConcurrency } = cfg;
+  return { databaseUrl, host, port, name, bodyLimit, shutdownGraceMs, drainDelayMs, jobConcurrency };
 }

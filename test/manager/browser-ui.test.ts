@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { generate } from 'otplib';
 import type { Browser } from 'playwright-core';
 import { createPool, type Pool } from '../../src/db/create-pool.js';
 import { inputService } from '../../src/input/input-service.js';
@@ -9,7 +8,7 @@ import { installedPlugins } from '../../src/manager/installed-plugins.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
-import { launchBrowser } from '../support/browser.js';
+import { launchBrowser, logInWithTotp } from '../support/browser.js';
 import { request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
@@ -51,12 +50,7 @@ describe('manager in a browser', () => {
 
     await page.goto(`${manager.url}/`);
     assert.match(page.url(), /\/login$/, 'a visitor is sent to the login page');
-    await page.fill('input[name=name]', 'ops');
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/login\/totp$/);
-    await page.fill('input[name=code]', await generate({ secret, epoch: Math.floor(Date.now() / 1000) }));
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${manager.url}/`);
+    await logInWithTotp(page, manager.url, 'ops', secret);
     assert.match((await page.textContent('header'))!, /Log out ops/);
     assert.match((await page.textContent('main'))!, /Workers and services/);
 

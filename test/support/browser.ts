@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { generate } from 'otplib';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.HOPMAP_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -27,4 +28,19 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Both login steps of the manager in the page, from its login form, with the user's current TOTP code. */
+export async function logInWithTotp(page: Page, managerUrl: string, name: string, secret: string): Promise<void> {
+  await page.fill('input[name=name]', name);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/login\/totp$/);
+  await page.fill('input[name=code]', await generate({ secret, epoch: Math.floor(Date.now() / 1000) }));
+  // Wait for the navigation the click starts, and say what the page showed if it never reached the dashboard.
+  await Promise.all([
+    page.waitForURL(`${managerUrl}/`).catch(async (err: Error) => {
+      throw new Error(`the login did not reach the dashboard; the page at ${page.url()} says: ${await page.textContent('main').catch(() => '?')}`, { cause: err });
+    }),
+    page.click('button[type=submit]'),
+  ]);
 }

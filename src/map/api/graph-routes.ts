@@ -1,7 +1,7 @@
 import type { Response, Router } from 'express';
 import type { Pool } from '../../db/create-pool.js';
 import { parseRequest } from '../../http/validate.js';
-import { asOfAddresses, requireAddressInfo } from '../graph/address-info.js';
+import { asOfAddresses } from '../graph/address-info.js';
 import { asGraph } from '../graph/as-graph.js';
 import type { GraphFilter } from '../graph/graph-filter.js';
 import { graphmlEdge, graphmlHead, graphmlNode, graphmlTail, type GraphmlKey } from '../graph/graphml.js';
@@ -76,7 +76,6 @@ export function graphRoutes(router: Router, deps: { pool: Pool }): void {
   router.get('/api/map/graph', async (req, res) => {
     const q = parseRequest(graphQuery, req.query, 'query');
     const f: GraphFilter = { since: q.since, until: q.until, asn: q.asn, targetPrefix: q.target_prefix };
-    if (q.level === 'as' || q.asn !== undefined) await requireAddressInfo(deps.pool, q.level === 'as' ? 'the AS graph' : 'the asn filter');
 
     if (q.level === 'as') {
       const g = await asGraph(deps.pool, f);

@@ -1,13 +1,5 @@
 import type { Pool } from '../../db/create-pool.js';
 import type { PathHops } from '../../results/route-paths.js';
-import { hasAddressInfo } from '../graph/address-info.js';
-
-/** What the pages show of an address: its AS and country when hop enrichment knows them. */
-export interface AddressDetails {
-  asn: number | null;
-  as_org: string | null;
-  country: string | null;
-}
 
 export interface CurrentRoute {
   method: string;
@@ -67,14 +59,3 @@ export async function changesNewestFirst(pool: Pool, f: { worker?: string; targe
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
 
-/** AS and country of each of `addresses` that enrichment knows; empty without the `address_info` table. */
-export async function addressDetails(pool: Pool, addresses: string[]): Promise<Map<string, AddressDetails>> {
-  const out = new Map<string, AddressDetails>();
-  if (addresses.length === 0 || !(await hasAddressInfo(pool))) return out;
-  const { rows } = await pool.query<{ address: string; asn: string | null; as_org: string | null; country: string | null }>(
-    `select host(address) as address, asn, as_org, country from address_info where address = any($1::inet[])`,
-    [addresses],
-  );
-  for (const r of rows) out.set(r.address, { asn: r.asn === null ? null : Number(r.asn), as_org: r.as_org, country: r.country });
-  return out;
-}

@@ -5,7 +5,8 @@ import { parseRequest } from '../../http/validate.js';
 import type { ManagerPluginFactory } from '../../manager/manager-plugin.js';
 import { pageContext } from '../../manager/registry/page-context.js';
 import { address, time } from '../api/map-query-schemas.js';
-import { addressDetails, changesNewestFirst, currentRoutes, routeWorkers } from './path-page-queries.js';
+import { addressDetails } from '../graph/address-info.js';
+import { changesNewestFirst, currentRoutes, routeWorkers } from './path-page-queries.js';
 import { renderChangesPage } from './render-changes-page.js';
 import { renderPathPage } from './render-path-page.js';
 

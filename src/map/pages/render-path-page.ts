@@ -2,7 +2,8 @@ import { html, type Html } from '../../manager/ui/html.js';
 import { layout, type PageContext } from '../../manager/ui/layout.js';
 import type { PathHops } from '../../results/route-paths.js';
 import { flowName, hopDiffers, hopText, showTime } from './format-hops.js';
-import type { AddressDetails, CurrentRoute, PageChange } from './path-page-queries.js';
+import type { AddressDetails } from '../graph/address-info.js';
+import type { CurrentRoute, PageChange } from './path-page-queries.js';
 
 export interface PathPageData {
   workers: string[];
