@@ -77,9 +77,42 @@ export const multipathResultSchema = z.strictObject({
   links: z.array(z.tuple([address, address])),
 });
 
-export const resultSchema = z.discriminatedUnion('type', [pingResultSchema, tracerouteResultSchema, multipathResultSchema]);
+/**
+ * Alias measurements of the routers on one Paris flow toward `target` (low-rate background work of a worker).
+ * Raw observations only: which addresses are one router is decided by the output service
+ * (src/aliases/alias-evidence.ts), so a better inference needs no worker upgrade.
+ */
+export const aliasResultSchema = z.strictObject({
+  ...common,
+  type: z.literal('alias'),
+  /** ICMP checksum of the Paris flow the record-route probes kept (the traceroute's flow when it was ICMP). */
+  flow: z.number().int().min(0).max(65535),
+  probes_sent: z.number().int().min(0),
+  /**
+   * DisCarte: ICMP echo probes carrying the record-route option, one per TTL. `from` answered (time exceeded,
+   * or the echo reply at the destination); `recorded` is the option's address list as it came back: from the
+   * header quoted in a time-exceeded error, or from the echo reply's own header.
+   */
+  record_route: z.array(
+    z.strictObject({
+      ttl: z.number().int().min(1).max(255),
+      from: address.nullable(),
+      icmp_type: z.number().int().min(0).max(255).optional(),
+      recorded: z.array(address).max(9),
+    }),
+  ),
+  /** Prespecified timestamps: an echo to `address` asking each of `prespecified` to stamp, in order. `stamped` null: no reply. */
+  timestamps: z.array(z.strictObject({ address, prespecified: z.array(address).min(1).max(4), stamped: z.array(z.boolean()).max(4).nullable() })),
+  /** Mercator: a UDP probe to an unused port of `address`; `from` is who sent the port unreachable (null: nobody). */
+  mercator: z.array(z.strictObject({ address, from: address.nullable() })),
+  /** Ally: echo requests to `a` and `b` alternately; the IP-ID of each reply in the order received (null: lost). */
+  ipid: z.array(z.strictObject({ a: address, b: address, samples: z.array(z.strictObject({ address, ipid: z.number().int().min(0).max(65535).nullable() })) })),
+});
+
+export const resultSchema = z.discriminatedUnion('type', [pingResultSchema, tracerouteResultSchema, multipathResultSchema, aliasResultSchema]);
 
 export type PingResult = z.infer<typeof pingResultSchema>;
 export type TracerouteResult = z.infer<typeof tracerouteResultSchema>;
 export type MultipathResultRecord = z.infer<typeof multipathResultSchema>;
+export type AliasResult = z.infer<typeof aliasResultSchema>;
 export type Result = z.infer<typeof resultSchema>;
