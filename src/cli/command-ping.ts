@@ -22,6 +22,7 @@ export function pingCommand(): Command {
     .option('--ping-method <m>', 'auto | icmp | tcp (default auto: ICMP when raw sockets work)')
     .option('--traceroute-method <m>', 'icmp-paris | udp-paris | tcp-syn (default icmp-paris)')
     .option('--traceroute-mode <m>', 'single | multipath (default single)')
+    .option('--alias-every <n>', 'alias measurement on one traced target in n, 0 = off (default 10)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .option('--verbose', 'log at debug level');
   cmd.action(

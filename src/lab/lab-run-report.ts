@@ -1,4 +1,6 @@
 import type { Pool } from '../db/create-pool.js';
+import { resolveRouters } from '../aliases/resolve-routers.js';
+import { resolvedMap, scoreAliases, type AliasScore } from './alias-score.js';
 import type { WorkerSummary } from './lab-run.js';
 import { allTrueLinks, linksByAs, reachableTruth, scoreMap, type AsPairCount } from './lab-report.js';
 import type { Lab } from './open-lab.js';
@@ -27,10 +29,15 @@ export interface LabReport {
   results: { stored: number; byType: Record<string, number>; duplicateIds: number; producedByWorkers: number | null };
   probesSent: number;
   secondsToConverge: number | null;
+  /** Router resolution from the workers' alias measurements: alias pairs and router links against the lab. */
+  aliases: AliasScore;
 }
 
 /** Scores the run's database against the lab's truth and adds what the run itself recorded. */
 export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promise<LabReport> {
+  // Resolve once more, so the score covers all the evidence the run gathered rather than the last cron tick's;
+  // the same evidence gives the same routers, so `hopmap lab report` reads the same figures later.
+  await resolveRouters(pool);
   const [links, results, dup, hops] = await Promise.all([
     pool.query<{ near: string; far: string }>('select host(near) as near, host(far) as far from links order by near, far'),
     pool.query<{ type: string; n: number; probes: string }>(
@@ -61,6 +68,7 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
     },
     probesSent: results.rows.reduce((n, r) => n + Number(r.probes ?? 0), 0),
     secondsToConverge: record.convergedAt ? (Date.parse(record.convergedAt) - Date.parse(record.startedAt)) / 1000 : null,
+    aliases: scoreAliases(lab, await resolvedMap(pool)),
   };
 }
 
@@ -77,11 +85,16 @@ export function formatReport(r: LabReport): string {
       `${r.results.duplicateIds} duplicated${r.results.producedByWorkers === null ? '' : `, ${r.results.producedByWorkers} produced by the workers`}`,
     `  probes     ${r.probesSent} sent`,
     `  converged  ${r.secondsToConverge === null ? 'no' : `after ${r.secondsToConverge.toFixed(1)} s`}`,
+    `  routers    ${r.aliases.routers} of more than one interface, holding ${r.aliases.interfaces} interfaces`,
+    `  aliases    precision ${pct(r.aliases.pairs.precision)}, recall ${pct(r.aliases.pairs.recall)}   (${r.aliases.pairs.correct} of ${r.aliases.pairs.inferred} pairs true, of ${r.aliases.pairs.truth} known-address pairs on one router)`,
+    `  router links precision ${pct(r.aliases.routerLinks.precision)}, recall ${pct(r.aliases.routerLinks.recall)}   (${r.aliases.routerLinks.correct} of ${r.aliases.routerLinks.inferred} true; ${r.aliases.routerLinks.truth} node adjacencies known)`,
     '',
     '  links by network (AS of near end -> AS of far end)',
     ...r.byAs.map((a) => `    AS${a.nearAs.padEnd(8)} -> AS${a.farAs.padEnd(8)} ${a.links}`),
   ];
   if (r.falseLinks.length) lines.push('', '  false links', ...r.falseLinks.map((l) => `    ${l.near} -> ${l.far}`));
   if (r.missedLinks.length) lines.push('', '  missed links', ...r.missedLinks.slice(0, 50).map((l) => `    ${l.near} -> ${l.far}`));
+  if (r.aliases.falsePairs.length) lines.push('', '  false aliases', ...r.aliases.falsePairs.slice(0, 50).map(([a, b]) => `    ${a} = ${b}`));
+  if (r.aliases.missedAdjacencies.length) lines.push('', '  router adjacencies no router link shows', ...r.aliases.missedAdjacencies.map(([a, b]) => `    ${a} - ${b}`));
   return `${lines.join('\n')}\n`;
 }

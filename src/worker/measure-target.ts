@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { AliasProber } from '../probe/alias-probes.js';
 import type { ProbeReply } from '../probe/probe-reply.js';
 import type { Tracer } from '../probe/tracer.js';
 import type { DoubletreeOptions, TraceMethod } from '../probe/traceroute.js';
 import { RESULT_FORMAT, type MultipathResultRecord, type PingResult, type Result, type TracerouteResult } from '../results/result-schema.js';
+import { measureAliases, tracedPath } from './measure-aliases.js';
 import { tcpPing } from './tcp-ping.js';
 
 export interface MeasureOptions {
@@ -17,6 +19,8 @@ export interface MeasureOptions {
   timeoutMs: number;
   traceroute: false | { method: TraceMethod; mode: 'single' | 'multipath'; maxHops: number; confidence: number; doubletree?: DoubletreeOptions };
   onProbe?: (answered: boolean) => void;
+  /** Alias resolution after the trace, on the traced targets `due()` picks (measure-aliases.ts). */
+  aliases?: { prober: AliasProber; due: () => boolean };
 }
 
 const answerRecord = (r: ProbeReply) => ({
@@ -78,6 +82,13 @@ export async function measureTarget(target: string, lease: string | null, opts: 
     if (!mp.reached && t.method !== 'icmp-paris' && opts.pingMethod === 'icmp') results.push(await singleTrace('icmp-paris'));
   } else {
     results.push(await singleTrace(t.method));
+  }
+  // IP options are IPv4 only.
+  if (opts.aliases && !target.includes(':') && opts.aliases.due()) {
+    const aliasOpts = { prober: opts.aliases.prober, workerId: opts.workerId, lease, pace: () => opts.pacer.take(), timeoutMs: opts.timeoutMs, maxHops: t.maxHops };
+    // Background work: a failure of it must not cost the target's ping and traceroute.
+    const alias = await measureAliases(target, tracedPath(results), aliasOpts).catch(() => undefined);
+    if (alias) results.push(alias);
   }
   return results;
 }

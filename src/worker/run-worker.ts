@@ -4,10 +4,13 @@ import { createServiceApp } from '../http/create-service-app.js';
 import { listen } from '../http/listen.js';
 import type { Logger } from '../log/create-logger.js';
 import { Lifecycle } from '../process/lifecycle.js';
+import { AliasProber } from '../probe/alias-probes.js';
 import { IcmpSocket, RawSocketUnavailable } from '../probe/icmp-socket.js';
+import { OptionsIcmpSocket } from '../probe/options-socket.js';
 import { StopSet } from '../probe/stop-set.js';
 import { Tracer } from '../probe/tracer.js';
 import { ResultDelivery } from './deliver-results.js';
+import { aliasSchedule } from './measure-aliases.js';
 import { measureTarget } from './measure-target.js';
 import { Pacer } from './pacer.js';
 import { ProbeLoop } from './probe-loop.js';
@@ -50,6 +53,18 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
       rawSockets = { available: false, reason: err.message };
       log.warn(`${err.message}: falling back to TCP pings on ports ${cfg.tcpPorts.join(', ')}, no traceroutes`);
     }
+  }
+
+  // Alias probes carry IP options: a socket of their own, so the options never ride on other probes.
+  let aliases: { prober: AliasProber; due: () => boolean } | undefined;
+  if (tracer && cfg.enableTraceroute && cfg.aliasEvery > 0) {
+    const optionsSocket = OptionsIcmpSocket.open();
+    const prober = new AliasProber(optionsSocket);
+    aliases = { prober, due: aliasSchedule(cfg.aliasEvery) };
+    lifecycle.onShutdown('alias socket', () => {
+      prober.close();
+      optionsSocket.close();
+    });
   }
 
   const spool = await ResultSpool.open(cfg.spoolDir, { maxBytes: cfg.spoolMaxMb * 1024 * 1024, log: log.child({ module: 'spool' }) });
@@ -98,6 +113,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
               }
             : false,
         onProbe: (ok) => ok && answered.inc(),
+        ...(aliases ? { aliases } : {}),
       }),
     store: async (batch) => {
       await spool.append(batch);

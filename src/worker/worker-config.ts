@@ -45,6 +45,8 @@ export const workerConfig = z.object({
   /** Doubletree: skip hops the worker already knows near itself or near the destination's network. */
   stopSet: bool().default(true),
   stopSetStartTtl: positiveInt().max(32).default(3),
+  /** Alias resolution (docs/probing.md): one traced target in N also gets an alias measurement; 0 turns it off. */
+  aliasEvery: z.coerce.number().int('expected a whole number').min(0).max(1_000_000).default(10),
   /** A hard cap on packets per second, every probe counted: safe for a home link by default. */
   pps: positiveInt().max(100_000).default(100),
   concurrency: positiveInt().max(1_000).default(16),
