@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
@@ -8,6 +9,8 @@ import { createLogger } from '../log/create-logger.js';
 import { currentDataVersion } from '../map/enrich/data-version.js';
 import { enrichPendingHops } from '../map/enrich/enrich-hops-task.js';
 import { loadRanges } from '../map/enrich/load-ranges.js';
+import { listLocalRanges, loadLocalRanges } from '../map/enrich/local-ranges.js';
+import { LocalRangesError, parseLocalRanges, type LocalRange } from '../map/enrich/parse-local-ranges.js';
 import { lookupAddresses } from '../map/enrich/lookup-addresses.js';
 import { parseAddress } from '../targets/ip-address.js';
 import { CommandError, runCommand } from './run-command.js';
@@ -72,5 +75,43 @@ export function enrichCommand(): Command {
     }),
   );
 
-  return enrich.addCommand(load).addCommand(lookup).addCommand(hops);
+  const local = addDatabaseOptions(new Command('local'))
+    .description('declare prefix → AS (and organisation, country) for space the public data does not cover: a CSV of prefix,asn,org[,country] replacing the declared set (docs/enrichment.md)')
+    .argument('[file]', 'CSV file')
+    .option('--clear', 'remove every declared range')
+    .option('--list', 'print the declared ranges');
+  local.action(
+    runCommand(async (file: string | undefined) => {
+      const o = local.opts<{ clear?: boolean; list?: boolean }>();
+      if ([file !== undefined, o.clear, o.list].filter(Boolean).length !== 1) throw new CommandError('give a CSV file, --clear or --list');
+      let ranges: LocalRange[] = [];
+      if (file !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (err) {
+          throw new CommandError(`${file}: ${(err as Error).message}`);
+        }
+        try {
+          ranges = parseLocalRanges(text);
+        } catch (err) {
+          if (err instanceof LocalRangesError) throw new CommandError(`${file}: ${err.message}`);
+          throw err;
+        }
+        if (ranges.length === 0) throw new CommandError(`${file}: no ranges; use --clear to remove the declared ranges`);
+      }
+      await withDatabase(local, async (pool) => {
+        if (o.list) {
+          for (const r of await listLocalRanges(pool)) process.stdout.write(`${r.prefix}\tAS${r.asn}\t${r.org}\t${r.country ?? '-'}\n`);
+          return;
+        }
+        const r = await loadLocalRanges(pool, ranges);
+        if (!r.changed) process.stdout.write(`local: unchanged (${r.ranges} declared ranges)\n`);
+        else if (r.version === null) process.stdout.write('local: cleared; hops are looked up again (`hopmap enrich hops`, or the enrich_hops job within a minute)\n');
+        else process.stdout.write(`local: loaded ${r.ranges} declared ranges (local-ranges@${r.version}); hops are looked up again (\`hopmap enrich hops\`, or the enrich_hops job within a minute)\n`);
+      });
+    }),
+  );
+
+  return enrich.addCommand(load).addCommand(lookup).addCommand(hops).addCommand(local);
 }

@@ -6,10 +6,12 @@ import { stringify as toYaml } from 'yaml';
 import { createPool, type Pool } from '../db/create-pool.js';
 import { migrateDatabase } from '../db/migrate.js';
 import type { Logger } from '../log/create-logger.js';
+import { loadLocalRanges } from '../map/enrich/local-ranges.js';
 import { Supervisor } from '../process/supervise-children.js';
 import { importTargets } from '../targets/import-targets.js';
 import { BIN_PATH } from '../version.js';
 import { buildLab } from './build-lab.js';
+import { labAsRanges } from './lab-as-ranges.js';
 import { labReport, type LabReport, type RunRecord } from './lab-run-report.js';
 import { unixSocketUrl } from './lab-database.js';
 import type { Lab } from './open-lab.js';
@@ -85,6 +87,8 @@ export class LabRun {
     await migrateDatabase(databaseUrl, opts.log);
     const lab = await buildLab(opts.topology, { name: opts.name });
     const pool = createPool(databaseUrl, opts.log, { max: 4, applicationName: 'hopmap-lab' });
+    // The map's AS level needs the lab's AS design: its addresses are benchmarking space, in no public data.
+    await loadLocalRanges(pool, labAsRanges(lab.plan));
     const seeds = bootstrapAddresses(lab.plan);
     writeFileSync(join(opts.runDir, 'targets', 'lab.txt'), `# one address per target range of ${lab.name}\n${seeds.join('\n')}\n`);
     await importTargets(pool, join(opts.runDir, 'targets'));

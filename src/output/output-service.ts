@@ -6,6 +6,8 @@ import type { ServiceModule } from '../service/start-service.js';
 import { dumpRoute } from './dump-route.js';
 import { forwardHops } from './forward-hops.js';
 import { crontab as enrichCrontab, tasks as enrichTasks } from '../map/enrich/index.js';
+import { resolveRoutersCrontab, resolveRoutersTasks } from '../aliases/resolve-routers-task.js';
+import { rebuildAsLinksCrontab, rebuildAsLinksTasks } from '../map/graph/rebuild-as-links-task.js';
 import { outputMetrics } from './output-metrics.js';
 import { queryRoutes } from './query-routes.js';
 import { resultsRoutes } from './results-routes.js';
@@ -49,8 +51,8 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
           routeHistoryRoutes(app, { pool });
         },
         // graphile-worker runs each cron tick once across all instances; the advisory lock covers POST /rotate.
-        tasks: { rotate_results: async () => void (await rotate()), ...enrichTasks },
-        crontab: ['7 * * * * rotate_results ?max=1', ...enrichCrontab],
+        tasks: { rotate_results: async () => void (await rotate()), ...enrichTasks, ...resolveRoutersTasks(pool), ...rebuildAsLinksTasks },
+        crontab: ['7 * * * * rotate_results ?max=1', ...enrichCrontab, ...resolveRoutersCrontab, ...rebuildAsLinksCrontab],
       };
     },
   };

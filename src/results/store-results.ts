@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from '../db/create-pool.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { withRetry } from '../db/with-retry.js';
+import { storeAliasEvidence } from '../aliases/store-alias-evidence.js';
 import { ackLeaseTargets } from '../targets/ack-leases.js';
 import { addHops } from '../targets/add-hops.js';
 import { extractLinks, type LinkObservation } from './extract-links.js';
@@ -63,6 +64,7 @@ function storeOnce(pool: Pool, batch: Result[], opts: StoreOptions): Promise<Sto
     const hops = [...new Set(observations.flatMap((o) => o.hops))];
     const added = await addHops(client, hops);
     const routes = await recordRoutes(client, fresh.map(routeObservation).filter((o) => o !== null));
+    await storeAliasEvidence(client, fresh);
     return { accepted: fresh.length, duplicate: batch.length - fresh.length, hops, newHops: added.added, links, routeChanges: routes.changes };
   });
 }

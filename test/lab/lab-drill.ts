@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabReport } from '../../src/lab/lab-run-report.js';
 import { LabRun, type LabProgress } from '../../src/lab/lab-run.js';
+import type { HopSequence } from '../../src/lab/lab-truth.js';
+import { listRouteChanges, routePathsAt, type RouteChangeView } from '../../src/results/route-history.js';
 import { teardownLab } from '../../src/lab/teardown-lab.js';
 import { loadTopology } from '../../src/lab/topology.js';
 import { PROJECT_ROOT } from '../../src/version.js';
@@ -72,4 +74,57 @@ export async function workerHealth(run: LabRun, vantage: string): Promise<Worker
   const out = await run.lab.exec(vantage, process.execPath, ['-e', script], { timeoutMs: 10_000 });
   assert.equal(out.code, 0, `worker ${vantage} /health: ${out.stderr}`);
   return JSON.parse(out.stdout) as WorkerHealth;
+}
+
+/**
+ * The route-change drill: from v2 to t2 there is one path, through ea1 and ee2; without the link ea1 - ee2 there is
+ * again one, longer, through ea2, ee3 and ee2. (Single paths, so the multipath trace's picture of each is exact.)
+ */
+export const ROUTE_CHANGE = { vantage: 'v2', target: '198.19.2.1', link: ['ea1', 'ee2'] as const };
+
+/** A true path as route history stores it: per TTL the addresses that answered, none for a silent router. */
+export const asHops = (seq: HopSequence): string[][] => seq.map((a) => (a === null ? [] : [a]));
+
+export interface LinkCut {
+  cutAt: Date;
+  truthBefore: HopSequence;
+  truthAfter: HopSequence;
+  /** The route changes recorded since the cut, the last one onto `truthAfter`. */
+  changes: RouteChangeView[];
+}
+
+/**
+ * Waits until `vantage`'s multipath route (flow -1) to `target` is known on its one true path, takes `link` down,
+ * and waits until a route change onto the new true path is recorded.
+ */
+export async function cutLinkUnderRoute(run: LabRun, drill: { vantage: string; target: string; link: readonly [string, string] } = ROUTE_CHANGE): Promise<LinkCut> {
+  const { vantage, target, link } = drill;
+  const [truthBefore] = run.lab.truth().truePaths(vantage, target) as [HopSequence];
+  assert.equal(run.lab.truth().truePaths(vantage, target).length, 1);
+
+  const deadline = Date.now() + 3 * 60_000;
+  for (;;) {
+    const routes = await routePathsAt(run.pool, vantage, target, new Date().toISOString());
+    if (routes.some((r) => r.flow === -1)) {
+      assert.deepEqual(routes.find((r) => r.flow === -1)!.hops, asHops(truthBefore), 'the multipath trace shows the one true path');
+      break;
+    }
+    assert.ok(Date.now() < deadline, `${vantage} never traced ${target}`);
+    await sleep(500);
+  }
+
+  const cutAt = new Date();
+  await run.lab.setLink(link[0], link[1], 'down');
+  const after = run.lab.truth().truePaths(vantage, target);
+  assert.equal(after.length, 1);
+  const truthAfter = after[0]!;
+  assert.notDeepEqual(truthAfter, truthBefore);
+
+  const since = cutAt.toISOString();
+  for (;;) {
+    const changes = await listRouteChanges(run.pool, { worker: vantage, target, since, limit: 10 });
+    if (changes.some((c) => JSON.stringify(c.after.hops) === JSON.stringify(asHops(truthAfter)))) return { cutAt, truthBefore, truthAfter, changes };
+    assert.ok(Date.now() < deadline + 2 * 60_000, `no route change to the new path was recorded: ${JSON.stringify(changes)}`);
+    await sleep(500);
+  }
 }

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { resolveRouters } from '../../src/aliases/resolve-routers.js';
+import { createPool } from '../../src/db/create-pool.js';
 import { outputService } from '../../src/output/output-service.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
+import { RESULT_FORMAT } from '../../src/results/result-schema.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { postJson } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -70,6 +74,11 @@ describe('docs/analytics.md: every query runs and answers what it says', () => {
     await client.query(`insert into links values
       ('203.0.113.1', '203.0.113.2', now() - interval '30 days', now(), 1000000, 10, 90, 50000000),
       ('203.0.113.5', '203.0.113.6', now() - interval '7 days', now() - interval '7 days', 1, 10, 10, 10)`);
+    // B's 198.18.0.6 and C's 198.18.0.14 turn out to be one router (a port unreachable from .6 to a probe of .14).
+    const alias = { format: RESULT_FORMAT, id: randomUUID(), type: 'alias', worker: 'w1', lease: null, target: T1, started_at: new Date().toISOString(), finished_at: new Date().toISOString(), flow: 1, probes_sent: 1, record_route: [], timestamps: [], ipid: [], mercator: [{ address: '198.18.0.14', from: '198.18.0.6' }] };
+    assert.equal((await postJson(`${output.url}/results`, alias)).status, 200);
+    const pool = createPool(db.url, quietLog);
+    await resolveRouters(pool).finally(() => pool.end());
     hasAddressInfo = (await client.query(`select to_regclass('address_info') is not null as ok`)).rows[0].ok;
     if (hasAddressInfo) {
       await client.query(`insert into address_info (address, kind, asn, as_org, data_version) values
@@ -88,7 +97,7 @@ describe('docs/analytics.md: every query runs and answers what it says', () => {
   });
 
   it('the doc has exactly the queries this test checks', () => {
-    assert.deepEqual([...queries.keys()].sort(), ['as-adjacencies', 'busiest-links', 'changed-routes-last-day', 'links-first-seen-today', 'path-at-time', 'worker-reach']);
+    assert.deepEqual([...queries.keys()].sort(), ['as-adjacencies', 'busiest-links', 'busiest-router-links', 'changed-routes-last-day', 'links-first-seen-today', 'path-at-time', 'router-interfaces', 'worker-reach']);
   });
 
   it('changed-routes-last-day: the route that moved, with its path before and after; not the change of two days ago', async () => {
@@ -135,5 +144,18 @@ describe('docs/analytics.md: every query runs and answers what it says', () => {
     const [row] = await run('worker-reach');
     assert.deepEqual([row.worker, Number(row.targets), Number(row.reached), Number(row.addresses)], ['w1', 1, 1, 6]);
     assert.ok(Date.now() - row.last_traced_at.getTime() < 10 * 60_000);
+  });
+
+  it('router-interfaces: 198.18.0.14 is an interface of router 198.18.0.6, with both interfaces, their AS and the method', async () => {
+    const rows = await run('router-interfaces');
+    assert.deepEqual(rows.map((r) => [r.router_id, r.interface, r.methods]), [['198.18.0.6', '198.18.0.6', ['mercator']], ['198.18.0.6', '198.18.0.14', ['mercator']]]);
+    if (hasAddressInfo) assert.deepEqual(rows.map((r) => Number(r.asn)), [64501, 64503], 'a router may carry addresses of two ASes');
+  });
+
+  it('busiest-router-links: the busiest link, then the access router into B/C, which gathers two interface links', async () => {
+    const rows = await run('busiest-router-links');
+    assert.deepEqual([rows[0].near_router, rows[0].far_router, Number(rows[0].traces)], ['203.0.113.1', '203.0.113.2', 1_000_000]);
+    assert.deepEqual([rows[1].near_router, rows[1].far_router, Number(rows[1].interface_links), Number(rows[1].traces), Number(rows[1].mean_delta_us)], ['198.18.0.2', '198.18.0.6', 2, 3, 100], '.2>.6 twice and .2>.14 once');
+    assert.ok(!rows.some((r) => r.near_router === r.far_router));
   });
 });

@@ -109,7 +109,7 @@ describe('map API: /api/map/graph, /path and /changes in the manager', () => {
 
   it('refuses a bad filter with 400 naming the field', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['level=router', /query\.level/],
+      ['level=pop', /query\.level/],
       ['limit=0', /query\.limit/],
       ['limit=10001', /query\.limit/],
       ['since=yesterday', /query\.since/],

@@ -19,7 +19,8 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
     env: { ...process.env, HOME: profile },
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // WebGL (the map's graph page) on the CPU: ANGLE over SwiftShader, which chromium enables only when asked.
+    args: ['--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   return {
     browser,
@@ -33,8 +34,8 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
 /** Both login steps of the manager in the page, from its login form, with the user's current TOTP code. */
 export async function logInWithTotp(page: Page, managerUrl: string, name: string, secret: string): Promise<void> {
   await page.fill('input[name=name]', name);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/login\/totp$/);
+  // Wait for the navigation together with the click that starts it, as for the second step.
+  await Promise.all([page.waitForURL(/\/login\/totp$/), page.click('button[type=submit]')]);
   await page.fill('input[name=code]', await generate({ secret, epoch: Math.floor(Date.now() / 1000) }));
   // Wait for the navigation the click starts, and say what the page showed if it never reached the dashboard.
   await Promise.all([

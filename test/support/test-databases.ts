@@ -96,12 +96,18 @@ export async function dropLeftoverTestDatabases(adminUrl: string, keep: string):
   const admin = new pg.Client(adminUrl);
   await admin.connect();
   try {
-    const all = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'hopmap\\_test\\_%' and datname <> $1`, [keep]);
-    // A database of a run that is still going (another `npm test` on the same server) stays.
-    const rows = all.rows.filter((r) => !runnerAlive(r.datname));
-    for (const { datname } of rows) {
+    // datconnlimit -2 marks a database whose drop was interrupted: it can only be dropped, not altered.
+    const all = await admin.query<{ datname: string; invalid: boolean }>(
+      `select datname, datconnlimit = -2 as invalid from pg_database where datname like 'hopmap\\_test\\_%' and datname <> $1`,
+      [keep],
+    );
+    // A database of a run that is still going (another `npm test` on the same server) stays, and so do the
+    // templates while any other run is alive: it may be cloning one of an older migration set.
+    const otherRunAlive = all.rows.some((r) => runnerAlive(r.datname));
+    const rows = all.rows.filter((r) => !runnerAlive(r.datname) && !(otherRunAlive && r.datname.startsWith(TEMPLATE_PREFIX)));
+    for (const { datname, invalid } of rows) {
       assertTestDatabaseName(datname);
-      await admin.query(`alter database ${datname} with is_template false`);
+      if (!invalid) await admin.query(`alter database ${datname} with is_template false`);
       await admin.query(`drop database if exists ${datname} with (force)`);
     }
     return rows.map((r) => r.datname);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, inet, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, check, cidr, inet, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * Address → AS ranges from @ip-location-db/asn, loaded whole by `hopmap enrich load`. Ranges are disjoint, so
@@ -28,7 +28,24 @@ export const enrichmentSources = pgTable('enrichment_sources', {
   loadedAt: timestamp('loaded_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** What is known about one hop address; `data_version` names the range data it was looked up in. */
+/**
+ * Operator-declared ranges (`hopmap enrich local`): prefix → AS for space the public data does not cover (private,
+ * shared, benchmarking, a lab), replaced whole on each load and recorded in enrichment_sources as `local`. Ranges may
+ * nest; the most specific one holding an address wins, found by primary-key probes, one per prefix length in use
+ * (a GiST `>>=` probe was 20 times slower: lookup-addresses.ts).
+ */
+export const localRanges = pgTable('local_ranges', {
+  prefix: cidr('prefix').primaryKey(),
+  asn: bigint('asn', { mode: 'number' }).notNull(),
+  org: text('org').notNull(),
+  country: text('country'),
+});
+
+/**
+ * What is known about one hop address; `data_version` names the range data it was looked up in, `source` where its
+ * AS came from: `declared` (local_ranges) or `ip-location-db` (the public data). Only a declared range may give an
+ * AS or a country to space that is not public.
+ */
 export const addressInfo = pgTable(
   'address_info',
   {
@@ -38,7 +55,11 @@ export const addressInfo = pgTable(
     asOrg: text('as_org'),
     country: text('country'),
     dataVersion: text('data_version'),
+    source: text('source'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check('address_info_public_only_check', sql`${t.kind} = 'public' or (${t.asn} is null and ${t.country} is null)`)],
+  (t) => [
+    check('address_info_public_only_check', sql`${t.kind} = 'public' or ${t.source} is not distinct from 'declared' or (${t.asn} is null and ${t.country} is null)`),
+    check('address_info_source_check', sql`${t.source} in ('declared', 'ip-location-db')`),
+  ],
 );

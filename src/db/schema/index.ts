@@ -5,3 +5,5 @@ export * from './results.js';
 export * from './routes.js';
 export * from './manager.js';
 export * from './enrichment.js';
+export * from './aliases.js';
+export * from './as-graph.js';

@@ -16,7 +16,7 @@ export interface PageContext {
  */
 export function layout(ctx: PageContext, body: Html): string {
   const nav = ctx.user
-    ? html`<nav><a href="/">Dashboard</a> <a href="/workers">Workers</a> <a href="/paths">Paths</a> <a href="/api-keys">API keys</a>
+    ? html`<nav><a href="/">Dashboard</a> <a href="/workers">Workers</a> <a href="/paths">Paths</a> <a href="/map/graph">Graph</a> <a href="/world">World map</a> <a href="/api-keys">API keys</a>
         <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrfToken}"><button type="submit">Log out ${ctx.user}</button></form></nav>`
     : html``;
   const flash = ctx.flash ? html`<p class="flash ${ctx.flash.kind}" role="status">${ctx.flash.message}</p>` : html``;

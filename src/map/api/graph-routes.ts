@@ -1,12 +1,14 @@
 import type { Response, Router } from 'express';
 import type { Pool } from '../../db/create-pool.js';
 import { parseRequest } from '../../http/validate.js';
+import { interfaceGeojson } from '../geo/geojson-stream.js';
 import { asOfAddresses } from '../graph/address-info.js';
 import { asGraph } from '../graph/as-graph.js';
 import type { GraphFilter } from '../graph/graph-filter.js';
 import { graphmlEdge, graphmlHead, graphmlNode, graphmlTail, type GraphmlKey } from '../graph/graphml.js';
 import { interfaceLinksPage, nodesOfLinks, type LinkCursor } from '../graph/interface-graph.js';
 import { encodeLinkCursor, graphQuery, MAX_GRAPH_PAGE } from './map-query-schemas.js';
+import { routerGraphResponse } from './router-graph-response.js';
 
 const edgeKeys: GraphmlKey[] = [
   { id: 'first_seen_at', for: 'edge', type: 'string' },
@@ -75,7 +77,7 @@ async function streamInterfaceGraphml(pool: Pool, res: Response, f: GraphFilter)
 export function graphRoutes(router: Router, deps: { pool: Pool }): void {
   router.get('/api/map/graph', async (req, res) => {
     const q = parseRequest(graphQuery, req.query, 'query');
-    const f: GraphFilter = { since: q.since, until: q.until, asn: q.asn, targetPrefix: q.target_prefix };
+    const f: GraphFilter = { since: q.since, until: q.until, asn: q.asn, targetPrefix: q.target_prefix, country: q.country, worker: q.worker };
 
     if (q.level === 'as') {
       const g = await asGraph(deps.pool, f);
@@ -87,7 +89,16 @@ export function graphRoutes(router: Router, deps: { pool: Pool }): void {
       return void res.end(graphmlTail);
     }
 
+    if (q.level === 'router') return routerGraphResponse(deps.pool, res, f, q);
     if (q.format === 'graphml') return streamInterfaceGraphml(deps.pool, res, f);
+    if (q.format === 'geojson') {
+      res.type('application/geo+json').setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.geojson"');
+      for await (const chunk of interfaceGeojson(deps.pool, f, MAX_GRAPH_PAGE)) {
+        if (res.destroyed) break;
+        await write(res, chunk);
+      }
+      return void res.end();
+    }
     const links = await interfaceLinksPage(deps.pool, f, q.limit, q.cursor);
     const nodes = nodesOfLinks(links);
     const ases = await asOfAddresses(deps.pool, nodes.map((n) => n.address));

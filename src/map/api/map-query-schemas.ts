@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseAddress, parseTarget } from '../../targets/ip-address.js';
+import { isCountryCode } from '../geo/country-points.js';
 import type { LinkCursor } from '../graph/interface-graph.js';
 
 export const address = z.string().refine((s) => parseAddress(s) !== null, 'not an IPv4 or IPv6 address');
@@ -26,16 +27,19 @@ export const MAX_GRAPH_PAGE = 10_000;
 
 export const graphQuery = z
   .strictObject({
-    level: z.enum(['interface', 'as']).default('interface'),
-    format: z.enum(['json', 'graphml']).default('json'),
+    level: z.enum(['interface', 'as', 'router']).default('interface'),
+    format: z.enum(['json', 'graphml', 'geojson']).default('json'),
     since: time.optional(),
     until: time.optional(),
     asn: z.coerce.number({ error: 'expected an AS number' }).int().min(0).max(4_294_967_295).optional(),
     target_prefix: prefix.optional(),
+    country: z.string().transform((s) => s.toUpperCase()).refine(isCountryCode, 'expected an ISO 3166-1 alpha-2 country code (US, DE…)').optional(),
+    worker: z.string().min(1).max(200).optional(),
     limit: z.coerce.number({ error: 'expected a number' }).int().min(1).max(MAX_GRAPH_PAGE).default(1_000),
     cursor: linkCursor.optional(),
   })
-  .refine((q) => !(q.cursor && q.level === 'as'), { path: ['cursor'], message: 'the AS graph is one page; it takes no cursor' });
+  .refine((q) => !(q.cursor && q.level === 'as'), { path: ['cursor'], message: 'the AS graph is one page; it takes no cursor' })
+  .refine((q) => !(q.format === 'geojson' && q.level !== 'interface'), { path: ['format'], message: 'GeoJSON places addresses: it is for level=interface' });
 
 export const pathQuery = z.strictObject({
   worker: z.string().min(1),

@@ -20,10 +20,10 @@ export async function enrichAddresses(db: Pool | PoolClient, addresses: readonly
   const input = classifyAddresses(addresses);
   if (input.addresses.length === 0) return { written: 0, unchanged: 0, dataVersion };
   const { rowCount } = await db.query(
-    `insert into address_info (address, kind, asn, as_org, country, data_version, updated_at)
-     select address, kind, asn, as_org, country, $3, now() from (${LOOKUP_SQL}) as looked
+    `insert into address_info (address, kind, asn, as_org, country, source, data_version, updated_at)
+     select address, kind, asn, as_org, country, source, $3, now() from (${LOOKUP_SQL}) as looked
      on conflict (address) do update set
-       kind = excluded.kind, asn = excluded.asn, as_org = excluded.as_org, country = excluded.country,
+       kind = excluded.kind, asn = excluded.asn, as_org = excluded.as_org, country = excluded.country, source = excluded.source,
        data_version = excluded.data_version, updated_at = excluded.updated_at
      where address_info.data_version is distinct from excluded.data_version`,
     [input.addresses, input.kinds, dataVersion],

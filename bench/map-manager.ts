@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { generate } from 'otplib';
+import type { Logger } from '../src/log/create-logger.js';
+import { mapPlugin } from '../src/map/api/map-plugin.js';
+import { managerService } from '../src/manager/manager-service.js';
+import { addUser } from '../src/manager/users/manage-users.js';
+import { startService, type RunningService } from '../src/service/start-service.js';
+
+export interface SignedInManager {
+  manager: RunningService;
+  /** `hopmap.sid=…`, for the Cookie header of every request. */
+  cookie: string;
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function request(url: string, opts: { method?: string; cookie?: string | undefined; form?: Record<string, string> }): Promise<Answer> {
+  const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
+  const headers: Record<string, string> = {};
+  if (opts.cookie) headers.cookie = opts.cookie;
+  if (body) headers['content-type'] = 'application/x-www-form-urlencoded';
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * The manager with the map API, in this process on port 0 as the tests start it, and an operator signed in
+ * through both login steps (name, then TOTP). The /api rate limit is raised out of the way: the bench asks
+ * faster than an operator would, and a 429 would measure the limiter instead of the map.
+ */
+export async function startSignedInManager(databaseUrl: string, log: Logger): Promise<SignedInManager> {
+  const serverKey = randomBytes(32);
+  const manager = await startService(managerService({ serverKey, plugins: [mapPlugin], apiRequestsPerMinute: 10_000_000 }), { databaseUrl, host: '127.0.0.1', port: 0, log });
+  try {
+    const name = `bench-${randomBytes(3).toString('hex')}`;
+    const user = await addUser(manager.pool, serverKey, name);
+    let cookie: string | undefined;
+    let csrf = '';
+    const step = async (path: string, form?: Record<string, string>) => {
+      const res = await request(`${manager.url}${path}`, { method: form ? 'POST' : 'GET', cookie, form: form && { ...form, _csrf: csrf } });
+      const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.sid='));
+      if (set) cookie = set.split(';')[0];
+      csrf = /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1] ?? csrf;
+      return res;
+    };
+    await step('/login');
+    const first = await step('/login', { name });
+    if (first.status !== 303) throw new Error(`bench login, name step: ${first.status} ${first.body.slice(0, 200)}`);
+    await step('/login/totp');
+    const second = await step('/login/totp', { code: await generate({ secret: user.secret, epoch: Math.floor(Date.now() / 1000) }) });
+    if (second.status !== 303 || !cookie) throw new Error(`bench login, TOTP step: ${second.status} ${second.body.slice(0, 200)}`);
+    return { manager, cookie };
+  } catch (err) {
+    await manager.stop();
+    throw err;
+  }
+}

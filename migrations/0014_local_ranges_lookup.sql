@@ -1,0 +1,3 @@
+ALTER TABLE "address_info" DROP CONSTRAINT "address_info_public_only_check";--> statement-breakpoint
+DROP INDEX "local_ranges_prefix_gist_idx";--> statement-breakpoint
+ALTER TABLE "address_info" ADD CONSTRAINT "address_info_public_only_check" CHECK ("address_info"."kind" = 'public' or "address_info"."source" is not distinct from 'declared' or ("address_info"."asn" is null and "address_info"."country" is null));
