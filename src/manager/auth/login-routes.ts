@@ -28,6 +28,16 @@ export interface LoginRoutesOptions {
 
 const regenerate = (req: Request) => new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 
+/**
+ * Saves the session, then redirects. express-session sends a response's headers before its own save has
+ * finished, so a browser following the redirect could read the session as it was (seen under load: the
+ * pending login step lost between POST /login and GET /login/totp).
+ */
+const saveThenRedirect = async (req: Request, res: Response, url: string) => {
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  res.redirect(303, url);
+};
+
 /** GET/POST /login (name), GET/POST /login/totp (code), POST /logout. */
 export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
   const log = opts.log.child({ module: 'auth' });
@@ -51,12 +61,12 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
     namePage(req, res);
   });
 
-  app.post('/login', limited, (req, res) => {
+  app.post('/login', limited, async (req, res) => {
     const name = normaliseLoginName(String(req.body?.name ?? ''));
     if (!name) return namePage(req, res, 400, 'Enter your user name.');
     // Stored whether or not the user exists; longer than any valid name, so a cut never matches another user.
     req.session.pendingLogin = { name: name.slice(0, 128), at: Date.now() };
-    res.redirect(303, '/login/totp');
+    await saveThenRedirect(req, res, '/login/totp');
   });
 
   app.get('/login/totp', (req, res) => {
@@ -93,7 +103,7 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
     req.session.loggedInAt = Date.now();
     csrfToken(req);
     log.info({ event: 'login', ip, user: user.name }, `login ip=${ip} user=${user.name}`);
-    res.redirect(303, '/');
+    await saveThenRedirect(req, res, '/');
   });
 
   app.post('/logout', (req, res, next) => {
