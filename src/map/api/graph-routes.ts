@@ -1,4 +1,5 @@
 import type { Response, Router } from 'express';
+import { writeWithBackpressure } from '../../http/write-with-backpressure.js';
 import type { Pool } from '../../db/create-pool.js';
 import { parseRequest } from '../../http/validate.js';
 import { interfaceGeojson } from '../geo/geojson-stream.js';
@@ -32,25 +33,13 @@ const asKeys: GraphmlKey[] = [
   { id: 'delta_mean_us', for: 'edge', type: 'double' },
 ];
 
-/** Writes and waits while the socket's buffer is full, so a slow client slows the walk instead of filling memory. */
-async function write(res: Response, chunk: string): Promise<void> {
-  if (res.write(chunk)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done).off('close', done);
-      resolve();
-    };
-    res.on('drain', done).on('close', done);
-  });
-}
-
 /**
  * The whole interface graph as GraphML, walked page by page with the JSON API's keyset (no transaction or
  * cursor held open for the length of a download). Each node is written once, before its first edge.
  */
 async function streamInterfaceGraphml(pool: Pool, res: Response, f: GraphFilter): Promise<void> {
   res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.graphml"');
-  await write(res, graphmlHead(interfaceKeys));
+  await writeWithBackpressure(res, graphmlHead(interfaceKeys));
   const written = new Set<string>();
   let after: LinkCursor | undefined;
   while (!res.destroyed) {
@@ -66,7 +55,7 @@ async function streamInterfaceGraphml(pool: Pool, res: Response, f: GraphFilter)
       const { near, far, ...data } = l;
       chunk += graphmlEdge(near, far, data);
     }
-    await write(res, chunk);
+    await writeWithBackpressure(res, chunk);
     if (links.length < MAX_GRAPH_PAGE) break;
     after = links.at(-1)!;
   }
@@ -83,9 +72,9 @@ export function graphRoutes(router: Router, deps: { pool: Pool }): void {
       const g = await asGraph(deps.pool, f);
       if (q.format === 'json') return void res.json({ level: 'as', ...g });
       res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-as.graphml"');
-      await write(res, graphmlHead(asKeys));
-      for (const { asn, ...data } of g.nodes) await write(res, graphmlNode(`AS${asn}`, data));
-      for (const { near_asn, far_asn, ...data } of g.links) await write(res, graphmlEdge(`AS${near_asn}`, `AS${far_asn}`, data));
+      await writeWithBackpressure(res, graphmlHead(asKeys));
+      for (const { asn, ...data } of g.nodes) await writeWithBackpressure(res, graphmlNode(`AS${asn}`, data));
+      for (const { near_asn, far_asn, ...data } of g.links) await writeWithBackpressure(res, graphmlEdge(`AS${near_asn}`, `AS${far_asn}`, data));
       return void res.end(graphmlTail);
     }
 
@@ -95,7 +84,7 @@ export function graphRoutes(router: Router, deps: { pool: Pool }): void {
       res.type('application/geo+json').setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.geojson"');
       for await (const chunk of interfaceGeojson(deps.pool, f, MAX_GRAPH_PAGE)) {
         if (res.destroyed) break;
-        await write(res, chunk);
+        await writeWithBackpressure(res, chunk);
       }
       return void res.end();
     }

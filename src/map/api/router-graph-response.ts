@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { writeWithBackpressure } from '../../http/write-with-backpressure.js';
 import type { Pool } from '../../db/create-pool.js';
 import type { GraphFilter } from '../graph/graph-filter.js';
 import { graphmlEdge, graphmlHead, graphmlNode, graphmlTail, type GraphmlKey } from '../graph/graphml.js';
@@ -20,18 +21,6 @@ const routerKeys: GraphmlKey[] = [
   { id: 'delta_mean_us', for: 'edge', type: 'double' },
 ];
 
-/** Waits while the socket's buffer is full (as the interface level's GraphML does), so a slow client slows the walk. */
-async function write(res: Response, chunk: string): Promise<void> {
-  if (res.write(chunk)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done).off('close', done);
-      resolve();
-    };
-    res.on('drain', done).on('close', done);
-  });
-}
-
 /**
  * GET /api/map/graph?level=router: a keyset page of router links with their routers as JSON (cursor and
  * `next` as at the interface level, router ids in place of addresses), or the whole router graph as
@@ -44,7 +33,7 @@ export async function routerGraphResponse(pool: Pool, res: Response, f: GraphFil
     return void res.json({ level: 'router', nodes, links, next: links.length === q.limit ? encodeLinkCursor(links.at(-1)!) : null });
   }
   res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-routers.graphml"');
-  await write(res, graphmlHead(routerKeys));
+  await writeWithBackpressure(res, graphmlHead(routerKeys));
   const written = new Set<string>();
   let after: LinkCursor | undefined;
   while (!res.destroyed) {
@@ -56,7 +45,7 @@ export async function routerGraphResponse(pool: Pool, res: Response, f: GraphFil
       chunk += graphmlNode(n.id, { interfaces: n.interfaces.join(' '), interface_count: n.interfaces.length, asn: n.asn, as_org: n.as_org });
     }
     for (const { near, far, ...data } of links) chunk += graphmlEdge(near, far, data);
-    await write(res, chunk);
+    await writeWithBackpressure(res, chunk);
     if (links.length < MAX_GRAPH_PAGE) break;
     after = links.at(-1)!;
   }
