@@ -23,6 +23,8 @@ export interface Figure {
   unit: string;
   /** The id of the figure this one is compared against (a baseline measured in the same run). */
   baseline?: string;
+  /** Which way the ratio to the baseline is good: rates are better higher, costs (probes, ms, bytes) lower. Default higher. */
+  better?: 'higher' | 'lower';
   /** Short extras printed beside the figure: requests/s, latency percentiles, errors. */
   details?: string;
   data?: Record<string, unknown>;

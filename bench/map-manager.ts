@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { generate } from 'otplib';
+import type { Pool } from '../src/db/create-pool.js';
 import type { Logger } from '../src/log/create-logger.js';
 import { mapPlugin } from '../src/map/api/map-plugin.js';
 import { managerService } from '../src/manager/manager-service.js';
@@ -45,26 +46,32 @@ export async function startSignedInManager(databaseUrl: string, log: Logger): Pr
   const serverKey = randomBytes(32);
   const manager = await startService(managerService({ serverKey, plugins: [mapPlugin], apiRequestsPerMinute: 10_000_000 }), { databaseUrl, host: '127.0.0.1', port: 0, log });
   try {
-    const name = `bench-${randomBytes(3).toString('hex')}`;
-    const user = await addUser(manager.pool, serverKey, name);
-    let cookie: string | undefined;
-    let csrf = '';
-    const step = async (path: string, form?: Record<string, string>) => {
-      const res = await request(`${manager.url}${path}`, { method: form ? 'POST' : 'GET', cookie, form: form && { ...form, _csrf: csrf } });
-      const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.sid='));
-      if (set) cookie = set.split(';')[0];
-      csrf = /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1] ?? csrf;
-      return res;
-    };
-    await step('/login');
-    const first = await step('/login', { name });
-    if (first.status !== 303) throw new Error(`bench login, name step: ${first.status} ${first.body.slice(0, 200)}`);
-    await step('/login/totp');
-    const second = await step('/login/totp', { code: await generate({ secret: user.secret, epoch: Math.floor(Date.now() / 1000) }) });
-    if (second.status !== 303 || !cookie) throw new Error(`bench login, TOTP step: ${second.status} ${second.body.slice(0, 200)}`);
+    const cookie = await signIn(manager.url, manager.pool, serverKey);
     return { manager, cookie };
   } catch (err) {
     await manager.stop();
     throw err;
   }
+}
+
+/** A new operator signed in to the manager at `url` through both login steps (name, then TOTP): its session cookie. */
+export async function signIn(url: string, pool: Pool, serverKey: Buffer): Promise<string> {
+  const name = `bench-${randomBytes(3).toString('hex')}`;
+  const user = await addUser(pool, serverKey, name);
+  let cookie: string | undefined;
+  let csrf = '';
+  const step = async (path: string, form?: Record<string, string>) => {
+    const res = await request(`${url}${path}`, { method: form ? 'POST' : 'GET', cookie, form: form && { ...form, _csrf: csrf } });
+    const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.sid='));
+    if (set) cookie = set.split(';')[0];
+    csrf = /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1] ?? csrf;
+    return res;
+  };
+  await step('/login');
+  const first = await step('/login', { name });
+  if (first.status !== 303) throw new Error(`bench login, name step: ${first.status} ${first.body.slice(0, 200)}`);
+  await step('/login/totp');
+  const second = await step('/login/totp', { code: await generate({ secret: user.secret, epoch: Math.floor(Date.now() / 1000) }) });
+  if (second.status !== 303 || !cookie) throw new Error(`bench login, TOTP step: ${second.status} ${second.body.slice(0, 200)}`);
+  return cookie;
 }

@@ -4,13 +4,14 @@
  * wall-clock time; this is where speed is watched.
  */
 import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../src/log/create-logger.js';
 import { Lifecycle } from '../src/process/lifecycle.js';
 import type { BenchCase, BenchContext, Figure } from './bench-case.js';
 import { BENCH_CASES } from './bench-cases.js';
 import { createBenchDatabase, describeMachine } from './bench-database.js';
-import { formatReport, ratioOf } from './bench-table.js';
+import { formatDuration, formatReport, jsonReport } from './bench-table.js';
 
 const USAGE = `usage: npm run bench -- [--seconds N] [--only NAME]... [--json FILE] [--consumers N] [--warmup N]
   --seconds N     length of each measurement (default 5)
@@ -68,9 +69,11 @@ function selectCases(only: string[]): BenchCase[] {
   return BENCH_CASES.filter((c) => wanted.has(c.name));
 }
 
-async function runBench(opts: BenchOptions, signal: AbortSignal, cleanup: Lifecycle): Promise<void> {
+async function runBench(opts: BenchOptions, signal: AbortSignal, cleanup: Lifecycle): Promise<boolean> {
+  const started = performance.now();
+  const loadAtStart = loadavg()[0]!;
   const log = createLogger({ level: 'warn', pretty: false });
-  const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+  const progress = (message: string) => process.stderr.write(`bench: [${formatDuration((performance.now() - started) / 1000)}] ${message}\n`);
   const cases = selectCases(opts.only);
 
   progress('creating and migrating a fresh database');
@@ -82,20 +85,31 @@ async function runBench(opts: BenchOptions, signal: AbortSignal, cleanup: Lifecy
   const ctx: BenchContext = { db, seconds: opts.seconds, warmupSeconds: opts.warmup, consumers: opts.consumers, signal, cleanup, progress };
   const figures: Figure[] = [];
   const notes: string[] = [];
+  let failed = false;
   for (const c of cases) {
-    const result = await c.run(ctx);
-    figures.push(...result.figures);
-    for (const n of result.notes) if (!notes.includes(n)) notes.push(n);
+    const caseStarted = performance.now();
+    try {
+      const result = await c.run(ctx);
+      figures.push(...result.figures);
+      for (const n of result.notes) if (!notes.includes(n)) notes.push(n);
+    } catch (err) {
+      // One broken case (a missing tool, a lab that would not build) must not cost the rest of the table.
+      if (signal.aborted) throw err;
+      failed = true;
+      notes.push(`${c.name}: FAILED, no figures: ${(err as Error).message.split('\n')[0]}`);
+      progress(`${c.name} failed: ${(err as Error).stack ?? String(err)}`);
+    }
+    progress(`${c.name} took ${formatDuration((performance.now() - caseStarted) / 1000)}`);
   }
 
-  console.log(`\n${formatReport({ machine, seconds: opts.seconds, warmupSeconds: opts.warmup, figures, notes })}`);
+  const header = { machine, seconds: opts.seconds, warmupSeconds: opts.warmup, load: { start: loadAtStart, end: loadavg()[0]! }, totalSeconds: (performance.now() - started) / 1000 };
+  console.log(`\n${formatReport({ ...header, figures, notes })}`);
   if (opts.json) {
-    const byId = new Map(figures.map((f) => [f.id, f]));
-    const results = figures.map((f) => ({ ...f, ratio: ratioOf(f, f.baseline ? byId.get(f.baseline) : undefined) ?? null }));
-    const report = { date: new Date().toISOString(), machine, options: opts, results, notes };
+    const report = jsonReport({ ...header, figures, notes, options: { ...opts }, date: new Date() });
     await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
     progress(`results written to ${opts.json}`);
   }
+  return !failed;
 }
 
 async function main(): Promise<number> {
@@ -124,7 +138,7 @@ async function main(): Promise<number> {
   const cleanup = new Lifecycle(createLogger({ level: 'error', pretty: false }));
   let code = 0;
   try {
-    await runBench(opts, controller.signal, cleanup);
+    if (!(await runBench(opts, controller.signal, cleanup))) code = 1;
   } catch (err) {
     code = controller.signal.aborted ? 130 : 1;
     console.error(`bench: ${controller.signal.aborted ? (controller.signal.reason as Error).message : ((err as Error).stack ?? String(err))}`);

@@ -18,6 +18,7 @@ export interface InstanceLog {
 export interface ServiceInstance {
   name: string;
   url: string;
+  pid: number;
   log: InstanceLog;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
@@ -30,6 +31,8 @@ export interface ServiceInstanceOptions {
   databaseUrl: string;
   signal: AbortSignal;
   readyTimeoutMs?: number;
+  /** Added to the child's environment (e.g. the manager's SERVER_KEY). */
+  env?: Record<string, string>;
 }
 
 /** `hopmap input` with its targets loaded at start. */
@@ -42,13 +45,13 @@ export function startInputInstance(opts: ServiceInstanceOptions & { targets: str
  * answers 200. The IPC channel makes the child shut itself down if the bench dies without stopping it;
  * its own process group keeps a Ctrl-C in the terminal from reaching it before the bench stops it in order.
  */
-export async function startServiceInstance(service: 'input' | 'output', args: string[], opts: ServiceInstanceOptions): Promise<ServiceInstance> {
+export async function startServiceInstance(service: 'input' | 'output' | 'manager', args: string[], opts: ServiceInstanceOptions): Promise<ServiceInstance> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
     [BIN_PATH, service, '--port', String(port), '--host', '127.0.0.1', '--no-migrate', '--name', opts.name, ...args],
-    { env: { ...process.env, DATABASE_URL: opts.databaseUrl, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true },
+    { env: { ...process.env, ...opts.env, DATABASE_URL: opts.databaseUrl, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true },
   );
   const log = collectLog(child.stdout!, child.stderr!);
   let exited: string | undefined;
@@ -77,7 +80,7 @@ export async function startServiceInstance(service: 'input' | 'output', args: st
     await stop(5_000);
     throw err;
   }
-  return { name: opts.name, url, log, stop };
+  return { name: opts.name, url, pid: child.pid!, log, stop };
 }
 
 function collectLog(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream): InstanceLog {

@@ -1,6 +1,7 @@
 /**
- * Run inside a lab namespace by the traceroute-stop-set case: traces every target one after another, with
- * or without a Doubletree stop set, and prints probes sent, probes saved and the links found as JSON.
+ * Run inside a lab namespace by the traceroute cases: traces every target, `concurrency` at a time (one after
+ * another by default), single-flow with or without a Doubletree stop set, or multipath (MDA-lite), and prints
+ * probes sent, probes saved and the links found as JSON.
  */
 import { IcmpSocket } from '../src/probe/icmp-socket.js';
 import { StopSet } from '../src/probe/stop-set.js';
@@ -11,13 +12,19 @@ export interface TraceArgs {
   targets: string[];
   method: TraceMethod;
   stopSet: boolean;
+  /** 'multipath' runs the worker's MDA-lite trace; default one flow per target. */
+  mode?: 'single' | 'multipath';
+  /** Targets traced at once (default 1). */
+  concurrency?: number;
+  /** Wait for each probe's answer (default 300 ms). */
+  timeoutMs?: number;
 }
 
 export interface TraceStats {
   traces: number;
   probes: number;
   saved: number;
-  /** Interface pairs answering at consecutive TTLs of one trace. */
+  /** Interface pairs answering at consecutive TTLs of one flow. */
   links: string[];
   seconds: number;
 }
@@ -26,19 +33,34 @@ const args = JSON.parse(process.argv[2]!) as TraceArgs;
 const socket = IcmpSocket.open();
 const tracer = new Tracer(socket);
 const stopSet = args.stopSet ? new StopSet() : undefined;
+const timeoutMs = args.timeoutMs ?? 300;
 const links = new Set<string>();
 let probes = 0;
+
+async function traceOne(target: string): Promise<void> {
+  if (args.mode === 'multipath') {
+    const mp = await tracer.multipath(target, args.method, { timeoutMs, gapLimit: 3 });
+    probes += mp.probesSent;
+    for (const [near, far] of mp.links) if (near !== far) links.add(`${near}>${far}`);
+    return;
+  }
+  const trace = await tracer.trace(target, args.method, { timeoutMs, gapLimit: 3, ...(stopSet ? { doubletree: { stopSet, startTtl: 3 } } : {}) });
+  probes += trace.probesSent;
+  const hops = trace.hops.map((h) => ({ ttl: h.ttl, from: h.probes.find((p) => p !== null)?.from ?? null }));
+  for (let i = 1; i < hops.length; i++) {
+    const [a, b] = [hops[i - 1]!, hops[i]!];
+    if (a.from && b.from && b.ttl === a.ttl + 1 && a.from !== b.from) links.add(`${a.from}>${b.from}`);
+  }
+}
+
 const started = performance.now();
 try {
-  for (const target of args.targets) {
-    const trace = await tracer.trace(target, args.method, { timeoutMs: 300, gapLimit: 3, ...(stopSet ? { doubletree: { stopSet, startTtl: 3 } } : {}) });
-    probes += trace.probesSent;
-    const hops = trace.hops.map((h) => ({ ttl: h.ttl, from: h.probes.find((p) => p !== null)?.from ?? null }));
-    for (let i = 1; i < hops.length; i++) {
-      const [a, b] = [hops[i - 1]!, hops[i]!];
-      if (a.from && b.from && b.ttl === a.ttl + 1 && a.from !== b.from) links.add(`${a.from}>${b.from}`);
-    }
-  }
+  const queue = [...args.targets];
+  await Promise.all(
+    Array.from({ length: Math.max(1, args.concurrency ?? 1) }, async () => {
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await traceOne(t);
+    }),
+  );
   const out: TraceStats = { traces: args.targets.length, probes, saved: stopSet?.saved ?? 0, links: [...links].sort(), seconds: (performance.now() - started) / 1000 };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the hopmap probe worker as a systemd service on Debian (docs/deploy-worker.md).
+# Installs hopmap's systemd units on Debian: the probe worker (docs/deploy-worker.md) and the input, output
+# and manager services (docs/deploy-services.md).
 # Run it as root from a checkout; run it again to update. Each step is skipped when already done.
 set -euo pipefail
 umask 022
@@ -9,14 +10,19 @@ usage() {
 usage: deploy/install.sh [options]
 
 Installs the checkout this script is in to /opt/hopmap, creates the system user hopmap, installs
-hopmap-ping.service and hopmap-ping@.service, writes /etc/hopmap/ping.yaml if it is absent, and starts
-the worker.
+every unit of systemd/ (hopmap-ping, hopmap-input, hopmap-output, hopmap-manager, their @ templates and
+hopmap.target), writes /etc/hopmap/ping.yaml and /etc/hopmap/hopmap.env if they are absent, and starts
+the worker, and the services named by --services.
 
   --prefix DIR    install the code here instead of /opt/hopmap
   --input URL     input_file for a new /etc/hopmap/ping.yaml (an input service, e.g. http://feeder:8080)
   --output URL    output_file for a new /etc/hopmap/ping.yaml (an output service)
-  --no-start      do not enable or start hopmap-ping (workers already running are still restarted
-                  onto the new code)
+  --database-url URL
+                  DATABASE_URL for a new /etc/hopmap/hopmap.env, which the services read
+  --services LIST enable and start these services, comma-separated: input, output, manager, or
+                  instances of the templates such as input@2 (each needs /etc/hopmap/input-2.env)
+  --no-start      do not enable or start anything (units already running are still restarted onto
+                  the new code)
   --dry-run       print what would be done and change nothing
   -h, --help      show this
 EOF
@@ -25,6 +31,8 @@ EOF
 prefix=/opt/hopmap
 input_url=''
 output_url=''
+database_url=''
+services=()
 start=1
 dry_run=0
 while (($#)); do
@@ -35,6 +43,10 @@ while (($#)); do
     --input=*) input_url=${1#*=}; shift ;;
     --output) output_url=${2:?--output needs a URL}; shift 2 ;;
     --output=*) output_url=${1#*=}; shift ;;
+    --database-url) database_url=${2:?--database-url needs a URL}; shift 2 ;;
+    --database-url=*) database_url=${1#*=}; shift ;;
+    --services) IFS=, read -ra services <<<"${2:?--services needs a list}"; shift 2 ;;
+    --services=*) IFS=, read -ra services <<<"${1#*=}"; shift ;;
     --no-start) start=0; shift ;;
     --dry-run) dry_run=1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -46,7 +58,10 @@ readonly user=hopmap
 readonly unit_dir=/etc/systemd/system
 readonly config_dir=/etc/hopmap
 readonly config_file=$config_dir/ping.yaml
-readonly units=(hopmap-ping.service hopmap-ping@.service)
+readonly env_file=$config_dir/hopmap.env
+readonly units=(hopmap-ping.service hopmap-ping@.service
+  hopmap-input.service hopmap-input@.service hopmap-output.service hopmap-output@.service
+  hopmap-manager.service hopmap-manager@.service hopmap.target)
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 readonly repo
 
@@ -68,6 +83,12 @@ run() {
 }
 
 # --- checks: nothing is changed until all of them pass ---------------------------------------------
+
+for service in "${services[@]}"; do
+  [[ $service =~ ^(input|output|manager)(@[A-Za-z0-9_.-]+)?$ ]] ||
+    die "--services takes input, output, manager or NAME@INSTANCE of them (got '$service')"
+done
+[[ -z $database_url || $database_url =~ ^postgres(ql)?:// ]] || die "--database-url must be a postgres:// URL"
 
 # systemd unit paths cannot hold spaces unquoted; keep the prefix plain.
 prefix=${prefix%/}
@@ -124,11 +145,12 @@ run rm -rf "$staging"
 run copy_checkout "$repo" "$staging"
 # tsx, which runs the TypeScript sources, is a regular dependency: --omit=dev keeps it.
 run env -C "$staging" npm ci --omit=dev --no-audit --no-fund
-# Workers that run now load modules lazily from $prefix: stop them (they flush their results) for the swap.
+# Units that run now load modules lazily from $prefix: stop them (workers flush their results, services
+# drain) for the swap.
 running=()
 if command -v systemctl >/dev/null; then
   mapfile -t running < <(systemctl list-units --plain --no-legend --state=active \
-    hopmap-ping.service 'hopmap-ping@*.service' 2>/dev/null | awk '{ print $1 }')
+    'hopmap-*.service' 2>/dev/null | awk '{ print $1 }')
 fi
 ((${#running[@]} == 0)) || run systemctl stop "${running[@]}"
 if [[ -e $prefix ]]; then
@@ -145,7 +167,7 @@ if getent passwd "$user" >/dev/null; then
 else
   say "creating system user $user"
   run useradd --system --user-group --home-dir /var/lib/hopmap --no-create-home \
-    --shell /usr/sbin/nologin --comment 'hopmap probe worker' "$user"
+    --shell /usr/sbin/nologin --comment 'hopmap services and probe worker' "$user"
 fi
 
 # The config may hold an API key: readable by root and the worker only.
@@ -193,6 +215,30 @@ EOF
   run install -m 0640 -o root -g "$user" "$new_config" "$config_file"
 fi
 
+# The services' environment: DATABASE_URL and its like, secret, so readable by root and hopmap only.
+env_is_example() { grep -Eqs '^DATABASE_URL=.*(CHANGE-ME|example\.(net|com|org))' "$1"; }
+env_file_is_example=0
+if [[ -e $env_file ]]; then
+  say "keeping $env_file"
+  [[ -z $database_url ]] || say "note: --database-url ignored, $env_file exists (edit it instead)"
+  if env_is_example "$env_file"; then env_file_is_example=1; fi
+else
+  say "writing $env_file from systemd/hopmap.env.example"
+  new_env=$(mktemp)
+  trap 'rm -f "${new_config:-}" "$new_env"' EXIT
+  if [[ -n $database_url ]]; then
+    # systemd reads the value verbatim up to the end of the line; a newline would split it.
+    [[ $database_url != *$'\n'* ]] || die '--database-url must be one line'
+    URL=$database_url awk 'index($0, "DATABASE_URL=") == 1 { print "DATABASE_URL=" ENVIRON["URL"]; next } { print }' \
+      "$repo/systemd/hopmap.env.example" >"$new_env"
+  else
+    cp "$repo/systemd/hopmap.env.example" "$new_env"
+  fi
+  if env_is_example "$new_env"; then env_file_is_example=1; fi
+  if ((dry_run)); then grep -E '^[A-Z]' "$new_env" | sed -e 's/^/    | /' -e 's/:[^:@\/]*@/:***@/'; fi
+  run install -m 0640 -o root -g "$user" "$new_env" "$env_file"
+fi
+
 install_unit() { # name: the unit from systemd/, with this prefix and node
   sed -e "s|/opt/hopmap|$prefix|g" -e "s|^ExecStart=/usr/bin/node |ExecStart=$node_bin |" \
     "$repo/systemd/$1" >"$unit_dir/$1.tmp"
@@ -200,10 +246,12 @@ install_unit() { # name: the unit from systemd/, with this prefix and node
   mv "$unit_dir/$1.tmp" "$unit_dir/$1"
 }
 for unit in "${units[@]}"; do
-  say "installing $unit_dir/$unit: $(sed -n -e "s|/opt/hopmap|$prefix|g" -e "s|^ExecStart=/usr/bin/node |ExecStart=$node_bin |" -e '/^ExecStart=/p' "$repo/systemd/$unit")"
+  exec_start=$(sed -n -e "s|/opt/hopmap|$prefix|g" -e "s|^ExecStart=/usr/bin/node |ExecStart=$node_bin |" -e '/^ExecStart=/p' "$repo/systemd/$unit")
+  say "installing $unit_dir/$unit${exec_start:+: $exec_start}"
   run install_unit "$unit"
 done
 run systemctl daemon-reload
+if ((${#services[@]})); then run systemctl enable hopmap.target; fi
 
 ((${#running[@]} == 0)) || run systemctl start "${running[@]}"
 if ((!start)); then
@@ -213,4 +261,21 @@ elif ((config_is_example)); then
 else
   run systemctl enable --now hopmap-ping.service
 fi
-say "done. Status: systemctl status hopmap-ping; logs: journalctl -u hopmap-ping -f"
+
+service_units=()
+for service in "${services[@]}"; do
+  service_units+=("hopmap-$service.service")
+  if [[ $service == *@* && ! -e $config_dir/${service/@/-}.env ]]; then
+    say "note: hopmap-$service needs $config_dir/${service/@/-}.env with its own HOPMAP_PORT (docs/deploy-services.md)"
+  fi
+done
+if ((${#service_units[@]} == 0)); then
+  :
+elif ((!start)); then
+  say "not starting (--no-start); to start: systemctl enable --now ${service_units[*]}"
+elif ((env_file_is_example)); then
+  say "not starting the services: set DATABASE_URL in $env_file, then: systemctl enable --now ${service_units[*]}"
+else
+  run systemctl enable --now "${service_units[@]}"
+fi
+say "done. Status: systemctl status 'hopmap-*'; logs: journalctl -u 'hopmap-*' -f"

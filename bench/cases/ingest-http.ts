@@ -32,6 +32,7 @@ export const ingestHttp: BenchCase = {
     ctx.progress(`ingest: raw COPY, ${SENDERS} clients, ${ctx.seconds} s`);
     const copy = await withCpu(() => runCopyLoad({ url: ctx.db.url, clients: SENDERS, batches, ...loopWindow(ctx) }));
     figures.push(figure(COPY_ID, `results/s, raw COPY, ${SENDERS} clients`, copy.result, copy.cores, 'tx'));
+    if (copy.result.ops === 0) notes.push(tooSlowNote('raw COPY', ctx));
     if (copy.result.errors) notes.push(`ingest raw COPY: ${formatCount(copy.result.errors)} failed transactions, e.g. ${copy.result.errorSamples.join(' | ')}`);
 
     for (const count of [1, 2]) {
@@ -43,6 +44,7 @@ export const ingestHttp: BenchCase = {
         ctx.progress(`${label}: ${SENDERS} senders, ${ctx.seconds} s`);
         const m = await withCpu(() => runIngestLoad({ urls: instances.map((i) => i.url), senders: SENDERS, batches, ...loopWindow(ctx) }));
         figures.push({ ...figure(`${INGEST_HTTP}/${count}-instance${count > 1 ? 's' : ''}`, label, m.result, m.cores, 'req'), baseline: COPY_ID });
+        if (m.result.ops === 0) notes.push(tooSlowNote(label, ctx));
         if (m.result.errors) notes.push(`${label}: ${formatCount(m.result.errors)} failed requests, e.g. ${m.result.errorSamples.join(' | ')}`);
       } finally {
         await Promise.all(instances.map((i) => i.stop()));
@@ -91,3 +93,7 @@ async function resetResultTables(url: string): Promise<void> {
     await client.end();
   }
 }
+
+/** A batch of 500 takes 1.5 s or more when the machine is loaded; a window shorter than a batch counts none. */
+const tooSlowNote = (what: string, ctx: BenchContext) =>
+  `${what}: WARNING no batch finished inside the ${ctx.seconds} s window (each took longer than warm-up + window: the machine is loaded); the 0 is not a rate. Use --seconds 20 --warmup 5.`;

@@ -19,7 +19,7 @@ const PAGE = 10_000;
 /** The seeded tables, emptied before (other cases share the database) and after (its size). */
 const SEEDED = 'links, address_info, asn_ranges, paths, route_spans, route_current, route_changes, result_ids, measurements.results';
 
-interface Timing {
+export interface Timing {
   p50: number;
   p95: number;
   runs: number;
@@ -139,7 +139,7 @@ async function measure(ctx: BenchContext, topo: MapTopology, pool: pg.Pool, get:
 }
 
 /** Runs `op` through the warm-up, then until `ctx.seconds` have passed and at least `minRuns` ran. */
-async function timeRuns(ctx: BenchContext, minRuns: number, op: () => Promise<void>): Promise<Timing> {
+export async function timeRuns(ctx: BenchContext, minRuns: number, op: () => Promise<void>): Promise<Timing> {
   const warmEnd = performance.now() + ctx.warmupSeconds * 1000;
   do {
     ctx.signal.throwIfAborted();

@@ -10,7 +10,7 @@ const CLIENT_COUNTS = [1, 4];
 // The textbook queue lease, the floor hopmap's leasing is measured against. The partial index keeps the
 // scan from wading through rows already leased (without it each lease re-reads them and throughput sinks
 // as the run goes on, which would flatter hopmap).
-const LEASE_SQL = `with c as (select id from bench_queue where leased_at is null order by id limit ${BATCH} for update skip locked)
+export const LEASE_SQL = `with c as (select id from bench_queue where leased_at is null order by id limit ${BATCH} for update skip locked)
   update bench_queue q set leased_at = now(), leased_by = $1 from c where q.id = c.id returning q.address`;
 
 /** Baseline: a loop of transactions each leasing 100 rows of a plain queue table, from 1 and from 4 connections. */
@@ -33,8 +33,11 @@ export const rawSqlLease: BenchCase = {
           if (!rowCount) dry = true;
           return rowCount ?? 0;
         });
+        // More clients are compared with one: how far the queue scales across connections.
+        const id = `${RAW_SQL_LEASE}/${clients}-client${clients > 1 ? 's' : ''}`;
         figures.push({
-          id: `${RAW_SQL_LEASE}/${clients}-client${clients > 1 ? 's' : ''}`,
+          id,
+          ...(figures[0] ? { baseline: figures[0].id } : {}),
           label: `rows leased/s, raw SQL, ${clients} client${clients > 1 ? 's' : ''}`,
           value: result.itemsPerSecond,
           unit: 'rows/s',
@@ -76,7 +79,7 @@ async function withClient(url: string, fn: (client: pg.Client) => Promise<void>)
   }
 }
 
-const fillQueue = (url: string, rows: number) =>
+export const fillQueue = (url: string, rows: number) =>
   withClient(url, async (c) => {
     await c.query('drop table if exists bench_queue');
     await c.query('create table bench_queue (id bigserial primary key, address inet not null, leased_by text, leased_at timestamptz)');
@@ -87,4 +90,4 @@ const fillQueue = (url: string, rows: number) =>
   });
 
 const vacuum = (url: string) => withClient(url, (c) => c.query('vacuum analyze bench_queue').then(() => {}));
-const dropQueue = (url: string) => withClient(url, (c) => c.query('drop table bench_queue').then(() => {}));
+export const dropQueue = (url: string) => withClient(url, (c) => c.query('drop table bench_queue').then(() => {}));

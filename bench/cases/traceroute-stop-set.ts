@@ -1,12 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import type { BenchCase } from '../bench-case.js';
-import { buildBenchLab, runInNamespace } from '../lab-for-bench.js';
-import type { TraceArgs, TraceStats } from '../trace-in-namespace.js';
+import { buildBenchLab } from '../lab-for-bench.js';
+import { hopmapTraces } from '../lab-traces.js';
+import type { TraceStats } from '../trace-in-namespace.js';
 
 const NAME = 'traceroute-stop-set';
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TOPOLOGY = fileURLToPath(new URL('../../lab/diamond.yaml', import.meta.url));
-const SCRIPT = fileURLToPath(new URL('../trace-in-namespace.ts', import.meta.url));
 const TARGETS = Array.from({ length: 100 }, (_, i) => `198.19.100.${i + 1}`);
 
 /**
@@ -20,13 +19,9 @@ export const tracerouteStopSet: BenchCase = {
     const lab = await buildBenchLab(ctx, TOPOLOGY);
     try {
       const ns = lab.nsName('probe');
-      const trace = async (stopSet: boolean): Promise<TraceStats> => {
+      const trace = (stopSet: boolean): Promise<TraceStats> => {
         ctx.progress(`${NAME}: ${TARGETS.length} traceroutes from ${ns}, stop set ${stopSet ? 'on' : 'off'}`);
-        const args: TraceArgs = { targets: TARGETS, method: 'icmp-paris', stopSet };
-        const run = await runInNamespace(ns, process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(args)], { signal: ctx.signal, cwd: REPO, timeoutMs: 600_000 });
-        const line = run.stdout.trim().split('\n').at(-1) ?? '';
-        if (run.code !== 0 || !line.startsWith('{')) throw new Error(`bench/trace-in-namespace.ts failed (exit ${run.code}): ${(run.stderr || run.stdout).slice(-800)}`);
-        return JSON.parse(line) as TraceStats;
+        return hopmapTraces(ctx, ns, { targets: TARGETS, method: 'icmp-paris', stopSet });
       };
       const plain = await trace(false);
       const doubletree = await trace(true);
@@ -34,12 +29,13 @@ export const tracerouteStopSet: BenchCase = {
       const plainId = `${NAME}/plain`;
       return {
         figures: [
-          { id: plainId, label: 'traceroute probes per link found, no stop set', value: perLink(plain), unit: 'probes/link', details: `${plain.probes} probes, ${plain.links.length} links, ${plain.seconds.toFixed(1)} s`, data: { ...plain } },
+          { id: plainId, label: 'traceroute probes per link found, no stop set', value: perLink(plain), unit: 'probes/link', better: 'lower', details: `${plain.probes} probes, ${plain.links.length} links, ${plain.seconds.toFixed(1)} s`, data: { ...plain } },
           {
             id: `${NAME}/doubletree`,
             label: 'traceroute probes per link found, Doubletree',
             value: perLink(doubletree),
             unit: 'probes/link',
+            better: 'lower',
             baseline: plainId,
             details: `${doubletree.probes} probes (${doubletree.saved} saved), ${doubletree.links.length} links, ${doubletree.seconds.toFixed(1)} s`,
             data: { ...doubletree },

@@ -22,7 +22,7 @@ async function withDatabase(cmd: Command, fn: (pool: Pool) => Promise<void>): Pr
   const db = await resolveDatabase(cfg, log);
   const pool = createPool(db.url, log, { max: 2 });
   try {
-    await migrateDatabase(db.url, log);
+    await migrateDatabase(db.directUrl, log);
     await fn(pool);
   } finally {
     await pool.end();

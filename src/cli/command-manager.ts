@@ -71,7 +71,7 @@ export function managerCommand(): Command {
       lifecycle.handleSignals();
       const db = await resolveDatabase(cfg, log);
       if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
-      if (cfg.migrate) await migrateDatabase(db.url, log);
+      if (cfg.migrate) await migrateDatabase(db.directUrl, log);
       const serverKey = serverKeyOf(cfg);
       const source = tlsSourceFromConfig(cfg);
       const dyfi = dyfiFromConfig(cfg);
@@ -97,7 +97,7 @@ export function managerCommand(): Command {
         bodyLimit: cfg.bodyLimit,
         plugins,
       });
-      const running = await startService(module, { ...serviceStartOptions(cfg, db.url), tls: managerTls?.current(), log, lifecycle });
+      const running = await startService(module, { ...serviceStartOptions(cfg, db.url, db.directUrl), tls: managerTls?.current(), log, lifecycle });
       if (managerTls && running.setSecureContext) managerTls.attach(running.setSecureContext);
       const httpPort = cfg.httpPort ?? (source.kind === 'acme' ? 80 : undefined);
       if (httpPort !== undefined && secure) {

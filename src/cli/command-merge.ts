@@ -21,15 +21,16 @@ export function mergeCommand(): Command {
       const cfg = loadCommandConfig(cmd, mergeConfig);
       const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'merge' });
       const db = await resolveDatabase(cfg, log);
-      const pool = createPool(db.url, log, { max: 4 });
+      // Direct: the merge stages the dump in temporary tables, which live as long as the session.
+      const pool = createPool(db.directUrl, log, { max: 4 });
       try {
-        await migrateDatabase(db.url, log);
+        await migrateDatabase(db.directUrl, log);
         for (const file of files) {
           const o = await mergeDump(pool, file, { pgRestore: cfg.pgRestore }).catch((err: Error) => {
             throw new CommandError(err.message.startsWith(`${file}: `) ? err.message : `${file}: ${err.message}`);
           });
           process.stdout.write(
-            `${file} -> ${redactUrl(db.url)}: results ${o.results.stored} stored, ${o.results.duplicate} already here, ${o.results.rejected} rejected (of ${o.results.read}); ` +
+            `${file} -> ${redactUrl(db.directUrl)}: results ${o.results.stored} stored, ${o.results.duplicate} already here, ${o.results.rejected} rejected (of ${o.results.read}); ` +
               `hops ${o.hops.added} new (of ${o.hops.read}); links from retired results ${o.links.added} new (of ${o.links.read}); ` +
               `retired ids ${o.retiredIds.added} new (of ${o.retiredIds.read})\n`,
           );

@@ -15,8 +15,8 @@ export function migrateCommand(): Command {
       const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel, name: 'migrate' });
       const db = await resolveDatabase(cfg, log);
       try {
-        const result = await migrateDatabase(db.url, log);
-        process.stdout.write(`${redactUrl(db.url)}: ${result.applied} migration(s) applied, ${result.total} in all; graphile-worker schema current\n`);
+        const result = await migrateDatabase(db.directUrl, log);
+        process.stdout.write(`${redactUrl(db.directUrl)}: ${result.applied} migration(s) applied, ${result.total} in all; graphile-worker schema current\n`);
       } finally {
         if (db.embedded?.startedHere) await db.embedded.cluster.stop();
       }

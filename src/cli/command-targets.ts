@@ -21,7 +21,7 @@ export function targetsCommand(): Command {
       const db = await resolveDatabase(cfg, log);
       const pool = createPool(db.url, log, { max: 2 });
       try {
-        await migrateDatabase(db.url, log);
+        await migrateDatabase(db.directUrl, log);
         const bar = process.stderr.isTTY ? new SingleBar({ format: 'importing [{bar}] {value}/{total} files  {file}', stream: process.stderr }) : undefined;
         let started = false;
         const progress: ImportProgress = (done, total, file) => {

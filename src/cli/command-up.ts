@@ -57,7 +57,7 @@ export function upCommand(): Command {
 
       const db = await resolveDatabase(cfg, log);
       if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
-      await migrateDatabase(db.url, log);
+      await migrateDatabase(db.directUrl, log);
       // AS numbers, organisations and countries for the hops (docs/enrichment.md); a no-op when already loaded.
       const enrichPool = createPool(db.url, log.child({ module: 'enrich' }), { max: 1 });
       const ranges = await loadRanges(enrichPool).finally(() => enrichPool.end());
@@ -77,7 +77,7 @@ export function upCommand(): Command {
             ...(svc.args ?? []),
             ...(svc.serverKey ? ['--server-key-file', serverKey.path] : []),
           ],
-          env: { DATABASE_URL: db.url },
+          env: { DATABASE_URL: db.url, DATABASE_DIRECT_URL: db.directUrl },
         });
       }
       const local = localAddress(cfg.host);

@@ -21,7 +21,7 @@ async function withUsers<S extends z.ZodObject>(cmd: Command, schema: S, fn: (po
   const db = await resolveDatabase(cfg, log);
   const pool = createPool(db.url, log, { max: 2 });
   try {
-    await migrateDatabase(db.url, log);
+    await migrateDatabase(db.directUrl, log);
     await fn(pool, cfg);
   } catch (err) {
     throw err instanceof UserError ? new CommandError(err.message) : err;

@@ -25,12 +25,12 @@ export async function runServiceCommand<S extends z.ZodObject>(
   lifecycle.handleSignals();
   const db = await resolveDatabase(cfg, log);
   if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
-  if (cfg.migrate) await migrateDatabase(db.url, log);
-  await startService(module, { ...serviceStartOptions(cfg, db.url), healthPort: (cfg as { healthPort?: number }).healthPort, log, lifecycle });
+  if (cfg.migrate) await migrateDatabase(db.directUrl, log);
+  await startService(module, { ...serviceStartOptions(cfg, db.url, db.directUrl), healthPort: (cfg as { healthPort?: number }).healthPort, log, lifecycle });
 }
 
 /** The start options every service command takes from its configuration. */
-export function serviceStartOptions(cfg: ServiceConfig, databaseUrl: string) {
+export function serviceStartOptions(cfg: ServiceConfig, databaseUrl: string, databaseDirectUrl?: string) {
   const { host, port, name, bodyLimit, shutdownGraceMs, drainDelayMs, jobConcurrency } = cfg;
-  return { databaseUrl, host, port, name, bodyLimit, shutdownGraceMs, drainDelayMs, jobConcurrency };
+  return { databaseUrl, databaseDirectUrl, host, port, name, bodyLimit, shutdownGraceMs, drainDelayMs, jobConcurrency };
 }

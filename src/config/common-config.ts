@@ -8,6 +8,8 @@ import { bool, logLevel, port, positiveInt, postgresUrl } from './values.js';
 /** Keys every command that touches the database understands. */
 export const databaseConfigShape = {
   databaseUrl: postgresUrl().optional(),
+  /** The PostgreSQL server itself, for what needs a session (migrations, graphile-worker's LISTEN); unset: databaseUrl. */
+  databaseDirectUrl: postgresUrl().optional(),
   stateDir: z.string().min(1).default(join(PROJECT_ROOT, '.hopmap')),
   embeddedPort: port().default(54329),
   logLevel: logLevel().default('info'),
@@ -26,11 +28,12 @@ export const serviceConfigShape = {
   jobConcurrency: positiveInt().default(4),
 };
 
-export const ENV_ALIASES = { databaseUrl: ['DATABASE_URL'], logLevel: ['LOG_LEVEL'], port: ['PORT'] };
+export const ENV_ALIASES = { databaseUrl: ['DATABASE_URL'], databaseDirectUrl: ['DATABASE_DIRECT_URL'], logLevel: ['LOG_LEVEL'], port: ['PORT'] };
 
 export function addDatabaseOptions(cmd: Command): Command {
   return cmd
-    .option('--database-url <url>', 'PostgreSQL connection string (env DATABASE_URL); unset: embedded PostgreSQL')
+    .option('--database-url <url>', 'PostgreSQL connection string (env DATABASE_URL); may be PgBouncer in transaction mode; unset: embedded PostgreSQL')
+    .option('--database-direct-url <url>', 'the PostgreSQL server itself, for what needs a session (env DATABASE_DIRECT_URL); unset: --database-url')
     .option('--state-dir <dir>', 'where the embedded PostgreSQL keeps its data (env HOPMAP_STATE_DIR)')
     .option('--embedded-port <port>', 'port of the embedded PostgreSQL (default 54329)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL)')

@@ -7,6 +7,25 @@ export type PoolClient = pg.PoolClient;
 export interface PoolOptions {
   max?: number;
   applicationName?: string;
+  /**
+   * Let libraries use named prepared statements (graphile-worker, rate-limiter-flexible ask for them). Only
+   * for a pool on the PostgreSQL server itself: PgBouncer 1.18 in transaction mode hands each transaction
+   * to any server connection, where a statement prepared on another one does not exist.
+   */
+  preparedStatements?: boolean;
+}
+
+/** A client that sends every query unnamed (parse, bind, execute in one round trip), whatever the caller asked. */
+class UnnamedStatementClient extends pg.Client {
+  override query(...args: any[]): any {
+    const config = args[0];
+    // Submittables (COPY streams, cursors) carry no statement name; a named query without text is a re-run of a prepared one.
+    if (config && typeof config === 'object' && typeof config.submit !== 'function' && config.name !== undefined && config.text !== undefined) {
+      const { name: _name, ...unnamed } = config;
+      args[0] = unnamed;
+    }
+    return (super.query as (...a: unknown[]) => unknown)(...args);
+  }
 }
 
 /**
@@ -20,6 +39,7 @@ export function createPool(url: string, log: Logger, opts: PoolOptions = {}): pg
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     application_name: opts.applicationName ?? 'hopmap',
+    ...(opts.preparedStatements ? {} : { Client: UnnamedStatementClient }),
   });
   const onError = (err: Error) => log.warn({ err: { code: (err as { code?: string }).code, message: err.message } }, 'database connection lost');
   pool.on('error', onError);

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { graphileLogger } from '../jobs/graphile-logger.js';
 import type { Logger } from '../log/create-logger.js';
 import { PROJECT_ROOT } from '../version.js';
+import { assertOwnSession } from './assert-own-session.js';
 import { createPool } from './create-pool.js';
 import { withRetry } from './with-retry.js';
 
@@ -23,11 +24,13 @@ export interface MigrationResult {
 
 /**
  * Applies hopmap's migrations (drizzle-kit's files in migrations/, hand-written SQL included) and then
- * graphile-worker's schema, under one session-level advisory lock.
+ * graphile-worker's schema, under one session-level advisory lock. `url` must reach the PostgreSQL server
+ * itself (DATABASE_DIRECT_URL), not PgBouncer in transaction mode: that is checked before the lock is taken.
  */
 export async function migrateDatabase(url: string, log: Logger): Promise<MigrationResult> {
-  const pool = createPool(url, log, { max: 2, applicationName: 'hopmap-migrate' });
+  const pool = createPool(url, log, { max: 2, applicationName: 'hopmap-migrate', preparedStatements: true });
   try {
+    await withRetry(() => assertOwnSession(pool, url, 'the migrator (its advisory lock)'), { log, what: 'database connection', attempts: 6 });
     return await withRetry(() => migrateOnce(pool, log), { log, what: 'migration', attempts: 6 });
   } finally {
     await pool.end();

@@ -1,25 +1,4 @@
-import { createRequire } from 'node:module';
-import { parseIcmpPacket, type IcmpMessage } from './icmp-packets.js';
-import { RawSocketUnavailable } from './icmp-socket.js';
-
-const require = createRequire(import.meta.url);
-
-interface RawSocket {
-  on(event: 'message', cb: (buf: Buffer, source: string) => void): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  send(buf: Buffer, offset: number, length: number, address: string, before: () => void, after: (err: Error | null, bytes: number) => void): void;
-  setOption(level: number, option: number, value: number): void;
-  setOption(level: number, option: number, value: Buffer, length: number): void;
-  close(): void;
-}
-interface RawModule {
-  createSocket(opts: { protocol: number }): RawSocket;
-  Protocol: { ICMP: number };
-  SocketLevel: { IPPROTO_IP: number };
-  SocketOption: { IP_TTL: number; IP_OPTIONS: number };
-}
-
-export type RawIcmpListener = (msg: IcmpMessage, packet: Buffer, receivedAt: bigint) => void;
+import { RawIcmp, type RawIcmpListener } from './icmp-socket.js';
 
 const NO_OPTIONS = Buffer.alloc(0);
 /** Never equal to real options: forces the next send to set them. */
@@ -32,85 +11,54 @@ const UNKNOWN = Buffer.from([0xff]);
  * IP header included, to read the options that came back.
  */
 export class OptionsIcmpSocket {
-  private readonly listeners = new Set<RawIcmpListener>();
-  private closed = false;
   private ttl = -1;
   private options: Buffer = NO_OPTIONS;
-  failure?: Error;
+  private setFailure?: Error;
 
-  private constructor(
-    private readonly socket: RawSocket,
-    private readonly raw: RawModule,
-  ) {
-    socket.on('message', (buf) => {
-      const at = process.hrtime.bigint();
-      const msg = parseIcmpPacket(buf);
-      if (msg) for (const l of this.listeners) l(msg, buf, at);
-    });
-    socket.on('error', (err) => {
-      this.failure = err;
-      this.closed = true;
-    });
-  }
+  private constructor(private readonly socket: RawIcmp) {}
 
   static open(): OptionsIcmpSocket {
-    let raw: RawModule;
-    try {
-      raw = require('raw-socket') as RawModule;
-    } catch (err) {
-      throw new RawSocketUnavailable(`raw-socket is not built on this machine: ${(err as Error).message}`);
-    }
-    try {
-      return new OptionsIcmpSocket(raw.createSocket({ protocol: raw.Protocol.ICMP }), raw);
-    } catch (err) {
-      throw new RawSocketUnavailable(`cannot open a raw ICMP socket (needs root or CAP_NET_RAW): ${(err as Error).message}`);
-    }
+    return new OptionsIcmpSocket(RawIcmp.open());
+  }
+
+  /** Why the socket closed, or why setting options last failed. */
+  get failure(): Error | undefined {
+    return this.socket.failure ?? this.setFailure;
   }
 
   listen(listener: RawIcmpListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.socket.listen(listener);
   }
 
   /** Sends one ICMP packet with `ttl` and IP `options` (none when empty); resolves when it left. */
   send(packet: Buffer, dst: string, opts: { ttl: number; options?: Buffer }, sending?: () => void): Promise<bigint> {
-    if (this.closed) return Promise.reject(this.failure ?? new Error('ICMP options socket is closed'));
     const options = opts.options ?? NO_OPTIONS;
-    return new Promise((resolve, reject) => {
-      this.socket.send(
-        packet,
-        0,
-        packet.length,
-        dst,
-        () => {
-          const { IPPROTO_IP } = this.raw.SocketLevel;
-          try {
-            if (opts.ttl !== this.ttl) {
-              this.socket.setOption(IPPROTO_IP, this.raw.SocketOption.IP_TTL, opts.ttl);
-              this.ttl = opts.ttl;
-            }
-            if (!options.equals(this.options)) {
-              // A zero length clears the options; the buffer itself must not be empty for raw-socket.
-              this.socket.setOption(IPPROTO_IP, this.raw.SocketOption.IP_OPTIONS, options.length > 0 ? options : Buffer.alloc(4), options.length);
-              this.options = options;
-            }
-          } catch (err) {
-            // The packet leaves anyway (a send cannot be withdrawn here): the next send sets both again.
-            this.ttl = -1;
-            this.options = UNKNOWN;
-            this.failure = err as Error;
+    return this.socket.send(
+      packet,
+      dst,
+      () => {
+        try {
+          if (opts.ttl !== this.ttl) {
+            this.socket.setTtl(opts.ttl);
+            this.ttl = opts.ttl;
           }
-          sending?.();
-        },
-        (err) => (err ? reject(err) : resolve(process.hrtime.bigint())),
-      );
-    });
+          if (!options.equals(this.options)) {
+            this.socket.setIpOptions(options);
+            this.options = options;
+          }
+        } catch (err) {
+          // The packet leaves anyway (a send cannot be withdrawn here): the next send sets both again.
+          this.ttl = -1;
+          this.options = UNKNOWN;
+          this.setFailure = err as Error;
+        }
+        sending?.();
+      },
+      'ICMP options socket',
+    );
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.listeners.clear();
     this.socket.close();
   }
 }

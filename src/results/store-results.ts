@@ -70,7 +70,7 @@ function storeOnce(pool: Pool, batch: Result[], opts: StoreOptions): Promise<Sto
 }
 
 /** One statement per batch, links aggregated first so each (near, far) row is touched once. */
-async function upsertLinks(client: PoolClient, observations: LinkObservation[]): Promise<number> {
+export async function upsertLinks(client: PoolClient, observations: LinkObservation[]): Promise<number> {
   if (observations.length === 0) return 0;
   const agg = new Map<string, { near: string; far: string; first: string; last: string; count: number; min: number; max: number; sum: number }>();
   for (const o of observations) {

@@ -6,14 +6,15 @@ import { createServiceApp, type ServiceState } from '../http/create-service-app.
 import { listen, type TlsOptions } from '../http/listen.js';
 import { makeIdentity, type ServiceIdentity, type ServiceType } from '../http/service-identity.js';
 import { ServiceMetrics } from '../http/service-metrics.js';
-import { startJobRunner } from '../jobs/start-job-runner.js';
+import { registerDatabaseMetrics } from '../db/database-metrics.js';
+import { jobPoolSize, startJobRunner } from '../jobs/start-job-runner.js';
 import type { Logger } from '../log/create-logger.js';
 import { Lifecycle } from '../process/lifecycle.js';
 import { registerInstance } from './instance-registry.js';
 
 export interface ServiceContext {
   pool: Pool;
-  /** The pool's database, for tools that connect on their own (pg_dump). */
+  /** The PostgreSQL server itself (DATABASE_DIRECT_URL), for tools that connect on their own (pg_dump). */
   databaseUrl: string;
   log: Logger;
   metrics: ServiceMetrics;
@@ -40,7 +41,10 @@ export interface ServiceModule {
 }
 
 export interface StartServiceOptions {
+  /** May be PgBouncer in transaction mode. */
   databaseUrl: string;
+  /** The PostgreSQL server itself, for graphile-worker and pg_dump; unset: `databaseUrl`. */
+  databaseDirectUrl?: string | undefined;
   host: string;
   port: number;
   name?: string | undefined;
@@ -82,11 +86,15 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
   try {
     const pool = createPool(opts.databaseUrl, log.child({ module: 'db' }), { applicationName: `hopmap-${module.type}` });
     lifecycle.onShutdown('database pool', () => pool.end());
+    const directUrl = opts.databaseDirectUrl ?? opts.databaseUrl;
+    const jobPool = directUrl === opts.databaseUrl ? pool : createPool(directUrl, log.child({ module: 'db-direct' }), { max: jobPoolSize(opts.jobConcurrency ?? 4), applicationName: `hopmap-${module.type}-jobs`, preparedStatements: true });
+    if (jobPool !== pool) lifecycle.onShutdown('direct database pool', () => jobPool.end());
     const identity = makeIdentity(module.type, module.capabilities, opts.name);
     const metrics = new ServiceMetrics(module.type);
-    const parts = await module.build({ pool, databaseUrl: opts.databaseUrl, log, metrics, identity, lifecycle });
+    registerDatabaseMetrics(metrics, pool);
+    const parts = await module.build({ pool, databaseUrl: directUrl, log, metrics, identity, lifecycle });
 
-    const runner = await startJobRunner({ pool, log, tasks: parts.tasks, crontab: parts.crontab, concurrency: opts.jobConcurrency });
+    const runner = await startJobRunner({ pool: jobPool, url: directUrl, log, tasks: parts.tasks, crontab: parts.crontab, concurrency: opts.jobConcurrency });
     lifecycle.onShutdown('job runner', () => runner.stop());
 
     const { app, state } = createServiceApp({

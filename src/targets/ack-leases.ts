@@ -19,14 +19,13 @@ export async function ackLeaseTargets(db: Pool | PoolClient, all: LeaseAck[]): P
   const { rowCount } = await db.query(
     `with x as (
        select lease::uuid as id, array_agg(distinct target::inet) as addrs
-         from unnest($1::text[], $2::text[]) as t(lease, target) group by lease),
-     n as (
-       select l.id, (select coalesce(array_agg(distinct a), '{}') from unnest(l.acked || x.addrs) a where a = any(l.targets)) as acked
-         from x join leases l on l.id = x.id)
-     update leases l set acked = n.acked,
-            state = case when l.state = 'open' and l.targets <@ n.acked then 'done' else l.state end,
-            closed_at = case when l.state = 'open' and l.targets <@ n.acked then now() else l.closed_at end
-       from n where l.id = n.id`,
+         from unnest($1::text[], $2::text[]) as t(lease, target) group by lease)
+     -- Computed from l in SET, not in a CTE: a concurrent batch acking the same lease makes this UPDATE
+     -- re-read the row it committed, so neither batch's acks are lost (a CTE would keep the stale acked).
+     update leases l set acked = (select coalesce(array_agg(distinct a), '{}') from unnest(l.acked || x.addrs) a where a = any(l.targets)),
+            state = case when l.state = 'open' and l.targets <@ (l.acked || x.addrs) then 'done' else l.state end,
+            closed_at = case when l.state = 'open' and l.targets <@ (l.acked || x.addrs) then now() else l.closed_at end
+       from x where l.id = x.id`,
     [acks.map((a) => a.lease), acks.map((a) => a.target)],
   );
   return rowCount ?? 0;

@@ -1,3 +1,4 @@
+import { Gauge } from 'prom-client';
 import { makeIdentity } from '../http/service-identity.js';
 import { ServiceMetrics } from '../http/service-metrics.js';
 import { createServiceApp } from '../http/create-service-app.js';
@@ -69,6 +70,14 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
 
   const spool = await ResultSpool.open(cfg.spoolDir, { maxBytes: cfg.spoolMaxMb * 1024 * 1024, log: log.child({ module: 'spool' }) });
   lifecycle.onShutdown('spool', () => spool.close());
+  new Gauge({
+    name: 'hopmap_spool_results',
+    help: 'results spooled, waiting for delivery to the output',
+    registers: [metrics.registry],
+    collect() {
+      this.set(spool.depth);
+    },
+  });
   const sink = createResultSink(cfg.outputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, ca: cfg.caFile, log: log.child({ module: 'delivery' }) });
   lifecycle.onShutdown('sink', () => sink.close());
   const delivery = new ResultDelivery({ spool, sink, log: log.child({ module: 'delivery' }) });

@@ -93,6 +93,34 @@ describe('deploy/install.sh', () => {
     assert.match(noStart.stdout, /^\+ systemctl daemon-reload$/m);
   });
 
+  it('--dry-run installs the services\' units and env file, and starts the services named with --services', async (t) => {
+    if (existsSync('/etc/hopmap/hopmap.env')) return t.skip('this machine has /etc/hopmap/hopmap.env, which install.sh keeps');
+    const prefix = join(scratch, 'svc');
+    const { code, stdout, stderr } = await install('--dry-run', '--prefix', prefix, '--services', 'input,output@2,manager', '--database-url', 'postgres://hopmap:s3cret@db.lan:6432/hopmap');
+    assert.equal(code, 0, stderr);
+    assertInOrder(stdout, [
+      /^==> writing \/etc\/hopmap\/hopmap\.env from systemd\/hopmap\.env\.example$/,
+      // The password never reaches the terminal.
+      /^ {4}\| DATABASE_URL=postgres:\/\/hopmap:\*\*\*@db\.lan:6432\/hopmap$/,
+      /^\+ install -m 0640 -o root -g hopmap \S+ \/etc\/hopmap\/hopmap\.env$/,
+      ...['input', 'output', 'manager'].flatMap((service) => [
+        new RegExp(`^==> installing /etc/systemd/system/hopmap-${service}\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ${service}$`),
+        new RegExp(`^==> installing /etc/systemd/system/hopmap-${service}@\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ${service}$`),
+      ]),
+      /^==> installing \/etc\/systemd\/system\/hopmap\.target$/,
+      /^\+ systemctl daemon-reload$/,
+      /^\+ systemctl enable hopmap\.target$/,
+      /^==> note: hopmap-output@2 needs \/etc\/hopmap\/output-2\.env with its own HOPMAP_PORT/,
+      /^\+ systemctl enable --now hopmap-input\.service hopmap-output@2\.service hopmap-manager\.service$/,
+    ]);
+    assert.doesNotMatch(stdout, /s3cret/);
+    // Without a database URL the env file is the example's, and no service is started on it.
+    const example = await install('--dry-run', '--prefix', join(scratch, 'svc-ex'), '--services', 'input');
+    assert.equal(example.code, 0, example.stderr);
+    assert.doesNotMatch(example.stdout, /^\+ systemctl enable --now hopmap-input/m);
+    assert.match(example.stdout, /not starting the services: set DATABASE_URL in \/etc\/hopmap\/hopmap\.env/);
+  });
+
   it('refuses to replace a directory that is not a hopmap install', async () => {
     const other = join(scratch, 'other');
     mkdirSync(other);
@@ -107,6 +135,8 @@ describe('deploy/install.sh', () => {
     ['a prefix with a space', ['--prefix', '/opt/hop map'], 1, /--prefix must be an absolute path/],
     ['the checkout itself as prefix', ['--prefix', PROJECT_ROOT], 1, /not from the installed copy/],
     ['an unknown option', ['--frobnicate'], 2, /unknown option --frobnicate/],
+    ['an unknown service', ['--services', 'input,frobnicator'], 1, /--services takes input, output, manager/],
+    ['a database URL that is not PostgreSQL', ['--database-url', 'mysql://db/hopmap'], 1, /--database-url must be a postgres:\/\/ URL/],
   ];
   for (const [what, args, status, message] of refused) {
     it(`refuses ${what}`, async () => {

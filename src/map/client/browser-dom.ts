@@ -19,6 +19,7 @@ export interface Element {
 interface Browser {
   document: { getElementById(id: string): Element | null; createElement(tag: string): Element };
   requestAnimationFrame(callback: () => void): number;
+  location: { search: string };
 }
 
 export const browser = globalThis as unknown as Browser;

@@ -2,7 +2,11 @@
  * The graph page in the browser: fetches the compact graph, places every node at once by AS (layout-by-as.ts),
  * and draws it with sigma (WebGL). Search zooms to an address or an AS; hovering or clicking a node or link
  * shows it in the info panel. When the first frame with every node is drawn, `#graph-view` gets
- * `data-rendered-at` (ms since navigation) and counts, which the browser test and the bench wait for.
+ * `data-rendered-at` (ms since navigation) and counts, which the browser test and the bench wait for; each
+ * frame bumps `data-renders`, and each frame drawn with the camera still sets `data-still-at`.
+ *
+ * Past LARGE links the page draws with big-graph-programs.ts (lighter frames while moving, links within an AS
+ * only when zoomed in). `?smooth=off` draws a large graph as the page did before that, the bench's baseline.
  */
 import { DirectedGraph } from 'graphology';
 import Sigma from 'sigma';
@@ -12,11 +16,19 @@ import { browser, required } from './browser-dom.js';
 import type { CompactGraph } from './compact-graph.js';
 import { asRows, linkRows, nodeRows, showInfo } from './graph-info.js';
 import { LISTED_LINKS, linkStyle, nodeSize as nodeSizeFor } from './graph-style.js';
+import { isMoving, linesWhenStill, nodePointsWhileMoving, type Motion } from './big-graph-programs.js';
 import { layoutByAs, type AsCluster } from './layout-by-as.js';
+import { scatterStep } from './scatter-order.js';
 
 const LEGEND_ASES = 10;
 /** Past this many links: the cheapest programs, and links left out while the camera moves so panning stays smooth. */
 const LARGE = 20_000;
+/**
+ * On SwiftShader (no GPU) a frame of 100,000 points takes about 200 ms, so a moving frame draws at most this many
+ * (bench/cases/map-render.ts); zoomed out past INTRA_LINKS_BELOW_RATIO only the links between ASes are drawn.
+ */
+const MOVING_NODES = 20_000;
+const INTRA_LINKS_BELOW_RATIO = 0.25;
 
 const root = browser.document.getElementById('graph-view')!;
 const container = required(root, '.graph-canvas');
@@ -50,35 +62,50 @@ async function main(): Promise<void> {
   const asColours = g.ases.map((a) => cssColour(asColour(a.asn)));
   const colourOf = (as: number) => (as < 0 ? cssColour(NO_AS_COLOUR) : asColours[as]!);
   const nodeSize = nodeSizeFor(n);
+  const large = m > LARGE;
+  const smooth = large && !/[?&]smooth=off\b/.test(browser.location.search);
   const graph = new DirectedGraph({ allowSelfLoops: false });
-  for (let i = 0; i < n; i++) {
+  // Nodes go in scattered order: sigma draws them in graph order, so the first MOVING_NODES are an even sample.
+  const step = smooth ? scatterStep(n) : 1;
+  for (let k = 0, i = 0; k < n; k++, i = (i + step) % n) {
     graph.addNode(g.nodes[i]!, { x: layout.x[i], y: layout.y[i], size: nodeSize, color: colourOf(g.nodeAs[i]!), label: g.nodes[i], i });
   }
   const edge = linkStyle(m);
   for (let l = 0; l < m; l++) {
-    graph.addDirectedEdgeWithKey(String(l), g.nodes[g.near[l]!]!, g.nodes[g.far[l]!]!, { size: edge.size, color: edge.color });
+    const type = smooth ? (g.nodeAs[g.near[l]!] === g.nodeAs[g.far[l]!] ? 'intra' : 'inter') : undefined;
+    graph.addDirectedEdgeWithKey(String(l), g.nodes[g.near[l]!]!, g.nodes[g.far[l]!]!, { size: edge.size, color: edge.color, type });
   }
   const builtAt = performance.now();
 
   let selected: string | undefined;
   let hoveredEdge: string | undefined;
-  const large = m > LARGE;
+  const motion: Motion = { moving: false, movingNodes: MOVING_NODES, intraLinksBelowRatio: INTRA_LINKS_BELOW_RATIO };
   const sigma = new Sigma(graph, container, {
     // A large graph is drawn with the cheapest programs: 1 px GL lines and square points.
-    defaultEdgeType: large ? 'thin' : 'line',
+    defaultEdgeType: smooth ? 'inter' : large ? 'thin' : 'line',
     defaultNodeType: large ? 'point' : 'circle',
-    edgeProgramClasses: { thin: EdgeLineProgram },
-    nodeProgramClasses: { point: NodePointProgram },
-    enableEdgeEvents: true,
-    hideEdgesOnMove: large,
+    edgeProgramClasses: smooth ? { intra: linesWhenStill(motion, true), inter: linesWhenStill(motion, false) } : { thin: EdgeLineProgram },
+    nodeProgramClasses: { point: smooth ? nodePointsWhileMoving(motion) : NodePointProgram },
+    // Hovering 1 px lines among 100,000 costs a second drawing of every link per frame; a large graph's links
+    // are reached from a node's panel instead.
+    enableEdgeEvents: !smooth,
+    // The programs hide links while moving: sigma's own setting re-indexes the whole graph after every drag.
+    hideEdgesOnMove: large && !smooth,
     hideLabelsOnMove: true,
-    labelRenderedSizeThreshold: 9,
-    zIndex: true,
+    labelRenderedSizeThreshold: smooth ? 12 : 9,
+    // Ordering by z-index would need a full re-index on every selection; the selected node is drawn highlighted on top.
+    zIndex: !smooth,
     minCameraRatio: 0.002,
     maxCameraRatio: 4,
     nodeReducer: (node, data) => (node === selected ? { ...data, size: (data.size as number) * 2.5, highlighted: true, zIndex: 2 } : data),
     edgeReducer: (edge, data) => (edge === hoveredEdge ? { ...data, size: Math.max(3, data.size as number), color: '#1f2933', zIndex: 1 } : data),
   });
+  sigma.on('beforeRender', () => {
+    motion.moving = isMoving(sigma);
+  });
+  // The frame after a drag without inertia: sigma clears its drag count in a timeout after mouseup, after the
+  // frame it scheduled; draw once more so links come back.
+  if (smooth) sigma.getMouseCaptor().on('mouseup', () => setTimeout(() => sigma.scheduleRender(), 0));
   root.dataset.sigmaMs = (performance.now() - builtAt).toFixed(1);
 
   let renders = 0;
@@ -86,6 +113,7 @@ async function main(): Promise<void> {
   const rendered = () => {
     renders++;
     root.dataset.renders = String(renders);
+    if (!isMoving(sigma)) root.dataset.stillAt = performance.now().toFixed(1);
     if (!first) return;
     first = false;
     // The frame sigma just drew is on screen once the browser paints the next one.
@@ -96,13 +124,21 @@ async function main(): Promise<void> {
 
   const extent = Math.max(...layout.clusters.map((c) => Math.hypot(c.x, c.y) + c.radius), 1);
   const toFramed = (x: number, y: number) => sigma.viewportToFramedGraph(sigma.graphToViewport({ x, y }));
+  // A large graph re-applies the reducers to the items that changed only: a full refresh re-indexes 100,000 nodes.
+  const redraw = (nodes: (string | undefined)[], edges: (string | undefined)[]) => {
+    if (!smooth) return void sigma.refresh({ skipIndexation: true });
+    const defined = (xs: (string | undefined)[]) => xs.filter((x): x is string => x !== undefined);
+    sigma.refresh({ partialGraph: { nodes: defined(nodes), edges: defined(edges) }, skipIndexation: true });
+  };
   const select = (node: string | undefined) => {
+    const was = selected;
     selected = node;
-    sigma.refresh({ skipIndexation: true });
+    redraw([was, node], []);
   };
   const highlightLink = (edge: string | undefined) => {
+    const was = hoveredEdge;
     hoveredEdge = edge;
-    sigma.refresh({ skipIndexation: true });
+    redraw([], [was, edge]);
     if (edge !== undefined) showInfo(info, 'Link', linkRows(g, Number(edge)));
   };
   const showNode = (node: string) => {
