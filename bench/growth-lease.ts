@@ -1,8 +1,7 @@
-import pg from 'pg';
 import type { BenchContext, Figure } from './bench-case.js';
 import { formatCount, loopDetails } from './bench-table.js';
 import { fillQueue, dropQueue, LEASE_SQL } from './cases/raw-sql-lease.js';
-import { seedTargets } from './growth-seed.js';
+import { seedTargets, withClient } from './growth-seed.js';
 import { TARGET_BATCH } from './input-throughput.js';
 import { measureLoop } from './measure-loop.js';
 import { startServiceInstance } from './service-instances.js';
@@ -76,14 +75,4 @@ export async function measureLeaseGrowth(ctx: BenchContext, caseName: string, n:
   }
   if (input.log.errors + input.log.warnings) notes.push(`growth lease ${size}: input logged ${input.log.errors} errors, ${input.log.warnings} warnings: ${input.log.samples.join(' | ')}`);
   return { figures, notes };
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, application_name: 'hopmap-bench-growth' });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }

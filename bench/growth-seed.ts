@@ -8,7 +8,8 @@ export const SEEDED_DAYS = 7;
 /** Seeded results go to targets 20.0.0.0 + (n mod TARGET_SPREAD): 100 results per target at 10^7. */
 export const TARGET_SPREAD = 100_000;
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** One short-lived client: seeding runs long statements that should not hold a pool's connection. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, application_name: 'hopmap-bench-growth' });
   await c.connect();
   try {

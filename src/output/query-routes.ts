@@ -15,10 +15,13 @@ export function queryRoutes(app: Express, deps: { pool: Pool }): void {
 
   app.get('/recent', async (req, res) => {
     const q = parseRequest(recentQuery, req.query, 'query');
-    const { rows } = await pool.query<{ body: unknown }>(
-      `select body from measurements.results where ($1::inet is null or target = $1::inet) order by received_at desc limit $2`,
-      [q.ip ?? null, q.limit],
-    );
+    // Two statements, not `($1 is null or target = $1)`: that generic form cannot use results_target_idx, so
+    // the planner walked every partition's received_at index filtering on the target (744 ms at 10^6
+    // results, docs/scaling.md); with the target fixed it reads the newest rows of that target directly.
+    const { rows } =
+      q.ip === undefined
+        ? await pool.query<{ body: unknown }>(`select body from measurements.results order by received_at desc limit $1`, [q.limit])
+        : await pool.query<{ body: unknown }>(`select body from measurements.results where target = $1::inet order by received_at desc limit $2`, [q.ip, q.limit]);
     res.json({ results: rows.map((r) => r.body) });
   });
 
