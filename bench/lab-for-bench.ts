@@ -4,7 +4,7 @@ import { removeStaleLabs } from '../src/lab/remove-stale-labs.js';
 import type { Lab } from '../src/lab/open-lab.js';
 import { teardownLab } from '../src/lab/teardown-lab.js';
 import { loadTopology } from '../src/lab/topology.js';
-import type { BenchContext } from './bench-case.js';
+import type { BenchContext, CaseResult } from './bench-case.js';
 
 const LAB_TAG = 'bench';
 
@@ -22,6 +22,20 @@ export async function buildBenchLab(ctx: BenchContext, topologyFile: string): Pr
   });
   ctx.progress(`building lab ${name} from ${topologyFile}`);
   return buildLab(loadTopology(topologyFile), { name });
+}
+
+/**
+ * Runs a lab case: skipped with a note without root (namespaces and raw sockets need it), else `fn` on
+ * `topologyFile` built as the bench lab, torn down afterwards whatever `fn` did.
+ */
+export async function withBenchLab(ctx: BenchContext, caseName: string, topologyFile: string, fn: (lab: Lab) => Promise<CaseResult>): Promise<CaseResult> {
+  if (process.getuid?.() !== 0) return { figures: [], notes: [`${caseName}: skipped, it needs root (network namespaces and raw sockets).`] };
+  const lab = await buildBenchLab(ctx, topologyFile);
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.teardown();
+  }
 }
 
 export interface NamespaceRun {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { BenchCase } from '../bench-case.js';
-import { buildBenchLab } from '../lab-for-bench.js';
+import { withBenchLab } from '../lab-for-bench.js';
 import { hopmapTraces, scamperTraces, versusScamper } from '../lab-traces.js';
 
 const NAME = 'multipath-tracelb';
@@ -15,9 +15,7 @@ const TRUE_LINKS = 5;
 export const multipathTracelb: BenchCase = {
   name: NAME,
   async run(ctx) {
-    if (process.getuid?.() !== 0) return { figures: [], notes: [`${NAME}: skipped, it needs root (network namespaces and raw sockets).`] };
-    const lab = await buildBenchLab(ctx, TOPOLOGY);
-    try {
+    return withBenchLab(ctx, NAME, TOPOLOGY, async (lab) => {
       const ns = lab.nsName('probe');
       // UDP: the lab's routers hash ports (ecmp_hash l4), so a flow is a source port for both tools.
       const command = `tracelb -P udp-sport -c 95 -w ${WAIT_S} -W 15`;
@@ -33,8 +31,6 @@ export const multipathTracelb: BenchCase = {
             `hopmap: the worker's multipath trace, udp-paris. Links are interface pairs answering at consecutive TTLs.`,
         ],
       };
-    } finally {
-      await lab.teardown();
-    }
+    });
   },
 };

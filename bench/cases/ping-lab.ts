@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchCase, Figure } from '../bench-case.js';
 import { formatCount } from '../bench-table.js';
 import { FPING, runFping, type FpingResult } from '../fping-load.js';
-import { buildBenchLab, runInNamespace } from '../lab-for-bench.js';
+import { withBenchLab, runInNamespace } from '../lab-for-bench.js';
 import type { PingArgs, PingResult } from '../ping-in-namespace.js';
 
 export const PING_LAB = 'ping-lab';
@@ -33,9 +33,7 @@ const TIMEOUT_MS = 500;
 export const pingLab: BenchCase = {
   name: PING_LAB,
   async run(ctx) {
-    if (process.getuid?.() !== 0) return { figures: [], notes: [`${PING_LAB}: skipped, it needs root (network namespaces and raw sockets).`] };
-    const lab = await buildBenchLab(ctx, TOPOLOGY);
-    try {
+    return withBenchLab(ctx, PING_LAB, TOPOLOGY, async (lab) => {
       if (!lab.plan.nodes.get('target')?.lo.some((b) => b.cidr === TARGET_PREFIX)) throw new Error(`${TOPOLOGY}: the target node no longer has ${TARGET_PREFIX} on lo`);
       const ns = lab.nsName('probe');
       const check = await lab.exec('probe', 'ping', ['-c1', '-W2', TARGETS.at(-1)!]);
@@ -70,26 +68,24 @@ export const pingLab: BenchCase = {
         baseline: fpingId,
         details: `${loss(hopmap.sent, hopmap.answered)}, p50 ${formatUs(hopmap.p50_us)}, p99 ${formatUs(hopmap.p99_us)}, 1 process${hopmap.raw_drops ? `, ${formatCount(hopmap.raw_drops)} dropped by the socket` : ''}`,
         data: { ...hopmap },
-      });
-      const notes = [
-        `${PING_LAB}: ICMP echoes from the probe namespace of lab/diamond.yaml (built as lab ${lab.name}) to the 254 addresses of ${TARGET_PREFIX} on its target, ` +
-          `6 routers away; both sides run in the same namespaces in this run, fping first, and count replies to echoes sent after the warm-up. ` +
-          `hopmap: \`ip netns exec <probe> node --import tsx bench/ping-in-namespace.ts\`, one IcmpSocket + IcmpProber keeping ${WINDOW} echoes in flight round-robin, ` +
-          `no pacing (the prober's ceiling, not the worker's 100 pps default), timeout ${TIMEOUT_MS} ms.`,
-        fping
-          ? `${PING_LAB}: fping: \`${fping.command}\` back to back (fping 5.1 refuses more than 65,535 echoes per 10 s in one process), ` +
-            `replies from its per-target xmt/rcv lines over the runs' wall-clock time (each ~10 ms of it is start-up).`
-          : `${PING_LAB}: no baseline: ${FPING} is not installed.`,
-        `${PING_LAB}: RTTs are microseconds because veth hands packets on inside the sender's syscall: the reply is queued before sendto returns. ` +
-          `hopmap's RTT runs from just after the send to the reply's turn in the event loop; fping's from before sendto to the kernel's receive timestamp.`,
-      ];
-      if (hopmap.socket_replies + WINDOW < hopmap.answered || hopmap.answered + WINDOW < hopmap.socket_replies) {
-        notes.push(`${PING_LAB}: the socket saw ${formatCount(hopmap.socket_replies)} echo replies with the prober's id in the window but the prober matched ${formatCount(hopmap.answered)}.`);
-      }
-      return { figures, notes };
-    } finally {
-      await lab.teardown();
+    });
+    const notes = [
+      `${PING_LAB}: ICMP echoes from the probe namespace of lab/diamond.yaml (built as lab ${lab.name}) to the 254 addresses of ${TARGET_PREFIX} on its target, ` +
+        `6 routers away; both sides run in the same namespaces in this run, fping first, and count replies to echoes sent after the warm-up. ` +
+        `hopmap: \`ip netns exec <probe> node --import tsx bench/ping-in-namespace.ts\`, one IcmpSocket + IcmpProber keeping ${WINDOW} echoes in flight round-robin, ` +
+        `no pacing (the prober's ceiling, not the worker's 100 pps default), timeout ${TIMEOUT_MS} ms.`,
+      fping
+        ? `${PING_LAB}: fping: \`${fping.command}\` back to back (fping 5.1 refuses more than 65,535 echoes per 10 s in one process), ` +
+          `replies from its per-target xmt/rcv lines over the runs' wall-clock time (each ~10 ms of it is start-up).`
+        : `${PING_LAB}: no baseline: ${FPING} is not installed.`,
+      `${PING_LAB}: RTTs are microseconds because veth hands packets on inside the sender's syscall: the reply is queued before sendto returns. ` +
+        `hopmap's RTT runs from just after the send to the reply's turn in the event loop; fping's from before sendto to the kernel's receive timestamp.`,
+    ];
+    if (hopmap.socket_replies + WINDOW < hopmap.answered || hopmap.answered + WINDOW < hopmap.socket_replies) {
+      notes.push(`${PING_LAB}: the socket saw ${formatCount(hopmap.socket_replies)} echo replies with the prober's id in the window but the prober matched ${formatCount(hopmap.answered)}.`);
     }
+    return { figures, notes };
+    });
   },
 };
 

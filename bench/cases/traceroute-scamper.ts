@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { BenchCase } from '../bench-case.js';
-import { buildBenchLab } from '../lab-for-bench.js';
+import { withBenchLab } from '../lab-for-bench.js';
 import { hopmapTraces, scamperTraces, versusScamper } from '../lab-traces.js';
 
 const NAME = 'traceroute-scamper';
@@ -17,9 +17,7 @@ const TRUE_LINKS = 5;
 export const tracerouteScamper: BenchCase = {
   name: NAME,
   async run(ctx) {
-    if (process.getuid?.() !== 0) return { figures: [], notes: [`${NAME}: skipped, it needs root (network namespaces and raw sockets).`] };
-    const lab = await buildBenchLab(ctx, TOPOLOGY);
-    try {
+    return withBenchLab(ctx, NAME, TOPOLOGY, async (lab) => {
       const ns = lab.nsName('probe');
       const command = `trace -P icmp-paris -q 3 -w ${WAIT_S}`;
       ctx.progress(`${NAME}: scamper ${command}, ${TARGETS.length} targets, ${AT_ONCE} at a time`);
@@ -34,8 +32,6 @@ export const tracerouteScamper: BenchCase = {
             `hopmap: the worker's Tracer, icmp-paris, 3 probes per hop sent together, no stop set. Time per target = the run's wall-clock ÷ targets.`,
         ],
       };
-    } finally {
-      await lab.teardown();
-    }
+    });
   },
 };

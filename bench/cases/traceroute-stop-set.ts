@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { BenchCase } from '../bench-case.js';
-import { buildBenchLab } from '../lab-for-bench.js';
+import { withBenchLab } from '../lab-for-bench.js';
 import { hopmapTraces } from '../lab-traces.js';
 import type { TraceStats } from '../trace-in-namespace.js';
 
@@ -15,9 +15,7 @@ const TARGETS = Array.from({ length: 100 }, (_, i) => `198.19.100.${i + 1}`);
 export const tracerouteStopSet: BenchCase = {
   name: NAME,
   async run(ctx) {
-    if (process.getuid?.() !== 0) return { figures: [], notes: [`${NAME}: skipped, it needs root (network namespaces and raw sockets).`] };
-    const lab = await buildBenchLab(ctx, TOPOLOGY);
-    try {
+    return withBenchLab(ctx, NAME, TOPOLOGY, async (lab) => {
       const ns = lab.nsName('probe');
       const trace = (stopSet: boolean): Promise<TraceStats> => {
         ctx.progress(`${NAME}: ${TARGETS.length} traceroutes from ${ns}, stop set ${stopSet ? 'on' : 'off'}`);
@@ -46,8 +44,6 @@ export const tracerouteStopSet: BenchCase = {
             `(3 probes per hop); links are interface pairs at consecutive TTLs. Lower is better here: the ratio is the share of probes Doubletree still needs per link found.`,
         ],
       };
-    } finally {
-      await lab.teardown();
-    }
+    });
   },
 };
