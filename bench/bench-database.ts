@@ -39,7 +39,7 @@ export async function createBenchDatabase(log: Logger, cleanup: Lifecycle): Prom
   if (!adminUrl) {
     const port = Number(process.env.HOPMAP_EMBEDDED_PORT ?? DEFAULT_EMBEDDED_PORT);
     const embedded = await ensureEmbeddedPostgres({ stateDir: process.env.HOPMAP_STATE_DIR ?? join(PROJECT_ROOT, '.hopmap'), port, log });
-    if (embedded.startedHere) cleanup.onShutdown('embedded PostgreSQL', () => embedded.cluster.stop());
+    cleanup.onShutdown('embedded PostgreSQL', async () => void (await embedded.release()));
     adminUrl = embedded.url;
     server = `embedded PostgreSQL, 127.0.0.1:${port}${embedded.startedHere ? ', started for this run' : ', already running'}`;
   }

@@ -26,7 +26,7 @@ async function withDatabase(cmd: Command, fn: (pool: Pool) => Promise<void>): Pr
     await fn(pool);
   } finally {
     await pool.end();
-    if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+    await db.embedded?.release();
   }
 }
 

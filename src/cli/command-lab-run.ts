@@ -72,7 +72,7 @@ export function labRunCommand(): Command {
         process.stdout.write(cfg.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       } finally {
         await run.stop();
-        if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+        await db.embedded?.release();
       }
     }),
   );
@@ -101,7 +101,7 @@ export function labReportCommand(): Command {
         process.stdout.write(cfg.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       } finally {
         await pool.end();
-        if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+        await db.embedded?.release();
       }
     }),
   );

@@ -70,7 +70,7 @@ export function managerCommand(): Command {
       const lifecycle = new Lifecycle(log);
       lifecycle.handleSignals();
       const db = await resolveDatabase(cfg, log);
-      if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
+      if (db.embedded) lifecycle.onShutdown('embedded PostgreSQL', async () => void (await db.embedded!.release()));
       if (cfg.migrate) await migrateDatabase(db.directUrl, log);
       const serverKey = serverKeyOf(cfg);
       const source = tlsSourceFromConfig(cfg);

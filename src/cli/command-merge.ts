@@ -37,7 +37,7 @@ export function mergeCommand(): Command {
         }
       } finally {
         await pool.end();
-        if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+        await db.embedded?.release();
       }
     }),
   );

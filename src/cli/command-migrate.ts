@@ -18,7 +18,7 @@ export function migrateCommand(): Command {
         const result = await migrateDatabase(db.directUrl, log);
         process.stdout.write(`${redactUrl(db.directUrl)}: ${result.applied} migration(s) applied, ${result.total} in all; graphile-worker schema current\n`);
       } finally {
-        if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+        await db.embedded?.release();
       }
     }),
   );

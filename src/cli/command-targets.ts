@@ -39,7 +39,7 @@ export function targetsCommand(): Command {
         );
       } finally {
         await pool.end();
-        if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+        await db.embedded?.release();
       }
     }),
   );

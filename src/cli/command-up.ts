@@ -56,7 +56,7 @@ export function upCommand(): Command {
       lifecycle.onShutdown('keep-alive', () => clearInterval(keepAlive));
 
       const db = await resolveDatabase(cfg, log);
-      if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
+      if (db.embedded) lifecycle.onShutdown('embedded PostgreSQL', async () => void (await db.embedded!.release()));
       await migrateDatabase(db.directUrl, log);
       // AS numbers, organisations and countries for the hops (docs/enrichment.md); a no-op when already loaded.
       const enrichPool = createPool(db.url, log.child({ module: 'enrich' }), { max: 1 });

@@ -27,7 +27,7 @@ async function withUsers<S extends z.ZodObject>(cmd: Command, schema: S, fn: (po
     throw err instanceof UserError ? new CommandError(err.message) : err;
   } finally {
     await pool.end();
-    if (db.embedded?.startedHere) await db.embedded.cluster.stop();
+    await db.embedded?.release();
   }
 }
 

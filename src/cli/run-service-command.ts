@@ -24,7 +24,7 @@ export async function runServiceCommand<S extends z.ZodObject>(
   const lifecycle = new Lifecycle(log);
   lifecycle.handleSignals();
   const db = await resolveDatabase(cfg, log);
-  if (db.embedded?.startedHere) lifecycle.onShutdown('embedded PostgreSQL', () => db.embedded!.cluster.stop());
+  if (db.embedded) lifecycle.onShutdown('embedded PostgreSQL', async () => void (await db.embedded!.release()));
   if (cfg.migrate) await migrateDatabase(db.directUrl, log);
   await startService(module, { ...serviceStartOptions(cfg, db.url, db.directUrl), healthPort: (cfg as { healthPort?: number }).healthPort, log, lifecycle });
 }

@@ -1,4 +1,5 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -12,8 +13,16 @@ export const EMBEDDED_DATABASE = 'hopmap';
 export interface EmbeddedDatabase {
   url: string;
   cluster: LocalCluster;
-  /** True when this process started the server, and so should stop it when it is done. */
+  /** True when this process started the server. */
   startedHere: boolean;
+  /**
+   * This process is done with the server. The last user out stops a server that a hopmap process started
+   * for itself, so a bench, soak or test run that started it never stops it under another still using it.
+   * Resolves true when it stopped the server.
+   */
+  release(): Promise<boolean>;
+  /** Leave the server running after its users are gone, as `hopmap db url` asks ('hopmap db stop' stops it). */
+  keep(): Promise<void>;
 }
 
 /**
@@ -37,12 +46,69 @@ export async function ensureEmbeddedPostgres(opts: { stateDir: string; port?: nu
       startedHere = true;
       opts.log.info({ dataDir: cluster.dataDir, port: cluster.port, log: cluster.logFile }, 'embedded PostgreSQL started');
     }
+    const files = sharedUseFiles(opts.stateDir);
+    if (startedHere) await writeFile(files.autostarted, `${process.pid}\n`);
+    const user = join(files.users, `${process.pid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(files.users, { recursive: true });
+    await writeFile(user, '');
     await ensureDatabase(cluster.url('postgres'), EMBEDDED_DATABASE);
-    return { url: cluster.url(EMBEDDED_DATABASE), cluster, startedHere };
+    let released = false;
+    return {
+      url: cluster.url(EMBEDDED_DATABASE),
+      cluster,
+      startedHere,
+      keep: () => rm(files.autostarted, { force: true }),
+      release: async () => {
+        if (released) return false;
+        released = true;
+        await acquireLock(lock);
+        try {
+          await rm(user, { force: true });
+          if ((await liveUsers(files.users)) > 0 || !(await exists(files.autostarted))) return false;
+          await rm(files.autostarted, { force: true });
+          if (!(await cluster.isRunning())) return false;
+          await cluster.stop();
+          opts.log.info({ dataDir: cluster.dataDir }, 'embedded PostgreSQL stopped: its last user is done');
+          return true;
+        } finally {
+          await rm(lock, { recursive: true, force: true });
+        }
+      },
+    };
   } finally {
     await rm(lock, { recursive: true, force: true });
   }
 }
+
+/**
+ * Who uses the embedded server: one empty file per attached use, named by pid, so a process that died
+ * without releasing is not counted; and a marker saying a hopmap process started it for itself.
+ */
+function sharedUseFiles(stateDir: string) {
+  return { users: join(stateDir, 'postgres.users'), autostarted: join(stateDir, 'postgres.autostarted') };
+}
+
+async function liveUsers(dir: string): Promise<number> {
+  let live = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(name.split('-')[0]);
+    if (pidAlive(pid)) live++;
+    else await rm(join(dir, name), { force: true });
+  }
+  return live;
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
 
 export function embeddedCluster(stateDir: string, port = DEFAULT_EMBEDDED_PORT): LocalCluster {
   return new LocalCluster({ baseDir: join(stateDir, 'postgres'), port });

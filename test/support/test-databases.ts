@@ -58,7 +58,7 @@ export async function prepareTestServer(server?: string): Promise<TestSetup> {
     const embedded = await ensureEmbeddedPostgres({ stateDir, port: await embeddedTestPort(stateDir), log: quietLog });
     adminUrl = embedded.url;
     startedEmbedded = embedded.startedHere;
-    if (embedded.startedHere) stopEmbedded = () => embedded.cluster.stop();
+    stopEmbedded = async () => void (await embedded.release());
   }
   const template = process.env.HOPMAP_TEST_TEMPLATE ?? templateName();
   const admin = new pg.Client(adminUrl);
