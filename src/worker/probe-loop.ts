@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/create-logger.js';
 import type { Result } from '../results/result-schema.js';
+import type { IsolationGuard, MeasuredTarget } from './isolation-guard.js';
 import type { TargetSource } from './target-source.js';
 
 export interface ProbeLoopOptions {
@@ -14,6 +15,8 @@ export interface ProbeLoopOptions {
   cooldownMs: number;
   intervalMs: number;
   onFetch?: (ok: boolean) => void;
+  /** Holds unanswered results back while it cannot tell a dead target from a dead uplink (isolation-guard.ts). */
+  guard?: IsolationGuard;
 }
 
 /**
@@ -26,6 +29,8 @@ export class ProbeLoop {
   private running?: Promise<void>;
   private readonly wake = new AbortController();
   private readonly lastProbed = new Map<string, number>();
+  /** Stopped while cut off: the rest of the batch is left to its lease rather than measured as dead. */
+  private abandonBatch = false;
 
   constructor(private readonly opts: ProbeLoopOptions) {}
 
@@ -37,6 +42,11 @@ export class ProbeLoop {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake.abort();
+    const guard = this.opts.guard;
+    if (guard) {
+      this.abandonBatch = guard.state !== 'ok';
+      await guard.stop();
+    }
     await this.running;
   }
 
@@ -75,20 +85,31 @@ export class ProbeLoop {
   }
 
   private async measureAll(targets: string[], lease: string | null): Promise<void> {
+    const guard = this.opts.guard;
     let next = 0;
     const worker = async () => {
-      while (next < targets.length) {
-        const target = targets[next++]!;
-        this.lastProbed.set(target, Date.now());
+      for (;;) {
+        await guard?.ready();
+        if (this.abandonBatch) return;
+        const job: MeasuredTarget | undefined = guard?.nextRetry() ?? (next < targets.length ? { target: targets[next++]!, lease } : undefined);
+        if (!job) return;
+        this.lastProbed.set(job.target, Date.now());
         try {
-          const results = await this.opts.measure(target, lease);
-          await this.opts.store(results);
+          const results = await this.opts.measure(job.target, job.lease);
+          await (guard ? guard.record(job, results) : this.opts.store(results));
         } catch (err) {
-          this.opts.log.error({ err, target }, 'measurement failed');
+          this.opts.log.error({ err, target: job.target }, 'measurement failed');
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, targets.length) }, worker));
+    const pool = (n: number) => Promise.all(Array.from({ length: Math.min(this.opts.concurrency, n) }, worker));
+    await pool(targets.length);
+    // Workers that ran out of targets may have left before a streak at the batch's end was judged.
+    while (guard && !this.abandonBatch) {
+      await guard.settle();
+      if (guard.retryCount === 0 || this.abandonBatch) break;
+      await pool(guard.retryCount);
+    }
     this.forgetExpired();
   }
 

@@ -10,7 +10,9 @@ import { IcmpSocket, RawSocketUnavailable } from '../probe/icmp-socket.js';
 import { OptionsIcmpSocket } from '../probe/options-socket.js';
 import { StopSet } from '../probe/stop-set.js';
 import { Tracer } from '../probe/tracer.js';
+import type { Result } from '../results/result-schema.js';
 import { ResultDelivery } from './deliver-results.js';
+import { IsolationGuard } from './isolation-guard.js';
 import { aliasSchedule } from './measure-aliases.js';
 import { measureTarget } from './measure-target.js';
 import { Pacer } from './pacer.js';
@@ -18,6 +20,7 @@ import { ProbeLoop } from './probe-loop.js';
 import { createResultSink } from './result-sinks.js';
 import { ResultSpool } from './result-spool.js';
 import { targetSource } from './target-source.js';
+import { tcpPing } from './tcp-ping.js';
 import type { WorkerConfig } from './worker-config.js';
 
 export interface RunningWorker {
@@ -91,6 +94,35 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   const stopSet = cfg.stopSet ? new StopSet() : undefined;
   const pingMethod = rawSockets.available && cfg.pingMethod !== 'tcp' ? 'icmp' : 'tcp';
   let lastFetchOk: boolean | undefined;
+  const paced = { take: () => (sent.inc(), pacer.take()) };
+  const store = async (batch: Result[]) => {
+    await spool.append(batch);
+    for (const r of batch) results.inc({ type: r.type });
+    produced += batch.length;
+  };
+  const isolated = metrics.gauge('worker_isolated', '1 while the worker seems cut off from the network (no target and no canary answers): probing paused');
+  isolated.set(0);
+  const remeasured = metrics.counter('targets_remeasured_total', 'targets measured again because they were probed while the worker was cut off');
+  // A cut fails every measurement in flight at once, so a streak shorter than `concurrency` proves nothing; 8
+  // keeps the check (usually one canary ping) to about 1 packet in 25 on a sweep of dead addresses (3 pings each).
+  const guard = cfg.isolationCheck
+    ? new IsolationGuard({
+        threshold: Math.max(8, cfg.concurrency),
+        probeCanary: async (address) => {
+          await paced.take();
+          if (pingMethod === 'icmp' && tracer) {
+            const r = await tracer.echo.echo(address, { timeoutMs: cfg.probeTimeout });
+            return r !== undefined && r.from === address && r.icmpType === 0;
+          }
+          for (const port of cfg.tcpPorts) if (await tcpPing(address, port, cfg.probeTimeout)) return true;
+          return false;
+        },
+        store,
+        log: log.child({ module: 'isolation' }),
+        onIsolated: (on) => isolated.set(on ? 1 : 0),
+        onRemeasure: () => remeasured.inc(),
+      })
+    : undefined;
   const loop = new ProbeLoop({
     source: targetSource(cfg.inputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, ca: cfg.caFile }),
     log: log.child({ module: 'probe' }),
@@ -106,7 +138,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
       measureTarget(target, lease, {
         workerId: cfg.workerId,
         tracer,
-        pacer: { take: () => (sent.inc(), pacer.take()) },
+        pacer: paced,
         pingMethod,
         pingCount: cfg.pingCount,
         tcpPorts: cfg.tcpPorts,
@@ -124,11 +156,8 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
         onProbe: (ok) => ok && answered.inc(),
         ...(aliases ? { aliases } : {}),
       }),
-    store: async (batch) => {
-      await spool.append(batch);
-      for (const r of batch) results.inc({ type: r.type });
-      produced += batch.length;
-    },
+    store,
+    ...(guard ? { guard } : {}),
   });
   loop.start();
   lifecycle.onShutdown('probe loop', () => loop.stop());
@@ -146,6 +175,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
       input: { source: cfg.inputFile, last_fetch_ok: lastFetchOk ?? null },
       spool: { depth: spool.depth, bytes: spool.bytes, dropped: spool.dropped },
       delivery: delivery.stats,
+      network: guard ? guard.status() : { state: 'unchecked', since: null, held_targets: 0 },
     }),
   });
   const server = await listen(app, { port: cfg.healthCheckPort, host: cfg.healthCheckHost });

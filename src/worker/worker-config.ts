@@ -52,6 +52,8 @@ export const workerConfig = z.object({
   concurrency: positiveInt().max(1_000).default(16),
   batchSize: positiveInt().max(1_000).default(50),
   probeTimeout: duration().default(1_000),
+  /** Hold unanswered results while the worker cannot tell dead targets from its own dead uplink (isolation-guard.ts). */
+  isolationCheck: bool().default(true),
   spoolDir: z.string().min(1).default('./.hopmap/spool'),
   spoolMaxMb: z.coerce.number().positive().default(100),
   shutdownFlush: duration().default(30_000),
