@@ -1,6 +1,7 @@
 import type { Logger } from '../log/create-logger.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { ensurePartitionsAhead } from '../results/partitions.js';
+import { resultsPerMinuteCrontab, resultsPerMinuteTasks } from '../results/results-per-minute.js';
 import { rotateResults, type RotationPolicy } from '../results/rotate-results.js';
 import type { ServiceModule } from '../service/start-service.js';
 import { dumpRoute } from './dump-route.js';
@@ -51,8 +52,8 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
           routeHistoryRoutes(app, { pool });
         },
         // graphile-worker runs each cron tick once across all instances; the advisory lock covers POST /rotate.
-        tasks: { rotate_results: async () => void (await rotate()), ...enrichTasks, ...resolveRoutersTasks(pool), ...rebuildAsLinksTasks },
-        crontab: ['7 * * * * rotate_results ?max=1', ...enrichCrontab, ...resolveRoutersCrontab, ...rebuildAsLinksCrontab],
+        tasks: { rotate_results: async () => void (await rotate()), ...enrichTasks, ...resolveRoutersTasks(pool), ...rebuildAsLinksTasks, ...resultsPerMinuteTasks(pool) },
+        crontab: ['7 * * * * rotate_results ?max=1', ...enrichCrontab, ...resolveRoutersCrontab, ...rebuildAsLinksCrontab, ...resultsPerMinuteCrontab],
       };
     },
   };

@@ -8,6 +8,7 @@ import { findPgTool } from '../db/pg-tools.js';
 import { addHops } from '../targets/add-hops.js';
 import { ensurePartitionsFor } from './partitions.js';
 import type { Result } from './result-schema.js';
+import { rewindResultsPerMinute } from './results-per-minute.js';
 import { storeResults } from './store-results.js';
 import { validateResult } from './validate-results.js';
 
@@ -154,6 +155,7 @@ async function mergeResults(pool: Pool, client: PoolClient): Promise<MergeOutcom
     }
     await ensurePartitionsFor(pool, rows.map((r) => r.day));
     const out = await storeResults(pool, batch, { receivedAt });
+    if (out.accepted > 0) await rewindResultsPerMinute(pool, rows[0]!.at); // they keep their received_at: recount those minutes
     totals.stored += out.accepted;
     totals.duplicate += out.duplicate;
   }

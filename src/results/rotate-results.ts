@@ -6,6 +6,7 @@ import type { Pool, PoolClient } from '../db/create-pool.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Logger } from '../log/create-logger.js';
 import { ensurePartitionsAhead } from './partitions.js';
+import { forgetResultsPerMinuteThrough } from './results-per-minute.js';
 
 /** Held (per transaction) while rotating: one instance rotates at a time, whoever asks. */
 const ROTATE_LOCK_KEY = 727_101_5001;
@@ -83,6 +84,7 @@ export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): 
       log.info({ partition: p.name, reason: toRetire.get(p.name), archive }, 'results partition retired');
     }
     if (retired.length > 0) {
+      await forgetResultsPerMinuteThrough(client, past.filter((p) => toRetire.has(p.name)).at(-1)!.day); // else /stats would still count them
       // Ids older than every partition left can go too: those results are gone, so is their idempotency.
       await client.query(
         `delete from result_ids where received_at < coalesce((select min(to_date(substr(c.relname, 9), 'YYYYMMDD'))

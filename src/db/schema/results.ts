@@ -1,4 +1,5 @@
-import { bigint, doublePrecision, inet, pgTable, real, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, check, doublePrecision, inet, integer, pgTable, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * Every result id ever stored (until retention prunes it): the idempotency check. The results themselves
@@ -27,4 +28,29 @@ export const links = pgTable(
     deltaSumUs: doublePrecision('delta_sum_us').notNull(),
   },
   (t) => [uniqueIndex('links_near_far_idx').on(t.near, t.far)],
+);
+
+/**
+ * Results received per minute and type, for the closed minutes up to `results_per_minute_state.rolled_up_to`
+ * (src/results/results-per-minute.ts): GET /stats sums these instead of scanning a day of results.
+ */
+export const resultsPerMinute = pgTable(
+  'results_per_minute',
+  {
+    minute: timestamp('minute', { withTimezone: true }).notNull(),
+    type: text('type').notNull(),
+    results: integer('results').notNull(),
+  },
+  // A unique index, not a composite primary key: drizzle-kit's introspection fails on the latter (schema-drift test).
+  (t) => [uniqueIndex('results_per_minute_minute_type_idx').on(t.minute, t.type)],
+);
+
+/** One row: the end (exclusive) of the minutes rolled up into results_per_minute; -infinity before the first run. */
+export const resultsPerMinuteState = pgTable(
+  'results_per_minute_state',
+  {
+    one: boolean('one').primaryKey().default(true),
+    rolledUpTo: timestamp('rolled_up_to', { withTimezone: true }).notNull().default(sql`'-infinity'`),
+  },
+  (t) => [check('results_per_minute_state_one_row_check', sql`${t.one}`)],
 );
