@@ -136,6 +136,9 @@ export class LabRun {
           // UDP flows vary by port, so multipath tracing (MDA) can find every ECMP branch; ICMP echo cannot.
           traceroute_method: 'udp-paris',
           traceroute_mode: 'multipath',
+          // MDA stops at each hop once a missed next hop is unlikely at this confidence: at 0.95 a two-way
+          // branch that one (vantage, destination) pair alone crosses was missed about once per run (docs/lab.md).
+          multipath_confidence: 0.99,
           pps: this.opts.pps ?? 2_000,
           concurrency: 32,
           batch_size: 20,

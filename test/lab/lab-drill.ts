@@ -56,10 +56,10 @@ export async function waitForLoad(run: LabRun, results: number, timeoutMs = 120_
 
 /**
  * Least link recall a converged lab run must reach. The truth holds every ECMP branch toward every
- * destination, while a Paris traceroute follows one flow per target: a branch that no traced flow hashes onto
- * stays unseen until a multipath trace or a re-probe crosses it. Two runs missed 3 of the 287 links each: 5
- * of the 6 were ECMP branches that one (vantage, destination) pair alone crosses, the 6th the path to one
- * destination traced while the drill's worker was cut off. Before lease acknowledgements stopped overwriting
+ * destination, while MDA stops probing a hop once a missed next hop is unlikely at its confidence: a branch
+ * no probed flow hashes onto stays unseen until a re-probe crosses it. At confidence 0.95 two runs missed 3
+ * of the 287 links each: 5 of the 6 were ECMP branches that one (vantage, destination) pair alone crosses,
+ * the 6th the path to one destination traced while the drill's worker was cut off. The lab now runs at 0.99. Before lease acknowledgements stopped overwriting
  * each other (src/targets/ack-leases.ts), lost acks re-served targets, whose extra flows hid this.
  * 0.98 allows 5 missed links; a lost route, hop or result still fails.
  */
