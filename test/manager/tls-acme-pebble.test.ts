@@ -142,7 +142,10 @@ describe('TLS by ACME, issued for real by pebble', () => {
     await runRenewalJob();
     const rows = await acmeRows();
     assert.equal(rows.length, 2, 'a new certificate with 29 days left');
-    assert.ok(challengeRequests.length > validations, 'the renewal was validated again over HTTP-01');
+    // Not asserted: a fresh HTTP-01 validation. An ACME CA may reuse the account's still-valid authorization
+    // (Let's Encrypt does for 30 days), and pebble does so now and then even with PEBBLE_AUTHZREUSE=0: it makes
+    // a new authorization only when rand.Intn(100) > the percentage, so 1 order in 100 reuses one (this
+    // test's one failure). The new order is shown by the new certificate, served below.
     const renewed = await waitFor('the renewed certificate to be served', async () => {
       const peer = await peerCertificate(httpsServer, DOMAIN, pebble.rootPem);
       return peer.serial !== servedBefore.serial ? peer : undefined;
