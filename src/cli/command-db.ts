@@ -18,8 +18,9 @@ export function dbCommand(): Command {
       process.stdout.write(`${resolved.url}\n`);
       if (resolved.embedded) {
         const { cluster, startedHere } = resolved.embedded;
-        // Asked for by a person, so it outlives this command and every other user until 'hopmap db stop'.
-        await resolved.embedded.keep();
+        // Started at a person's request, so it outlives this command and every other user until 'hopmap db
+        // stop'; one that `up` or a test run started stays theirs to stop.
+        if (startedHere) await resolved.embedded.keep();
         process.stderr.write(
           `embedded PostgreSQL ${startedHere ? 'started' : 'running'}: data in ${cluster.dataDir}, socket in ${cluster.socketDir}; stop it with 'hopmap db stop'\n`,
         );
