@@ -101,7 +101,7 @@ export async function measureResultsGrowth(ctx: BenchContext, caseName: string, 
     }));
     latency('recent-http', 'ms p50, GET /recent?ip=&limit=100 (output)', await timeRuns(ctx, 20, async () => void (await get(`${output.url}/recent?ip=${target()}&limit=100`))), 'recent-sql');
     ctx.progress(`growth ${size}: GET /stats`);
-    latency('stats-sql', 'ms p50, count(*) from result_ids (the heaviest of /stats), SQL', await timeRuns(ctx, 3, async () => void (await g.pool.query('select count(*) from result_ids'))));
+    latency('stats-sql', 'ms p50, count(*) from result_ids (what /stats read before its rollup), SQL', await timeRuns(ctx, 3, async () => void (await g.pool.query('select count(*) from result_ids'))));
     latency('stats-http', 'ms p50, GET /stats (output)', await timeRuns(ctx, 3, async () => void (await get(`${output.url}/stats`))), 'stats-sql');
 
     ctx.progress(`growth ${size}: GET /api/map/path`);
