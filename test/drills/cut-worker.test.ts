@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabRun } from '../../src/lab/lab-run.js';
-import { assertCompleteMap, drillPlace, removeDrill, startDrill, waitForLoad, workerHealth, type DrillPlace } from '../lab/lab-drill.js';
+import { loadTopology } from '../../src/lab/topology.js';
+import { assertCompleteMap, drillPlace, INTERNET, removeDrill, startDrill, waitForLoad, workerHealth, type DrillPlace } from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 
@@ -26,8 +27,14 @@ describe('drill: a worker is cut off from the services for a minute', () => {
   it('it spools what it measured while away and delivers it after the link heals; the map completes with nothing lost', async () => {
     run = await startDrill(place, { serverUrl: db.adminUrl, database: db.name });
     await waitForLoad(run, 60);
-    const uplink = run.lab.plan.nodes.get(VANTAGE)!.interfaces[0]!.peer;
-    await run.lab.setLink(VANTAGE, uplink, 'down');
+    // Only the way to the services is cut (a blackhole route in the worker's namespace): it still probes the
+    // lab, so it has results to keep. A worker cut off from everything pauses instead (isolation-guard-lab).
+    const services = run.lab.addressOf(loadTopology(INTERNET).run!.services!);
+    const route = async (op: 'add' | 'del') => {
+      const out = await run!.lab.exec(VANTAGE, 'ip', ['route', op, 'blackhole', `${services}/32`]);
+      assert.equal(out.code, 0, `ip route ${op} blackhole ${services}: ${out.stderr}`);
+    };
+    await route('add');
     const cutAt = Date.now();
     let spooled = 0;
     while (Date.now() - cutAt < CUT_MS) {
@@ -36,7 +43,7 @@ describe('drill: a worker is cut off from the services for a minute', () => {
       assert.equal(health.spool.dropped, 0);
       await sleep(2_000);
     }
-    await run.lab.setLink(VANTAGE, uplink, 'up');
+    await route('del');
     assert.ok(spooled > 0, 'the worker kept its results while it could not deliver them');
 
     const converged = await run.waitForConvergence({ timeoutMs: 6 * 60_000 });
