@@ -100,24 +100,14 @@ async function pingTarget(target: string, opts: MeasureOptions): Promise<Omit<Pi
   let port: number | undefined;
   for (let i = 0; i < opts.pingCount; i++) {
     await opts.pacer.take();
-    if (opts.pingMethod === 'icmp' && opts.tracer) {
-      const r = await opts.tracer.echo.echo(target, { timeoutMs: opts.timeoutMs });
-      const answered = r !== undefined && r.from === target && r.icmpType === 0;
-      opts.onProbe?.(answered);
-      if (answered) {
-        rtts.push(Math.round(r.rttUs * 1000) / 1000);
-        replyTtl = r.replyTtl;
-      }
-    } else {
-      let answer;
-      for (const p of opts.tcpPorts) {
-        port = p;
-        answer = await tcpPing(target, p, opts.timeoutMs);
-        if (answer) break;
-      }
-      opts.onProbe?.(answer !== undefined);
-      if (answer) rtts.push(Math.round(answer.rttUs * 1000) / 1000);
+    const answer = await pingOnce(target, opts);
+    opts.onProbe?.(answer !== undefined);
+    if (answer) {
+      rtts.push(Math.round(answer.rttUs * 1000) / 1000);
+      replyTtl = answer.replyTtl ?? replyTtl;
     }
+    // TCP: the port that answered, else the last one tried.
+    if (!(opts.pingMethod === 'icmp' && opts.tracer)) port = answer?.port ?? opts.tcpPorts.at(-1);
   }
   return {
     id: randomUUID(),
@@ -131,4 +121,23 @@ async function pingTarget(target: string, opts: MeasureOptions): Promise<Omit<Pi
     started_at: startedAt,
     finished_at: new Date().toISOString(),
   };
+}
+
+/**
+ * One ping, unpaced: an ICMP echo when raw sockets allow it, else a TCP connection to each port in turn until
+ * one answers. Undefined when nothing answered. Also the worker's canary check (isolation-guard.ts).
+ */
+export async function pingOnce(
+  target: string,
+  opts: Pick<MeasureOptions, 'tracer' | 'pingMethod' | 'tcpPorts' | 'timeoutMs'>,
+): Promise<{ rttUs: number; replyTtl?: number; port?: number } | undefined> {
+  if (opts.pingMethod === 'icmp' && opts.tracer) {
+    const r = await opts.tracer.echo.echo(target, { timeoutMs: opts.timeoutMs });
+    return r !== undefined && r.from === target && r.icmpType === 0 ? { rttUs: r.rttUs, replyTtl: r.replyTtl } : undefined;
+  }
+  for (const port of opts.tcpPorts) {
+    const answer = await tcpPing(target, port, opts.timeoutMs);
+    if (answer) return { rttUs: answer.rttUs, port };
+  }
+  return undefined;
 }

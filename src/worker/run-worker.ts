@@ -14,13 +14,12 @@ import type { Result } from '../results/result-schema.js';
 import { ResultDelivery } from './deliver-results.js';
 import { IsolationGuard } from './isolation-guard.js';
 import { aliasSchedule } from './measure-aliases.js';
-import { measureTarget } from './measure-target.js';
+import { measureTarget, pingOnce } from './measure-target.js';
 import { Pacer } from './pacer.js';
 import { ProbeLoop } from './probe-loop.js';
 import { createResultSink } from './result-sinks.js';
 import { ResultSpool } from './result-spool.js';
 import { targetSource } from './target-source.js';
-import { tcpPing } from './tcp-ping.js';
 import type { WorkerConfig } from './worker-config.js';
 
 export interface RunningWorker {
@@ -110,12 +109,7 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
         threshold: Math.max(8, cfg.concurrency),
         probeCanary: async (address) => {
           await paced.take();
-          if (pingMethod === 'icmp' && tracer) {
-            const r = await tracer.echo.echo(address, { timeoutMs: cfg.probeTimeout });
-            return r !== undefined && r.from === address && r.icmpType === 0;
-          }
-          for (const port of cfg.tcpPorts) if (await tcpPing(address, port, cfg.probeTimeout)) return true;
-          return false;
+          return (await pingOnce(address, { tracer, pingMethod, tcpPorts: cfg.tcpPorts, timeoutMs: cfg.probeTimeout })) !== undefined;
         },
         store,
         log: log.child({ module: 'isolation' }),
