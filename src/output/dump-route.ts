@@ -9,7 +9,7 @@ import type { Logger } from '../log/create-logger.js';
  * What a dump leaves out: the job queue (graphile-worker recreates its schema) and the registry of the
  * running instances, which describes the source deployment, not the map.
  */
-export const DUMP_ARGS = ['--format=custom', '--exclude-schema=graphile_worker', '--exclude-table-data=public.service_instances'];
+export const DUMP_ARGS = ['--format=custom', '--exclude-schema=graphile_worker', '--exclude-schema=manager', '--exclude-table-data=public.service_instances'];
 
 export interface DumpDeps {
   pool: Pool;

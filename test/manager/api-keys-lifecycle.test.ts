@@ -72,12 +72,12 @@ describe('API keys', () => {
     assert.ok(!list.text.includes(key.slice(11)), 'the list never holds the key');
 
     // Every column of every row, as text: the key is nowhere, nor its secret part.
-    const { rows } = await pool.query('select t::text as row from api_keys t');
+    const { rows } = await pool.query('select t::text as row from manager.api_keys t');
     for (const { row } of rows) {
       assert.ok(!row.includes(key.slice(3)), `the key is in the database: ${row}`);
       assert.ok(!row.includes(key.slice(11)), 'not even its secret part');
     }
-    const dump = await pool.query(`select string_agg(t::text, '|') as all from api_keys t`);
+    const dump = await pool.query(`select string_agg(t::text, '|') as all from manager.api_keys t`);
     assert.match(dump.rows[0].all, /[0-9a-f]{64}/, 'a SHA-256 hex hash is stored instead');
 
     const ok = await request(`${manager.url}/worker-only`, bearer(key));
@@ -122,7 +122,7 @@ describe('API keys', () => {
 
   it('records use at most once a minute per key', async () => {
     const { key, record } = await createApiKey(pool, { name: 'busy' });
-    const lastUsed = async () => (await pool.query('select last_used_at from api_keys where id = $1', [record.id])).rows[0].last_used_at as Date | null;
+    const lastUsed = async () => (await pool.query('select last_used_at from manager.api_keys where id = $1', [record.id])).rows[0].last_used_at as Date | null;
     assert.equal(await lastUsed(), null);
     assert.equal((await request(`${manager.url}/worker-only`, bearer(key))).status, 200);
     let first: Date | null = null;
@@ -136,13 +136,13 @@ describe('API keys', () => {
     assert.equal((await lastUsed())!.getTime(), first.getTime(), 'not rewritten by every request');
 
     // Another instance's first use within the minute of the last write is not written either (the SQL guard).
-    await pool.query(`update api_keys set last_used_at = now() - interval '30 seconds' where id = $1`, [record.id]);
+    await pool.query(`update manager.api_keys set last_used_at = now() - interval '30 seconds' where id = $1`, [record.id]);
     const pinned = await lastUsed();
     assert.equal((await request(`${manager.url}/other-instance`, bearer(key))).status, 200);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal((await lastUsed())!.getTime(), pinned!.getTime());
     // ...but after a minute it is, from whichever instance sees the key first.
-    await pool.query(`update api_keys set last_used_at = now() - interval '61 seconds' where id = $1`, [record.id]);
+    await pool.query(`update manager.api_keys set last_used_at = now() - interval '61 seconds' where id = $1`, [record.id]);
     const old = await lastUsed();
     assert.equal((await request(`${manager.url}/third-instance`, bearer(key))).status, 200);
     let now = old;

@@ -72,7 +72,7 @@ describe('dy.fi name held by exactly one live instance', () => {
   const dyfiOf = (domain: string, pass = ACCOUNT.pass) => ({ url: dyfi.url, domain, user: ACCOUNT.user, pass });
   const check = (i: Instance, extra: { domain?: string; pass?: string; now?: () => Date; log?: pino.Logger } = {}) =>
     keepDdnsName({ pool: i.pool, instanceId: i.id, selfUrl: i.url, dyfi: dyfiOf(extra.domain ?? NAME, extra.pass), fetch: fetchFrom(i.address), now: extra.now, log: extra.log });
-  const state = async (domain = NAME) => (await observer.query('select * from ddns_state where domain = $1', [domain])).rows[0];
+  const state = async (domain = NAME) => (await observer.query('select * from manager.ddns_state where domain = $1', [domain])).rows[0];
   const pendingJobs = async (pool: Pool) => {
     const { rows } = await pool.query<{ last_error: string | null }>('select last_error from graphile_worker.jobs where task_identifier = $1', [DDNS_TASK]);
     const failed = rows.find((r) => r.last_error);
@@ -152,7 +152,7 @@ describe('dy.fi name held by exactly one live instance', () => {
 
   it('two instances finding the holder dead at the same moment update dy.fi once', async () => {
     const [b, c] = instances.filter((i) => !i.stopped);
-    await observer.query(`update ddns_state set holder_instance = 'manager-gone', holder_url = 'http://127.0.0.9:9' where domain = $1`, [NAME]);
+    await observer.query(`update manager.ddns_state set holder_instance = 'manager-gone', holder_url = 'http://127.0.0.9:9' where domain = $1`, [NAME]);
     const before = dyfi.calls.length;
     const outcomes = await Promise.all([check(b!), check(c!)]);
     assert.equal(outcomes.filter((o) => o.action === 'updated').length, 1, JSON.stringify(outcomes));

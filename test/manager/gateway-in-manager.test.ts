@@ -90,7 +90,7 @@ describe('gateway, registry and API keys in the manager service', () => {
     }
     const health = await request(`${manager.url}/health`);
     assert.equal(health.json().counters.gateway_requests_total, 2);
-    const sessions = await pool.query(`select count(*)::int as n from manager_sessions`);
+    const sessions = await pool.query(`select count(*)::int as n from manager.manager_sessions`);
     assert.equal(sessions.rows[0].n, 1, 'gateway requests make no sessions');
   });
 });

@@ -56,7 +56,7 @@ describe('hopmap manager: HTTPS by default, one certificate for every instance',
     const client = new pg.Client(db.url);
     await client.connect();
     try {
-      const { rows } = await client.query<{ source: string; cert_pem: string; key_sealed: string }>(`select source, cert_pem, key_sealed from tls_certificates`);
+      const { rows } = await client.query<{ source: string; cert_pem: string; key_sealed: string }>(`select source, cert_pem, key_sealed from manager.tls_certificates`);
       assert.equal(rows.length, 1, 'made once, by whichever instance came first');
       assert.equal(rows[0]!.source, 'self-signed');
       assert.ok(!rows[0]!.key_sealed.includes('PRIVATE KEY'), 'the private key is sealed, not stored in the clear');

@@ -57,7 +57,7 @@ describe('TLS by ACME, issued for real by pebble', () => {
   }
 
   const acmeRows = async () =>
-    (await pool.query<{ id: string; cert_pem: string; key_sealed: string }>(`select id, cert_pem, key_sealed from tls_certificates where domain = $1 and source = 'acme' order by id`, [DOMAIN])).rows;
+    (await pool.query<{ id: string; cert_pem: string; key_sealed: string }>(`select id, cert_pem, key_sealed from manager.tls_certificates where domain = $1 and source = 'acme' order by id`, [DOMAIN])).rows;
 
   before(async () => {
     assert.ok(pebbleInstalled(), 'install pebble (apt-get install pebble): this test issues certificates from it');
@@ -107,14 +107,14 @@ describe('TLS by ACME, issued for real by pebble', () => {
     const tokens = challengeRequests.filter((p) => p.startsWith('/.well-known/acme-challenge/'));
     assert.ok(tokens.length >= 1, 'pebble fetched the HTTP-01 token from our handler');
     assert.ok(dns.queries.some((q) => q.startsWith(`${DOMAIN} `)), 'pebble resolved the name through the stand-in');
-    assert.equal(Number((await pool.query('select count(*) from acme_challenges')).rows[0].count), 0, 'challenge answers are removed');
+    assert.equal(Number((await pool.query('select count(*) from manager.acme_challenges')).rows[0].count), 0, 'challenge answers are removed');
 
     const rows = await acmeRows();
     assert.equal(rows.length, 1);
     const sealed = rows[0]!.key_sealed;
     assert.ok(!sealed.includes('PRIVATE KEY') && !Buffer.from(sealed, 'base64').toString('latin1').includes('PRIVATE KEY'), 'the certificate key is not stored in the clear');
     assert.ok(new X509Certificate(rows[0]!.cert_pem).checkPrivateKey(createPrivateKey(sealer.open(sealed))));
-    const account = (await pool.query<{ key_sealed: string; account_url: string | null }>('select key_sealed, account_url from acme_accounts')).rows;
+    const account = (await pool.query<{ key_sealed: string; account_url: string | null }>('select key_sealed, account_url from manager.acme_accounts')).rows;
     assert.equal(account.length, 1);
     assert.ok(!account[0]!.key_sealed.includes('PRIVATE KEY'), 'the account key is not stored in the clear');
     assert.match(account[0]!.account_url ?? '', /^https:\/\/127\.0\.0\.1:\d+\//, 'the account URL is kept for the next order');

@@ -42,7 +42,7 @@ describe('self-signed TLS certificate kept in PostgreSQL', () => {
   it('three instances starting at once make one certificate, with its key sealed', async () => {
     const made = await Promise.all(pools.map((pool) => ensureSelfSignedCertificate(pool, sealer, 'localhost')));
     assert.deepEqual(new Set(made.map((c) => c.id)).size, 1, 'every instance got the same certificate');
-    const { rows } = await pools[0]!.query<{ key_sealed: string; cert_pem: string }>(`select key_sealed, cert_pem from tls_certificates where domain = 'localhost'`);
+    const { rows } = await pools[0]!.query<{ key_sealed: string; cert_pem: string }>(`select key_sealed, cert_pem from manager.tls_certificates where domain = 'localhost'`);
     assert.equal(rows.length, 1);
     const sealed = rows[0]!.key_sealed;
     assert.ok(!sealed.includes('PRIVATE KEY') && !Buffer.from(sealed, 'base64').toString('latin1').includes('PRIVATE KEY'), 'the key is not stored in the clear');
@@ -75,7 +75,7 @@ describe('self-signed TLS certificate kept in PostgreSQL', () => {
       const stored = await ensureSelfSignedCertificate(pools[2]!, sealer, 'localhost');
 
       assert.equal(await renewCertificateIfDue(pools[2]!, sealer, { kind: 'self-signed', domain: 'localhost' }, quietLog, new Date(stored.notAfter.getTime() - 31 * DAY_MS)), 'still-valid');
-      const count = async () => Number((await pools[0]!.query('select count(*) from tls_certificates')).rows[0].count);
+      const count = async () => Number((await pools[0]!.query('select count(*) from manager.tls_certificates')).rows[0].count);
       assert.equal(await count(), 1, 'nothing new while 31 days remain');
 
       assert.equal(await renewCertificateIfDue(pools[2]!, sealer, { kind: 'self-signed', domain: 'localhost' }, quietLog, new Date(stored.notAfter.getTime() - 29 * DAY_MS)), 'renewed');

@@ -56,7 +56,7 @@ describe('hopmap user', () => {
   it('stores no TOTP secret in the clear, and the sealed values open only with the server key', async () => {
     const bytes = Buffer.from(new ScureBase32Plugin().decode(secret));
     assert.equal(bytes.length, 20);
-    const { rows } = await pool.query('select * from users');
+    const { rows } = await pool.query('select * from manager.users');
     const forms = [secret, secret.toLowerCase(), bytes.toString('hex'), bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('latin1')];
     for (const row of rows) {
       for (const [column, value] of Object.entries(row)) {
@@ -99,9 +99,9 @@ describe('hopmap user', () => {
     assert.match(list.output, /^bob +\d{4}-\d\d-\d\dT\S+ +never$/m);
 
     const br = new Browser('203.0.113.2');
-    const bob = (await pool.query(`select 1 from users where name = 'bob'`)).rowCount;
+    const bob = (await pool.query(`select 1 from manager.users where name = 'bob'`)).rowCount;
     assert.equal(bob, 1);
-    const bobSecret = await pool.query(`select user_key_sealed, totp_secret_sealed from users where name = 'bob'`);
+    const bobSecret = await pool.query(`select user_key_sealed, totp_secret_sealed from manager.users where name = 'bob'`);
     const bytes = openUserSecret(serverKey, 'bob', { userKeySealed: bobSecret.rows[0].user_key_sealed, totpSecretSealed: bobSecret.rows[0].totp_secret_sealed });
     assert.equal((await logIn(br, manager.url, manager.url, 'bob', await codeFor(new ScureBase32Plugin().encode(bytes)))).status, 303);
     assert.equal((await br.get(`${manager.url}/api/me`)).status, 200);

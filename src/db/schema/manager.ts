@@ -1,11 +1,19 @@
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid, varchar, json } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid, varchar, json } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+
+/**
+ * Everything the manager keeps (operators, sessions, keys, certificates, ACME, rate limits, dy.fi, registered
+ * services) lives in a schema of its own, so `GET /dump` leaves it out whole (`--exclude-schema=manager`) and a
+ * table added here later can never leak into a dump by being forgotten in a list.
+ */
+export const managerSchema = pgSchema('manager');
 
 /**
  * Operators of the manager. The TOTP secret is sealed twice: with the user's own key, which is itself sealed
  * with the server key (SERVER_KEY, never in the database), both AES-256-GCM; a stolen database alone
  * reveals no secret (src/manager/users/).
  */
-export const users = pgTable(
+export const users = managerSchema.table(
   'users',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
@@ -23,7 +31,7 @@ export const users = pgTable(
 );
 
 /** Sessions of every manager instance (connect-pg-simple's table layout), so any instance answers any request. */
-export const managerSessions = pgTable(
+export const managerSessions = managerSchema.table(
   'manager_sessions',
   {
     sid: varchar('sid').primaryKey(),
@@ -34,38 +42,38 @@ export const managerSessions = pgTable(
 );
 
 /** rate-limiter-flexible's RateLimiterPostgres layout, created here so instances never race to create it. */
-export const rateLimits = pgTable('rate_limits', {
+export const rateLimits = managerSchema.table('rate_limits', {
   key: varchar('key', { length: 255 }).primaryKey(),
   points: integer('points').notNull().default(0),
   expire: bigint('expire', { mode: 'number' }),
 });
 
 /**
- * Keys for external workers (behind NAT) to use the manager's gateway: stored as a SHA-256 of the key (the
+ * Keys for workers, feeders and operators at every service's door (input, output, the manager's gateway): stored as a SHA-256 of the key (the
  * key is 256 random bits, so no slow hash is needed); `prefix` finds the row and is safe to show.
  */
-export const apiKeys = pgTable(
+export const apiKeys = managerSchema.table(
   'api_keys',
   {
     id: uuid('id').primaryKey().defaultRandom(),
     name: text('name').notNull(),
     prefix: text('prefix').notNull(),
     keyHash: text('key_hash').notNull(),
-    /** What the key may do: 'worker' (GET /targets, POST /results, hops) only, for now. */
-    scope: text('scope').notNull().default('worker'),
+    /** What the key may do: worker (lease targets, post results), feeder (post hops) or admin (everything). */
+    role: text('role').notNull().default('worker'),
     createdBy: text('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('api_keys_prefix_idx').on(t.prefix)],
+  (t) => [uniqueIndex('api_keys_prefix_idx').on(t.prefix), check('api_keys_role_check', sql`${t.role} in ('worker', 'feeder', 'admin')`)],
 );
 
 /**
  * Workers and services registered by URL. Their type, name and version come from /service-info; health
  * polling (a graphile-worker cron job, once a minute across all instances) keeps status and metrics.
  */
-export const registeredServices = pgTable(
+export const registeredServices = managerSchema.table(
   'registered_services',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
@@ -88,7 +96,7 @@ export const registeredServices = pgTable(
 );
 
 /** TLS certificates every manager instance serves (one per domain, newest wins); the key sealed with the server key. */
-export const tlsCertificates = pgTable(
+export const tlsCertificates = managerSchema.table(
   'tls_certificates',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
@@ -105,7 +113,7 @@ export const tlsCertificates = pgTable(
 );
 
 /** ACME accounts by directory URL and email; the account key sealed with the server key. */
-export const acmeAccounts = pgTable(
+export const acmeAccounts = managerSchema.table(
   'acme_accounts',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
@@ -119,14 +127,14 @@ export const acmeAccounts = pgTable(
 );
 
 /** ACME http-01 challenge answers, so whichever instance the CA reaches can answer. */
-export const acmeChallenges = pgTable('acme_challenges', {
+export const acmeChallenges = managerSchema.table('acme_challenges', {
   token: text('token').primaryKey(),
   keyAuthorization: text('key_authorization').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 /** Dynamic DNS (dy.fi): which instance the name points at, and the last update. */
-export const ddnsState = pgTable('ddns_state', {
+export const ddnsState = managerSchema.table('ddns_state', {
   domain: text('domain').primaryKey(),
   /** The manager instance whose address the name was last set to. */
   holderInstance: text('holder_instance'),

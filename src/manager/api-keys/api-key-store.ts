@@ -15,7 +15,7 @@ export async function createApiKey(pool: Pool, opts: { name: string; createdBy?:
     const secret = generateApiKey();
     const [record] = await db
       .insert(apiKeys)
-      .values({ name: opts.name, prefix: secret.prefix, keyHash: secret.hash, scope: opts.scope ?? WORKER_SCOPE, createdBy: opts.createdBy ?? null })
+      .values({ name: opts.name, prefix: secret.prefix, keyHash: secret.hash, role: opts.scope ?? WORKER_SCOPE, createdBy: opts.createdBy ?? null })
       .onConflictDoNothing({ target: apiKeys.prefix })
       .returning();
     // A prefix collision (48 bits) is next to impossible; draw again rather than fail.
@@ -53,7 +53,7 @@ export function apiKeyJson(k: ApiKeyRecord) {
     id: k.id,
     name: k.name,
     prefix: k.prefix,
-    scope: k.scope,
+    role: k.role,
     created_by: k.createdBy,
     created_at: k.createdAt.toISOString(),
     last_used_at: k.lastUsedAt?.toISOString() ?? null,

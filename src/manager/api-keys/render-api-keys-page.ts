@@ -38,7 +38,7 @@ function keyRow(k: ApiKeyRecord, csrf: Html): Html {
   const revoke = k.revokedAt
     ? html``
     : html`<form method="post" action="/api-keys/${k.id}/revoke" class="inline">${csrf}<button type="submit">Revoke</button></form>`;
-  return html`<tr id="key-${k.id}"><td>${k.name}</td><td><code>${k.prefix}…</code> <small>${k.scope}</small></td>
+  return html`<tr id="key-${k.id}"><td>${k.name}</td><td><code>${k.prefix}…</code> <small>${k.role}</small></td>
 <td>${k.createdAt.toISOString()}${k.createdBy ? html` by ${k.createdBy}` : ''}</td><td>${k.lastUsedAt?.toISOString() ?? 'never'}</td>
 <td>${state}</td><td>${revoke}</td></tr>`;
 }

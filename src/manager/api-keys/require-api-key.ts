@@ -39,14 +39,14 @@ export function requireApiKey(pool: Pool, opts: { scope?: string; log?: Logger }
     const row = await findApiKeyByPrefix(pool, apiKeyPrefix(token));
     if (!row || !keyMatches(token, row.keyHash)) throw unauthorized(res, 'invalid_api_key', `API key ${apiKeyPrefix(token)}… is not known`);
     if (row.revokedAt) throw unauthorized(res, 'api_key_revoked', `API key ${row.prefix}… (${row.name}) was revoked at ${row.revokedAt.toISOString()}`);
-    if (row.scope !== scope) throw new HttpError(403, 'api_key_scope', `API key ${row.prefix}… has scope ${row.scope}; this endpoint needs ${scope}`);
+    if (row.role !== scope) throw new HttpError(403, 'api_key_scope', `API key ${row.prefix}… has role ${row.role}; this endpoint needs ${scope}`);
 
     const now = Date.now();
     if (now - (touched.get(row.id) ?? 0) >= TOUCH_EVERY_MS) {
       touched.set(row.id, now);
       touchApiKey(pool, row.id).catch((err: Error) => opts.log?.warn({ err: { message: err.message }, key: row.prefix }, 'could not record API key use'));
     }
-    req.apiKey = { id: row.id, name: row.name, prefix: row.prefix, scope: row.scope };
+    req.apiKey = { id: row.id, name: row.name, prefix: row.prefix, scope: row.role };
     next();
   };
 }

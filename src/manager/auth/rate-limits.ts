@@ -20,6 +20,7 @@ export function createRateLimiter(pool: Pool, limit: RateLimit): RateLimiterPost
   return new RateLimiterPostgres({
     storeClient: pool,
     storeType: 'pool',
+    schemaName: 'manager',
     tableName: 'rate_limits',
     tableCreated: true,
     clearExpiredByTimeout: false,

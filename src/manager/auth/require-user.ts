@@ -21,7 +21,7 @@ export function requireUser(pool: Pool, kind: 'page' | 'api'): RequestHandler {
   return async (req, res, next) => {
     const user = req.session?.user;
     if (user) {
-      const { rowCount } = await pool.query('select 1 from users where id = $1 and name = $2', [user.id, user.name]);
+      const { rowCount } = await pool.query('select 1 from manager.users where id = $1 and name = $2', [user.id, user.name]);
       if (rowCount) {
         res.locals.user = user;
         return next();

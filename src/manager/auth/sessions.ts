@@ -41,6 +41,7 @@ export function sessionMiddleware(opts: SessionOptions): RequestHandler {
   const log = opts.log.child({ module: 'sessions' });
   const store = new PgStore({
     pool: opts.pool,
+    schemaName: 'manager',
     tableName: 'manager_sessions',
     createTableIfMissing: false,
     // No timer per instance: the prune_manager_state cron job deletes expired rows once cluster-wide.

@@ -47,7 +47,7 @@ export async function keepDdnsName(opts: KeepDdnsNameOptions): Promise<KeepDdnsN
   return inTransaction(opts.pool, async (client) => {
     const { rows: lock } = await client.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1, hashtext($2)) as ok', [DDNS_LOCK_SPACE, domain]);
     if (!lock[0]!.ok) return { action: 'busy' };
-    const { rows } = await client.query<StateRow>('select holder_instance, holder_url, last_update_at, last_result, ok from ddns_state where domain = $1', [domain]);
+    const { rows } = await client.query<StateRow>('select holder_instance, holder_url, last_update_at, last_result, ok from manager.ddns_state where domain = $1', [domain]);
     const state: DdnsState | null = rows[0]
       ? { holderInstance: rows[0].holder_instance, holderUrl: rows[0].holder_url, lastUpdateAt: rows[0].last_update_at, lastResult: rows[0].last_result, ok: rows[0].ok }
       : null;
@@ -60,7 +60,7 @@ export async function keepDdnsName(opts: KeepDdnsNameOptions): Promise<KeepDdnsN
     // The instance that called dy.fi holds the name even when it failed: it alone retries (with backoff),
     // instead of every instance repeating a call that dy.fi may count as abuse.
     await client.query(
-      `insert into ddns_state as s (domain, holder_instance, holder_url, address, last_update_at, last_result, updates, ok)
+      `insert into manager.ddns_state as s (domain, holder_instance, holder_url, address, last_update_at, last_result, updates, ok)
        values ($1, $2, $3, $4, $5, $6, 1, $7)
        on conflict (domain) do update set holder_instance = $2, holder_url = $3, address = coalesce($4, s.address),
          last_update_at = $5, last_result = $6, updates = s.updates + 1, ok = $7`,

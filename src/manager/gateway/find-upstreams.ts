@@ -21,7 +21,7 @@ export async function findUpstreams(pool: Pool, type: UpstreamType, host = hostn
       where service_type = $1 and url is not null and last_seen_at > now() - $3::interval
         and (hostname = $2 or url !~ $4)
      union
-     select url from registered_services
+     select url from manager.registered_services
       where service_type = $1 and status = 'ok' and last_seen_at > now() - $5::interval
      order by url`,
     [type, host, HEARTBEAT_FRESH, LOOPBACK_URL, POLL_FRESH],

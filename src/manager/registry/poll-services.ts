@@ -36,7 +36,7 @@ export const POLL_TIMEOUT_MS = 5_000;
 
 /** Checks every registered service's /health at once (bounded), and records status, figures and errors. */
 export async function pollServices(db: Queryable, opts: PollOptions = {}): Promise<PollSummary> {
-  const { rows } = await db.query('select id, url, instance_id from registered_services order by id');
+  const { rows } = await db.query('select id, url, instance_id from manager.registered_services order by id');
   const summary: PollSummary = { checked: 0, ok: 0, degraded: 0, down: 0 };
   const queue = [...(rows as ServiceRow[])];
   const lane = async () => {
@@ -73,7 +73,7 @@ export async function checkService(db: Queryable, row: ServiceRow, opts: PollOpt
   }
   if (opts.signal?.aborted) return undefined;
   await db.query(
-    `update registered_services
+    `update manager.registered_services
         set status = $2, last_error = $3, last_checked_at = now(),
             last_seen_at = case when $4 then now() else last_seen_at end,
             details = coalesce($5::jsonb, details),

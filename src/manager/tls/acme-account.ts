@@ -15,14 +15,14 @@ export interface AcmeAccount {
 export async function acmeAccount(db: Queryable, sealer: Sealer, directoryUrl: string, email: string): Promise<AcmeAccount> {
   const read = () =>
     db.query<{ id: string; key_sealed: string; account_url: string | null }>(
-      'select id, key_sealed, account_url from acme_accounts where directory_url = $1 and email = $2',
+      'select id, key_sealed, account_url from manager.acme_accounts where directory_url = $1 and email = $2',
       [directoryUrl, email],
     );
   let { rows } = await read();
   if (!rows[0]) {
     const key = await acme.crypto.createPrivateEcdsaKey('P-256');
     await db.query(
-      `insert into acme_accounts (directory_url, email, key_sealed) values ($1, $2, $3)
+      `insert into manager.acme_accounts (directory_url, email, key_sealed) values ($1, $2, $3)
        on conflict (directory_url, email) do nothing`,
       [directoryUrl, email, sealer.seal(key)],
     );
@@ -33,5 +33,5 @@ export async function acmeAccount(db: Queryable, sealer: Sealer, directoryUrl: s
 }
 
 export async function saveAcmeAccountUrl(db: Queryable, id: number, accountUrl: string): Promise<void> {
-  await db.query('update acme_accounts set account_url = $2 where id = $1 and account_url is distinct from $2', [id, accountUrl]);
+  await db.query('update manager.acme_accounts set account_url = $2 where id = $1 and account_url is distinct from $2', [id, accountUrl]);
 }

@@ -16,7 +16,7 @@ export function acmeChallengeHandler(db: Queryable): RequestHandler<{ token: str
       return;
     }
     try {
-      const { rows } = await db.query<{ key_authorization: string }>('select key_authorization from acme_challenges where token = $1', [token]);
+      const { rows } = await db.query<{ key_authorization: string }>('select key_authorization from manager.acme_challenges where token = $1', [token]);
       if (!rows[0]) {
         res.status(404).type('text/plain').send('not found');
         return;
@@ -30,7 +30,7 @@ export function acmeChallengeHandler(db: Queryable): RequestHandler<{ token: str
 
 export async function saveAcmeChallenge(db: Queryable, token: string, keyAuthorization: string): Promise<void> {
   await db.query(
-    `insert into acme_challenges (token, key_authorization) values ($1, $2)
+    `insert into manager.acme_challenges (token, key_authorization) values ($1, $2)
      on conflict (token) do update set key_authorization = excluded.key_authorization, created_at = now()`,
     [token, keyAuthorization],
   );
@@ -38,5 +38,5 @@ export async function saveAcmeChallenge(db: Queryable, token: string, keyAuthori
 
 /** Removes the answer once validated, and any left over by an order that crashed midway (a day is far past any ACME timeout). */
 export async function removeAcmeChallenge(db: Queryable, token: string): Promise<void> {
-  await db.query(`delete from acme_challenges where token = $1 or created_at < now() - interval '1 day'`, [token]);
+  await db.query(`delete from manager.acme_challenges where token = $1 or created_at < now() - interval '1 day'`, [token]);
 }

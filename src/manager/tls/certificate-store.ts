@@ -29,11 +29,11 @@ export function certificateDates(certPem: string): { notBefore: Date; notAfter: 
 export async function saveCertificate(db: Queryable, sealer: Sealer, domain: string, source: CertificateSource, pair: CertificatePair): Promise<number> {
   const { notBefore, notAfter } = certificateDates(pair.cert);
   const { rows } = await db.query<{ id: string }>(
-    `insert into tls_certificates (domain, source, cert_pem, key_sealed, not_before, not_after)
+    `insert into manager.tls_certificates (domain, source, cert_pem, key_sealed, not_before, not_after)
      values ($1, $2, $3, $4, $5, $6) returning id`,
     [domain, source, pair.cert, sealer.seal(pair.key), notBefore, notAfter],
   );
-  await db.query('delete from tls_certificates where domain = $1 and not_after < now()', [domain]);
+  await db.query('delete from manager.tls_certificates where domain = $1 and not_after < now()', [domain]);
   return Number(rows[0]!.id);
 }
 
@@ -53,7 +53,7 @@ interface CertificateRow {
  */
 export async function currentCertificate(db: Queryable, sealer: Sealer, domain: string, prefer?: CertificateSource): Promise<StoredCertificate | null> {
   const { rows } = await db.query<CertificateRow>(
-    `select id, domain, source, cert_pem, key_sealed, not_before, not_after from tls_certificates
+    `select id, domain, source, cert_pem, key_sealed, not_before, not_after from manager.tls_certificates
      where domain = $1 order by source = $2 desc, created_at desc, id desc limit 1`,
     [domain, prefer ?? null],
   );
@@ -73,7 +73,7 @@ export async function currentCertificate(db: Queryable, sealer: Sealer, domain: 
 /** The id of the certificate `currentCertificate` would return, without opening its key: cheap to poll. */
 export async function currentCertificateId(db: Queryable, domain: string, prefer?: CertificateSource): Promise<number | null> {
   const { rows } = await db.query<{ id: string }>(
-    'select id from tls_certificates where domain = $1 order by source = $2 desc, created_at desc, id desc limit 1',
+    'select id from manager.tls_certificates where domain = $1 order by source = $2 desc, created_at desc, id desc limit 1',
     [domain, prefer ?? null],
   );
   return rows[0] ? Number(rows[0].id) : null;

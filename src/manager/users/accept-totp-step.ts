@@ -7,7 +7,7 @@ import type { Pool } from '../../db/create-pool.js';
  */
 export async function acceptTotpStep(pool: Pool, userId: number, step: number): Promise<boolean> {
   const { rowCount } = await pool.query(
-    `update users set last_totp_step = $2, last_login_at = now()
+    `update manager.users set last_totp_step = $2, last_login_at = now()
       where id = $1 and (last_totp_step is null or last_totp_step < $2)
       returning id`,
     [userId, step],

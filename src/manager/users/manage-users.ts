@@ -46,7 +46,7 @@ export async function removeUser(pool: Pool, name: string): Promise<{ sessionsEn
   return inTransaction(pool, async (client) => {
     const [row] = await drizzle({ client }).delete(users).where(eq(users.name, name)).returning({ id: users.id });
     if (!row) throw new UserError(`no user '${name}' (hopmap user list shows who there is)`);
-    const ended = await client.query(`delete from manager_sessions where (sess -> 'user' ->> 'id')::bigint = $1`, [row.id]);
+    const ended = await client.query(`delete from manager.manager_sessions where (sess -> 'user' ->> 'id')::bigint = $1`, [row.id]);
     return { sessionsEnded: ended.rowCount ?? 0 };
   });
 }
