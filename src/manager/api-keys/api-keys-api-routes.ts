@@ -4,7 +4,7 @@ import type { Pool } from '../../db/create-pool.js';
 import { notFound } from '../../http/http-error.js';
 import { parseRequest } from '../../http/validate.js';
 import { currentUser } from '../registry/page-context.js';
-import { apiKeyJson, createApiKey, listApiKeys, revokeApiKey } from './api-key-store.js';
+import { createKey, keyJson, listKeys, revokeKey } from '../../keys/key-store.js';
 
 export const keyName = z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters').regex(/^[^\p{Cc}]*$/u, 'no control characters');
 const createBody = z.strictObject({ name: keyName });
@@ -19,21 +19,21 @@ export function apiKeysApiRouter(deps: { pool: Pool }): Router {
   router.use('/api/keys', express.json({ limit: '16kb' }));
 
   router.get('/api/keys', async (_req, res) => {
-    res.json({ keys: (await listApiKeys(deps.pool)).map(apiKeyJson) });
+    res.json({ keys: (await listKeys(deps.pool)).map(keyJson) });
   });
 
   router.post('/api/keys', async (req, res) => {
     const { name } = parseRequest(createBody, req.body ?? {}, 'body');
-    const { key, record } = await createApiKey(deps.pool, { name, createdBy: currentUser(res.locals) });
+    const { key, record } = await createKey(deps.pool, { name, role: 'worker', createdBy: currentUser(res.locals) });
     res.setHeader('Cache-Control', 'no-store');
-    res.status(201).json({ ...apiKeyJson(record), key });
+    res.status(201).json({ ...keyJson(record), key });
   });
 
   router.delete('/api/keys/:id', async (req, res) => {
     const { id } = parseRequest(keyIdParams, req.params, 'params');
-    const row = await revokeApiKey(deps.pool, id);
+    const row = await revokeKey(deps.pool, id);
     if (!row) throw notFound(`no API key ${id}`);
-    res.json({ revoked: apiKeyJson(row) });
+    res.json({ revoked: keyJson(row) });
   });
 
   return router;

@@ -6,7 +6,7 @@ import { parseRequest } from '../../http/validate.js';
 import { currentUser, pageContext } from '../registry/page-context.js';
 import type { PageContext } from '../ui/layout.js';
 import { keyIdParams, keyName } from './api-keys-api-routes.js';
-import { createApiKey, listApiKeys, revokeApiKey } from './api-key-store.js';
+import { createKey, listKeys, revokeKey } from '../../keys/key-store.js';
 import { renderApiKeysPage, type NewKey } from './render-api-keys-page.js';
 
 const createForm = z.object({ name: keyName });
@@ -21,7 +21,7 @@ export function apiKeysPageRouter(deps: { pool: Pool }): Router {
 
   const show = async (res: Response, status: number, flash?: PageContext['flash'], created?: NewKey) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.status(status).type('html').send(renderApiKeysPage(pageContext(res, 'API keys', flash), await listApiKeys(deps.pool), created));
+    res.status(status).type('html').send(renderApiKeysPage(pageContext(res, 'API keys', flash), await listKeys(deps.pool), created));
   };
 
   router.get('/api-keys', async (req, res) => {
@@ -36,13 +36,13 @@ export function apiKeysPageRouter(deps: { pool: Pool }): Router {
       if (!(err instanceof HttpError)) throw err;
       return show(res, err.status, { kind: 'error', message: err.message });
     }
-    const { key, record } = await createApiKey(deps.pool, { name, createdBy: currentUser(res.locals) });
+    const { key, record } = await createKey(deps.pool, { name, role: 'worker', createdBy: currentUser(res.locals) });
     await show(res, 201, { kind: 'ok', message: `Created key ${record.prefix}… for ${record.name}.` }, { key, name: record.name, gatewayUrl: gatewayUrl(req) });
   });
 
   router.post('/api-keys/:id/revoke', async (req, res) => {
     const { id } = parseRequest(keyIdParams, req.params, 'params');
-    if (!(await revokeApiKey(deps.pool, id))) throw notFound(`no API key ${id}`);
+    if (!(await revokeKey(deps.pool, id))) throw notFound(`no API key ${id}`);
     res.redirect(303, '/api-keys?revoked=1');
   });
 

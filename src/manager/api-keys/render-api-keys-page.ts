@@ -1,6 +1,6 @@
 import { html, type Html } from '../ui/html.js';
 import { layout, type PageContext } from '../ui/layout.js';
-import type { ApiKeyRecord } from './api-key-store.js';
+import type { KeyRecord as ApiKeyRecord } from '../../keys/key-store.js';
 
 export interface NewKey {
   key: string;

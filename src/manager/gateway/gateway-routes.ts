@@ -4,7 +4,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Pool } from '../../db/create-pool.js';
 import type { ServiceMetrics } from '../../http/service-metrics.js';
 import type { Logger } from '../../log/create-logger.js';
-import { requireApiKey } from '../api-keys/require-api-key.js';
+import { requireRole } from '../../keys/require-role.js';
 import { findUpstreams, type UpstreamType } from './find-upstreams.js';
 import { proxyRequest, type ProxyDeps } from './proxy-request.js';
 import { UpstreamPicker } from './upstream-picker.js';
@@ -54,7 +54,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   };
 
   const router = Router();
-  router.use('/gateway', requireApiKey(deps.pool, { log }));
+  router.use('/gateway', requireRole(deps.pool, ['worker'], { log }));
   router.get('/gateway/targets', forward('input', '/targets', 'targets'));
   router.post('/gateway/hops', forward('input', '/hops', 'hops'));
   router.post(['/gateway', '/gateway/results'], forward('output', '/results', 'results'));
