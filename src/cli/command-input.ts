@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { addServiceOptions, serviceConfigShape } from '../config/common-config.js';
 import { bool, duration, list, port, positiveInt } from '../config/values.js';
+import { authMode } from '../keys/key-config.js';
 import { DEFAULT_INPUT_PORT, inputService } from '../input/input-service.js';
 import { parseTarget, type Block } from '../targets/ip-address.js';
 import { runCommand } from './run-command.js';
@@ -27,6 +28,7 @@ export const inputConfig = z.object({
   passCooldown: duration().default(60 * 60_000),
   leaseTtl: duration().default(5 * 60_000),
   maxBatch: positiveInt().max(10_000).default(1_000),
+  auth: authMode().default('keys'),
 });
 
 export function inputCommand(): Command {
@@ -38,7 +40,8 @@ export function inputCommand(): Command {
     .option('--ipv6', 'serve IPv6 targets too')
     .option('--pass-cooldown <duration>', 'wait before a consumer starts its next pass (default 60m)')
     .option('--lease-ttl <duration>', 'how long a batch is leased before it is served again (default 5m)')
-    .option('--max-batch <n>', 'largest n a consumer may ask for (default 1000)');
+    .option('--max-batch <n>', 'largest n a consumer may ask for (default 1000)')
+    .option('--auth <mode>', 'keys: every route but /health, /ready, /metrics, /service-info needs a key of its role (default); off: anyone who reaches it (env HOPMAP_AUTH)');
   cmd.action(
     runCommand(() =>
       runServiceCommand(cmd, inputConfig, (cfg) =>
@@ -50,6 +53,7 @@ export function inputCommand(): Command {
           passCooldownMs: cfg.passCooldown,
           leaseTtlMs: cfg.leaseTtl,
           maxBatch: cfg.maxBatch,
+          auth: cfg.auth,
         }),
       ),
     ),

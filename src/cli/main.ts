@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { dbCommand } from './command-db.js';
 import { enrichCommand } from './command-enrich.js';
 import { inputCommand } from './command-input.js';
+import { keysCommand } from './command-keys.js';
 import { labCommand } from './command-lab.js';
 import { managerCommand } from './command-manager.js';
 import { mergeCommand } from './command-merge.js';
@@ -23,6 +24,7 @@ const program = new Command('hopmap')
   .addCommand(outputCommand())
   .addCommand(managerCommand())
   .addCommand(userCommand())
+  .addCommand(keysCommand())
   .addCommand(targetsCommand())
   .addCommand(enrichCommand())
   .addCommand(migrateCommand())

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/create-logger.js';
+import { roleGate, type AuthMode } from '../keys/require-role.js';
 import type { ServiceModule } from '../service/start-service.js';
 import { importExclusionFile } from '../targets/exclusions.js';
 import { importTargets } from '../targets/import-targets.js';
@@ -17,6 +18,8 @@ export interface InputOptions extends ServeOptions {
   targets?: string | undefined;
   /** A do-not-probe file, merged into the list at start. */
   exclude?: string | undefined;
+  /** `keys` (the default): every route but the monitoring ones needs a key of its role; `off`: a private network. */
+  auth?: AuthMode | undefined;
 }
 
 export const DEFAULT_INPUT_PORT = 8080;
@@ -30,8 +33,14 @@ export function inputService(opts: InputOptions): ServiceModule {
       await loadAtStart(pool, opts, log.child({ module: 'targets' }));
       const policy = new TargetPolicy({ ipv6: opts.ipv6, allow: opts.allow });
       const m = inputMetrics(metrics);
+      const auth = opts.auth ?? 'keys';
+      if (auth === 'off') log.warn('auth is off: anyone who reaches this service can lease any consumer\'s targets, add hops, change the do-not-probe list and replace consumer state (--auth keys to require keys)');
+      const gate = roleGate(pool, auth, log);
       return {
         routes(app) {
+          app.get(['/', '/targets'], gate('worker'));
+          app.post('/hops', gate('feeder'));
+          app.use(['/status', '/export', '/import', '/exclusions'], gate('admin'));
           serveTargetsRoutes(app, { pool, policy, metrics: m, opts });
           hopsRoutes(app, { pool, metrics: m });
           adminRoutes(app, { pool });

@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Pool } from '../db/create-pool.js';
 import { apiKeys } from '../db/schema/manager.js';
+import { isValidKeyName, KEY_NAME_RULE } from './key-name.js';
 import { generateApiKey } from './key-secret.js';
 
 export type KeyRecord = typeof apiKeys.$inferSelect;
@@ -15,8 +16,13 @@ export type Role = (typeof ROLES)[number];
 
 export const isRole = (s: string): s is Role => (ROLES as readonly string[]).includes(s);
 
+export class KeyNameError extends Error {
+  override name = 'KeyNameError';
+}
+
 /** Creates a key; the key itself is returned here once and stored only as its hash. */
 export async function createKey(pool: Pool, opts: { name: string; role: Role; createdBy?: string | undefined }): Promise<{ key: string; record: KeyRecord }> {
+  if (!isValidKeyName(opts.name)) throw new KeyNameError(`invalid key name ${JSON.stringify(opts.name)}: use ${KEY_NAME_RULE}`);
   const db = drizzle({ client: pool });
   for (let attempt = 0; ; attempt++) {
     const secret = generateApiKey();

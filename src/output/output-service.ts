@@ -1,4 +1,6 @@
+import type { Express } from 'express';
 import type { Logger } from '../log/create-logger.js';
+import { roleGate, type AuthMode } from '../keys/require-role.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { ensurePartitionsAhead } from '../results/partitions.js';
 import { resultsPerMinuteCrontab, resultsPerMinuteTasks } from '../results/results-per-minute.js';
@@ -21,6 +23,10 @@ export const DEFAULT_OUTPUT_HEALTH_PORT = 8091;
 export interface OutputOptions {
   /** Also POST every new hop to this input service's /hops (the original split deployment). */
   inputUrl?: string | undefined;
+  /** A feeder key sent to `inputUrl` as `Authorization: Bearer`. */
+  inputKey?: string | undefined;
+  /** `keys` (the default): every route but the monitoring ones needs a key of its role; `off`: a private network. */
+  auth?: AuthMode | undefined;
   rotation?: RotationPolicy;
   /** pg_dump for GET /dump; by default the newest on the machine. */
   pgDump?: string | undefined;
@@ -34,11 +40,19 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
     async build({ pool, databaseUrl, log, metrics }) {
       await inTransaction(pool, (client) => ensurePartitionsAhead(client, 2));
       const m = outputMetrics(metrics);
-      const onHops = opts.inputUrl ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }) as Logger) : undefined;
+      const onHops = opts.inputUrl ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }) as Logger, opts.inputKey) : undefined;
       const rotation = opts.rotation ?? {};
       const rotate = () => rotateResults(pool, rotation, log.child({ module: 'rotation' }));
+      const auth = opts.auth ?? 'keys';
+      if (auth === 'off') log.warn('auth is off: anyone who reaches this service can post results, download a dump of the map, rotate results away and read every query route (--auth keys to require keys)');
+      const gate = roleGate(pool, auth, log);
+      // Everything but /results is for operators, on the health port as on the main one.
+      const gateQueries = (app: Express) => app.use(['/stats', '/recent', '/routes'], gate('admin'));
       return {
         routes(app) {
+          app.post('/results', gate('worker'));
+          app.use(['/dump', '/rotate'], gate('admin'));
+          gateQueries(app);
           resultsRoutes(app, { pool, metrics: m, onHops });
           queryRoutes(app, { pool });
           routeHistoryRoutes(app, { pool });
@@ -48,6 +62,7 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
           });
         },
         healthRoutes(app) {
+          gateQueries(app);
           queryRoutes(app, { pool });
           routeHistoryRoutes(app, { pool });
         },

@@ -66,7 +66,14 @@ export function interpretAnswer(status: number, retryAfter: string | undefined, 
   }
   if (status >= 400 && isIngestSummary(body)) return { ok: true, rejected: rejectedItems(body) };
   if (status === 413) return { ok: false, reason, permanent: 'batch' };
-  return { ok: false, reason, permanent: 'receiver' };
+  return { ok: false, reason: `${reason}${keyRefusal(status, 'post results')}`, permanent: 'receiver' };
+}
+
+/** What a worker's operator should do about a 401 or 403; empty for any other status. */
+export function keyRefusal(status: number, what: string): string {
+  if (status === 401) return ` (no usable api_key: set api_key in the worker config to an active key of role worker, made by hopmap keys add NAME --role worker)`;
+  if (status === 403) return ` (this worker's api_key may not ${what}: it needs role worker, made by hopmap keys add NAME --role worker)`;
+  return '';
 }
 
 /** RFC 9110 §10.2.3: delay-seconds or an HTTP-date. */

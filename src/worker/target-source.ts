@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { parseAddress } from '../targets/ip-address.js';
+import { keyRefusal } from './sink-http.js';
 
 export interface TargetBatch {
   lease: string | null;
@@ -97,7 +98,7 @@ class InputServiceSource implements TargetSource {
       res.on('data', (c: string) => (body += c));
       res.on('error', reject);
       res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new UpstreamError(`${this.spec}: GET targets answered ${res.statusCode}: ${body.slice(0, 200)}`));
+        if (res.statusCode !== 200) return reject(new UpstreamError(`${this.spec}: GET targets answered ${res.statusCode}: ${body.slice(0, 200)}${keyRefusal(res.statusCode ?? 0, 'lease targets')}`));
         try {
           const parsed = JSON.parse(body) as { lease: string | null; targets: string[]; retry_after_seconds?: number };
           const targets = parsed.targets.filter((t) => parseAddress(t) !== null);

@@ -6,7 +6,9 @@ import { createServiceApp } from '../../src/http/create-service-app.js';
 import { listen, type Listening } from '../../src/http/listen.js';
 import { makeIdentity } from '../../src/http/service-identity.js';
 import { ServiceMetrics } from '../../src/http/service-metrics.js';
-import { apiKeysApiRouter, apiKeysPageRouter, createApiKey, requireApiKey } from '../../src/manager/api-keys/index.js';
+import { createKey } from '../../src/keys/key-store.js';
+import { requireRole } from '../../src/keys/require-role.js';
+import { apiKeysApiRouter, apiKeysPageRouter } from '../../src/manager/api-keys/index.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
@@ -41,10 +43,10 @@ describe('API keys', () => {
     manager = await startManager((app) => {
       app.use(apiKeysApiRouter({ pool }));
       app.use(apiKeysPageRouter({ pool }));
-      app.get('/worker-only', requireApiKey(pool), (req, res) => void res.json({ key: req.apiKey }));
+      app.get('/worker-only', requireRole(pool, ['worker'], { log: quietLog }), (req, res) => void res.json({ key: req.apiKey }));
       // The same check as another manager instance would run it: its own memory of recent writes.
-      app.get('/other-instance', requireApiKey(pool), (req, res) => void res.json({ key: req.apiKey }));
-      app.get('/third-instance', requireApiKey(pool), (req, res) => void res.json({ key: req.apiKey }));
+      app.get('/other-instance', requireRole(pool, ['worker'], { log: quietLog }), (req, res) => void res.json({ key: req.apiKey }));
+      app.get('/third-instance', requireRole(pool, ['worker'], { log: quietLog }), (req, res) => void res.json({ key: req.apiKey }));
     });
   });
 
@@ -58,11 +60,11 @@ describe('API keys', () => {
   it('creates a key shown once, lists it without the key, and keeps only its hash in the database', async () => {
     const res = await postJson(`${manager.url}/api/keys`, { name: 'pi-helsinki' });
     assert.equal(res.status, 201, res.text);
-    const { key, id, prefix, scope, created_by } = res.json();
+    const { key, id, prefix, role, created_by } = res.json();
     assert.match(key, /^hm_[A-Za-z0-9_-]{43}$/);
     assert.equal(Buffer.from(key.slice(3), 'base64url').length, 32);
     assert.equal(prefix, key.slice(0, 11));
-    assert.equal(scope, 'worker');
+    assert.equal(role, 'worker', 'worker is the default role');
     assert.equal(created_by, 'alice');
     assert.equal(res.headers['cache-control'], 'no-store');
 
@@ -82,12 +84,12 @@ describe('API keys', () => {
 
     const ok = await request(`${manager.url}/worker-only`, bearer(key));
     assert.equal(ok.status, 200, ok.text);
-    assert.deepEqual(ok.json().key, { id, name: 'pi-helsinki', prefix, scope: 'worker' });
+    assert.deepEqual(ok.json().key, { id, name: 'pi-helsinki', prefix, role: 'worker' });
   });
 
-  it('refuses a missing, malformed or unknown key with 401, and a key of another scope with 403', async () => {
-    const { key: otherScope } = await createApiKey(pool, { name: 'reader', scope: 'read' });
-    const valid = (await createApiKey(pool, { name: 'w' })).key;
+  it('refuses a missing, malformed or unknown key with 401, and a key of another role with 403', async () => {
+    const { key: feeder } = await createKey(pool, { name: 'output-1', role: 'feeder' });
+    const valid = (await createKey(pool, { name: 'w', role: 'worker' })).key;
     const forged = `${valid.slice(0, 11)}${valid.slice(11, 13) === 'AA' ? 'BB' : 'AA'}${valid.slice(13)}`;
     const cases: Array<[string, Record<string, string>, number, string]> = [
       ['no header', {}, 401, 'api_key_required'],
@@ -95,7 +97,7 @@ describe('API keys', () => {
       ['not a key', { authorization: 'Bearer hello' }, 401, 'invalid_api_key'],
       ['unknown key', { authorization: `Bearer hm_${'A'.repeat(43)}` }, 401, 'invalid_api_key'],
       ['right prefix, wrong secret', { authorization: `Bearer ${forged}` }, 401, 'invalid_api_key'],
-      ['another scope', { authorization: `Bearer ${otherScope}` }, 403, 'api_key_scope'],
+      ['another role', { authorization: `Bearer ${feeder}` }, 403, 'forbidden_role'],
     ];
     for (const [label, headers, status, code] of cases) {
       const res = await request(`${manager.url}/worker-only`, { headers });
@@ -103,6 +105,23 @@ describe('API keys', () => {
       assert.equal(res.json().error.code, code, label);
       if (status === 401) assert.match(String(res.headers['www-authenticate']), /^Bearer realm="hopmap"/, label);
     }
+  });
+
+  it('creates a key of the chosen role, and refuses an unknown role or a name outside the consumer id alphabet', async () => {
+    const admin = await postJson(`${manager.url}/api/keys`, { name: 'operator', role: 'admin' });
+    assert.equal(admin.status, 201, admin.text);
+    assert.equal(admin.json().role, 'admin');
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(admin.json().key))).status, 200, 'admin is admitted everywhere');
+    const feeder = await postJson(`${manager.url}/api/keys`, { name: 'output-api', role: 'feeder' });
+    assert.equal(feeder.json().role, 'feeder');
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(feeder.json().key))).status, 403);
+    for (const body of [{ name: 'x', role: 'root' }, { name: 'pi helsinki' }, { name: 'a/b' }, { name: 'x'.repeat(65) }]) {
+      const res = await postJson(`${manager.url}/api/keys`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.json().error.code, 'validation_failed');
+    }
+    const listed = (await request(`${manager.url}/api/keys`)).json().keys as Array<{ name: string; role: string }>;
+    assert.deepEqual(listed.filter((k) => ['operator', 'output-api'].includes(k.name)).map((k) => k.role).sort(), ['admin', 'feeder']);
   });
 
   it('refuses a revoked key at once, and revoking again changes nothing', async () => {
@@ -121,7 +140,7 @@ describe('API keys', () => {
   });
 
   it('records use at most once a minute per key', async () => {
-    const { key, record } = await createApiKey(pool, { name: 'busy' });
+    const { key, record } = await createKey(pool, { name: 'busy', role: 'worker' });
     const lastUsed = async () => (await pool.query('select last_used_at from manager.api_keys where id = $1', [record.id])).rows[0].last_used_at as Date | null;
     assert.equal(await lastUsed(), null);
     assert.equal((await request(`${manager.url}/worker-only`, bearer(key))).status, 200);
@@ -153,26 +172,44 @@ describe('API keys', () => {
     assert.ok(now! > old!, 'written again once the minute is over');
   });
 
-  it('serves the API keys page: create shows the key once with a worker config, revoke is a CSRF-carrying form', async () => {
-    const created = await request(`${manager.url}/api-keys`, {
+  it('serves the API keys page: create with a role shows the key once with where it goes, revoke is a CSRF-carrying form', async () => {
+    const form = (fields: Record<string, string>) => ({
       method: 'POST',
-      body: new URLSearchParams({ name: 'pi <kitchen>', _csrf: 'csrf-token-1' }).toString(),
+      body: new URLSearchParams({ ...fields, _csrf: 'csrf-token-1' }).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', host: 'manager.example.net' },
     });
+    const created = await request(`${manager.url}/api-keys`, form({ name: 'pi-kitchen' }));
     assert.equal(created.status, 201);
     assert.equal(created.headers['cache-control'], 'no-store');
     const key = /<pre><code>(hm_[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(created.text)?.[1];
     assert.ok(key, 'the new key is on the page');
     assert.match(created.text, new RegExp(`input_file: http://manager.example.net/gateway\\noutput_file: http://manager.example.net/gateway\\napi_key: ${key}`));
-    assert.match(created.text, /New key for pi &lt;kitchen&gt;/);
+    assert.match(created.text, /New key for pi-kitchen/);
+    assert.match(created.text, /<select name="role"><option value="worker" selected>worker<\/option><option value="feeder">feeder<\/option><option value="admin">admin<\/option><\/select>/);
+    assert.match(created.text, /opens this manager's <code>\/gateway<\/code> and the input and output services directly/);
     assert.equal((await request(`${manager.url}/worker-only`, bearer(key!))).status, 200);
 
+    const feeder = await request(`${manager.url}/api-keys`, form({ name: 'output-2', role: 'feeder' }));
+    assert.equal(feeder.status, 201);
+    const feederKey = /<pre><code>(hm_[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(feeder.text)![1]!;
+    assert.match(feeder.text, new RegExp(`--input-key ${feederKey}`));
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(feederKey))).status, 403, 'the page made a feeder key');
+    const bad = await request(`${manager.url}/api-keys`, form({ name: 'pi <kitchen>' }));
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /use 1-64 letters, digits or \. _ : @ -/);
+    assert.ok(!bad.text.includes('<kitchen>'));
+
+    // A key named before names were restricted is still shown, escaped.
+    const old = await createKey(pool, { name: 'placeholder', role: 'worker' });
+    await pool.query(`update manager.api_keys set name = 'pi <kitchen>' where id = $1`, [old.record.id]);
     const page = await request(`${manager.url}/api-keys`);
     assert.ok(!page.text.includes(key!.slice(11)), 'shown once: not on the next visit');
+    assert.match(page.text, /<tr id="key-[0-9a-f-]{36}"><td>pi &lt;kitchen&gt;<\/td><td><code>hm_[^<]*<\/code><\/td><td>worker<\/td>/);
+    assert.match(page.text, /<td>output-2<\/td><td><code>hm_[^<]*<\/code><\/td><td>feeder<\/td>/);
     const forms = page.text.match(/<form method="post"[\s\S]*?<\/form>/g) ?? [];
     assert.ok(forms.length >= 2);
     for (const f of forms) assert.match(f, /<input type="hidden" name="_csrf" value="csrf-token-1">/);
-    const id = /<tr id="key-([0-9a-f-]{36})"><td>pi &lt;kitchen&gt;/.exec(page.text)?.[1];
+    const id = /<tr id="key-([0-9a-f-]{36})"><td>pi-kitchen/.exec(page.text)?.[1];
     assert.ok(id);
     const revoked = await request(`${manager.url}/api-keys/${id}/revoke`, { method: 'POST', body: '_csrf=csrf-token-1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(revoked.status, 303);

@@ -13,7 +13,7 @@ import { freePort } from '../../src/http/free-port.js';
 import { listen, type Listening } from '../../src/http/listen.js';
 import { makeIdentity } from '../../src/http/service-identity.js';
 import { ServiceMetrics } from '../../src/http/service-metrics.js';
-import { createApiKey } from '../../src/manager/api-keys/index.js';
+import { createKey } from '../../src/keys/key-store.js';
 import { createGateway, type Gateway, type GatewayDeps } from '../../src/manager/gateway/index.js';
 import { request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -100,7 +100,9 @@ describe('gateway: forwarding requests faithfully', () => {
   before(async () => {
     db = await createTestDatabase('gateway_forwarding');
     pool = createPool(db.url, quietLog, { max: 4 });
-    const created = await createApiKey(pool, { name: 'pi ärrä' });
+    const created = await createKey(pool, { name: 'placeholder', role: 'worker' });
+    // A name from before names were restricted to the consumer id alphabet: still carried, encoded.
+    await pool.query(`update manager.api_keys set name = 'pi ärrä' where id = $1`, [created.record.id]);
     key = created.key;
     keyId = created.record.id;
     a = await new Upstream().start();
@@ -156,7 +158,7 @@ describe('gateway: forwarding requests faithfully', () => {
     assert.equal(seen.headers['user-agent'], 'hopmap-worker/test');
     assert.equal(seen.headers['x-hopmap-gateway-key'], keyId);
     assert.equal(decodeURIComponent(String(seen.headers['x-hopmap-gateway-key-name'])), 'pi ärrä');
-    assert.equal(seen.headers.authorization, undefined, 'the worker\'s key goes no further');
+    assert.equal(seen.headers.authorization, `Bearer ${key}`, 'the upstream checks the same key');
     assert.equal(seen.headers.cookie, undefined);
     assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
   });
@@ -238,7 +240,27 @@ describe('gateway: forwarding requests faithfully', () => {
     await request(`${url}/gateway/targets?n=3`, { headers: { ...auth(), 'x-consumer-id': 'pi-9' } });
     assert.equal(a.seen.at(-1)!.headers['x-consumer-id'], 'pi-9');
     await request(`${url}/gateway/targets?n=3`, { headers: auth() });
-    assert.equal(a.seen.at(-1)!.headers['x-consumer-id'], '127.0.0.1', 'the worker\'s address, not the manager\'s, keys its cursor');
+    assert.equal(a.seen.at(-1)!.headers['x-consumer-id'], '127.0.0.1', 'a name unfit for a header: the worker\'s address, not the manager\'s, keys its cursor');
+    const named = await createKey(pool, { name: 'pi-kitchen', role: 'worker' });
+    await request(`${url}/gateway/targets?n=3`, { headers: { authorization: `Bearer ${named.key}` } });
+    assert.equal(a.seen.at(-1)!.headers['x-consumer-id'], 'pi-kitchen', 'the key\'s name, as an input with keys would take it');
+  });
+
+  it('lets a feeder key post hops only, and admits an admin key everywhere', async () => {
+    const url = await manager({ input: [a], output: [a] });
+    const feeder = (await createKey(pool, { name: 'output-1', role: 'feeder' })).key;
+    const admin = (await createKey(pool, { name: 'operator', role: 'admin' })).key;
+    const post = (path: string, k: string) => request(`${url}${path}`, { method: 'POST', body: '["31.0.0.1"]', headers: { 'content-type': 'application/json', authorization: `Bearer ${k}` } });
+    const before = a.seen.length;
+    assert.equal((await request(`${url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${feeder}` } })).status, 403);
+    assert.equal((await post('/gateway/results', feeder)).status, 403);
+    assert.equal((await post('/gateway/hops', key)).status, 403, 'a worker key posts no hops');
+    assert.equal(a.seen.length, before, 'nothing refused reached the upstream');
+    assert.equal((await post('/gateway/hops', feeder)).status, 200);
+    assert.equal((await post('/gateway/hops', admin)).status, 200);
+    assert.equal((await post('/gateway/results', admin)).status, 200);
+    assert.equal((await request(`${url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${admin}` } })).status, 200);
+    assert.equal((await request(`${url}/gateway/elsewhere`)).status, 401, 'an unknown gateway path asks for a key first');
   });
 
   it('says when no instance is known (503) or none can be reached (502)', async () => {

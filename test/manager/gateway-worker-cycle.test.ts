@@ -7,7 +7,7 @@ import { createServiceApp } from '../../src/http/create-service-app.js';
 import { listen, type Listening } from '../../src/http/listen.js';
 import { makeIdentity } from '../../src/http/service-identity.js';
 import { ServiceMetrics } from '../../src/http/service-metrics.js';
-import { createApiKey, revokeApiKey } from '../../src/manager/api-keys/index.js';
+import { createKey, revokeKey } from '../../src/keys/key-store.js';
 import { createGateway, type Gateway } from '../../src/manager/gateway/index.js';
 import { registerService } from '../../src/manager/registry/index.js';
 import { outputService } from '../../src/output/output-service.js';
@@ -35,6 +35,7 @@ describe('gateway: a worker behind NAT through the manager', () => {
   let manager: Listening;
   let metrics: ServiceMetrics;
   let key: string;
+  let feederKey: string;
 
   before(async () => {
     db = await createTestDatabase('gateway_cycle');
@@ -48,7 +49,8 @@ describe('gateway: a worker behind NAT through the manager', () => {
     // The manager as the app builds it: the service kit (its JSON parser runs first), the gateway among the routes.
     const { app } = createServiceApp({ identity: makeIdentity('manager', [], 'manager-test'), log: quietLog, metrics, routes: (a) => void a.use(gateway.router) });
     manager = await listen(app, { port: 0, host: '127.0.0.1' });
-    key = (await createApiKey(pool, { name: 'pi-behind-nat', createdBy: 'alice' })).key;
+    key = (await createKey(pool, { name: 'pi-behind-nat', role: 'worker', createdBy: 'alice' })).key;
+    feederKey = (await createKey(pool, { name: 'hop-feeder', role: 'feeder' })).key;
   });
 
   after(async () => {
@@ -69,7 +71,7 @@ describe('gateway: a worker behind NAT through the manager', () => {
     assert.equal(batch.targets.length, 5);
     assert.ok(batch.lease);
     const lease = await pool.query('select consumer_id, state from leases where id = $1', [batch.lease]);
-    assert.deepEqual(lease.rows[0], { consumer_id: 'nat-worker-1', state: 'open' }, 'the input saw the worker\'s own consumer id');
+    assert.deepEqual(lease.rows[0], { consumer_id: 'pi-behind-nat/nat-worker-1', state: 'open' }, 'the input saw the worker\'s key and consumer id: its own namespace, as if it came directly');
 
     const results = batch.targets.map((t) => pingResult(t, { lease: batch.lease, worker: 'nat-worker-1' }));
     const sink = workerSink();
@@ -114,8 +116,10 @@ describe('gateway: a worker behind NAT through the manager', () => {
     }
   });
 
-  it('forwards hops to an input and gzip NDJSON results to an output, answers passed through', async () => {
-    const hops = await request(`${manager.url}/gateway/hops`, { method: 'POST', body: JSON.stringify(['31.7.0.1', '31.7.0.2', 'nope']), headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+  it('forwards hops (with a feeder key) to an input and gzip NDJSON results to an output, answers passed through', async () => {
+    const refused = await request(`${manager.url}/gateway/hops`, { method: 'POST', body: '["31.7.0.3"]', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+    assert.equal(refused.status, 403, 'a worker key posts no hops');
+    const hops = await request(`${manager.url}/gateway/hops`, { method: 'POST', body: JSON.stringify(['31.7.0.1', '31.7.0.2', 'nope']), headers: { authorization: `Bearer ${feederKey}`, 'content-type': 'application/json' } });
     assert.equal(hops.status, 400, 'the input\'s answer is passed through');
     assert.equal(hops.json().added, 2);
     assert.match(hops.json().error.message, /1 of 3 hops rejected/);
@@ -128,10 +132,10 @@ describe('gateway: a worker behind NAT through the manager', () => {
     assert.equal(res.json().new_hops, 1);
   });
 
-  it('refuses a revoked key at once, a missing key, and a key of another scope', async () => {
-    const { key: doomed, record } = await createApiKey(pool, { name: 'lost-pi' });
+  it('refuses a revoked key at once, a missing key, and a key of another role', async () => {
+    const { key: doomed, record } = await createKey(pool, { name: 'lost-pi', role: 'worker' });
     assert.equal((await workerSource(doomed).next(1)).targets.length, 1);
-    await revokeApiKey(pool, record.id);
+    await revokeKey(pool, record.id);
     await assert.rejects(workerSource(doomed).next(1), /GET targets answered 401: .*api_key_revoked/);
     const sink = workerSink(doomed);
     try {
@@ -145,9 +149,8 @@ describe('gateway: a worker behind NAT through the manager', () => {
     const missing = await request(`${manager.url}/gateway/targets?n=1`);
     assert.equal(missing.status, 401);
     assert.equal(missing.json().error.code, 'api_key_required');
-    const { key: reader } = await createApiKey(pool, { name: 'reader', scope: 'read' });
-    const scoped = await request(`${manager.url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${reader}` } });
+    const scoped = await request(`${manager.url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${feederKey}` } });
     assert.equal(scoped.status, 403);
-    assert.equal(scoped.json().error.code, 'api_key_scope');
+    assert.equal(scoped.json().error.code, 'forbidden_role');
   });
 });

@@ -4,15 +4,16 @@ import type { Pool } from '../../db/create-pool.js';
 import { notFound } from '../../http/http-error.js';
 import { parseRequest } from '../../http/validate.js';
 import { currentUser } from '../registry/page-context.js';
-import { createKey, keyJson, listKeys, revokeKey } from '../../keys/key-store.js';
+import { keyName } from '../../keys/key-name.js';
+import { createKey, keyJson, listKeys, revokeKey, ROLES } from '../../keys/key-store.js';
 
-export const keyName = z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters').regex(/^[^\p{Cc}]*$/u, 'no control characters');
-const createBody = z.strictObject({ name: keyName });
+export const keyRole = z.enum(ROLES, { error: `expected one of ${ROLES.join(', ')}` }).default('worker');
+const createBody = z.strictObject({ name: keyName, role: keyRole });
 export const keyIdParams = z.object({ id: z.uuid('expected an API key id (a UUID)') });
 
 /**
  * JSON API for operators (behind the app's session auth, never reachable with an API key): GET /api/keys,
- * POST /api/keys {name} (answers the key once), DELETE /api/keys/:id (revokes; the row stays for the record).
+ * POST /api/keys {name, role} (role worker, feeder or admin, default worker; answers the key once), DELETE /api/keys/:id (revokes; the row stays for the record).
  */
 export function apiKeysApiRouter(deps: { pool: Pool }): Router {
   const router = Router();
@@ -23,8 +24,8 @@ export function apiKeysApiRouter(deps: { pool: Pool }): Router {
   });
 
   router.post('/api/keys', async (req, res) => {
-    const { name } = parseRequest(createBody, req.body ?? {}, 'body');
-    const { key, record } = await createKey(deps.pool, { name, role: 'worker', createdBy: currentUser(res.locals) });
+    const { name, role } = parseRequest(createBody, req.body ?? {}, 'body');
+    const { key, record } = await createKey(deps.pool, { name, role, createdBy: currentUser(res.locals) });
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json({ ...keyJson(record), key });
   });

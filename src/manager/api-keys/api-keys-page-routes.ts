@@ -5,11 +5,12 @@ import { HttpError, notFound } from '../../http/http-error.js';
 import { parseRequest } from '../../http/validate.js';
 import { currentUser, pageContext } from '../registry/page-context.js';
 import type { PageContext } from '../ui/layout.js';
-import { keyIdParams, keyName } from './api-keys-api-routes.js';
+import { keyName } from '../../keys/key-name.js';
+import { keyIdParams, keyRole } from './api-keys-api-routes.js';
 import { createKey, listKeys, revokeKey } from '../../keys/key-store.js';
 import { renderApiKeysPage, type NewKey } from './render-api-keys-page.js';
 
-const createForm = z.object({ name: keyName });
+const createForm = z.object({ name: keyName, role: keyRole });
 
 /**
  * Server-rendered pages: GET /api-keys, POST /api-keys (answers the page with the new key shown once, not a
@@ -29,15 +30,15 @@ export function apiKeysPageRouter(deps: { pool: Pool }): Router {
   });
 
   router.post('/api-keys', async (req, res) => {
-    let name: string;
+    let form: z.infer<typeof createForm>;
     try {
-      ({ name } = parseRequest(createForm, { name: String(req.body?.name ?? '') }, 'body'));
+      form = parseRequest(createForm, { name: String(req.body?.name ?? ''), role: req.body?.role ? String(req.body.role) : undefined }, 'body');
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       return show(res, err.status, { kind: 'error', message: err.message });
     }
-    const { key, record } = await createKey(deps.pool, { name, role: 'worker', createdBy: currentUser(res.locals) });
-    await show(res, 201, { kind: 'ok', message: `Created key ${record.prefix}… for ${record.name}.` }, { key, name: record.name, gatewayUrl: gatewayUrl(req) });
+    const { key, record } = await createKey(deps.pool, { ...form, createdBy: currentUser(res.locals) });
+    await show(res, 201, { kind: 'ok', message: `Created ${record.role} key ${record.prefix}… for ${record.name}.` }, { key, name: record.name, role: form.role, gatewayUrl: gatewayUrl(req) });
   });
 
   router.post('/api-keys/:id/revoke', async (req, res) => {

@@ -30,10 +30,12 @@ export interface Gateway {
 }
 
 /**
- * The worker endpoints for workers that cannot reach input and output themselves (behind NAT, no VPN): with
- * an API key of scope 'worker', GET /gateway/targets → an input's /targets, POST /gateway/results (and
- * POST /gateway, where a worker whose output_file is https://manager/gateway posts) → an output's /results,
- * POST /gateway/hops → an input's /hops. Must be mounted outside session and CSRF checks: the key is the auth.
+ * The worker endpoints for workers that cannot reach input and output themselves (behind NAT, no VPN):
+ * GET /gateway/targets → an input's /targets and POST /gateway/results (and POST /gateway, where a worker
+ * whose output_file is https://manager/gateway posts) → an output's /results, with a worker key;
+ * POST /gateway/hops → an input's /hops, with a feeder key; admin keys everywhere. The key goes on to the
+ * upstream, whose own role check and consumer namespacing apply to it as if the worker had come directly.
+ * Must be mounted outside session and CSRF checks: the key is the auth.
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const log = deps.log.child({ module: 'gateway' });
@@ -53,11 +55,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     await proxyRequest(req, res, type, path, proxy);
   };
 
+  const worker = requireRole(deps.pool, ['worker'], { log });
   const router = Router();
-  router.use('/gateway', requireRole(deps.pool, ['worker'], { log }));
-  router.get('/gateway/targets', forward('input', '/targets', 'targets'));
-  router.post('/gateway/hops', forward('input', '/hops', 'hops'));
-  router.post(['/gateway', '/gateway/results'], forward('output', '/results', 'results'));
+  router.get('/gateway/targets', worker, forward('input', '/targets', 'targets'));
+  router.post('/gateway/hops', requireRole(deps.pool, ['feeder'], { log }), forward('input', '/hops', 'hops'));
+  router.post(['/gateway', '/gateway/results'], worker, forward('output', '/results', 'results'));
+  // Any other path under /gateway: a key of any role first, so a stranger learns nothing from a 404.
+  router.use('/gateway', requireRole(deps.pool, ['worker', 'feeder'], { log }));
 
   return {
     router,

@@ -1,0 +1,81 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
+import { createPool, type Pool } from '../db/create-pool.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { resolveDatabase } from '../db/resolve-database.js';
+import { keyName, KEY_NAME_RULE } from '../keys/key-name.js';
+import { createKey, isRole, listKeys, revokeKeysByName, ROLES } from '../keys/key-store.js';
+import { createLogger } from '../log/create-logger.js';
+import { CommandError, runCommand } from './run-command.js';
+
+const config = z.object(databaseConfigShape);
+
+/** Opens the database (migrated), runs `fn`, and closes everything. */
+async function withKeys(cmd: Command, fn: (pool: Pool) => Promise<void>): Promise<void> {
+  const cfg = loadCommandConfig(cmd, config);
+  const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'keys' });
+  const db = await resolveDatabase(cfg, log);
+  const pool = createPool(db.url, log, { max: 2 });
+  try {
+    await migrateDatabase(db.directUrl, log);
+    await fn(pool);
+  } finally {
+    await pool.end();
+    await db.embedded?.release();
+  }
+}
+
+export function keysCommand(): Command {
+  const keys = new Command('keys').description('API keys for workers, feeders and operators: Authorization: Bearer KEY at input, output and the manager gateway');
+
+  const add = addDatabaseOptions(new Command('add'))
+    .description('make a key and print it once, as the last line (only its hash is stored)')
+    .argument('<name>', KEY_NAME_RULE)
+    .requiredOption('--role <role>', `${ROLES.join('|')}: worker leases targets and posts results, feeder posts hops, admin may do everything`);
+  add.action(
+    runCommand(async (rawName: string) => {
+      const name = keyName.safeParse(rawName);
+      if (!name.success) throw new CommandError(`invalid key name ${JSON.stringify(rawName)}: ${name.error.issues[0]?.message ?? KEY_NAME_RULE}`);
+      const role = String(add.opts().role);
+      if (!isRole(role)) throw new CommandError(`invalid role ${JSON.stringify(role)}: use ${ROLES.join(', ')}`);
+      await withKeys(add, async (pool) => {
+        const { key, record } = await createKey(pool, { name: name.data, role, createdBy: 'cli' });
+        // The key is the last line, so a script can take it with `tail -n 1`.
+        process.stdout.write(`key ${record.prefix}… for ${record.name}, role ${record.role}; it is shown only now:\n${key}\n`);
+      });
+    }),
+  );
+
+  const list = addDatabaseOptions(new Command('list')).description('list the keys (never the keys themselves)');
+  list.action(
+    runCommand(() =>
+      withKeys(list, async (pool) => {
+        const rows = await listKeys(pool);
+        if (rows.length === 0) {
+          process.stdout.write('no keys (hopmap keys add NAME --role worker|feeder|admin)\n');
+          return;
+        }
+        const table = [
+          ['name', 'prefix', 'role', 'created', 'last used', 'state'],
+          ...rows.map((k) => [k.name, `${k.prefix}…`, k.role, k.createdAt.toISOString(), k.lastUsedAt?.toISOString() ?? 'never', k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active']),
+        ];
+        const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+        process.stdout.write(`${table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`);
+      }),
+    ),
+  );
+
+  const revoke = addDatabaseOptions(new Command('revoke')).description('revoke every active key of that name, at once on every instance').argument('<name>');
+  revoke.action(
+    runCommand((name: string) =>
+      withKeys(revoke, async (pool) => {
+        const rows = await revokeKeysByName(pool, name);
+        if (rows.length === 0) throw new CommandError(`no active key named ${JSON.stringify(name)} (hopmap keys list shows them)`);
+        process.stdout.write(`${rows.length} key(s) of ${name} revoked: ${rows.map((k) => `${k.prefix}…`).join(', ')}\n`);
+      }),
+    ),
+  );
+
+  return keys.addCommand(add).addCommand(list).addCommand(revoke);
+}
