@@ -1,5 +1,5 @@
--- The manager's tables move to a schema of their own, so GET /dump leaves every one of them out
--- (--exclude-schema=manager): operators, sessions, keys, certificates, ACME, rate limits, dy.fi state and the
+-- The manager's tables move to a schema of their own, so GET /dump carries none of their rows
+-- (--exclude-table-data=manager.*): operators, sessions, keys, certificates, ACME, rate limits, dy.fi state and the
 -- registered services' internal URLs are the deployment's secrets, not the map. Owned sequences and indexes move
 -- with their tables.
 CREATE SCHEMA IF NOT EXISTS "manager";

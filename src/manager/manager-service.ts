@@ -6,6 +6,7 @@ import type { ServiceModule } from '../service/start-service.js';
 import { PROJECT_ROOT } from '../version.js';
 import { csrfProtection } from './auth/csrf.js';
 import { loginRoutes } from './auth/login-routes.js';
+import { PENDING_LOGIN_MS } from './auth/pending-login.js';
 import { pruneAuthState } from './auth/prune-auth-state.js';
 import { createRateLimiter, rateLimit, requesterKey } from './auth/rate-limits.js';
 import { requireUser } from './auth/require-user.js';
@@ -32,6 +33,10 @@ export interface ManagerOptions {
   absoluteTimeoutMs?: number;
   /** Login attempts (either step) per minute per client address. */
   loginAttemptsPerMinute?: number;
+  /** Wrong codes per user name per 15 minutes, from all addresses together (docs/security.md#login-limits). */
+  wrongCodesPerUser?: number;
+  /** Codes one pending login may try before the user must start again at step 1. */
+  triesPerPendingLogin?: number;
   /** /api requests per minute per API key, or per client address without one. */
   apiRequestsPerMinute?: number;
   bodyLimit?: string;
@@ -55,6 +60,8 @@ export function managerService(opts: ManagerOptions): ServiceModule {
       const plugins: ManagerPlugin[] = [];
       for (const make of opts.plugins ?? []) plugins.push(await make(ctx));
       const loginLimiter = ctx.createRateLimiter({ name: 'login', points: opts.loginAttemptsPerMinute ?? 10, durationS: 60 });
+      const userLimiter = ctx.createRateLimiter({ name: 'login-user', points: opts.wrongCodesPerUser ?? 10, durationS: 15 * 60 });
+      const pendingLimiter = ctx.createRateLimiter({ name: 'login-pending', points: opts.triesPerPendingLogin ?? 5, durationS: PENDING_LOGIN_MS / 1000 });
       const apiLimiter = ctx.createRateLimiter({ name: 'api', points: opts.apiRequestsPerMinute ?? 100, durationS: 60 });
       const https = (opts.tls ?? false) || (opts.cookieSecure ?? false);
       const pruneTask: Task = async () => {
@@ -74,14 +81,14 @@ export function managerService(opts: ManagerOptions): ServiceModule {
           app.use(express.urlencoded({ extended: false, limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT }));
           app.use(sessionMiddleware({ pool, serverKey: opts.serverKey, idleTimeoutMs: opts.idleTimeoutMs ?? 30 * 60_000, cookieSecure: opts.cookieSecure ?? false, log }));
           app.use(absoluteTimeout(opts.absoluteTimeoutMs ?? 12 * 3_600_000));
-          app.use(csrfProtection);
+          app.use(csrfProtection({ serverKey: opts.serverKey, cookieSecure: opts.cookieSecure ?? false }));
           app.use((_req, res, next) => {
             // Pages show who is signed in and carry CSRF tokens: never from a shared cache.
             res.setHeader('Cache-Control', 'no-store');
             next();
           });
 
-          loginRoutes(app, { pool, serverKey: opts.serverKey, log, loginLimiter });
+          loginRoutes(app, { pool, serverKey: opts.serverKey, cookieSecure: opts.cookieSecure ?? false, log, loginLimiter, userLimiter, pendingLimiter });
           const sections = plugins.flatMap((p) => p.dashboardSections ?? []);
           app.get('/', ctx.requireUserPage, async (req, res) => {
             const rendered = await Promise.all(

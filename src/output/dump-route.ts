@@ -6,10 +6,20 @@ import { HttpError } from '../http/http-error.js';
 import type { Logger } from '../log/create-logger.js';
 
 /**
- * What a dump leaves out: the job queue (graphile-worker recreates its schema) and the registry of the
- * running instances, which describes the source deployment, not the map.
+ * What a dump holds: every table of the map (results, result ids, hops, links, targets and the rest of
+ * `public` and `measurements`), the migration history, and the manager's tables empty. Left out: every row
+ * of the `manager` schema (operators, sessions, API keys, certificates, ACME, rate limits, dy.fi state,
+ * registered services: the deployment's secrets, never the map), the job queue (graphile-worker recreates
+ * its schema) and the registry of running instances. The manager's tables keep their definitions, so a
+ * restored database, whose history says migration 0016 ran, is a whole hopmap database; `manager.*` also
+ * matches their sequences and any table added there later (docs/security.md#what-a-dump-holds).
  */
-export const DUMP_ARGS = ['--format=custom', '--exclude-schema=graphile_worker', '--exclude-schema=manager', '--exclude-table-data=public.service_instances'];
+export const DUMP_ARGS = [
+  '--format=custom',
+  '--exclude-schema=graphile_worker',
+  '--exclude-table-data=manager.*',
+  '--exclude-table-data=public.service_instances',
+];
 
 export interface DumpDeps {
   pool: Pool;

@@ -3,17 +3,23 @@ import { generate } from 'otplib';
 import { request, type HttpResponse } from '../support/http-client.js';
 
 /**
- * A browser without JavaScript, as the manager's tests need one: keeps the session cookie, reads the CSRF
+ * A browser without JavaScript, as the manager's tests need one: keeps the cookies (one path for all), reads the CSRF
  * token from the last form, and sends every request as from `ip` (X-Forwarded-For, which the manager believes
  * from loopback), so tests in one file keep apart in the per-address rate limits.
  */
 export class Browser {
-  cookie: string | undefined;
+  /** Every cookie the manager set and has not cleared, by name, as `name=value`. */
+  readonly cookies = new Map<string, string>();
   /** The Set-Cookie header of the session cookie last received, for its flags. */
   lastSetCookie: string | undefined;
   csrf: string | undefined;
 
   constructor(readonly ip: string) {}
+
+  /** The session cookie (`hopmap.sid=…`): only a signed-in user has one. */
+  get cookie(): string | undefined {
+    return this.cookies.get('hopmap.sid');
+  }
 
   async get(url: string, headers: Record<string, string> = {}): Promise<HttpResponse> {
     return this.keep(await request(url, { headers: this.headers(headers) }));
@@ -31,15 +37,17 @@ export class Browser {
   }
 
   private headers(extra: Record<string, string>): Record<string, string> {
-    return { 'x-forwarded-for': this.ip, ...(this.cookie ? { cookie: this.cookie } : {}), ...extra };
+    const cookie = [...this.cookies.values()].join('; ');
+    return { 'x-forwarded-for': this.ip, ...(cookie ? { cookie } : {}), ...extra };
   }
 
   private keep(res: HttpResponse): HttpResponse {
-    const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.sid='));
-    if (set) {
-      this.lastSetCookie = set;
+    for (const set of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
       const value = set.split(';')[0]!;
-      this.cookie = /^hopmap\.sid=;|Expires=Thu, 01 Jan 1970/.test(set) ? undefined : value;
+      const name = value.slice(0, value.indexOf('='));
+      if (name === 'hopmap.sid') this.lastSetCookie = set;
+      if (/^[^=]+=;|Expires=Thu, 01 Jan 1970/.test(set)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
     }
     const token = /name="_csrf" value="([^"]+)"/.exec(res.text)?.[1];
     if (token) this.csrf = token;

@@ -56,11 +56,11 @@ describe('manager: TLS, Secure cookies and HSTS', () => {
     await assertNoLeaks();
   });
 
-  it('serves HTTPS with a Secure session cookie, HSTS and upgrade-insecure-requests', async () => {
+  it('serves HTTPS with a Secure login cookie, HSTS and upgrade-insecure-requests', async () => {
     assert.match(tls.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const res = await httpsGet(`${tls.url}/login`);
     assert.equal(res.status, 200);
-    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.sid='));
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.csrf='));
     assert.ok(cookie?.split(';').map((s) => s.trim()).includes('Secure'), cookie);
     assert.match(String(res.headers['strict-transport-security']), /^max-age=31536000$/);
     assert.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/);
@@ -72,10 +72,10 @@ describe('manager: TLS, Secure cookies and HSTS', () => {
     assert.equal((await httpsGet(`${tls.url}/health`)).cn, 'second.test');
   });
 
-  it('behind a TLS-terminating proxy (--cookie-secure) marks the cookie Secure and sends HSTS', async () => {
+  it('behind a TLS-terminating proxy (--cookie-secure) marks the login cookie Secure and sends HSTS', async () => {
     const res = await request(`${proxied.url}/login`, { headers: { 'x-forwarded-proto': 'https' } });
     assert.equal(res.status, 200);
-    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.sid='));
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.csrf='));
     assert.ok(cookie?.split(';').map((s) => s.trim()).includes('Secure'), cookie);
     assert.ok(res.headers['strict-transport-security']);
     assert.equal(proxied.setSecureContext, undefined, 'plain HTTP has no certificate to replace');

@@ -51,12 +51,15 @@ describe('manager: two instances, one database', () => {
   it('logs in across instances: a session made on A is valid on B, and the session id changes at login', async () => {
     const alice = await addUser(pool, serverKey, 'alice');
     const br = new Browser('198.51.100.1');
+    // A session id planted before login (fixation) is replaced; the login page itself stores no session.
     await br.get(`${a.url}/login`);
-    const before = br.cookie;
-    assert.ok(before, 'the login page starts a session for its CSRF token');
+    assert.equal(br.cookie, undefined, 'no session for an anonymous visitor');
+    const before = 'hopmap.sid=planted';
+    br.cookies.set('hopmap.sid', before);
     const done = await logIn(br, a.url, b.url, 'alice', await codeFor(alice.secret));
     assert.equal(done.status, 303, done.text);
     assert.equal(done.headers.location, '/');
+    assert.ok(br.cookie, 'a session at login');
     assert.notEqual(br.cookie, before, 'a new session id at login');
 
     for (const url of [a.url, b.url]) {
@@ -199,7 +202,7 @@ describe('manager: two instances, one database', () => {
       assert.match(res.json().error.message, /CSRF token/);
     }
     assert.equal((await br.get(`${b.url}/api/me`)).json().user, 'frank', 'still signed in');
-    // Without a session there is no token either: the login form cannot be posted from another site.
+    // Without the signed CSRF cookie the login form cannot be posted from another site.
     const bare = await new Browser('198.51.100.8').post(`${a.url}/login`, { name: 'frank' });
     assert.equal(bare.status, 403);
     // An API-key request (no session cookie, an Authorization header) is not cookie-based, so CSRF does not apply.
@@ -209,7 +212,8 @@ describe('manager: two instances, one database', () => {
 
   it('sets the session cookie HttpOnly, SameSite=Lax, on / with an idle expiry, and not Secure over plain HTTP', async () => {
     const br = new Browser('198.51.100.9');
-    await br.get(`${a.url}/login`);
+    const gina = await addUser(pool, serverKey, 'gina');
+    assert.equal((await logIn(br, a.url, b.url, 'gina', await codeFor(gina.secret))).status, 303);
     const flags = br.lastSetCookie!.split(';').map((s) => s.trim());
     assert.ok(flags.includes('HttpOnly'), br.lastSetCookie);
     assert.ok(flags.includes('SameSite=Lax'), br.lastSetCookie);

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 
 /**
  * Everything the manager keeps (operators, sessions, keys, certificates, ACME, rate limits, dy.fi, registered
- * services) lives in a schema of its own, so `GET /dump` leaves it out whole (`--exclude-schema=manager`) and a
+ * services) lives in a schema of its own, so `GET /dump` carries none of its rows (`--exclude-table-data=manager.*`) and a
  * table added here later can never leak into a dump by being forgotten in a list.
  */
 export const managerSchema = pgSchema('manager');

@@ -1,6 +1,10 @@
 import type { Logger } from '../../log/create-logger.js';
 
-export type AuthFailureReason = 'unknown_user' | 'bad_code' | 'replayed_code' | 'rate_limited' | 'expired_step';
+/**
+ * `rate_limited`: too many attempts from the address; `user_rate_limited`: too many wrong codes for the name from
+ * all addresses; `too_many_tries`: a pending login used up its tries and must start again.
+ */
+export type AuthFailureReason = 'unknown_user' | 'bad_code' | 'replayed_code' | 'rate_limited' | 'user_rate_limited' | 'too_many_tries' | 'expired_step';
 
 /**
  * One log line per failed login, in the fixed form fail2ban's filter reads

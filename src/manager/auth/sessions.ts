@@ -7,13 +7,11 @@ import { deriveKey } from '../crypto/server-key.js';
 
 declare module 'express-session' {
   interface SessionData {
-    /** Set at login; the session is anonymous without it. */
+    /** Set at login; only signed-in users have a session (the login steps keep theirs in signed cookies). */
     user: { id: number; name: string };
     /** When the user logged in (ms since the epoch), for the absolute timeout. */
     loggedInAt: number;
     csrfToken: string;
-    /** Between the two login steps: the name typed at step 1. */
-    pendingLogin: { name: string; at: number };
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseServerKey, SERVER_KEY_HINT } from './server-key.js';
+import { keyFileModeProblem, parseServerKey, SERVER_KEY_HINT } from './server-key.js';
 
 const keyText = (text: string, ctx: z.RefinementCtx): Buffer => {
   const parsed = parseServerKey(text);
@@ -9,7 +9,7 @@ const keyText = (text: string, ctx: z.RefinementCtx): Buffer => {
   return z.NEVER;
 };
 
-/** Configuration keys for the server key: `server_key` (env SERVER_KEY, never a flag: argv is public) or a file. */
+/** Configuration keys for the server key: `server_key` (env SERVER_KEY, never a flag: argv is public) or a file of mode 0600 or stricter. */
 export const serverKeyShape = {
   serverKey: z.string().transform(keyText).optional(),
   serverKeyFile: z
@@ -17,6 +17,11 @@ export const serverKeyShape = {
     .min(1)
     .transform((path, ctx) => {
       try {
+        const problem = keyFileModeProblem(path);
+        if (problem) {
+          ctx.addIssue({ code: 'custom', message: problem });
+          return z.NEVER;
+        }
         return keyText(readFileSync(path, 'utf8'), ctx);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(err as Error).message}` });

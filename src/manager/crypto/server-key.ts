@@ -1,6 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../../config/load-config.js';
 import { KEY_BYTES } from './seal.js';
 
 /** How to make a key, for messages that ask for one. */
@@ -13,6 +14,17 @@ export function parseServerKey(text: string): { ok: true; key: Buffer } | { ok: 
   const key = Buffer.from(trimmed, 'base64');
   if (key.length !== KEY_BYTES) return { ok: false, reason: `decodes to ${key.length} bytes; expected ${SERVER_KEY_HINT}` };
   return { ok: true, key };
+}
+
+/**
+ * Why a key file may not be used, or undefined when only its owner may read and write it: whoever reads the
+ * key opens every sealed secret (TOTP secrets, certificate keys) in a copy of the database.
+ */
+export function keyFileModeProblem(path: string): string | undefined {
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  const octal = mode.toString(8).padStart(4, '0');
+  return `${path} has mode ${octal}: the server key must be readable by its owner only; run \`chmod 600 ${path}\``;
 }
 
 export const serverKeyPath = (stateDir: string) => join(stateDir, 'server.key');
@@ -35,6 +47,8 @@ export function ensureServerKeyFile(stateDir: string): { key: Buffer; path: stri
   } finally {
     rmSync(temp, { force: true });
   }
+  const problem = keyFileModeProblem(path);
+  if (problem) throw new ConfigError(problem);
   const parsed = parseServerKey(readFileSync(path, 'utf8'));
   if (!parsed.ok) throw new Error(`${path}: ${parsed.reason}`);
   return { key: parsed.key, path };
