@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { createPool } from '../../src/db/create-pool.js';
+import { createKey } from '../../src/keys/key-store.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { BIN_PATH, PROJECT_ROOT } from '../../src/version.js';
+import { request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
@@ -140,5 +142,55 @@ describe('fail2ban filter on the lines hopmap manager writes', () => {
     assert.match(dump, /\['add', 'hopmap-manager', 'systemd'\]/);
     assert.match(dump, /\['set', 'hopmap-manager', 'addfailregex', '"msg":"AUTH_FAILURE ip=<ADDR> /);
     assert.match(dump, /\['set', 'hopmap-manager', 'addjournalmatch', '_SYSTEMD_UNIT=hopmap-manager.service'\]/);
+    // The same filter reads the key refusals of input and output, on their own units.
+    assert.match(dump, /\['add', 'hopmap-services', 'systemd'\]/);
+    assert.match(dump, /\['set', 'hopmap-services', 'addjournalmatch', '_SYSTEMD_UNIT=hopmap-input.service', '\+', '_SYSTEMD_UNIT=hopmap-output.service'\]/);
+  });
+});
+
+// A refused key at input or output is an AUTH_FAILURE line too, from a real `hopmap input` process.
+describe('fail2ban filter on the key refusals hopmap input writes', () => {
+  let db: TestDatabase;
+  let input: Spawned;
+  let lines: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'hopmap-fail2ban-input-'));
+  const logFile = join(dir, 'input.log');
+
+  before(async () => {
+    db = await createTestDatabase('input_fail2ban');
+    const pool = createPool(db.url, quietLog, { max: 1 });
+    const { key: feeder } = await createKey(pool, { name: 'feeder-1', role: 'feeder' }).finally(() => pool.end());
+    const port = await freePort();
+    input = spawnNode([BIN_PATH, 'input', '--host', '127.0.0.1', '--port', String(port), '--no-migrate'], { DATABASE_URL: db.url, LOG_LEVEL: 'info', CI: '1' });
+    await input.waitFor(/input service listening/);
+    const url = `http://127.0.0.1:${port}`;
+    assert.equal((await request(`${url}/targets`)).status, 401);
+    assert.equal((await request(`${url}/targets`, { headers: { authorization: `Bearer hm_${'A'.repeat(43)}` } })).status, 401);
+    assert.equal((await request(`${url}/targets`, { headers: { authorization: `Bearer ${feeder}` } })).status, 403);
+    assert.equal((await request(`${url}/health`)).status, 200);
+    input.child.kill('SIGTERM');
+    assert.equal((await input.exited).code, 0, input.output());
+    lines = input.output().split('\n').filter((l) => l.startsWith('{'));
+    writeFileSync(logFile, `${lines.join('\n')}\n`);
+  });
+
+  after(async () => {
+    if (input && input.child.exitCode === null && input.child.signalCode === null) input.child.kill('SIGKILL');
+    await input?.exited;
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+    await assertNoLeaks();
+  });
+
+  it('writes one line per refusal, never the key, and fail2ban-regex finds each address', async () => {
+    const failures = lines.map((l) => (JSON.parse(l) as { msg: string }).msg).filter((m) => m.startsWith('AUTH_FAILURE'));
+    assert.deepEqual(failures.map((m) => m.replace(/user=key:hm_\S+/, 'user=key:…')), [
+      'AUTH_FAILURE ip=127.0.0.1 user=key:- reason=missing_key',
+      'AUTH_FAILURE ip=127.0.0.1 user=key:… reason=unknown_key',
+      'AUTH_FAILURE ip=127.0.0.1 user=key:… reason=wrong_role',
+    ]);
+    assert.ok(!lines.some((l) => l.includes('A'.repeat(43))), 'no key in any line');
+    const summary = await fail2ban('fail2ban-regex', [logFile, FILTER]);
+    assert.match(summary, /^Lines: \d+ lines, 0 ignored, 3 matched/m, summary);
   });
 });
