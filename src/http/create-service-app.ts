@@ -1,6 +1,9 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log/create-logger.js';
+import { parseSize } from './decoded-body.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { jsonBody } from './json-body.js';
+import { refuseNulParams } from './refuse-nul-params.js';
 import type { ServiceIdentity } from './service-identity.js';
 import type { ServiceMetrics } from './service-metrics.js';
 import { serviceRoutes, type ReadinessCheck } from './service-routes.js';
@@ -13,7 +16,7 @@ export interface ServiceAppOptions {
   metrics: ServiceMetrics;
   /** Dependencies that must answer for /ready to be 200 (the database, for services). */
   readiness?: ReadinessCheck[];
-  /** JSON body limit; larger bodies get 413. */
+  /** Body limit (JSON and streamed NDJSON), counted after decompression; larger bodies get 413. */
   bodyLimit?: string | number;
   /** The service's own routes, mounted after the kit's and before the 404 and error handlers. */
   routes?: (app: Express) => void;
@@ -35,8 +38,13 @@ export function createServiceApp(opts: ServiceAppOptions): { app: Express; state
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Routes that log (and are mounted without a logger of their own) take it from req.app.locals.log.
+  app.locals.log = opts.log;
+  // Bodies read by a route itself (streamed NDJSON) count against the same limit as JSON ones.
+  app.locals.bodyLimit = parseSize(opts.bodyLimit ?? DEFAULT_BODY_LIMIT);
   app.use(observeRequests(opts.metrics, state));
-  app.use(express.json({ limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT }));
+  app.use(refuseNulParams);
+  app.use(jsonBody({ limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT }));
   app.use(serviceRoutes({ ...opts, state }));
   opts.routes?.(app);
   app.use(notFoundHandler);

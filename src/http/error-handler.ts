@@ -8,7 +8,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 };
 
 /** body-parser's errors carry a `type`; map them onto our codes so clients see one error shape. */
-function fromBodyParser(err: { type?: string; status?: number; limit?: number; length?: number; message: string }): HttpError | undefined {
+function fromBodyParser(err: { type?: string; status?: number; limit?: number; length?: number; code?: string; message: string }): HttpError | undefined {
   switch (err.type) {
     case 'entity.too.large':
       return new HttpError(413, 'payload_too_large', `request body of ${err.length ?? '?'} bytes exceeds the limit of ${err.limit} bytes`);
@@ -20,6 +20,8 @@ function fromBodyParser(err: { type?: string; status?: number; limit?: number; l
     case 'request.aborted':
       return new HttpError(400, 'request_aborted', 'the client closed the connection before the body was complete');
     default:
+      // A decompression error (zlib's Z_*, brotli's ERR_*) wrapped by body-parser as a 400 without a type.
+      if (err.status === 400 && typeof err.code === 'string' && /^(Z_|ERR_)/.test(err.code)) return new HttpError(400, 'invalid_encoding', `the body could not be decompressed: ${err.message}`);
       return undefined;
   }
 }

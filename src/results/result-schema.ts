@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAddress } from '../targets/ip-address.js';
 
 /**
  * Version 1 of the result format, the contract between workers and the output service (docs/result-format.md).
@@ -7,14 +8,51 @@ import { z } from 'zod';
  */
 export const RESULT_FORMAT = 'hopmap-result/1';
 
-const address = z.string().min(2).max(45);
-const timestamp = z.iso.datetime({ offset: true });
+/*
+ * Everything that passes here must also pass PostgreSQL (inet, text, jsonb, real, integer, timestamptz):
+ * a value refused there would fail the item's whole batch instead of naming the item.
+ */
 
-const mplsEntry = z.strictObject({ label: z.number().int().min(0), exp: z.number().int().min(0).max(7), bottom: z.boolean(), ttl: z.number().int().min(0).max(255) });
+/** A plain IPv4 or IPv6 address as inet reads it: no zone index (`%eth0`), brackets, prefix or whitespace. */
+const address = z
+  .string()
+  .max(45)
+  .refine((s) => /^[0-9a-fA-F:.]+$/.test(s) && parseAddress(s) !== null, 'not an IPv4 or IPv6 address (no zone index, brackets or spaces)');
+
+// NUL: text and jsonb refuse it; a lone surrogate: jsonb refuses its \ud800 escape.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (a lone surrogate)');
+
+/** PostgreSQL refuses year 0000 and UTC offsets beyond ±15:59 that the ISO pattern allows. */
+const timestamp = z.iso
+  .datetime({ offset: true })
+  .refine((s) => !s.startsWith('0000') && !/[+-](1[6-9]|2\d):\d\d$/.test(s), 'outside what PostgreSQL stores (year 0001 on, UTC offset at most ±15:59)');
+
+/** Counts end up in integer columns and arrays; nothing real comes near 2^31. */
+const count = z.number().int().min(0).max(2 ** 31 - 1);
+
+/**
+ * RTTs feed the `real` columns of links as differences: an hour bounds any real probe and keeps them in
+ * range; below 1 ns (other than 0) a difference could underflow `real`, and no clock measures that.
+ */
+const MAX_RTT_US = 3_600_000_000;
+const rtt = z
+  .number()
+  .min(0)
+  .max(MAX_RTT_US)
+  .refine((v) => v === 0 || v >= 0.001, 'must be 0 or at least 0.001 µs');
+
+const mplsEntry = z.strictObject({ label: z.number().int().min(0).max(0xfffff), exp: z.number().int().min(0).max(7), bottom: z.boolean(), ttl: z.number().int().min(0).max(255) });
 
 export const probeAnswerSchema = z.strictObject({
   from: address,
-  rtt_us: z.number().nonnegative(),
+  rtt_us: rtt,
   icmp_type: z.number().int().min(0).max(255).optional(),
   icmp_code: z.number().int().min(0).max(255).optional(),
   reply_ttl: z.number().int().min(0).max(255).optional(),
@@ -25,7 +63,7 @@ export const probeAnswerSchema = z.strictObject({
 const common = {
   format: z.literal(RESULT_FORMAT),
   id: z.uuid(),
-  worker: z.string().min(1).max(128),
+  worker: text(128),
   lease: z.uuid().nullable(),
   target: address,
   started_at: timestamp,
@@ -38,9 +76,9 @@ export const pingResultSchema = z.strictObject({
   method: z.enum(['icmp', 'tcp']),
   /** TCP pings: the port that answered (or the last one tried). */
   port: z.number().int().min(1).max(65535).optional(),
-  sent: z.number().int().min(1),
-  received: z.number().int().min(0),
-  rtts_us: z.array(z.number().nonnegative()),
+  sent: count.min(1),
+  received: count,
+  rtts_us: z.array(rtt),
   reply_ttl: z.number().int().min(0).max(255).optional(),
 });
 
@@ -52,9 +90,9 @@ export const tracerouteResultSchema = z.strictObject({
   flow: z.number().int().min(0).max(65535),
   reached: z.boolean(),
   stop: z.enum(['reached', 'gap', 'max-hops', 'unreachable', 'stop-set']),
-  probes_sent: z.number().int().min(0),
+  probes_sent: count,
   /** Probes not sent because the stop set already knew the hops (Doubletree). */
-  probes_saved: z.number().int().min(0).optional(),
+  probes_saved: count.optional(),
   hops: z.array(z.strictObject({ ttl: z.number().int().min(1).max(255), probes: z.array(probeAnswerSchema.nullable()) })),
 });
 
@@ -64,14 +102,14 @@ export const multipathResultSchema = z.strictObject({
   method: z.enum(['icmp-paris', 'udp-paris', 'tcp-syn']),
   confidence: z.number().gt(0).lt(1),
   reached: z.boolean(),
-  probes_sent: z.number().int().min(0),
+  probes_sent: count,
   hops: z.array(
     z.strictObject({
       ttl: z.number().int().min(1).max(255),
       interfaces: z.array(address),
-      flows: z.number().int().min(0),
-      silent: z.number().int().min(0),
-      rtts_us: z.record(z.string(), z.array(z.number().nonnegative())),
+      flows: count,
+      silent: count,
+      rtts_us: z.record(address, z.array(rtt)),
     }),
   ),
   links: z.array(z.tuple([address, address])),
@@ -87,7 +125,7 @@ export const aliasResultSchema = z.strictObject({
   type: z.literal('alias'),
   /** ICMP checksum of the Paris flow the record-route probes kept (the traceroute's flow when it was ICMP). */
   flow: z.number().int().min(0).max(65535),
-  probes_sent: z.number().int().min(0),
+  probes_sent: count,
   /**
    * DisCarte: ICMP echo probes carrying the record-route option, one per TTL. `from` answered (time exceeded,
    * or the echo reply at the destination); `recorded` is the option's address list as it came back: from the
