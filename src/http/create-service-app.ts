@@ -18,6 +18,11 @@ export interface ServiceAppOptions {
   readiness?: ReadinessCheck[];
   /** Body limit (JSON and streamed NDJSON), counted after decompression; larger bodies get 413. */
   bodyLimit?: string | number;
+  /**
+   * Checks mounted before any body is read (the key gates): a request that may not reach a route is refused
+   * before the service spends a byte of parsing on it.
+   */
+  guards?: (app: Express) => void;
   /** The service's own routes, mounted after the kit's and before the 404 and error handlers. */
   routes?: (app: Express) => void;
   /** More fields for /health (a worker's spool depth, whether raw sockets work). */
@@ -44,6 +49,7 @@ export function createServiceApp(opts: ServiceAppOptions): { app: Express; state
   app.locals.bodyLimit = parseSize(opts.bodyLimit ?? DEFAULT_BODY_LIMIT);
   app.use(observeRequests(opts.metrics, state));
   app.use(refuseNulParams);
+  opts.guards?.(app);
   app.use(jsonBody({ limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT }));
   app.use(serviceRoutes({ ...opts, state }));
   opts.routes?.(app);

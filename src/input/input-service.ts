@@ -37,10 +37,12 @@ export function inputService(opts: InputOptions): ServiceModule {
       if (auth === 'off') log.warn('auth is off: anyone who reaches this service can lease any consumer\'s targets, add hops, change the do-not-probe list and replace consumer state (--auth keys to require keys)');
       const gate = roleGate(pool, auth, log);
       return {
-        routes(app) {
+        guards(app) {
           app.get(['/', '/targets'], gate('worker'));
           app.post('/hops', gate('feeder'));
           app.use(['/status', '/export', '/import', '/exclusions'], gate('admin'));
+        },
+        routes(app) {
           serveTargetsRoutes(app, { pool, policy, metrics: m, opts });
           hopsRoutes(app, { pool, metrics: m });
           adminRoutes(app, { pool });

@@ -1,4 +1,3 @@
-import type { Express } from 'express';
 import type { Logger } from '../log/create-logger.js';
 import { roleGate, type AuthMode } from '../keys/require-role.js';
 import { inTransaction } from '../db/in-transaction.js';
@@ -46,13 +45,13 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
       const auth = opts.auth ?? 'keys';
       if (auth === 'off') log.warn('auth is off: anyone who reaches this service can post results, download a dump of the map, rotate results away and read every query route (--auth keys to require keys)');
       const gate = roleGate(pool, auth, log);
-      // Everything but /results is for operators, on the health port as on the main one.
-      const gateQueries = (app: Express) => app.use(['/stats', '/recent', '/routes'], gate('admin'));
       return {
-        routes(app) {
+        // Everything but /results is for operators, on the health port as on the main one.
+        guards(app) {
           app.post('/results', gate('worker'));
-          app.use(['/dump', '/rotate'], gate('admin'));
-          gateQueries(app);
+          app.use(['/dump', '/rotate', '/stats', '/recent', '/routes'], gate('admin'));
+        },
+        routes(app) {
           resultsRoutes(app, { pool, metrics: m, onHops });
           queryRoutes(app, { pool });
           routeHistoryRoutes(app, { pool });
@@ -62,7 +61,6 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
           });
         },
         healthRoutes(app) {
-          gateQueries(app);
           queryRoutes(app, { pool });
           routeHistoryRoutes(app, { pool });
         },

@@ -25,6 +25,8 @@ export interface ServiceContext {
 /** What a service adds to the kit: its routes, its background tasks and their schedule. */
 export interface ServiceParts {
   routes?: (app: Express) => void;
+  /** Checks before any body is read (key gates), on the main listener and the health listener alike. */
+  guards?: (app: Express) => void;
   /** Routes also served on the separate health port, when one is configured. */
   healthRoutes?: (app: Express) => void;
   tasks?: TaskList;
@@ -103,6 +105,7 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
       metrics,
       bodyLimit: opts.bodyLimit,
       readiness: [{ name: 'database', check: () => checkDatabase(pool) }],
+      guards: parts.guards,
       routes: parts.routes,
     });
     const listening = await listen(app, { port: opts.port, host: opts.host, tls: opts.tls });
@@ -115,7 +118,7 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
     });
     let healthUrl: string | undefined;
     if (opts.healthPort !== undefined) {
-      const health = createServiceApp({ identity, log, metrics, readiness: [{ name: 'database', check: () => checkDatabase(pool) }], routes: parts.healthRoutes, state });
+      const health = createServiceApp({ identity, log, metrics, readiness: [{ name: 'database', check: () => checkDatabase(pool) }], guards: parts.guards, routes: parts.healthRoutes, state });
       const healthListening = await listen(health.app, { port: opts.healthPort, host: opts.host });
       healthUrl = healthListening.url;
       lifecycle.onShutdown('health server', () => healthListening.close(opts.shutdownGraceMs ?? 30_000));

@@ -23,7 +23,7 @@ describe('migrations and the drizzle schema agree', () => {
   it('a database built by the migrations needs no change to match the schema', async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     try {
-      const { statementsToExecute } = await pushSchema(schema, drizzle(pool) as never, ['public']);
+      const { statementsToExecute } = await pushSchema(schema, drizzle(pool) as never, ['public', 'manager']);
       assert.deepEqual(statementsToExecute, [], 'the migrations and src/db/schema differ; run `npm run db:generate`');
     } finally {
       await pool.end();

@@ -108,6 +108,14 @@ describe('output: keys and roles at the door, on both ports', () => {
     }
   });
 
+  it('refuses an anonymous body before reading it: 401, not the 400 or 413 the body would earn', async () => {
+    const junk = request(`${output.url}/results`, { method: 'POST', body: '{"not json', headers: { 'content-type': 'application/json' } });
+    assertRefused(await junk, 401, 'anonymous POST /results with a broken body');
+    const big = Buffer.alloc(11 * 1024 * 1024, 0x20);
+    assertRefused(await request(`${output.url}/results`, { method: 'POST', body: big, headers: { 'content-type': 'application/json' } }), 401, 'anonymous 11 MB body');
+    assertRefused(await request(`${output.url}/rotate`, { method: 'POST', body: '[', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.worker}` } }), 403, 'a worker key with a broken body at /rotate');
+  });
+
   it('keeps /health, /ready, /metrics and /service-info open on both ports', async () => {
     for (const base of [output.url, health]) {
       for (const path of MONITORING) assert.equal((await request(`${base}${path}`)).status, 200, `${base}${path}`);
