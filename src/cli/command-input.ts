@@ -4,6 +4,7 @@ import { addServiceOptions, serviceConfigShape } from '../config/common-config.j
 import { bool, duration, list, port, positiveInt } from '../config/values.js';
 import { authMode } from '../keys/key-config.js';
 import { DEFAULT_INPUT_PORT, inputService } from '../input/input-service.js';
+import { DEFAULT_MAX_REISSUES } from '../input/serve-targets-routes.js';
 import { parseTarget, type Block } from '../targets/ip-address.js';
 import { runCommand } from './run-command.js';
 import { runServiceCommand } from './run-service-command.js';
@@ -28,6 +29,7 @@ export const inputConfig = z.object({
   passCooldown: duration().default(60 * 60_000),
   leaseTtl: duration().default(5 * 60_000),
   maxBatch: positiveInt().max(10_000).default(1_000),
+  maxReissues: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(0).max(1_000).default(DEFAULT_MAX_REISSUES),
   auth: authMode().default('keys'),
 });
 
@@ -41,6 +43,7 @@ export function inputCommand(): Command {
     .option('--pass-cooldown <duration>', 'wait before a consumer starts its next pass (default 60m)')
     .option('--lease-ttl <duration>', 'how long a batch is leased before it is served again (default 5m)')
     .option('--max-batch <n>', 'largest n a consumer may ask for (default 1000)')
+    .option('--max-reissues <n>', `times an unacknowledged target is served again before it is set aside for the rest of the pass (default ${DEFAULT_MAX_REISSUES})`)
     .option('--auth <mode>', 'keys: every route but /health, /ready, /metrics, /service-info needs a key of its role (default); off: anyone who reaches it (env HOPMAP_AUTH)');
   cmd.action(
     runCommand(() =>
@@ -53,6 +56,7 @@ export function inputCommand(): Command {
           passCooldownMs: cfg.passCooldown,
           leaseTtlMs: cfg.leaseTtl,
           maxBatch: cfg.maxBatch,
+          maxReissues: cfg.maxReissues,
           auth: cfg.auth,
         }),
       ),

@@ -8,6 +8,7 @@ export function inputMetrics(metrics: ServiceMetrics) {
     leasesIssued: metrics.counter('leases_issued_total', 'leases issued'),
     leasesReissued: metrics.counter('leases_reissued_total', 'expired leases whose unacknowledged targets were served again'),
     targetsReissued: metrics.counter('targets_reissued_total', 'targets served again from expired leases'),
+    targetsSetAside: metrics.counter('targets_set_aside_total', 'unacknowledged targets re-issued --max-reissues times, not served again in their pass'),
     hopsReceived: metrics.counter('hops_received_total', 'hop addresses received on POST /hops'),
     hopsNew: metrics.counter('hops_new_total', 'hops added to the target pool'),
     hopsDuplicate: metrics.counter('hops_duplicate_total', 'hops already known'),

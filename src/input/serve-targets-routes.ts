@@ -11,18 +11,24 @@ export interface ServeOptions {
   leaseTtlMs: number;
   passCooldownMs: number;
   maxBatch: number;
+  /** Re-issues of an unacknowledged target before it is set aside for the rest of the pass (default 3). */
+  maxReissues?: number | undefined;
 }
+
+/** A target is served at most 1 + 3 times in a pass: enough for a worker restart or an output outage, not for ever. */
+export const DEFAULT_MAX_REISSUES = 3;
 
 /** GET / (one address as text, what the original worker polled) and GET /targets?n= (a JSON batch with its lease). */
 export function serveTargetsRoutes(app: Express, deps: { pool: Pool; policy: TargetPolicy; metrics: InputMetrics; opts: ServeOptions }): void {
   const { pool, policy, metrics, opts } = deps;
+  const maxReissues = opts.maxReissues ?? DEFAULT_MAX_REISSUES;
   const query = z.object({
     n: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(opts.maxBatch).default(100),
     consumer: z.string().optional(),
   });
 
   const lease = async (consumerId: string, n: number): Promise<LeaseResult> => {
-    const result = await leaseTargets(pool, { consumerId, n, leaseTtlMs: opts.leaseTtlMs, passCooldownMs: opts.passCooldownMs }, policy);
+    const result = await leaseTargets(pool, { consumerId, n, leaseTtlMs: opts.leaseTtlMs, passCooldownMs: opts.passCooldownMs, maxReissues }, policy);
     if (result.lease) {
       metrics.leasesIssued.inc();
       metrics.targetsServed.inc(result.targets.length);
@@ -33,6 +39,7 @@ export function serveTargetsRoutes(app: Express, deps: { pool: Pool; policy: Tar
       metrics.leasesReissued.inc();
       metrics.targetsReissued.inc(result.reissued);
     }
+    if (result.setAside > 0) metrics.targetsSetAside.inc(result.setAside);
     return result;
   };
 

@@ -14,6 +14,8 @@ export interface LeaseRequest {
   n: number;
   leaseTtlMs: number;
   passCooldownMs: number;
+  /** How many times an unacknowledged target is re-issued before it is set aside for the rest of its pass. */
+  maxReissues: number;
 }
 
 export interface LeaseResult {
@@ -23,6 +25,8 @@ export interface LeaseResult {
   pass: number;
   /** Targets of expired leases handed out again in this batch. */
   reissued: number;
+  /** Targets set aside in this request (re-issued `maxReissues` times and still unacknowledged). */
+  setAside: number;
   /** Set when nothing new is left until the pass cooldown ends. */
   retryAfterSeconds?: number;
 }
@@ -68,7 +72,7 @@ async function leaseInTransaction(client: PoolClient, req: LeaseRequest, policy:
   );
   let consumer = rows[0]!;
 
-  const reissued = await reissueExpiredLeases(client, consumerId, req.n);
+  const reissued = await reissueExpiredLeases(client, consumerId, req.n, req.maxReissues);
   const targets = [...reissued.targets];
   const remaining = req.n - targets.length;
 
@@ -86,15 +90,17 @@ async function leaseInTransaction(client: PoolClient, req: LeaseRequest, policy:
   }
 
   if (targets.length === 0) {
-    return { lease: null, expiresAt: null, targets, pass: consumer.pass, reissued: 0, retryAfterSeconds };
+    return { lease: null, expiresAt: null, targets, pass: consumer.pass, reissued: 0, setAside: reissued.setAside, retryAfterSeconds };
   }
+  // Re-issued targets come first, so their counts are a prefix of `reissues`; a batch of only new targets stores null.
+  const reissues = reissued.reissues.length > 0 ? [...reissued.reissues, ...new Array<number>(targets.length - reissued.reissues.length).fill(0)] : null;
   const lease = await client.query<{ id: string; expires_at: Date }>(
     // clock_timestamp, not now(): leases of one consumer are ordered by when they were issued, not when their transaction began.
-    `insert into leases (consumer_id, pass, targets, acked, issued_at, expires_at, reissued_from)
-     values ($1, $2, $3::inet[], '{}', clock_timestamp(), clock_timestamp() + make_interval(secs => $4), $5) returning id, expires_at`,
-    [consumerId, consumer.pass, targets, req.leaseTtlMs / 1000, reissued.leaseIds[0] ?? null],
+    `insert into leases (consumer_id, pass, targets, acked, issued_at, expires_at, reissued_from, reissues)
+     values ($1, $2, $3::inet[], '{}', clock_timestamp(), clock_timestamp() + make_interval(secs => $4), $5, $6::smallint[]) returning id, expires_at`,
+    [consumerId, consumer.pass, targets, req.leaseTtlMs / 1000, reissued.leaseIds[0] ?? null, reissues],
   );
-  return { lease: lease.rows[0]!.id, expiresAt: lease.rows[0]!.expires_at, targets, pass: consumer.pass, reissued: reissued.targets.length };
+  return { lease: lease.rows[0]!.id, expiresAt: lease.rows[0]!.expires_at, targets, pass: consumer.pass, reissued: reissued.targets.length, setAside: reissued.setAside };
 }
 
 async function startNextPass(client: PoolClient, consumerId: string, pass: number): Promise<ConsumerRow> {

@@ -1,6 +1,9 @@
 import type { Pool } from '../db/create-pool.js';
 
-/** What /status shows: the pool, each consumer's progress through its pass, and outstanding leases. */
+/**
+ * What /status shows: the pool, each consumer's progress through its pass, outstanding leases, and the
+ * targets set aside in the consumers' current passes (re-issued too often without an acknowledgement).
+ */
 export async function targetStatus(pool: Pool): Promise<unknown> {
   const [blocks, hops, consumers, leases] = await Promise.all([
     pool.query(
@@ -14,7 +17,8 @@ export async function targetStatus(pool: Pool): Promise<unknown> {
     pool.query(`select count(*)::int as hops, max(first_seen_at) as newest_hop_at from hops`),
     pool.query(
       `select c.id, c.pass, c.pass_started_at, c.cooldown_until, c.served_in_pass, c.served_total, c.last_seen_at,
-              c.ring_done, (select count(*) from consumer_blocks cb where cb.consumer_id = c.id)::int as open_blocks
+              c.ring_done, (select count(*) from consumer_blocks cb where cb.consumer_id = c.id)::int as open_blocks,
+              (select count(*) from set_aside_targets s where s.consumer_id = c.id and s.pass = c.pass)::int as set_aside_in_pass
          from consumers c order by c.id`,
     ),
     pool.query(
@@ -32,6 +36,6 @@ export async function targetStatus(pool: Pool): Promise<unknown> {
       state: c.cooldown_until ? 'cooldown' : 'walking',
       progress: poolSize > 0 ? Math.min(1, Number(c.served_in_pass) / poolSize) : 0,
     })),
-    leases: leases.rows[0],
+    leases: { ...leases.rows[0], set_aside_in_pass: consumers.rows.reduce((sum, c) => sum + Number(c.set_aside_in_pass), 0) },
   };
 }

@@ -102,6 +102,8 @@ export const consumerBlocks = pgTable(
 /**
  * A batch handed to a consumer. Targets and acknowledgements are arrays on the lease (one row per batch,
  * not per target, keeps serving cheap); an expired lease's unacknowledged targets go back to its consumer.
+ * `reissues[i]` is how many times `targets[i]` had already been re-issued unacknowledged (null: none was),
+ * so a target re-issued more than `--max-reissues` times is set aside instead (`set_aside_targets`).
  */
 export const leases = pgTable(
   'leases',
@@ -118,12 +120,30 @@ export const leases = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     closedAt: timestamp('closed_at', { withTimezone: true }),
     reissuedFrom: uuid('reissued_from'),
+    reissues: smallint('reissues').array(),
   },
   (t) => [
     index('leases_open_idx').on(t.consumerId, t.expiresAt).where(sql`${t.state} = 'open'`),
     index('leases_closed_idx').on(t.closedAt).where(sql`${t.state} <> 'open'`),
-    check('leases_state_check', sql`${t.state} in ('open', 'done', 'reissued')`),
+    check('leases_state_check', sql`${t.state} in ('open', 'done', 'reissued', 'set_aside')`),
   ],
+);
+
+/**
+ * Targets a consumer never acknowledged however often they were re-issued: not served again in that pass
+ * (they come back in its next one as usual), so a consumer that never acknowledges cannot keep a pass going.
+ */
+export const setAsideTargets = pgTable(
+  'set_aside_targets',
+  {
+    consumerId: text('consumer_id')
+      .notNull()
+      .references(() => consumers.id, { onDelete: 'cascade' }),
+    pass: integer('pass').notNull(),
+    address: inet('address').notNull(),
+    setAsideAt: timestamp('set_aside_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('set_aside_targets_consumer_pass_address_idx').on(t.consumerId, t.pass, t.address)],
 );
 
 /**
