@@ -5,6 +5,7 @@ import { seedTargets, withClient } from './growth-seed.js';
 import { TARGET_BATCH } from './input-throughput.js';
 import { measureLoop } from './measure-loop.js';
 import { startServiceInstance } from './service-instances.js';
+import { benchKeyHeaders } from './bench-keys.js';
 import { runTargetLoad } from './target-load.js';
 
 /** "1e5" for 100,000: short, stable figure ids. */
@@ -56,6 +57,7 @@ export async function measureLeaseGrowth(ctx: BenchContext, caseName: string, n:
       consumers: ctx.consumers,
       batch: TARGET_BATCH,
       consumerPrefix: `growth-${size}`,
+      headers: await benchKeyHeaders(ctx.db.url, 'worker'),
       warmupMs: ctx.warmupSeconds * 1000,
       durationMs: ctx.seconds * 1000,
       signal: ctx.signal,

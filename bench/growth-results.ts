@@ -11,6 +11,7 @@ import { sizeLabel } from './growth-lease.js';
 import { httpGet } from './http-get.js';
 import { TraceBatches } from './ingest-batches.js';
 import { runCopyLoad } from './ingest-copy.js';
+import { benchKeyHeaders } from './bench-keys.js';
 import { runIngestLoad } from './ingest-load.js';
 import { startOutputInstance } from './ingest-output-instances.js';
 import { startSignedInManager, type SignedInManager } from './map-manager.js';
@@ -87,6 +88,9 @@ export async function measureResultsGrowth(ctx: BenchContext, caseName: string, 
 
   const output = await startOutputInstance({ name: 'bench-growth-output', databaseUrl: ctx.db.url, signal: ctx.signal });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  // /recent and /stats are for operators (an admin key); POST /results takes a worker's.
+  const admin = await benchKeyHeaders(ctx.db.url, 'admin');
+  const worker = await benchKeyHeaders(ctx.db.url, 'worker');
   try {
     const get = async (url: string, headers: Record<string, string> = {}) => {
       const res = await httpGet(url, { agent, headers, timeoutMs: 120_000 });
@@ -99,10 +103,10 @@ export async function measureResultsGrowth(ctx: BenchContext, caseName: string, 
     latency('recent-sql', 'ms p50, latest 100 results of a target, SQL', await timeRuns(ctx, 20, async () => {
       await g.pool.query('select body from measurements.results where target = $1::inet order by received_at desc limit 100', [target()]);
     }));
-    latency('recent-http', 'ms p50, GET /recent?ip=&limit=100 (output)', await timeRuns(ctx, 20, async () => void (await get(`${output.url}/recent?ip=${target()}&limit=100`))), 'recent-sql');
+    latency('recent-http', 'ms p50, GET /recent?ip=&limit=100 (output)', await timeRuns(ctx, 20, async () => void (await get(`${output.url}/recent?ip=${target()}&limit=100`, admin))), 'recent-sql');
     ctx.progress(`growth ${size}: GET /stats`);
     latency('stats-sql', 'ms p50, count(*) from result_ids (what /stats read before its rollup), SQL', await timeRuns(ctx, 3, async () => void (await g.pool.query('select count(*) from result_ids'))));
-    latency('stats-http', 'ms p50, GET /stats (output)', await timeRuns(ctx, 3, async () => void (await get(`${output.url}/stats`))), 'stats-sql');
+    latency('stats-http', 'ms p50, GET /stats (output)', await timeRuns(ctx, 3, async () => void (await get(`${output.url}/stats`, admin))), 'stats-sql');
 
     ctx.progress(`growth ${size}: GET /api/map/path`);
     const topo = g.topo;
@@ -130,7 +134,7 @@ export async function measureResultsGrowth(ctx: BenchContext, caseName: string, 
     const copyId = `${caseName}/ingest-copy-${size}`;
     figures.push({ id: copyId, label: `results/s, raw COPY, ${SENDERS} clients, ${formatCount(n)} stored`, value: copy.itemsPerSecond, unit: 'results/s', details: loopDetails(copy, 'tx'), data: { ...copy, stored: n } });
     ctx.progress(`growth ${size}: POST /results, 1 instance, ${SENDERS} senders, ${window.durationMs / 1000} s`);
-    const ingest = await runIngestLoad({ urls: [output.url], senders: SENDERS, batches: g.batches, ...window });
+    const ingest = await runIngestLoad({ urls: [output.url], senders: SENDERS, batches: g.batches, headers: worker, ...window });
     figures.push({
       id: `${caseName}/ingest-http-${size}`,
       label: `results/s, HTTP POST, 1 instance, ${formatCount(n)} stored`,

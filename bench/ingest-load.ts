@@ -8,6 +8,8 @@ export interface IngestLoadOptions {
   urls: string[];
   senders: number;
   batches: TraceBatches;
+  /** A worker key's Authorization header (bench-keys.ts). */
+  headers: Record<string, string>;
   warmupMs: number;
   durationMs: number;
   signal: AbortSignal;
@@ -23,7 +25,7 @@ export async function runIngestLoad(opts: IngestLoadOptions): Promise<LoopResult
   try {
     return await measureLoop({ workers: opts.senders, warmupMs: opts.warmupMs, durationMs: opts.durationMs, signal: opts.signal }, async (w) => {
       const base = opts.urls[(w + turn[w]!++) % opts.urls.length]!;
-      const res = await httpPostJson(`${base}/results`, opts.batches.nextJson(), agent);
+      const res = await httpPostJson(`${base}/results`, opts.batches.nextJson(), agent, opts.headers);
       if (res.status !== 200) throw new Error(`POST /results: ${res.status} ${res.body.slice(0, 300)}`);
       const { accepted } = JSON.parse(res.body) as { accepted?: number };
       if (accepted !== BATCH) throw new Error(`POST /results: ${String(accepted)} of ${BATCH} accepted: ${res.body.slice(0, 300)}`);
@@ -34,9 +36,9 @@ export async function runIngestLoad(opts: IngestLoadOptions): Promise<LoopResult
   }
 }
 
-function httpPostJson(url: string, body: string, agent: http.Agent): Promise<HttpAnswer> {
+function httpPostJson(url: string, body: string, agent: http.Agent, headers: Record<string, string>): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 60_000 }, (res) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

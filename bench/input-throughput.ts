@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { BenchContext, Figure } from './bench-case.js';
 import { formatCount, loopDetails } from './bench-table.js';
 import { startInputInstance, type InputInstance } from './service-instances.js';
+import { benchKeyHeaders } from './bench-keys.js';
 import { runTargetLoad } from './target-load.js';
 
 /** GET /targets?n= of every request: the batch the ping worker asks for. */
@@ -47,6 +48,7 @@ export async function measureInputThroughput(ctx: BenchContext, opts: InputThrou
       consumers: ctx.consumers,
       batch: TARGET_BATCH,
       consumerPrefix: opts.id.replace(/[^A-Za-z0-9._-]/g, '-'),
+      headers: await benchKeyHeaders(ctx.db.url, 'worker'),
       warmupMs: ctx.warmupSeconds * 1000,
       durationMs: ctx.seconds * 1000,
       signal: ctx.signal,

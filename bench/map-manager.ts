@@ -58,12 +58,18 @@ export async function startSignedInManager(databaseUrl: string, log: Logger): Pr
 export async function signIn(url: string, pool: Pool, serverKey: Buffer): Promise<string> {
   const name = `bench-${randomBytes(3).toString('hex')}`;
   const user = await addUser(pool, serverKey, name);
-  let cookie: string | undefined;
+  // Every cookie the manager sets, as a browser keeps them: the login forms' CSRF cookie and the pending
+  // login before there is a session, then the session itself.
+  const jar = new Map<string, string>();
   let csrf = '';
   const step = async (path: string, form?: Record<string, string>) => {
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ') || undefined;
     const res = await request(`${url}${path}`, { method: form ? 'POST' : 'GET', cookie, form: form && { ...form, _csrf: csrf } });
-    const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.sid='));
-    if (set) cookie = set.split(';')[0];
+    for (const set of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
+      const [pair = ''] = set.split(';');
+      const eq = pair.indexOf('=');
+      if (eq > 0) jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
     csrf = /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1] ?? csrf;
     return res;
   };
@@ -72,6 +78,7 @@ export async function signIn(url: string, pool: Pool, serverKey: Buffer): Promis
   if (first.status !== 303) throw new Error(`bench login, name step: ${first.status} ${first.body.slice(0, 200)}`);
   await step('/login/totp');
   const second = await step('/login/totp', { code: await generate({ secret: user.secret, epoch: Math.floor(Date.now() / 1000) }) });
-  if (second.status !== 303 || !cookie) throw new Error(`bench login, TOTP step: ${second.status} ${second.body.slice(0, 200)}`);
-  return cookie;
+  const session = jar.get('hopmap.sid');
+  if (second.status !== 303 || !session) throw new Error(`bench login, TOTP step: ${second.status} ${second.body.slice(0, 200)}`);
+  return `hopmap.sid=${session}`;
 }

@@ -10,6 +10,8 @@ export interface TargetLoadOptions {
   batch: number;
   /** Consumer ids are `<prefix>-c<i>-p<k>`: k moves on when a consumer's pass ends, so the load never idles. */
   consumerPrefix: string;
+  /** A worker key's Authorization header (bench-keys.ts); the input leases under `<key name>/<consumer id>`. */
+  headers: Record<string, string>;
   warmupMs: number;
   durationMs: number;
   signal: AbortSignal;
@@ -29,7 +31,7 @@ export async function runTargetLoad(opts: TargetLoadOptions): Promise<TargetLoad
   try {
     const result = await measureLoop({ workers: opts.consumers, warmupMs: opts.warmupMs, durationMs: opts.durationMs, signal: opts.signal }, async (w) => {
       const base = opts.urls[(w + turn[w]!++) % opts.urls.length]!;
-      const res = await httpGet(`${base}/targets?n=${opts.batch}`, { agent, headers: { 'x-consumer-id': `${opts.consumerPrefix}-c${w}-p${pass[w]}` } });
+      const res = await httpGet(`${base}/targets?n=${opts.batch}`, { agent, headers: { ...opts.headers, 'x-consumer-id': `${opts.consumerPrefix}-c${w}-p${pass[w]}` } });
       if (res.status !== 200) throw new Error(`GET /targets: ${res.status} ${res.body.slice(0, 300)}`);
       const { targets } = JSON.parse(res.body) as { targets?: unknown };
       if (!Array.isArray(targets)) throw new Error(`GET /targets: no targets array in ${res.body.slice(0, 300)}`);

@@ -17,6 +17,9 @@ the worker, and the services named by --services.
   --prefix DIR    install the code here instead of /opt/hopmap
   --input URL     input_file for a new /etc/hopmap/ping.yaml (an input service, e.g. http://feeder:8080)
   --output URL    output_file for a new /etc/hopmap/ping.yaml (an output service)
+  --api-key KEY   api_key for a new /etc/hopmap/ping.yaml: the worker key the services require, made
+                  where the database is reachable with hopmap keys add NAME --role worker
+                  (or set HOPMAP_API_KEY, which keeps it out of the process list)
   --database-url URL
                   DATABASE_URL for a new /etc/hopmap/hopmap.env, which the services read
   --services LIST enable and start these services, comma-separated: input, output, manager, or
@@ -31,6 +34,7 @@ EOF
 prefix=/opt/hopmap
 input_url=''
 output_url=''
+api_key=${HOPMAP_API_KEY:-}
 database_url=''
 services=()
 start=1
@@ -43,6 +47,8 @@ while (($#)); do
     --input=*) input_url=${1#*=}; shift ;;
     --output) output_url=${2:?--output needs a URL}; shift 2 ;;
     --output=*) output_url=${1#*=}; shift ;;
+    --api-key) api_key=${2:?--api-key needs a key}; shift 2 ;;
+    --api-key=*) api_key=${1#*=}; shift ;;
     --database-url) database_url=${2:?--database-url needs a URL}; shift 2 ;;
     --database-url=*) database_url=${1#*=}; shift ;;
     --services) IFS=, read -ra services <<<"${2:?--services needs a list}"; shift 2 ;;
@@ -89,6 +95,7 @@ for service in "${services[@]}"; do
     die "--services takes input, output, manager or NAME@INSTANCE of them (got '$service')"
 done
 [[ -z $database_url || $database_url =~ ^postgres(ql)?:// ]] || die "--database-url must be a postgres:// URL"
+[[ -z $api_key || $api_key =~ ^[A-Za-z0-9_-]+$ ]] || die "--api-key must be a key as hopmap keys add prints it (hm_ and letters, digits, _ and -)"
 
 # systemd unit paths cannot hold spaces unquoted; keep the prefix plain.
 prefix=${prefix%/}
@@ -178,7 +185,7 @@ is_example() { grep -Eqs '^(input_file|output_file):.*example\.(net|com|org)' "$
 config_is_example=0
 if [[ -e $config_file ]]; then
   say "keeping $config_file"
-  [[ -z $input_url && -z $output_url ]] || say "note: --input/--output ignored, $config_file exists (edit it instead)"
+  [[ -z $input_url && -z $output_url && -z $api_key ]] || say "note: --input/--output/--api-key ignored, $config_file exists (edit it instead)"
   if is_example "$config_file"; then config_is_example=1; fi
 else
   [[ -n $input_url && -n $output_url ]] || config_is_example=1
@@ -210,8 +217,10 @@ EOF
   }
   [[ -z $input_url ]] || set_key input_file "$input_url"
   [[ -z $output_url ]] || set_key output_file "$output_url"
+  [[ -z $api_key ]] || set_key api_key "$api_key"
   if is_example "$new_config"; then config_is_example=1; fi
-  if ((dry_run)); then sed 's/^/    | /' "$new_config"; fi
+  # The key never reaches the terminal.
+  if ((dry_run)); then sed -e 's/^api_key:.*/api_key: ***/' -e 's/^/    | /' "$new_config"; fi
   run install -m 0640 -o root -g "$user" "$new_config" "$config_file"
 fi
 
@@ -261,6 +270,11 @@ elif ((config_is_example)); then
 else
   run systemctl enable --now hopmap-ping.service
 fi
+# Input and output refuse requests without a key (docs/security.md): a worker without one gets 401.
+if ((!config_is_example)) && ! grep -Eqs '^api_key:' "${new_config:-$config_file}"; then
+  say "note: $config_file has no api_key; the services refuse the worker without one. Make it where the database is reachable:"
+  say "      hopmap keys add NAME --role worker   (then api_key: KEY in $config_file; systemctl restart hopmap-ping)"
+fi
 
 service_units=()
 for service in "${services[@]}"; do
@@ -269,6 +283,10 @@ for service in "${services[@]}"; do
     say "note: hopmap-$service needs $config_dir/${service/@/-}.env with its own HOPMAP_PORT (docs/deploy-services.md)"
   fi
 done
+if ((${#service_units[@]})); then
+  say "the services take only requests with a key: hopmap keys add NAME --role worker|feeder|admin (with DATABASE_URL"
+  say "      from $env_file) makes one; an output's --input-url needs a feeder key as HOPMAP_INPUT_KEY in $config_dir/output.env"
+fi
 if ((${#service_units[@]} == 0)); then
   :
 elif ((!start)); then

@@ -10,6 +10,8 @@ export interface SoakLoadOptions {
   managerUrl: string;
   /** The manager's session cookie (`hopmap.sid=…`). */
   cookie: string;
+  /** A worker key per id of SOAK_WORKERS, by id: input and output take only requests with a key. */
+  workerKeys: Map<string, string>;
   /** Requests per second to each service. */
   ratePerSecond: number;
   /** Traceroutes per POST /results (and targets per GET /targets). */
@@ -26,8 +28,11 @@ export interface SoakLoad {
   stop(): Promise<void>;
 }
 
-/** Workers' fixed consumer ids, as a deployment of 4 workers would send: per-consumer state stays bounded. */
-const CONSUMERS = 4;
+/**
+ * Workers' fixed consumer ids, as a deployment of 4 workers would send: per-consumer state stays bounded.
+ * Each has a worker key named after it, so it leases under just that id.
+ */
+export const SOAK_WORKERS = Array.from({ length: 4 }, (_, i) => `soak-c${i}`);
 
 /**
  * A steady synthetic load on each service at `ratePerSecond`, what workers and an operator do: GET
@@ -40,9 +45,13 @@ export function startSoakLoad(opts: SoakLoadOptions): SoakLoad {
   const load: SoakLoad = { requests: { input: 0, output: 0, manager: 0 }, skipped: 0, errors: 0, errorSamples: [], stop: async () => {} };
   let n = 0;
   let trace = 0;
+  const bearer = (worker: string) => ({ authorization: `Bearer ${opts.workerKeys.get(worker)}` });
   const requests: Record<SoakServiceName, () => Promise<HttpAnswer>> = {
-    input: () => httpGet(`${opts.inputUrl}/targets?n=${opts.perRequest}`, { agent, headers: { 'x-consumer-id': `soak-c${n % CONSUMERS}` } }),
-    output: () => post(`${opts.outputUrl}/results`, JSON.stringify(Array.from({ length: opts.perRequest }, () => traceResult(trace++))), agent),
+    input: () => {
+      const worker = SOAK_WORKERS[n % SOAK_WORKERS.length]!;
+      return httpGet(`${opts.inputUrl}/targets?n=${opts.perRequest}`, { agent, headers: { ...bearer(worker), 'x-consumer-id': worker } });
+    },
+    output: () => post(`${opts.outputUrl}/results`, JSON.stringify(Array.from({ length: opts.perRequest }, () => traceResult(trace++))), agent, bearer(SOAK_WORKERS[n % SOAK_WORKERS.length]!)),
     manager: () => {
       const { worker, target } = tracePath(n);
       const paths = ['/api/map/graph?level=as', `/api/map/path?worker=${worker}&target=${target}&at=${encodeURIComponent(new Date().toISOString())}`, '/api/map/graph?limit=200'];
@@ -85,9 +94,9 @@ export function startSoakLoad(opts: SoakLoadOptions): SoakLoad {
   return load;
 }
 
-function post(url: string, body: string, agent: http.Agent): Promise<HttpAnswer> {
+function post(url: string, body: string, agent: http.Agent, headers: Record<string, string>): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 30_000 }, (res) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 30_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

@@ -7,8 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { signIn } from '../bench/map-manager.js';
 import { startServiceInstance, type ServiceInstance } from '../bench/service-instances.js';
+import { createKey } from '../src/keys/key-store.js';
 import { summarize, type MemorySample, type SeriesSummary } from './soak-analysis.js';
-import { startSoakLoad, type SoakServiceName } from './soak-load.js';
+import { SOAK_WORKERS, startSoakLoad, type SoakServiceName } from './soak-load.js';
 import { sampleMemory } from './soak-sampler.js';
 
 export interface SoakOptions {
@@ -69,11 +70,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     ]);
     instances.push(input!, output!, manager!);
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1 });
-    const cookie = await signIn(manager!.url, pool, serverKey).finally(() => pool.end());
+    // Input and output take only requests with a key: one per synthetic worker, named after it.
+    const workerKeys = new Map<string, string>();
+    const cookie = await (async () => {
+      for (const id of SOAK_WORKERS) workerKeys.set(id, (await createKey(pool, { name: id, role: 'worker', createdBy: 'soak' })).key);
+      return signIn(manager!.url, pool, serverKey);
+    })().finally(() => pool.end());
 
     const named: Array<[SoakServiceName, ServiceInstance]> = [['input', input!], ['output', output!], ['manager', manager!]];
     const samples = new Map<SoakServiceName, MemorySample[]>(named.map(([n]) => [n, []]));
-    const load = startSoakLoad({ inputUrl: input!.url, outputUrl: output!.url, managerUrl: manager!.url, cookie, ratePerSecond: opts.ratePerSecond, perRequest: opts.perRequest, signal: opts.signal });
+    const load = startSoakLoad({ inputUrl: input!.url, outputUrl: output!.url, managerUrl: manager!.url, cookie, workerKeys, ratePerSecond: opts.ratePerSecond, perRequest: opts.perRequest, signal: opts.signal });
     const t0 = Date.now();
     try {
       for (let k = 0; ; k++) {

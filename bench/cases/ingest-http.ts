@@ -3,6 +3,7 @@ import type { BenchCase, BenchContext, Figure } from '../bench-case.js';
 import { formatCount, loopDetails } from '../bench-table.js';
 import { BATCH, TraceBatches } from '../ingest-batches.js';
 import { runCopyLoad } from '../ingest-copy.js';
+import { benchKeyHeaders } from '../bench-keys.js';
 import { runIngestLoad } from '../ingest-load.js';
 import { startOutputInstance, type OutputInstance } from '../ingest-output-instances.js';
 import { TRACE_HOPS } from '../ingest-traces.js';
@@ -40,9 +41,10 @@ export const ingestHttp: BenchCase = {
       await resetResultTables(ctx.db.url);
       ctx.progress(`${label}: starting`);
       const instances = await startInstances(ctx, count);
+      const headers = await benchKeyHeaders(ctx.db.url, 'worker');
       try {
         ctx.progress(`${label}: ${SENDERS} senders, ${ctx.seconds} s`);
-        const m = await withCpu(() => runIngestLoad({ urls: instances.map((i) => i.url), senders: SENDERS, batches, ...loopWindow(ctx) }));
+        const m = await withCpu(() => runIngestLoad({ urls: instances.map((i) => i.url), senders: SENDERS, batches, headers, ...loopWindow(ctx) }));
         figures.push({ ...figure(`${INGEST_HTTP}/${count}-instance${count > 1 ? 's' : ''}`, label, m.result, m.cores, 'req'), baseline: COPY_ID });
         if (m.result.ops === 0) notes.push(tooSlowNote(label, ctx));
         if (m.result.errors) notes.push(`${label}: ${formatCount(m.result.errors)} failed requests, e.g. ${m.result.errorSamples.join(' | ')}`);

@@ -11,6 +11,7 @@ import { loadRanges } from '../map/enrich/index.js';
 import { ensureServerKeyFile, serverKeyPath } from '../manager/crypto/server-key.js';
 import { Lifecycle } from '../process/lifecycle.js';
 import { Supervisor } from '../process/supervise-children.js';
+import { upWorkerKey } from '../up/up-keys.js';
 import { UP_SERVICES } from '../up/up-services.js';
 import { localAddress, upWorkerChild } from '../up/up-worker.js';
 import { waitUntilReady } from '../up/wait-until-ready.js';
@@ -61,6 +62,9 @@ export function upCommand(): Command {
       // AS numbers, organisations and countries for the hops (docs/enrichment.md); a no-op when already loaded.
       const enrichPool = createPool(db.url, log.child({ module: 'enrich' }), { max: 1 });
       const ranges = await loadRanges(enrichPool).finally(() => enrichPool.end());
+      // Input and output refuse requests without a key; `up` makes its worker's (docs/security.md).
+      const keysPool = createPool(db.url, log.child({ module: 'keys' }), { max: 1 });
+      const workerKey = await upWorkerKey(keysPool, cfg.worker ? cfg.workerId : undefined).finally(() => keysPool.end());
 
       const supervisor = new Supervisor(log.child({ module: 'supervisor' }));
       lifecycle.onShutdown('services', () => supervisor.stopAll(cfg.shutdownGraceMs + 5_000));
@@ -84,9 +88,9 @@ export function upCommand(): Command {
       const urls = await Promise.all(services.map(async (svc) => ({ svc, ready: await waitUntilReady(`${svc.https ? 'https' : 'http'}://${local}:${svc.port}`, 120_000) })));
       let workerReady = false;
       // After the services answer, so its first fetch does not fail into a backoff; not once Ctrl-C came.
-      if (cfg.worker && !lifecycle.stopping) {
+      if (workerKey && !lifecycle.stopping) {
         const { stateDir, host, inputPort, outputPort, workerId, workerPps: pps, workerHealthPort: healthPort } = cfg;
-        supervisor.start(upWorkerChild({ stateDir, host, inputPort, outputPort, workerId, pps, healthPort }));
+        supervisor.start(upWorkerChild({ stateDir, host, inputPort, outputPort, workerId, pps, healthPort, apiKey: workerKey }));
         // Registered last so it runs first: the worker flushes its results while the output still takes them.
         lifecycle.onShutdown('worker', () => supervisor.stop('worker', cfg.shutdownGraceMs + 5_000));
         workerReady = await waitUntilReady(`http://${local}:${cfg.workerHealthPort}`, 60_000);
@@ -104,6 +108,8 @@ export function upCommand(): Command {
           lines.push(`  ${''.padEnd(10)} add a user: hopmap user add NAME --server-key-file ${serverKey.path}`);
         }
       }
+      lines.push(`  keys       input and output answer only requests with a key${cfg.worker ? ` (the worker's, named ${cfg.workerId}, is made at each start)` : ''}`);
+      lines.push(`  ${''.padEnd(10)} an admin key, for /status, /stats, /dump: hopmap keys add NAME --role admin`);
       if (cfg.worker) {
         lines.push(`  worker     health: http://${cfg.host}:${cfg.workerHealthPort}   (id ${cfg.workerId})${workerReady ? '' : '   (not ready yet; see the log)'}`);
         lines.push('', `The worker probes the bootstrap targets on the internet at up to ${cfg.workerPps} pps (--worker-pps);`);

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { createPool, type Pool } from '../db/create-pool.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { createKey } from '../keys/key-store.js';
 import type { Logger } from '../log/create-logger.js';
 import { loadLocalRanges } from '../map/enrich/local-ranges.js';
 import { Supervisor } from '../process/supervise-children.js';
@@ -123,11 +124,17 @@ export class LabRun {
     const address = this.lab.addressOf(services);
     const urls = (port: number, n: number) => Array.from({ length: n }, (_, i) => `http://${address}:${port + i}`).join(',');
     for (const vantage of this.vantages) {
-      const config = join(this.opts.runDir, `worker-${vantage}.yaml`);
+      const name = `worker-${vantage}`;
+      // Input and output refuse requests without a key: each worker gets one of its own, as on real machines,
+      // named after its vantage, so that it still leases as the vantage (a worker key sending its own name as
+      // consumer id keeps it; any other id becomes `<key name>/<id>`).
+      const { key } = await createKey(this.pool, { name: vantage, role: 'worker', createdBy: 'hopmap lab run' });
+      const config = join(this.opts.runDir, `${name}.yaml`);
       writeFileSync(
         config,
         toYaml({
           worker_id: vantage,
+          api_key: key,
           input_file: urls(INPUT_PORT, inputs),
           output_file: urls(OUTPUT_PORT, outputs),
           interval_seconds: 1,
@@ -149,8 +156,8 @@ export class LabRun {
           shutdown_flush: '20s',
           log_level: 'info',
         }),
+        { mode: 0o600 },
       );
-      const name = `worker-${vantage}`;
       this.supervisor.start({ name, args: [BIN_PATH, 'ping', '--config', config], prefix: ['ip', 'netns', 'exec', this.lab.nsName(vantage)], logFile: logFile(name) });
     }
   }

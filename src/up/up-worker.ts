@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { ChildSpec } from '../process/supervise-children.js';
@@ -13,6 +13,8 @@ export interface UpWorkerOptions {
   workerId: string;
   pps: number;
   healthPort: number;
+  /** The worker key `up` made for this start (up-keys.ts). */
+  apiKey: string;
 }
 
 /** An address this machine can connect to for services listening on `host`. */
@@ -24,7 +26,8 @@ export function localAddress(host: string): string {
 
 /**
  * The local worker `hopmap up` runs: `hopmap ping` with a config written into the state dir at each start
- * (so `up`'s flags decide it, and a user can read what the worker was given), spooling there too.
+ * (so `up`'s flags decide it, and a user can read what the worker was given), spooling there too. The config
+ * holds the worker's key, so only its owner may read it.
  */
 export function upWorkerChild(opts: UpWorkerOptions): ChildSpec {
   const dir = join(resolve(opts.stateDir), 'worker');
@@ -38,8 +41,11 @@ export function upWorkerChild(opts: UpWorkerOptions): ChildSpec {
     pps: opts.pps,
     health_check_host: opts.host,
     health_check_port: opts.healthPort,
+    api_key: opts.apiKey,
     spool_dir: join(dir, 'spool'),
   });
-  writeFileSync(config, `# Written by hopmap up at each start from its flags (--worker-id, --worker-pps, --worker-health-port).\n${body}`);
+  const header = '# Written by hopmap up at each start from its flags (--worker-id, --worker-pps, --worker-health-port);\n# api_key is made at each start and the previous one revoked.\n';
+  writeFileSync(config, `${header}${body}`, { mode: 0o600 });
+  chmodSync(config, 0o600); // an older config may have been readable by others
   return { name: 'worker', args: [BIN_PATH, 'ping', '--config', config] };
 }

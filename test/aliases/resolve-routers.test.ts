@@ -148,7 +148,7 @@ describe('router resolution from alias evidence', () => {
   });
 
   it('the output service resolves routers as its resolve_routers job, from results posted to it', async () => {
-    const output: RunningService = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
+    const output: RunningService = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
     try {
       assert.equal((await postJson(`${output.url}/results`, aliasResult({ mercator: [['198.18.7.2', '198.18.7.1']] }))).status, 200);
       await pool.query(`select graphile_worker.add_job('resolve_routers')`);

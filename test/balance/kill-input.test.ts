@@ -7,6 +7,7 @@ import pg from 'pg';
 import { ackLeaseTargets } from '../../src/targets/ack-leases.js';
 import { targetSource, type TargetBatch } from '../../src/worker/target-source.js';
 import { expand, writeTargetDir } from '../support/input-fixture.js';
+import { testKey } from '../support/keys.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
@@ -22,11 +23,14 @@ describe('nginx in front of two inputs: one killed under load', () => {
   let dir: string;
   let svc: BalancedService;
   let pool: pg.Pool;
+  /** Each consumer's worker key, named after it. */
+  const keys = new Map<string, string>();
 
   before(async () => {
     db = await createTestDatabase('balance_input');
     dir = writeTargetDir({ 'targets.txt': `${TARGETS}\n` });
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    for (const c of CONSUMERS) keys.set(c, await testKey(db.url, 'worker', c));
     svc = await startBalanced('input', { env: { DATABASE_URL: db.url }, args: ['--lease-ttl', `${LEASE_TTL_S}s`], firstArgs: ['--targets', dir] });
   });
 
@@ -47,7 +51,7 @@ describe('nginx in front of two inputs: one killed under load', () => {
     let failure: unknown;
     // As a worker leases: its own target source; the output acknowledges what it measured (here the test, directly).
     const lease = async (consumer: string, n: number): Promise<TargetBatch> => {
-      const source = targetSource(svc.url, { workerId: consumer });
+      const source = targetSource(svc.url, { workerId: consumer, apiKey: keys.get(consumer) });
       const batch = await withRetries(tally, 'GET /targets', () => source.next(n));
       received.get(consumer)!.push(...batch.targets);
       if (batch.lease) await ackLeaseTargets(pool, batch.targets.map((target) => ({ lease: batch.lease!, target })));

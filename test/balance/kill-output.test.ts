@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createHttpSink } from '../../src/worker/sink-http.js';
+import { testKey } from '../support/keys.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
@@ -17,10 +18,12 @@ describe('nginx in front of two outputs: one killed under load', () => {
   let db: TestDatabase;
   let svc: BalancedService;
   let pool: pg.Pool;
+  let apiKey: string;
 
   before(async () => {
     db = await createTestDatabase('balance_output');
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    apiKey = await testKey(db.url, 'worker');
     svc = await startBalanced('output', { env: { DATABASE_URL: db.url }, args: ['--health-port', '0'] });
   });
 
@@ -37,7 +40,7 @@ describe('nginx in front of two outputs: one killed under load', () => {
     let running = true;
     // As the worker delivers: its own HTTP sink (one kept-alive connection), the same batch again until a 2xx.
     const poster = async (p: number) => {
-      const sink = createHttpSink({ url: new URL(`${svc.url}/results`) }, { workerId: `w${p}`, timeoutMs: 10_000, log: quietLog });
+      const sink = createHttpSink({ url: new URL(`${svc.url}/results`) }, { workerId: `w${p}`, apiKey, timeoutMs: 10_000, log: quietLog });
       try {
         for (let n = 0; running; n++) {
           const batch = Array.from({ length: BATCH }, (_, k) => pingResult(`198.18.${p}.${(n * BATCH + k) % 250}`, { worker: `w${p}` }));

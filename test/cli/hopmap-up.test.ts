@@ -12,6 +12,7 @@ import { BIN_PATH } from '../../src/version.js';
 import { removeStaleTestLabs, testLabName } from '../lab/test-lab-name.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { request } from '../support/http-client.js';
+import { bearer, testKey } from '../support/keys.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { freePort } from '../support/throwaway-postgres.js';
@@ -62,7 +63,7 @@ describe('hopmap up', () => {
     assert.ok(up.output().includes(`input      http://127.0.0.1:${inputPort}`), up.output());
     const info = (await request(`http://127.0.0.1:${inputPort}/service-info`)).json();
     assert.equal(info.service_type, 'input');
-    const batch = (await request(`http://127.0.0.1:${inputPort}/targets?n=5`)).json();
+    const batch = (await request(`http://127.0.0.1:${inputPort}/targets?n=5`, { headers: bearer(await testKey(db.url, 'worker')) })).json();
     assert.equal(batch.targets.length, 5);
 
     // The manager runs too, with a server key `up` made in the state dir (owner-only) and says how to add a user.

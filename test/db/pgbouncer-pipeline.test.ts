@@ -8,6 +8,7 @@ import { BIN_PATH } from '../../src/version.js';
 import { Browser, codeFor, logIn } from '../manager/manager-browser.js';
 import { pollUntil, postJson, request } from '../support/http-client.js';
 import { fetchBatch, writeTargetDir } from '../support/input-fixture.js';
+import { testKey, workerKeys } from '../support/keys.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { startPgBouncer, type RunningPgBouncer } from '../support/pgbouncer.js';
 import { traceResult } from '../support/result-factory.js';
@@ -49,8 +50,8 @@ describe('the pipeline through PgBouncer in transaction mode', () => {
     return { code, output: child.output() };
   }
 
-  async function startService(command: 'input' | 'output' | 'manager', args: string[], port: number): Promise<string> {
-    const proc = spawnNode([BIN_PATH, command, '--host', '127.0.0.1', '--port', String(port), ...args], env());
+  async function startService(command: 'input' | 'output' | 'manager', args: string[], port: number, overrides: Record<string, string> = {}): Promise<string> {
+    const proc = spawnNode([BIN_PATH, command, '--host', '127.0.0.1', '--port', String(port), ...args], env(overrides));
     procs.push(proc);
     const url = `http://127.0.0.1:${port}`;
     assert.equal((await pollUntil(`${url}/ready`, (r) => r.status === 200, 300_000).catch(() => ({ status: 0 }))).status, 200, `${command}:\n${proc.output()}`);
@@ -83,21 +84,23 @@ describe('the pipeline through PgBouncer in transaction mode', () => {
 
   it('starts input, output and manager as processes on the pooler', async () => {
     const inputPort = await freePort();
+    const feeder = { HOPMAP_INPUT_KEY: await testKey(db.url, 'feeder', 'output') };
     [urls.input, urls.output, urls.manager] = await Promise.all([
       startService('input', ['--lease-ttl', '5m'], inputPort),
-      startService('output', ['--health-port', '0', '--input-url', `http://127.0.0.1:${inputPort}`, '--retention-days', '30'], await freePort()),
+      startService('output', ['--health-port', '0', '--input-url', `http://127.0.0.1:${inputPort}`, '--retention-days', '30'], await freePort(), feeder),
       startService('manager', ['--tls', 'off'], await freePort()),
     ]);
   });
 
   it('leases targets over HTTP, stores the results posted for them, closes the lease, extracts links and feeds the hops back', async () => {
-    const batch = await fetchBatch(urls.input, 'w1', 16);
+    const keys = await workerKeys(db.url, ['w1', 'w2']);
+    const batch = await fetchBatch(urls.input, 'w1', 16, keys.get('w1'));
     assert.equal(batch.targets.length, 16);
     assert.ok(batch.lease);
     const path = ['31.9.0.1', '31.9.1.1'];
     const results = batch.targets.map((t) => traceResult(t, [...path, t], { lease: batch.lease, worker: 'w1' }));
     // Four batches at once, so the services' pools need more clients than PgBouncer has server connections.
-    const answers = await Promise.all([0, 1, 2, 3].map((i) => postJson(`${urls.output}/results`, results.slice(i * 4, i * 4 + 4))));
+    const answers = await Promise.all([0, 1, 2, 3].map((i) => postJson(`${urls.output}/results`, results.slice(i * 4, i * 4 + 4), keys.get('w1'))));
     for (const a of answers) assert.equal(a.status, 200, a.text);
 
     const stored = await direct.query<{ n: number }>('select count(*)::int as n from measurements.results');
@@ -110,7 +113,7 @@ describe('the pipeline through PgBouncer in transaction mode', () => {
     assert.equal(toTargets.rows[0]!.n, 16, 'a link from the last router to each target');
 
     // A consumer that has not been served yet gets the new hops as targets.
-    const fresh = await fetchBatch(urls.input, 'w2', 20);
+    const fresh = await fetchBatch(urls.input, 'w2', 20, keys.get('w2'));
     for (const hop of path) assert.ok(fresh.targets.includes(hop), `hop ${hop} fed back as a target: ${fresh.targets.join(' ')}`);
   });
 

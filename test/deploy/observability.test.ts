@@ -13,6 +13,7 @@ import { BIN_PATH, PROJECT_ROOT } from '../../src/version.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult } from '../support/result-factory.js';
+import { bearer, testKey } from '../support/keys.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
@@ -179,14 +180,15 @@ describe('every metric the dashboard uses is exported by a running hopmap', () =
     start(
       ['ping', '--input-file', urls.input, '--output-file', `http://127.0.0.1:${output}`, '--health-check-port', String(worker), '--health-check-host', '127.0.0.1',
         '--ping-method', 'tcp', '--pps', '50', '--spool-dir', join(scratch, 'spool'), '--worker-id', 'obs-1'],
-      { HOPMAP_ENABLE_TRACEROUTE: 'false', HOPMAP_INTERVAL_SECONDS: '1', HOPMAP_PROBE_TIMEOUT: '200ms' },
+      { HOPMAP_ENABLE_TRACEROUTE: 'false', HOPMAP_INTERVAL_SECONDS: '1', HOPMAP_PROBE_TIMEOUT: '200ms', HOPMAP_API_KEY: await testKey(db.url, 'worker', 'obs-1') },
     );
     await managerProc.waitFor(/service listening/, 120_000);
 
     // A little traffic on each: leases from the input, results into the output, pages from the manager.
-    assert.equal((await request(`${urls.input}/targets?n=2`, { headers: { 'X-Consumer-Id': 'obs-test' } })).status, 200);
-    assert.equal((await postJson(`http://127.0.0.1:${output}/results`, [pingResult('198.18.0.1'), pingResult('198.18.0.2')])).status, 200);
-    assert.equal((await postJson(`http://127.0.0.1:${output}/results`, { not: 'a result' })).status, 400);
+    const key = bearer(await testKey(db.url, 'worker', 'obs-test'));
+    assert.equal((await request(`${urls.input}/targets?n=2`, { headers: { 'X-Consumer-Id': 'obs-test', ...key } })).status, 200);
+    assert.equal((await postJson(`http://127.0.0.1:${output}/results`, [pingResult('198.18.0.1'), pingResult('198.18.0.2')], key)).status, 200);
+    assert.equal((await postJson(`http://127.0.0.1:${output}/results`, { not: 'a result' }, key)).status, 400);
     assert.equal((await request(`${urls.manager}/ready`)).status, 200);
     await request(`${urls.manager}/no-such-page`);
     // The worker has fetched targets and delivered its results through the output.

@@ -20,7 +20,7 @@ describe('export consumer state from one database, import into a fresh one', () 
   before(async () => {
     [dbA, dbB] = await Promise.all([createTestDatabase('export_a'), createTestDatabase('export_b')]);
     dir = writeTargetDir({ 'targets.txt': '20.0.0.0/24\n21.0.0.0/25\n22.0.0.7\n' });
-    [a, b] = await Promise.all([startInput(dbA.url, { targets: dir, leaseTtlMs: 1_000 }), startInput(dbB.url, { targets: dir, leaseTtlMs: 1_000 })]);
+    [a, b] = await Promise.all([startInput(dbA.url, { auth: 'off', targets: dir, leaseTtlMs: 1_000 }), startInput(dbB.url, { auth: 'off', targets: dir, leaseTtlMs: 1_000 })]);
   });
 
   after(async () => {

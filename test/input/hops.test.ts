@@ -16,7 +16,7 @@ describe('discovered hops', () => {
   before(async () => {
     db = await createTestDatabase('input_hops');
     dir = writeTargetDir({ 'blocks.txt': '20.0.0.0/28\n' });
-    [a, b] = await Promise.all([startInput(db.url, { targets: dir }), startInput(db.url)]);
+    [a, b] = await Promise.all([startInput(db.url, { auth: 'off', targets: dir }), startInput(db.url, { auth: 'off' })]);
   });
 
   after(async () => {

@@ -7,6 +7,7 @@ import { ackLeaseTargets } from '../../src/targets/ack-leases.js';
 import { BIN_PATH } from '../../src/version.js';
 import { pollUntil } from '../support/http-client.js';
 import { expand, fetchBatch, writeTargetDir } from '../support/input-fixture.js';
+import { workerKeys } from '../support/keys.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
@@ -53,6 +54,7 @@ describe('kill -9 of an input instance mid-pass', () => {
     const survivor = await startInstance();
     const eligible = new Set(expand('20.0.0.0/23', '21.0.0.0/24'));
     const consumers = ['k1', 'k2', 'k3'];
+    const keys = await workerKeys(db.url, consumers);
     const received = new Map<string, string[]>(consumers.map((c) => [c, []]));
     let failedRequests = 0;
 
@@ -62,7 +64,7 @@ describe('kill -9 of an input instance mid-pass', () => {
         for (let i = 0; ; i++) {
           const list = urls();
           try {
-            const batch = await fetchBatch(list[i % list.length]!, consumer, 16);
+            const batch = await fetchBatch(list[i % list.length]!, consumer, 16, keys.get(consumer));
             if (batch.targets.length === 0) return;
             received.get(consumer)!.push(...batch.targets);
             await ackLeaseTargets(pool, batch.targets.map((target) => ({ lease: batch.lease!, target })));
@@ -73,7 +75,7 @@ describe('kill -9 of an input instance mid-pass', () => {
       })();
 
     // A batch whose answer never reaches its consumer (as when an instance dies after committing it).
-    const lost = await fetchBatch(victim, 'k1', 16);
+    const lost = await fetchBatch(victim, 'k1', 16, keys.get('k1'));
     assert.equal(lost.targets.length, 16);
 
     let victimAlive = true;

@@ -16,7 +16,7 @@ describe('passes', () => {
   before(async () => {
     db = await createTestDatabase('pass_cooldown');
     dir = writeTargetDir({ 'small.txt': '20.0.0.0/30\n' });
-    svc = await startInput(db.url, { targets: dir, passCooldownMs: 1_500 });
+    svc = await startInput(db.url, { auth: 'off', targets: dir, passCooldownMs: 1_500 });
   });
 
   after(async () => {

@@ -26,8 +26,8 @@ describe('what may be served', () => {
   before(async () => {
     db = await createTestDatabase('input_policy');
     dir = writeTargetDir({ 'mixed.txt': '198.18.0.0/30\n20.0.0.0/30\n2600::/126\n192.168.1.0/30\n' });
-    plain = await startInput(db.url, { targets: dir });
-    lab = await startInput(db.url, { allow: [block('198.18.0.0/15')], ipv6: true });
+    plain = await startInput(db.url, { auth: 'off', targets: dir });
+    lab = await startInput(db.url, { auth: 'off', allow: [block('198.18.0.0/15')], ipv6: true });
   });
 
   after(async () => {

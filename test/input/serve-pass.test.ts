@@ -28,8 +28,8 @@ describe('hopmap input: one pass, two instances, five consumers', () => {
     dir = writeTargetDir(FILES);
     writeFileSync(join(dir, 'exclude.conf'), `${EXCLUDED}  # asked not to be probed\n`);
     [a, b] = await Promise.all([
-      startInput(db.url, { targets: dir, exclude: join(dir, 'exclude.conf') }),
-      startInput(db.url, { targets: dir, exclude: join(dir, 'exclude.conf') }),
+      startInput(db.url, { auth: 'off', targets: dir, exclude: join(dir, 'exclude.conf') }),
+      startInput(db.url, { auth: 'off', targets: dir, exclude: join(dir, 'exclude.conf') }),
     ]);
   });
 

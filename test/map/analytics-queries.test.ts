@@ -50,7 +50,7 @@ describe('docs/analytics.md: every query runs and answers what it says', () => {
 
   before(async () => {
     db = await createTestDatabase('analytics_queries');
-    output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
     client = new pg.Client(db.url);
     await client.connect();
     // w1's route to T1 moves from B to C; w2 traces T2, which does not answer; all in the last few minutes.

@@ -41,7 +41,7 @@ describe('map graph filters: country and worker, at interface and AS level', () 
 
   before(async () => {
     db = await createTestDatabase('graph_filters');
-    output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
     manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
     client = new pg.Client(db.url);
     await client.connect();

@@ -40,7 +40,7 @@ describe('path explorer and route-change timeline in a browser', () => {
   before(async () => {
     db = await createTestDatabase('path_pages');
     pool = createPool(db.url, quietLog, { max: 2 });
-    output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
     manager = await startService(managerService({ serverKey, plugins: installedPlugins }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
     // w1's route to T moves from B to C (with a silent TTL 3) at minute 2; w2 traces T once and never changes.
     const posts = [

@@ -14,6 +14,7 @@ import { startService, type RunningService } from '../../src/service/start-servi
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
+import { bearer, testKey } from '../support/keys.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, prepareTestServer, quietLog, type TestDatabase } from '../support/test-databases.js';
 
@@ -70,6 +71,8 @@ describe('GET /dump and hopmap merge: the central aggregation', () => {
   let outA: RunningService;
   let outB: RunningService;
   let dir: string;
+  /** Each output's admin key (posting results and dumping both take one), made in its own database. */
+  const admin = new Map<RunningService, Record<string, string>>();
 
   before(async () => {
     const server = await serverWithPgDump();
@@ -80,8 +83,9 @@ describe('GET /dump and hopmap merge: the central aggregation', () => {
     outA = await startService(outputService(), { ...opts, databaseUrl: dbs.a.url });
     outB = await startService(outputService(), { ...opts, databaseUrl: dbs.b.url });
     const union = await startService(outputService(), { ...opts, databaseUrl: dbs.union.url });
+    for (const [svc, db] of [[outA, dbs.a], [outB, dbs.b], [union, dbs.union]] as const) admin.set(svc, bearer(await testKey(db.url, 'admin')));
     for (const [svc, batch] of [[outA, [...siteA, shared]], [outB, [...siteB, shared]], [union, [...siteA, ...siteB, shared]]] as const) {
-      assert.equal((await postJson(`${svc.url}/results`, batch)).status, 200);
+      assert.equal((await postJson(`${svc.url}/results`, batch, admin.get(svc))).status, 200);
     }
     await union.stop();
   });
@@ -101,7 +105,7 @@ describe('GET /dump and hopmap merge: the central aggregation', () => {
   }
 
   async function dump(svc: RunningService, name: string): Promise<string> {
-    const res = await request(`${svc.url}/dump`);
+    const res = await request(`${svc.url}/dump`, { headers: admin.get(svc) });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.headers['content-type'], 'application/vnd.postgresql.custom-dump');
     assert.match(String(res.headers['content-disposition']), /^attachment; filename="hopmap-\d{8}T\d{6}Z\.dump"$/);
@@ -151,7 +155,7 @@ describe('GET /dump and hopmap merge: the central aggregation', () => {
   });
 
   it('a damaged archive is refused with the file named and nothing stored', async () => {
-    const whole = await request(`${outA.url}/dump`);
+    const whole = await request(`${outA.url}/dump`, { headers: admin.get(outA) });
     const file = join(dir, 'cut.dump');
     await writeFile(file, whole.body.subarray(0, Math.floor(whole.body.length / 2)));
     const before = await snapshot(dbs.central.url);
@@ -164,7 +168,7 @@ describe('GET /dump and hopmap merge: the central aggregation', () => {
   it('GET /dump without a usable pg_dump is a clear 503, not a broken archive', async () => {
     const svc = await startService(outputService({ pgDump: '/bin/true' }), { host: '127.0.0.1', port: 0, log: quietLog, databaseUrl: dbs.a.url });
     try {
-      const res = await request(`${svc.url}/dump`);
+      const res = await request(`${svc.url}/dump`, { headers: bearer(await testKey(dbs.a.url, 'admin')) });
       assert.equal(res.status, 503);
       assert.equal(res.json().error.code, 'pg_dump_unavailable');
       assert.match(res.json().error.message, /\/bin\/true is not a working pg_dump/);

@@ -19,7 +19,7 @@ describe('hopmap output: ingesting results', () => {
 
   before(async () => {
     db = await createTestDatabase('ingest_results');
-    const start = () => startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
+    const start = () => startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
     [a, b] = await Promise.all([start(), start()]);
     client = new pg.Client(db.url);
     await client.connect();

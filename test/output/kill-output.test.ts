@@ -4,6 +4,7 @@ import pg from 'pg';
 import { freePort } from '../../src/http/free-port.js';
 import { BIN_PATH } from '../../src/version.js';
 import { pollUntil, postJson } from '../support/http-client.js';
+import { bearer, testKey } from '../support/keys.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult } from '../support/result-factory.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
@@ -35,6 +36,7 @@ describe('kill -9 of an output instance while batches are in flight', () => {
 
   it('loses no result whose batch got a 2xx; the rest are sent again and stored once', async () => {
     const [victim, survivor] = [await startOutput(), await startOutput()];
+    const key = bearer(await testKey(db.url, 'worker'));
     const batches = Array.from({ length: 120 }, (_, b) => Array.from({ length: 200 }, (_, i) => pingResult(`20.1.${b}.${i}`)));
     const committed = new Set<string>();
     let cut = 0;
@@ -46,7 +48,7 @@ describe('kill -9 of an output instance while batches are in flight', () => {
         for (;;) {
           const url = victimAlive && s % 2 === 0 ? victim : survivor;
           try {
-            const res = await postJson(`${url}/results`, batch);
+            const res = await postJson(`${url}/results`, batch, key);
             if (res.status >= 200 && res.status < 300) {
               for (const r of batch) committed.add(r.id);
               break;

@@ -32,10 +32,10 @@ describe('traceroutes from the lab, through the output, back to the target feede
     lab = await buildLab(loadTopology(`${PROJECT_ROOT}/lab/diamond.yaml`), { name: testLabName(TAG) });
     db = await createTestDatabase('lab_traceroutes');
     dir = mkdtempSync(join(tmpdir(), 'hopmap-labout-'));
-    output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
     const labRange = parseTarget('198.18.0.0/15');
     assert.ok(labRange.ok);
-    input = await startService(inputService({ ipv6: false, allow: [labRange.block], leaseTtlMs: 60_000, passCooldownMs: 3_600_000, maxBatch: 1000 }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    input = await startService(inputService({ auth: 'off', ipv6: false, allow: [labRange.block], leaseTtlMs: 60_000, passCooldownMs: 3_600_000, maxBatch: 1000 }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
   });
 
   after(async () => {

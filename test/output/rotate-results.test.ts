@@ -59,7 +59,7 @@ describe('rotating result partitions', () => {
     // Room for what is kept plus half a day of margin, so the little ingested meanwhile retires nothing more.
     const maxSizeMb = (keptBytes + Number(before[3]!.bytes) / 2) / 1024 / 1024;
     const opts = { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog };
-    [a, b] = [await startService(outputService({ rotation: { maxSizeMb, archiveDir } }), opts), await startService(outputService({ rotation: { maxSizeMb, archiveDir } }), opts)];
+    [a, b] = [await startService(outputService({ auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts), await startService(outputService({ auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts)];
 
     let ingesting = true;
     const statuses: number[] = [];
@@ -83,7 +83,7 @@ describe('rotating result partitions', () => {
   });
 
   it('deletes nothing when no limit is configured', async () => {
-    const svc = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    const svc = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
     try {
       const before = (await partitions()).map((p) => p.name);
       const out = (await request(`${svc.url}/rotate`, { method: 'POST' })).json();

@@ -23,7 +23,7 @@ describe('hopmap output: route history (paths, spans and route changes)', () => 
 
   before(async () => {
     db = await createTestDatabase('route_changes');
-    const start = () => startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
+    const start = () => startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
     [a, b] = await Promise.all([start(), start()]);
     client = new pg.Client(db.url);
     await client.connect();

@@ -44,7 +44,7 @@ describe('GET /stats', () => {
       [61, 2, 'ping', 1], [62, 6, 'traceroute', 45], [125, 7, 'ping', 20], [600, 3, 'ping', 5], [1430, 2, 'traceroute', 15], [1500, 9, 'ping', 0],
     ];
     for (const s of seeds) await client.query(seedSql, s);
-    svc = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    svc = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
   });
 
   after(async () => {

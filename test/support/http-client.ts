@@ -29,18 +29,18 @@ export function request(url: string, opts: { method?: string; body?: string | Bu
   });
 }
 
-export const postJson = (url: string, body: unknown) =>
-  request(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  request(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
 
 /**
  * Requests `url` until `want` holds for the answer or `timeoutMs` passes; returns the last answer. A refused
  * connection (the server is not listening yet) counts as "not yet"; it is thrown only at the deadline.
  */
-export async function pollUntil(url: string, want: (res: HttpResponse) => boolean, timeoutMs = 30_000): Promise<HttpResponse> {
+export async function pollUntil(url: string, want: (res: HttpResponse) => boolean, timeoutMs = 30_000, headers?: Record<string, string>): Promise<HttpResponse> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await request(url);
+      const res = await request(url, { headers });
       if (want(res) || Date.now() > deadline) return res;
     } catch (err) {
       if (Date.now() > deadline) throw err;

@@ -43,8 +43,9 @@ export interface Batch {
   retry_after_seconds?: number;
 }
 
-export async function fetchBatch(baseUrl: string, consumer: string, n: number): Promise<Batch> {
-  const res: HttpResponse = await request(`${baseUrl}/targets?n=${n}`, { headers: { 'x-consumer-id': consumer } });
+/** `headers` carry a key when the input requires one (test/support/keys.ts). */
+export async function fetchBatch(baseUrl: string, consumer: string, n: number, headers: Record<string, string> = {}): Promise<Batch> {
+  const res: HttpResponse = await request(`${baseUrl}/targets?n=${n}`, { headers: { 'x-consumer-id': consumer, ...headers } });
   if (res.status !== 200) throw new Error(`GET /targets: ${res.status} ${res.text}`);
   return res.json();
 }
