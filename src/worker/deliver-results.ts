@@ -1,12 +1,26 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/create-logger.js';
+import { PoisonSearch } from './find-poison.js';
+import type { ResultQuarantine } from './result-quarantine.js';
 import type { ResultSink, SendOutcome } from './result-sinks.js';
 import type { ResultSpool, SpoolBatch } from './result-spool.js';
+import { retryQuarantined } from './retry-quarantined.js';
 
 export interface DeliveryOptions {
   spool: ResultSpool;
   sink: ResultSink;
   log: Logger;
+  /**
+   * Where results the output fails on while it stores others are held aside (find-poison.ts). Without one,
+   * a batch that fails with a 5xx is retried as it is, forever.
+   */
+  quarantine?: ResultQuarantine;
+  /** 5xx answers in a row on the same batch before it is searched for a poison result (default 3). */
+  poisonPatience?: number;
+  /** Quarantined results are tried again this often, doubling while none gets through (default 10 min). */
+  quarantineRetryMs?: number;
+  /** The longest wait between two tries of the quarantine (default 2 h). */
+  quarantineRetryMaxMs?: number;
   /** Items per batch (default 500). */
   batchSize?: number;
   /** Bytes per batch (default 5 MiB, half the output service's default 10 MB body limit). */
@@ -26,16 +40,22 @@ export interface DeliveryOptions {
 }
 
 export interface DeliveryStats {
+  /** Since start, plus what was spooled or quarantined at start: `produced = delivered + rejected + quarantined + dropped + backlog`. */
+  produced: number;
   delivered: number;
   /** Items the receiver refused for good; logged one by one, never sent again. */
   rejected: number;
+  /** Held aside: the output fails on them while it stores others. */
+  quarantined: number;
+  dropped: number;
+  backlog: number;
   failedAttempts: number;
   consecutiveFailures: number;
   lastError?: string;
   lastSuccessAt?: number;
-  backlog: number;
+  /** When delivery last stored a batch or had nothing to send: an old value with a backlog means delivery is stalled. */
+  lastProgressAt: number;
   spooledBytes: number;
-  dropped: number;
 }
 
 const realSleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => {});
@@ -46,10 +66,14 @@ const realSleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { si
  * receiver de-duplicates by result id. See docs/worker-delivery.md.
  */
 export class ResultDelivery {
-  private readonly opts: Required<Omit<DeliveryOptions, 'spool' | 'sink' | 'log'>>;
-  private readonly counts = { delivered: 0, rejected: 0, failedAttempts: 0, consecutiveFailures: 0 };
+  private readonly opts: Required<Omit<DeliveryOptions, 'spool' | 'sink' | 'log' | 'quarantine'>>;
+  private readonly counts = { failedAttempts: 0, consecutiveFailures: 0 };
   private lastError?: string;
   private lastSuccessAt?: number;
+  private lastProgressAt: number;
+  private readonly search: PoisonSearch;
+  private quarantineDueAt = 0;
+  private quarantineWait: number;
   private running?: Promise<void>;
   private stopped?: Promise<void>;
   private unsubscribe?: () => void;
@@ -63,12 +87,17 @@ export class ResultDelivery {
   private readonly spool: ResultSpool;
   private readonly sink: ResultSink;
   private readonly log: Logger;
+  private readonly quarantine: ResultQuarantine | undefined;
 
-  constructor({ spool, sink, log, ...opts }: DeliveryOptions) {
+  constructor({ spool, sink, log, quarantine, ...opts }: DeliveryOptions) {
     this.spool = spool;
     this.sink = sink;
     this.log = log;
+    this.quarantine = quarantine;
     this.opts = {
+      poisonPatience: opts.poisonPatience ?? 3,
+      quarantineRetryMs: opts.quarantineRetryMs ?? 10 * 60_000,
+      quarantineRetryMaxMs: opts.quarantineRetryMaxMs ?? 2 * 3_600_000,
       batchSize: opts.batchSize ?? 500,
       maxBatchBytes: opts.maxBatchBytes ?? 5 * 1024 * 1024,
       baseDelayMs: opts.baseDelayMs ?? 500,
@@ -79,16 +108,21 @@ export class ResultDelivery {
       random: opts.random ?? Math.random,
       now: opts.now ?? Date.now,
     };
+    this.search = new PoisonSearch(this.opts.poisonPatience);
+    this.quarantineWait = this.opts.quarantineRetryMs;
+    this.lastProgressAt = this.opts.now();
+    // Held from before a restart: tried after the first wait, like newly quarantined ones.
+    if (quarantine?.size) this.quarantineDueAt = this.lastProgressAt + this.quarantineWait;
   }
 
   get stats(): DeliveryStats {
     return {
+      ...this.spool.ledger.accounts(this.spool.depth),
       ...this.counts,
       ...(this.lastError !== undefined && { lastError: this.lastError }),
       ...(this.lastSuccessAt !== undefined && { lastSuccessAt: this.lastSuccessAt }),
-      backlog: this.spool.depth,
+      lastProgressAt: this.lastProgressAt,
       spooledBytes: this.spool.bytes,
-      dropped: this.spool.dropped,
     };
   }
 
@@ -121,7 +155,7 @@ export class ResultDelivery {
       this.unsubscribe?.();
     }
     const backlog = this.spool.depth;
-    this.log.info({ delivered: this.counts.delivered, backlog }, backlog ? 'delivery stopped; the rest stays spooled' : 'delivery stopped; everything delivered');
+    this.log.info({ delivered: this.spool.ledger.delivered, backlog }, backlog ? 'delivery stopped; the rest stays spooled' : 'delivery stopped; everything delivered');
   }
 
   private async run(): Promise<void> {
@@ -129,19 +163,23 @@ export class ResultDelivery {
     let limit = this.opts.batchSize;
     while (!this.deadline.signal.aborted) {
       try {
+        if (this.quarantine?.size && this.opts.now() >= this.quarantineDueAt && !this.stopping.signal.aborted) await this.retryQuarantine();
         this.appended = false;
-        const batch = await this.spool.peek(limit, this.opts.maxBatchBytes);
+        const batch = await this.spool.peek(this.search.limit(limit), this.opts.maxBatchBytes);
         if (batch.items.length === 0) {
           await this.spool.ack(batch.token); // passes over lines that were not JSON
+          this.lastProgressAt = this.opts.now();
           if (this.stopping.signal.aborted) return;
           await this.idle();
+          this.lastProgressAt = this.opts.now();
           if (!this.stopping.signal.aborted) await this.pause(this.opts.lingerMs);
           continue;
         }
         if (this.deadline.signal.aborted) return;
-        const outcome = await this.send(batch);
+        const outcome = await this.send(batch.items);
         if (outcome.ok) {
           await this.acknowledge(batch, outcome);
+          this.search.stored(batch.items.length);
           failures = 0;
           limit = Math.min(this.opts.batchSize, limit * 2);
           continue;
@@ -156,6 +194,22 @@ export class ResultDelivery {
           await this.acknowledge(batch, { ok: true, rejected: [{ index: 0, error: outcome.reason }] });
           continue;
         }
+        if (this.quarantine) {
+          const step = this.search.failed(batch.items.length, outcome);
+          if (step === 'split') {
+            this.recordFailure(outcome, failures);
+            this.log.warn({ items: batch.items.length, reason: outcome.reason }, 'a batch keeps failing with a 5xx: sending it in halves to find the result the output fails on');
+            continue;
+          }
+          if (step === 'probe') {
+            if (await this.othersGetThrough(batch)) {
+              await this.quarantineBatch(batch, outcome);
+              failures = 0;
+              continue;
+            }
+            this.search.reset(); // the output fails on everything: it is down, not poisoned
+          }
+        }
         await this.pause(this.recordFailure(outcome, failures++));
       } catch (err) {
         // A disk error in the spool: nothing is lost by waiting, and the worker keeps measuring.
@@ -164,25 +218,66 @@ export class ResultDelivery {
     }
   }
 
-  private async send(batch: SpoolBatch): Promise<SendOutcome> {
+  private async send(items: readonly object[]): Promise<SendOutcome> {
     try {
-      return await this.sink.send(batch.items, this.deadline.signal);
+      return await this.sink.send(items, this.deadline.signal);
     } catch (err) {
       return { ok: false, reason: (err as Error).message };
     }
   }
 
   private async acknowledge(batch: SpoolBatch, outcome: { ok: true; rejected?: Array<{ index: number; error: unknown }> }): Promise<void> {
-    await this.spool.ack(batch.token);
-    if (this.counts.consecutiveFailures > 0) this.log.info({ failedAttempts: this.counts.consecutiveFailures }, 'delivery recovered');
     const rejected = outcome.rejected ?? [];
+    await this.spool.ack(batch.token, { rejected: rejected.length });
+    if (this.counts.consecutiveFailures > 0) this.log.info({ failedAttempts: this.counts.consecutiveFailures }, 'delivery recovered');
     for (const { index, error } of rejected) {
       this.log.error({ id: (batch.items[index] as { id?: unknown } | undefined)?.id, error }, 'the receiver rejected a result; it will not be sent again');
     }
-    this.counts.delivered += batch.items.length - rejected.length;
-    this.counts.rejected += rejected.length;
     this.counts.consecutiveFailures = 0;
-    this.lastSuccessAt = this.opts.now();
+    this.lastSuccessAt = this.lastProgressAt = this.opts.now();
+  }
+
+  /**
+   * Whether the output stores other results while it fails on `suspect`: up to three single results from
+   * further on (the next, a middle and the last of a batch's worth), so that a few bad results side by
+   * side do not pass for an outage. They are not acknowledged here: they go again with their batch and
+   * the output de-duplicates them by id.
+   */
+  private async othersGetThrough(suspect: SpoolBatch): Promise<boolean> {
+    const window = await this.spool.peek(this.opts.batchSize, this.opts.maxBatchBytes, { look: true });
+    const others = window.items.slice(suspect.items.length);
+    const picks = [...new Set([0, others.length >> 1, others.length - 1])].filter((i) => i < others.length);
+    for (const i of picks) {
+      if (this.stopping.signal.aborted) return false;
+      if ((await this.send([others[i]!])).ok) return true;
+    }
+    return false;
+  }
+
+  private async quarantineBatch(batch: SpoolBatch, outcome: Extract<SendOutcome, { ok: false }>): Promise<void> {
+    const quarantine = this.quarantine!;
+    const wasEmpty = quarantine.size === 0;
+    await quarantine.add(batch.items);
+    await this.spool.ack(batch.token, { quarantined: batch.items.length });
+    this.search.reset();
+    this.counts.consecutiveFailures = 0;
+    this.lastProgressAt = this.opts.now();
+    if (wasEmpty) {
+      this.quarantineWait = this.opts.quarantineRetryMs;
+      this.quarantineDueAt = this.opts.now() + this.quarantineWait;
+    }
+    for (const item of batch.items) {
+      this.log.error(
+        { id: (item as { id?: unknown }).id, reason: outcome.reason, quarantined: quarantine.size, retryInMs: this.quarantineDueAt - this.opts.now() },
+        'the output fails on this result while it stores others: quarantined beside the spool and tried again later; the rest flows on',
+      );
+    }
+  }
+
+  private async retryQuarantine(): Promise<void> {
+    const through = await retryQuarantined(this.quarantine!, (items) => this.send(items), { log: this.log, signal: this.stopping.signal });
+    this.quarantineWait = through > 0 ? this.opts.quarantineRetryMs : Math.min(this.opts.quarantineRetryMaxMs, this.quarantineWait * 2);
+    this.quarantineDueAt = this.opts.now() + this.quarantineWait;
   }
 
   /** The pause before the next attempt: "full jitter" exponential backoff, at least what Retry-After asks. */
@@ -200,11 +295,13 @@ export class ResultDelivery {
     return wait;
   }
 
-  /** Until results are appended or stop() is called. */
+  /** Until results are appended, stop() is called, or the quarantine is due for another try. */
   private idle(): Promise<void> {
     if (this.appended || this.stopping.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
+      const timer = this.quarantine?.size ? setTimeout(() => this.wake?.(), Math.max(0, this.quarantineDueAt - this.opts.now())) : undefined;
       this.wake = () => {
+        clearTimeout(timer);
         this.wake = undefined;
         resolve();
       };

@@ -16,10 +16,11 @@ export interface RejectedItem {
  * sending again). Otherwise the batch stays spooled: with no `permanent` it is worth retrying after a
  * backoff; `permanent: 'batch'` means this batch will never fit (413), so send it in smaller pieces;
  * `permanent: 'receiver'` means the receiver refuses this worker (401, 403, 404, ...) until an operator acts.
+ * `status` is the HTTP status when a receiver answered (a 5xx may be the batch's fault: find-poison.ts).
  */
 export type SendOutcome =
   | { ok: true; rejected?: RejectedItem[] }
-  | { ok: false; reason: string; retryAfterMs?: number; permanent?: 'batch' | 'receiver' };
+  | { ok: false; reason: string; retryAfterMs?: number; permanent?: 'batch' | 'receiver'; status?: number };
 
 export interface ResultSink {
   /** Never throws: every failure is an outcome. `signal` aborts an attempt in flight (shutdown). */
@@ -82,6 +83,8 @@ function failoverSink(sinks: ResultSink[]): ResultSink {
     async send(batch, signal) {
       const reasons: string[] = [];
       let last: SendOutcome | undefined;
+      // A 5xx from any of them, even if another was unreachable, may be the batch's fault (find-poison.ts).
+      let status: number | undefined;
       for (let tried = 0; tried < sinks.length; tried++) {
         const i = (current + tried) % sinks.length;
         last = await sinks[i]!.send(batch, signal);
@@ -90,10 +93,11 @@ function failoverSink(sinks: ResultSink[]): ResultSink {
           return last;
         }
         reasons.push(last.reason);
+        if (last.status !== undefined && last.status >= 500 && !(last.status === 503 && last.retryAfterMs !== undefined)) status = last.status;
         if (signal?.aborted) break;
       }
       current = (current + 1) % sinks.length;
-      return { ...last!, reason: reasons.join('; ') } as SendOutcome;
+      return { ...last!, reason: reasons.join('; '), ...(status !== undefined && { status }) } as SendOutcome;
     },
   };
 }

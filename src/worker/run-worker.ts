@@ -1,4 +1,4 @@
-import { Gauge } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { makeIdentity } from '../http/service-identity.js';
 import { ServiceMetrics } from '../http/service-metrics.js';
 import { createServiceApp } from '../http/create-service-app.js';
@@ -17,8 +17,11 @@ import { aliasSchedule } from './measure-aliases.js';
 import { measureTarget, pingOnce } from './measure-target.js';
 import { Pacer } from './pacer.js';
 import { ProbeLoop } from './probe-loop.js';
+import { ResultLedger, type ResultAccounts } from './result-ledger.js';
+import { ResultQuarantine } from './result-quarantine.js';
 import { createResultSink } from './result-sinks.js';
 import { ResultSpool } from './result-spool.js';
+import { resultsAtRisk } from './results-at-risk.js';
 import { targetSource } from './target-source.js';
 import type { WorkerConfig } from './worker-config.js';
 
@@ -70,8 +73,10 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
     });
   }
 
-  const spool = await ResultSpool.open(cfg.spoolDir, { maxBytes: cfg.spoolMaxMb * 1024 * 1024, log: log.child({ module: 'spool' }) });
+  const ledger = new ResultLedger();
+  const spool = await ResultSpool.open(cfg.spoolDir, { maxBytes: cfg.spoolMaxMb * 1024 * 1024, ledger, log: log.child({ module: 'spool' }) });
   lifecycle.onShutdown('spool', () => spool.close());
+  const quarantine = await ResultQuarantine.open(cfg.spoolDir, ledger, log.child({ module: 'quarantine' }));
   new Gauge({
     name: 'hopmap_spool_results',
     help: 'results spooled, waiting for delivery to the output',
@@ -82,10 +87,10 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   });
   const sink = createResultSink(cfg.outputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, ca: cfg.caFile, log: log.child({ module: 'delivery' }) });
   lifecycle.onShutdown('sink', () => sink.close());
-  const delivery = new ResultDelivery({ spool, sink, log: log.child({ module: 'delivery' }) });
-  let produced = 0;
+  const delivery = new ResultDelivery({ spool, sink, quarantine, quarantineRetryMs: cfg.quarantineRetry, log: log.child({ module: 'delivery' }) });
+  registerResultAccounts(metrics.registry, () => delivery.stats);
   // After the delivery's last flush: what a supervisor (hopmap lab run) checks for lost results.
-  lifecycle.onShutdown('summary', async () => log.info({ produced, spooled: spool.depth, delivery: delivery.stats }, 'worker summary'));
+  lifecycle.onShutdown('summary', async () => log.info({ produced: ledger.produced, spooled: spool.depth, delivery: delivery.stats }, 'worker summary'));
   delivery.start();
   lifecycle.onShutdown('delivery', () => delivery.stop({ flushTimeoutMs: cfg.shutdownFlush }));
 
@@ -97,7 +102,6 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   const store = async (batch: Result[]) => {
     await spool.append(batch);
     for (const r of batch) results.inc({ type: r.type });
-    produced += batch.length;
   };
   const isolated = metrics.gauge('worker_isolated', '1 while the worker seems cut off from the network (no target and no canary answers): probing paused');
   isolated.set(0);
@@ -157,20 +161,26 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   lifecycle.onShutdown('probe loop', () => loop.stop());
 
   const identity = makeIdentity('ping', ['icmp', 'tcp', ...(tracer ? ['traceroute', 'icmp-paris', 'udp-paris', 'tcp-syn', 'multipath'] : [])], cfg.workerId);
+  const atRisk = () => resultsAtRisk({ delivery: delivery.stats, droppedLastHour: ledger.droppedLastHour(), spoolFullness: spool.fullness, spoolCapacity: spool.capacity }, { stallMs: cfg.deliveryStallAlert });
   const { app, state } = createServiceApp({
     identity,
     log,
     metrics,
-    healthDetails: () => ({
-      raw_sockets: rawSockets,
-      ping_method: pingMethod,
-      pps_cap: cfg.pps,
-      stop_set: stopSet ? { probes_saved: stopSet.saved } : null,
-      input: { source: cfg.inputFile, last_fetch_ok: lastFetchOk ?? null },
-      spool: { depth: spool.depth, bytes: spool.bytes, dropped: spool.dropped },
-      delivery: delivery.stats,
-      network: guard ? guard.status() : { state: 'unchecked', since: null, held_targets: 0 },
-    }),
+    healthDetails: () => {
+      const reasons = atRisk();
+      return {
+        // The kit says ok or draining; a worker whose results are at risk says degraded, and why.
+        ...(reasons.length && !state.draining && { status: 'degraded', results_at_risk: reasons }),
+        raw_sockets: rawSockets,
+        ping_method: pingMethod,
+        pps_cap: cfg.pps,
+        stop_set: stopSet ? { probes_saved: stopSet.saved } : null,
+        input: { source: cfg.inputFile, last_fetch_ok: lastFetchOk ?? null },
+        spool: { depth: spool.depth, bytes: spool.bytes, capacity: spool.capacity, dropped: spool.dropped, quarantined: quarantine.size },
+        delivery: delivery.stats,
+        network: guard ? guard.status() : { state: 'unchecked', since: null, held_targets: 0 },
+      };
+    },
   });
   const server = await listen(app, { port: cfg.healthCheckPort, host: cfg.healthCheckHost });
   lifecycle.onShutdown('health server', async () => {
@@ -179,4 +189,34 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   });
   log.info({ health: server.url, input: cfg.inputFile, output: cfg.outputFile, pps: cfg.pps, pingMethod }, 'worker running');
   return { url: server.url, lifecycle, stop: () => lifecycle.shutdown('stop') };
+}
+
+/**
+ * Where every result went, read from the ledger at scrape time: counters for what only grows, gauges for
+ * what comes and goes. `produced = delivered + rejected + quarantined + dropped + backlog`.
+ */
+function registerResultAccounts(registry: Registry, accounts: () => ResultAccounts): void {
+  const counters = { produced: 'results spooled (and found spooled at start)', delivered: 'results the output has', rejected: 'results the output refused for good', dropped: 'results lost: the spool or its disk was full' } as const;
+  for (const [name, help] of Object.entries(counters)) {
+    new Counter({
+      name: `hopmap_results_${name}_total`,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(accounts()[name as keyof typeof counters]);
+      },
+    });
+  }
+  const gauges = { quarantined: 'results held aside: the output fails on them while it stores others', backlog: 'results spooled, waiting for delivery' } as const;
+  for (const [name, help] of Object.entries(gauges)) {
+    new Gauge({
+      name: `hopmap_results_${name}`,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(accounts()[name as keyof typeof gauges]);
+      },
+    });
+  }
 }

@@ -62,7 +62,7 @@ export function interpretAnswer(status: number, retryAfter: string | undefined, 
   const reason = `HTTP ${status}${errorMessage(body, text)}`;
   if (status === 408 || status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(retryAfter, now);
-    return retryAfterMs === undefined ? { ok: false, reason } : { ok: false, reason, retryAfterMs };
+    return retryAfterMs === undefined ? { ok: false, reason, status } : { ok: false, reason, retryAfterMs, status };
   }
   if (status >= 400 && isIngestSummary(body)) return { ok: true, rejected: rejectedItems(body) };
   if (status === 413) return { ok: false, reason, permanent: 'batch' };

@@ -1,4 +1,4 @@
-import { open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Where delivery stands: `offset` bytes (`done` lines) of segment `seq` are delivered. */
@@ -42,21 +42,50 @@ export async function readCursor(dir: string): Promise<Omit<SpoolPosition, 'done
   return undefined;
 }
 
+// Fixed width, so the cursor is rewritten in place: on a full disk it needs no new block.
+const CURSOR_WIDTH = 64;
+
 /**
- * Replaces the cursor atomically (write a temporary file, fsync it, rename over). The fsync keeps a power
- * cut from leaving an empty cursor behind the rename; the directory is not fsynced, because losing the
- * rename only rolls back to the previous cursor, which redelivers one batch the receiver de-duplicates by id.
+ * Saves the cursor by rewriting `cursor.json` in place (one 64-byte write at offset 0, then fdatasync), so
+ * that saving it never needs free space: a full disk used to refuse the cursor right after a delivery. A
+ * write this small and aligned lands whole on every disk we know (sector atomicity); if it did not, an
+ * unreadable cursor means "redeliver from the oldest segment", which duplicates and never loses. The first
+ * save creates the file by a temporary file and a rename.
  */
 export async function writeCursor(dir: string, pos: SpoolPosition): Promise<void> {
+  const line = `${JSON.stringify({ seq: pos.seq, offset: pos.offset }).padEnd(CURSOR_WIDTH - 1)}\n`;
+  let fh: FileHandle;
+  try {
+    fh = await open(join(dir, CURSOR), 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return createCursor(dir, line);
+  }
+  try {
+    await fh.write(line, 0, 'utf8');
+    await fh.truncate(CURSOR_WIDTH);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function createCursor(dir: string, line: string): Promise<void> {
   const tmp = join(dir, `${CURSOR}.tmp`);
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(`${JSON.stringify({ seq: pos.seq, offset: pos.offset })}\n`);
+    await fh.writeFile(line);
     await fh.datasync();
   } finally {
     await fh.close();
   }
   await rename(tmp, join(dir, CURSOR));
+}
+
+/** Bytes the spool's filesystem still has for an unprivileged writer. */
+export async function freeSpace(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
 }
 
 export async function removeStaleCursorTmp(dir: string): Promise<void> {

@@ -57,6 +57,10 @@ export const workerConfig = z.object({
   spoolDir: z.string().min(1).default('./.hopmap/spool'),
   spoolMaxMb: z.coerce.number().positive().default(100),
   shutdownFlush: duration().default(30_000),
+  /** /health turns degraded when results wait this long with none delivered. */
+  deliveryStallAlert: duration().default(5 * 60_000),
+  /** Quarantined results (the output fails on them while it stores others) are tried again this often, then less often. */
+  quarantineRetry: duration().default(10 * 60_000),
   logLevel: logLevel().default('info'),
   verbose: bool().default(false),
 });

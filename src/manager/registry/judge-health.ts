@@ -12,7 +12,7 @@ export interface HealthVerdict {
 }
 
 /** Top-level /health fields worth keeping: the kit's, and a worker's spool, pps cap and delivery. */
-const KEPT_FIELDS = ['status', 'version', 'uptime_seconds', 'counters', 'checks', 'pps_cap', 'ping_method', 'raw_sockets', 'spool', 'delivery', 'input', 'stop_set'];
+const KEPT_FIELDS = ['status', 'results_at_risk', 'version', 'uptime_seconds', 'counters', 'checks', 'pps_cap', 'ping_method', 'raw_sockets', 'spool', 'delivery', 'input', 'stop_set'];
 const MAX_DETAILS_CHARS = 16 * 1024;
 /** A worker whose delivery failed this many times in a row is losing touch with its output. */
 const DELIVERY_FAILURES_DEGRADED = 3;
@@ -35,8 +35,11 @@ function healthProblem(body: Record<string, unknown>): string | null {
     case 'ok':
       return workerProblem(body);
     case 'degraded': {
-      const checks = Object.entries(asObject(body.checks) ?? {}).filter(([, v]) => v !== 'ok');
-      return `degraded${checks.length ? `: ${checks.map(([k, v]) => `${k} ${String(v)}`).join('; ')}` : ''}`;
+      const checks = Object.entries(asObject(body.checks) ?? {}).filter(([, v]) => v !== 'ok').map(([k, v]) => `${k} ${String(v)}`);
+      // A worker says why its results are at risk (src/worker/results-at-risk.ts).
+      const atRisk = Array.isArray(body.results_at_risk) ? body.results_at_risk.map((r) => String(r).slice(0, 300)).slice(0, 5) : [];
+      const reasons = [...atRisk, ...checks];
+      return `degraded${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
     }
     case 'draining':
       return 'draining: the service is shutting down';

@@ -7,7 +7,7 @@ export function serviceFigures(s: RegisteredService): Array<[label: string, valu
   const out: Array<[string, string | undefined]> = [];
   switch (s.serviceType) {
     case 'ping':
-      out.push(['results produced', count(c.results_total)], ['spool depth', count(d.spool?.depth)], ['pps cap', count(d.pps_cap)]);
+      out.push(['results produced', count(c.results_total)], ['spool depth', count(d.spool?.depth)], ['quarantined', count(d.delivery?.quarantined)], ['dropped', count(d.delivery?.dropped)], ['pps cap', count(d.pps_cap)]);
       break;
     case 'input':
       out.push(['targets served', count(c.targets_served_total)], ['leases', count(c.leases_issued_total)], ['new hops', count(c.hops_new_total)]);
