@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { z } from 'zod';
-import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
-import { createPool, type Pool } from '../db/create-pool.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { resolveDatabase } from '../db/resolve-database.js';
-import { createLogger } from '../log/create-logger.js';
+import { addDatabaseOptions } from '../config/common-config.js';
 import { currentDataVersion } from '../map/enrich/data-version.js';
 import { enrichPendingHops } from '../map/enrich/enrich-hops-task.js';
 import { loadRanges } from '../map/enrich/load-ranges.js';
@@ -14,21 +9,8 @@ import { LocalRangesError, parseLocalRanges, type LocalRange } from '../map/enri
 import { lookupAddresses } from '../map/enrich/lookup-addresses.js';
 import { parseAddress } from '../targets/ip-address.js';
 import { CommandError, runCommand } from './run-command.js';
+import { withDatabase } from './with-database.js';
 
-/** Runs `fn` against the configured (or embedded) database, migrated first. */
-async function withDatabase(cmd: Command, fn: (pool: Pool) => Promise<void>): Promise<void> {
-  const cfg = loadCommandConfig(cmd, z.object(databaseConfigShape));
-  const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'enrich' });
-  const db = await resolveDatabase(cfg, log);
-  const pool = createPool(db.url, log, { max: 2 });
-  try {
-    await migrateDatabase(db.directUrl, log);
-    await fn(pool);
-  } finally {
-    await pool.end();
-    await db.embedded?.release();
-  }
-}
 
 export function enrichCommand(): Command {
   const enrich = new Command('enrich').description('AS numbers, organisations and countries of hop addresses (docs/enrichment.md)');
@@ -38,7 +20,7 @@ export function enrichCommand(): Command {
   );
   load.action(
     runCommand(async () => {
-      await withDatabase(load, async (pool) => {
+      await withDatabase(load, 'enrich', async (pool) => {
         const r = await loadRanges(pool);
         for (const l of r.loaded) process.stdout.write(`${l.source}: loaded ${l.rows} ranges from ${l.package}@${l.version}\n`);
         for (const s of r.unchanged) process.stdout.write(`${s}: unchanged\n`);
@@ -53,7 +35,7 @@ export function enrichCommand(): Command {
     runCommand(async (addresses: string[]) => {
       const bad = addresses.filter((a) => !parseAddress(a));
       if (bad.length) throw new CommandError(`not an IPv4 or IPv6 address: ${bad.join(', ')}`);
-      await withDatabase(lookup, async (pool) => {
+      await withDatabase(lookup, 'enrich', async (pool) => {
         if ((await currentDataVersion(pool)) === null) process.stderr.write('hopmap: no range data loaded yet; run `hopmap enrich load`\n');
         for (const i of await lookupAddresses(pool, addresses)) {
           const as = i.asn === null ? '-' : `AS${i.asn}`;
@@ -68,7 +50,7 @@ export function enrichCommand(): Command {
   );
   hops.action(
     runCommand(async () => {
-      await withDatabase(hops, async (pool) => {
+      await withDatabase(hops, 'enrich', async (pool) => {
         if ((await currentDataVersion(pool)) === null) throw new CommandError('no range data loaded yet; run `hopmap enrich load` first');
         process.stdout.write(`${await enrichPendingHops(pool, { maxBatches: Number.MAX_SAFE_INTEGER })} hop addresses enriched\n`);
       });
@@ -100,7 +82,7 @@ export function enrichCommand(): Command {
         }
         if (ranges.length === 0) throw new CommandError(`${file}: no ranges; use --clear to remove the declared ranges`);
       }
-      await withDatabase(local, async (pool) => {
+      await withDatabase(local, 'enrich', async (pool) => {
         if (o.list) {
           for (const r of await listLocalRanges(pool)) process.stdout.write(`${r.prefix}\tAS${r.asn}\t${r.org}\t${r.country ?? '-'}\n`);
           return;

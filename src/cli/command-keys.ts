@@ -1,30 +1,9 @@
 import { Command } from 'commander';
-import { z } from 'zod';
-import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
-import { createPool, type Pool } from '../db/create-pool.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { resolveDatabase } from '../db/resolve-database.js';
+import { addDatabaseOptions } from '../config/common-config.js';
 import { keyName, KEY_NAME_RULE } from '../keys/key-name.js';
 import { createKey, isRole, listKeys, revokeKeysByName, ROLES } from '../keys/key-store.js';
-import { createLogger } from '../log/create-logger.js';
 import { CommandError, runCommand } from './run-command.js';
-
-const config = z.object(databaseConfigShape);
-
-/** Opens the database (migrated), runs `fn`, and closes everything. */
-async function withKeys(cmd: Command, fn: (pool: Pool) => Promise<void>): Promise<void> {
-  const cfg = loadCommandConfig(cmd, config);
-  const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'keys' });
-  const db = await resolveDatabase(cfg, log);
-  const pool = createPool(db.url, log, { max: 2 });
-  try {
-    await migrateDatabase(db.directUrl, log);
-    await fn(pool);
-  } finally {
-    await pool.end();
-    await db.embedded?.release();
-  }
-}
+import { withDatabase } from './with-database.js';
 
 export function keysCommand(): Command {
   const keys = new Command('keys').description('API keys for workers, feeders and operators: Authorization: Bearer KEY at input, output and the manager gateway');
@@ -39,7 +18,7 @@ export function keysCommand(): Command {
       if (!name.success) throw new CommandError(`invalid key name ${JSON.stringify(rawName)}: ${name.error.issues[0]?.message ?? KEY_NAME_RULE}`);
       const role = String(add.opts().role);
       if (!isRole(role)) throw new CommandError(`invalid role ${JSON.stringify(role)}: use ${ROLES.join(', ')}`);
-      await withKeys(add, async (pool) => {
+      await withDatabase(add, 'keys', async (pool) => {
         const { key, record } = await createKey(pool, { name: name.data, role, createdBy: 'cli' });
         // The key is the last line, so a script can take it with `tail -n 1`.
         process.stdout.write(`key ${record.prefix}… for ${record.name}, role ${record.role}; it is shown only now:\n${key}\n`);
@@ -50,7 +29,7 @@ export function keysCommand(): Command {
   const list = addDatabaseOptions(new Command('list')).description('list the keys (never the keys themselves)');
   list.action(
     runCommand(() =>
-      withKeys(list, async (pool) => {
+      withDatabase(list, 'keys', async (pool) => {
         const rows = await listKeys(pool);
         if (rows.length === 0) {
           process.stdout.write('no keys (hopmap keys add NAME --role worker|feeder|admin)\n');
@@ -69,7 +48,7 @@ export function keysCommand(): Command {
   const revoke = addDatabaseOptions(new Command('revoke')).description('revoke every active key of that name, at once on every instance').argument('<name>');
   revoke.action(
     runCommand((name: string) =>
-      withKeys(revoke, async (pool) => {
+      withDatabase(revoke, 'keys', async (pool) => {
         const rows = await revokeKeysByName(pool, name);
         if (rows.length === 0) throw new CommandError(`no active key named ${JSON.stringify(name)} (hopmap keys list shows them)`);
         process.stdout.write(`${rows.length} key(s) of ${name} revoked: ${rows.map((k) => `${k.prefix}…`).join(', ')}\n`);

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/create-logger.js';
 import { PoisonSearch } from './find-poison.js';
+import type { ResultAccounts } from './result-ledger.js';
 import type { ResultQuarantine } from './result-quarantine.js';
 import type { ResultSink, SendOutcome } from './result-sinks.js';
 import type { ResultSpool, SpoolBatch } from './result-spool.js';
@@ -39,16 +40,7 @@ export interface DeliveryOptions {
   now?: () => number;
 }
 
-export interface DeliveryStats {
-  /** Since start, plus what was spooled or quarantined at start: `produced = delivered + rejected + quarantined + dropped + backlog`. */
-  produced: number;
-  delivered: number;
-  /** Items the receiver refused for good; logged one by one, never sent again. */
-  rejected: number;
-  /** Held aside: the output fails on them while it stores others. */
-  quarantined: number;
-  dropped: number;
-  backlog: number;
+export interface DeliveryStats extends ResultAccounts {
   failedAttempts: number;
   consecutiveFailures: number;
   lastError?: string;

@@ -1,6 +1,7 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/create-logger.js';
+import { appendLines } from './append-lines.js';
 import type { ResultLedger } from './result-ledger.js';
 
 const FILE = 'quarantine.ndjson';
@@ -56,20 +57,7 @@ export class ResultQuarantine {
    * counts them in the ledger in the same step as they leave the backlog.
    */
   async add(items: readonly object[]): Promise<void> {
-    const data = items.map((i) => `${JSON.stringify(i)}\n`).join('');
-    const fh = await open(this.path, 'a');
-    try {
-      const { size } = await fh.stat();
-      try {
-        await fh.writeFile(data);
-        await fh.datasync();
-      } catch (err) {
-        await fh.truncate(size).catch(() => {});
-        throw err;
-      }
-    } finally {
-      await fh.close();
-    }
+    await appendLines(this.path, items);
     this.held.push(...items);
   }
 
