@@ -102,5 +102,6 @@ function answer(res: Response, ingest: Ingest, deps: { metrics: OutputMetrics; o
   const error = stopped
     ? { code: stopped.code, message: `${stopped.message}${rejected ? `; ${rejected} item(s) rejected: ${listed}` : ''}` }
     : { code: 'invalid_results', message: `${rejected} item(s) rejected (the valid ones were stored): ${listed}` };
-  res.status(stopped?.status ?? 400).json({ error, ...counts, errors });
+  // read_all: false tells a client that the items after the cut were neither stored nor rejected.
+  res.status(stopped?.status ?? 400).json({ error, ...counts, ...(stopped ? { read_all: false } : {}), errors });
 }

@@ -53,7 +53,8 @@ export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSin
 /**
  * 2xx: stored. 408, 429, 5xx: try again later. A 4xx whose body is the ingest summary
  * (`{"accepted","duplicate","rejected","errors":[{"index",...}]}`) means the valid items are stored and
- * the named ones would be refused forever, so the batch counts as delivered. 413: too big, split it.
+ * the named ones would be refused forever, so the batch counts as delivered, unless the answer says the
+ * body was not read to its end (`read_all: false`). 413: too big, split it.
  * Any other 4xx (bad API key, wrong URL): keep the results until an operator fixes it.
  */
 export function interpretAnswer(status: number, retryAfter: string | undefined, text: string, now = Date.now()): SendOutcome {
@@ -64,8 +65,10 @@ export function interpretAnswer(status: number, retryAfter: string | undefined, 
     const retryAfterMs = parseRetryAfter(retryAfter, now);
     return retryAfterMs === undefined ? { ok: false, reason, status } : { ok: false, reason, retryAfterMs, status };
   }
+  // Checked before the summary: an output that stopped reading part-way (413, too much bad input) stored only
+  // what came before the cut, so the batch goes again in smaller pieces (what was stored is a duplicate then).
+  if (status === 413 || (isIngestSummary(body) && (body as { read_all?: unknown }).read_all === false)) return { ok: false, reason, permanent: 'batch' };
   if (status >= 400 && isIngestSummary(body)) return { ok: true, rejected: rejectedItems(body) };
-  if (status === 413) return { ok: false, reason, permanent: 'batch' };
   return { ok: false, reason: `${reason}${keyRefusal(status, 'post results')}`, permanent: 'receiver' };
 }
 

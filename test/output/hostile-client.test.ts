@@ -13,6 +13,9 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult, traceResult } from '../support/result-factory.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const MiB = 1024 * 1024;
 const ndjson = (items: unknown[]) => items.map((x) => JSON.stringify(x)).join('\n');
@@ -40,7 +43,7 @@ const HOSTILE: Array<{ name: string; make: () => Result; field: string }> = [
   { name: 'a NUL in worker', make: () => pingResult('20.40.0.10', { worker: 'w\u00001' }), field: 'worker' },
 ];
 
-describe('hopmap output: hostile request bodies', () => {
+describe('hopmap output: hostile request bodies', { skip }, () => {
   let db: TestDatabase;
   let svc: RunningService;
   let client: pg.Client;
@@ -153,13 +156,14 @@ describe('hopmap output: hostile request bodies', () => {
       assertErrorShape(res, 400, 'too_many_invalid');
       assert.match(res.json().error.message, /was not read/);
       assert.equal(res.json().rejected, 10_000);
+      assert.equal(res.json().read_all, false, 'a client must know the rest was neither stored nor rejected');
     }
     assert.equal(await stored([good.id]), 1);
     await stillServes(svc.url);
   });
 });
 
-describe('hopmap output: bombs against a real process', () => {
+describe('hopmap output: bombs against a real process', { skip }, () => {
   let db: TestDatabase;
   let proc: Spawned;
   let url: string;
