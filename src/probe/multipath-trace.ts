@@ -107,7 +107,8 @@ export async function traceMultipath(dst: string, method: TraceMethod, send: Sen
       }
       hop.rttUs[reply.from]!.push(reply.rttUs);
       const before = previous.get(flow);
-      if (before && !linkKeys.has(`${before}>${reply.from}`)) {
+      // A flow that reached the destination early answers from it again one TTL on: that is no link.
+      if (before && before !== reply.from && !linkKeys.has(`${before}>${reply.from}`)) {
         linkKeys.add(`${before}>${reply.from}`);
         result.links.push([before, reply.from]);
       }

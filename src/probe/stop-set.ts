@@ -29,10 +29,13 @@ export class StopSet {
   learn(dst: string, hops: Array<{ ttl: number; from: string | null }>, localHorizon: number): void {
     if (this.global.size > this.maxEntries) this.global.clear();
     const answered = hops.filter((h): h is { ttl: number; from: string } => h.from !== null);
-    const last = answered.at(-1)?.ttl ?? 0;
+    const lastHop = answered.at(-1);
+    const last = lastHop?.ttl ?? 0;
+    // A trace the stop set cut short ends at a hop already known: what lies beyond it still counts.
+    const tail = lastHop ? (this.global.get(key(lastHop.from, dst)) ?? 0) : 0;
     for (const h of answered) {
       if (h.ttl <= localHorizon) this.local.add(h.from);
-      this.global.set(key(h.from, dst), last - h.ttl);
+      this.global.set(key(h.from, dst), last - h.ttl + tail);
     }
   }
 }
