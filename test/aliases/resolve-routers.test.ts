@@ -11,6 +11,9 @@ import { postJson } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const at = (ms: number) => new Date(Date.UTC(2026, 10, 30, 1, 0, 0) + ms).toISOString();
 
@@ -28,7 +31,7 @@ function aliasResult(opts: { mercator?: Array<[string, string]>; distinct?: Arra
   };
 }
 
-describe('router resolution from alias evidence', () => {
+describe('router resolution from alias evidence', { skip }, () => {
   let db: TestDatabase;
   let pool: Pool;
 

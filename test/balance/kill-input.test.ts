@@ -12,13 +12,16 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
 import { cycle, newTally, startBalanced, withRetries, type BalancedService, type ServiceInstance } from './balance-lab.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'nginx');
 
 const LEASE_TTL_S = 3;
 const TARGETS = '21.0.0.0/18';
 const CONSUMERS = ['k1', 'k2'];
 const PAUSE_MS = 20;
 
-describe('nginx in front of two inputs: one killed under load', () => {
+describe('nginx in front of two inputs: one killed under load', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let svc: BalancedService;

@@ -9,10 +9,13 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
 import { cycle, newTally, startBalanced, withRetries, type BalancedService, type ServiceInstance } from './balance-lab.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'nginx');
 
 const PAUSE_MS = 20;
 
-describe('nginx in front of two managers: one killed while a signed-in operator works', () => {
+describe('nginx in front of two managers: one killed while a signed-in operator works', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let svc: BalancedService;

@@ -9,12 +9,15 @@ import { pingResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
 import { cycle, newTally, startBalanced, withRetries, type BalancedService } from './balance-lab.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'nginx');
 
 const POSTERS = 3;
 const BATCH = 20;
 const PAUSE_MS = 20;
 
-describe('nginx in front of two outputs: one killed under load', () => {
+describe('nginx in front of two outputs: one killed under load', { skip }, () => {
   let db: TestDatabase;
   let svc: BalancedService;
   let pool: pg.Pool;

@@ -8,6 +8,9 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { listenOn, upstreamsOn } from '../support/nginx.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('nginx');
 
 const run = promisify(execFile);
 const DEPLOY = join(PROJECT_ROOT, 'deploy/nginx');
@@ -26,7 +29,7 @@ function retriesOf(text: string, port: number): Map<string, string[]> {
   return out;
 }
 
-describe('deploy/nginx', () => {
+describe('deploy/nginx', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'hopmap-nginx-t-'));
   after(() => rm(dir, { recursive: true, force: true }));
 

@@ -9,6 +9,9 @@ import type { MachineInfo } from '../../bench/bench-database.js';
 import { formatReport, jsonReport, type ReportRow } from '../../bench/bench-table.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { prepareTestServer } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const machine: MachineInfo = { cpus: '2 × Test CPU', memory: '1.0 GiB', node: 'v20.0.0', postgres: 'PostgreSQL 15.0', server: 'test', settings: 'fsync=on' };
 
@@ -29,7 +32,7 @@ const fakeCase: BenchCase = {
   },
 };
 
-describe('bench table', () => {
+describe('bench table', { skip }, () => {
   it('prints each figure with its unit beside its baseline, the ratio and which way is better', async () => {
     const { figures, notes } = await fakeCase.run({} as BenchContext);
     const text = formatReport({ machine, seconds: 5, warmupSeconds: 2, load: { start: 1.5, end: 2.25 }, totalSeconds: 75, figures, notes });

@@ -17,6 +17,9 @@ import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { freePort } from '../support/throwaway-postgres.js';
 import { createLoopbackNamespace, fetchInNamespace, nodeInNamespace } from './loopback-namespace.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 // Tests on the host's loopback pass --no-worker: the worker would probe the bootstrap targets on the internet.
 const TAG = 'tup';
@@ -27,7 +30,7 @@ function stateDir(): string {
   return dir;
 }
 
-describe('hopmap up', () => {
+describe('hopmap up', { skip }, () => {
   let db: TestDatabase;
   const dirs: string[] = [];
   const children: Spawned[] = [];

@@ -8,8 +8,11 @@ import { startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('hopmap keys', () => {
+const skip = needs('database');
+
+describe('hopmap keys', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let input: RunningService;

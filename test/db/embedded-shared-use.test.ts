@@ -9,9 +9,12 @@ import pg from 'pg';
 import { embeddedCluster, ensureEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { quietLog } from '../support/test-databases.js';
 import { freePort } from '../support/throwaway-postgres.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** The embedded server is shared by whatever hopmap processes run at once: none may stop it under another. */
-describe('embedded PostgreSQL shared by several users', () => {
+describe('embedded PostgreSQL shared by several users', { skip }, () => {
   let stateDir: string;
   let port: number;
   before(async () => {

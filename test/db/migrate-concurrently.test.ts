@@ -6,8 +6,11 @@ import { BIN_PATH } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('hopmap migrate', () => {
+const skip = needs('database');
+
+describe('hopmap migrate', { skip }, () => {
   let db: TestDatabase;
   before(async () => {
     db = await createTestDatabase('migrate_concurrently', { empty: true });

@@ -14,6 +14,9 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { PGBOUNCER } from '../support/pgbouncer.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { quietLog } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'pgbouncer');
 
 const schema = z.object(databaseConfigShape);
 
@@ -31,7 +34,7 @@ function parse(argv: string[], env: Record<string, string>) {
   }
 }
 
-describe('PgBouncer configuration', () => {
+describe('PgBouncer configuration', { skip }, () => {
   it('reads the direct URL from --database-direct-url, HOPMAP_DATABASE_DIRECT_URL or DATABASE_DIRECT_URL; unset, it is DATABASE_URL', async () => {
     const pooled = 'postgres://h@bouncer:6432/hopmap';
     const direct = 'postgres://h@db:5432/hopmap';

@@ -15,11 +15,14 @@ import { traceResult } from '../support/result-factory.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'pgbouncer');
 
 /** Server connections PgBouncer may open for the test database, shared by every service. */
 const POOL_SIZE = 3;
 
-describe('the pipeline through PgBouncer in transaction mode', () => {
+describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
   const serverKey = randomBytes(32).toString('base64');
   let db: TestDatabase;
   let bouncer: RunningPgBouncer;

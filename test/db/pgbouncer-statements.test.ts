@@ -6,8 +6,11 @@ import { migrateDatabase } from '../../src/db/migrate.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { startPgBouncer, type RunningPgBouncer } from '../support/pgbouncer.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('PgBouncer in transaction mode: statements and sessions', () => {
+const skip = needs('database', 'pgbouncer');
+
+describe('PgBouncer in transaction mode: statements and sessions', { skip }, () => {
   let db: TestDatabase;
   let bouncer: RunningPgBouncer;
   let sessionBouncer: RunningPgBouncer;

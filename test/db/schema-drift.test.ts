@@ -9,8 +9,11 @@ import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import * as schema from '../../src/db/schema/index.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('migrations and the drizzle schema agree', () => {
+const skip = needs('database');
+
+describe('migrations and the drizzle schema agree', { skip }, () => {
   let db: TestDatabase;
   before(async () => {
     db = await createTestDatabase('schema_drift');

@@ -5,8 +5,11 @@ import { isTransientDatabaseError } from '../../src/db/transient-errors.js';
 import { withRetry } from '../../src/db/with-retry.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('isTransientDatabaseError', () => {
+const skip = needs('database');
+
+describe('isTransientDatabaseError', { skip }, () => {
   const cases: Array<[string, unknown, boolean]> = [
     ['serialization failure 40001', { code: '40001' }, true],
     ['deadlock 40P01', { code: '40P01' }, true],
@@ -27,7 +30,7 @@ describe('isTransientDatabaseError', () => {
   }
 });
 
-describe('withRetry against a real PostgreSQL', () => {
+describe('withRetry against a real PostgreSQL', { skip }, () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   before(async () => {

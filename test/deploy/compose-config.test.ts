@@ -20,6 +20,9 @@ import { DEFAULT_OUTPUT_HEALTH_PORT, DEFAULT_OUTPUT_PORT } from '../../src/outpu
 import { workerConfig } from '../../src/worker/worker-config.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('docker-compose', 'nginx');
 
 // Debian's docker-compose (1.29) resolves and validates the file; no Docker engine runs here, so this
 // is as far as the check goes: images are not built and containers are not started.
@@ -136,7 +139,7 @@ function assertDeployment(config: Compose): void {
   }
 }
 
-describe('docker-compose.yml', () => {
+describe('docker-compose.yml', { skip }, () => {
   let config: Compose;
   before(async () => {
     const result = await composeConfig(COMPOSE_FILE);

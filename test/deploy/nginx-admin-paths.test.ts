@@ -8,6 +8,9 @@ import { PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { listenOn, startNginx, upstreamsOn, type RunningNginx } from '../support/nginx.js';
 import { freePort } from '../support/throwaway-postgres.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'nginx');
 
 const DEPLOY = join(PROJECT_ROOT, 'deploy/nginx');
 
@@ -36,7 +39,7 @@ function send(port: number, method: string, path: string, from: string): Promise
 
 // The shipped hopmap.conf and example upstreams, only the ports changed: 127.0.0.1 is in the operators' network
 // there (loopback), 127.0.0.2 is not.
-describe('deploy/nginx: admin paths for the operators network only', () => {
+describe('deploy/nginx: admin paths for the operators network only', { skip }, () => {
   const OUTSIDER = '127.0.0.2';
   const OPERATOR = '127.0.0.1';
   let upstreams: http.Server[] = [];

@@ -15,6 +15,9 @@ import { workerConfig } from '../../src/worker/worker-config.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { makeFakeRoot, parseUnit, readUnit, securityRating, timeSpanMs, UNIT_DIR, unitFiles, verifyUnit } from './systemd-verify.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('systemd-analyze');
 
 // systemd-units.test.ts verifies every .service file (and that verify rejects broken copies); this file
 // holds what is particular to the input, output and manager units, the target and the example env file.
@@ -59,7 +62,7 @@ function envFileAssignments(text: string, { commented = false } = {}): Record<st
 const EXAMPLE_ENV = readFileSync(join(UNIT_DIR, 'hopmap.env.example'), 'utf8');
 const SERVER_KEY = randomBytes(KEY_BYTES).toString('base64');
 
-describe('systemd units of the services', () => {
+describe('systemd units of the services', { skip }, () => {
   it('ships a unit and a template for each service, and the target', () => {
     const files = unitFiles();
     for (const service of SERVICES) {

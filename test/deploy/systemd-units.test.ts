@@ -8,6 +8,9 @@ import { workerConfig } from '../../src/worker/worker-config.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { instanceName, makeFakeRoot, parseUnit, readUnit, securityRating, timeSpanMs, unitFiles, verifyUnit } from './systemd-verify.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('systemd-analyze');
 
 const run = promisify(execFile);
 const UNITS = unitFiles();
@@ -20,7 +23,7 @@ after(async () => {
   await assertNoLeaks();
 });
 
-describe('systemd units', () => {
+describe('systemd units', { skip }, () => {
   it('ships the single worker and the template', () => {
     for (const unit of ['hopmap-ping.service', 'hopmap-ping@.service']) assert.ok(UNITS.includes(unit), `systemd/${unit}`);
   });

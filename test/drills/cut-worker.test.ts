@@ -6,11 +6,14 @@ import { loadTopology } from '../../src/lab/topology.js';
 import { assertCompleteMap, drillPlace, INTERNET, removeDrill, startDrill, waitForLoad, workerHealth, type DrillPlace } from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 const CUT_MS = 60_000;
 const VANTAGE = 'v1';
 
-describe('drill: a worker is cut off from the services for a minute', () => {
+describe('drill: a worker is cut off from the services for a minute', { skip }, () => {
   let db: TestDatabase;
   let place: DrillPlace;
   let run: LabRun | undefined;

@@ -5,10 +5,13 @@ import type { LabRun } from '../../src/lab/lab-run.js';
 import { assertCompleteMap, drillPlace, removeDrill, startDrill, waitForLoad, type DrillPlace } from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 const DOWN_MS = 15_000;
 
-describe('drill: kill -9 an input instance under load', () => {
+describe('drill: kill -9 an input instance under load', { skip }, () => {
   let db: TestDatabase;
   let place: DrillPlace;
   let run: LabRun | undefined;

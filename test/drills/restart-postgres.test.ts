@@ -5,10 +5,13 @@ import type { LabRun } from '../../src/lab/lab-run.js';
 import { assertCompleteMap, drillPlace, removeDrill, startDrill, waitForLoad, workerHealth, type DrillPlace } from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { startThrowawayPostgres } from '../support/throwaway-postgres.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 const OUTAGE_MS = 12_000;
 
-describe('drill: PostgreSQL crashes and restarts under load (a server of the test\'s own)', () => {
+describe('drill: PostgreSQL crashes and restarts under load (a server of the test\'s own)', { skip }, () => {
   let pg: Awaited<ReturnType<typeof startThrowawayPostgres>> | undefined;
   let place: DrillPlace;
   let run: LabRun | undefined;

@@ -5,10 +5,13 @@ import { routePathsAt } from '../../src/results/route-history.js';
 import { asHops, cutLinkUnderRoute, drillPlace, removeDrill, ROUTE_CHANGE, startDrill, type DrillPlace } from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 const { vantage: VANTAGE, target: TARGET } = ROUTE_CHANGE;
 
-describe('drill: a link goes down and traffic shifts to another path', () => {
+describe('drill: a link goes down and traffic shifts to another path', { skip }, () => {
   let db: TestDatabase;
   let place: DrillPlace;
   let run: LabRun | undefined;

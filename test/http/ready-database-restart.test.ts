@@ -7,8 +7,11 @@ import { pollUntil, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { quietLog } from '../support/test-databases.js';
 import { startThrowawayPostgres } from '../support/throwaway-postgres.js';
+import { needs } from '../support/needs.js';
 
-describe('readiness across a database restart (a throwaway PostgreSQL of this test)', () => {
+const skip = needs('database');
+
+describe('readiness across a database restart (a throwaway PostgreSQL of this test)', { skip }, () => {
   let pgServer: Awaited<ReturnType<typeof startThrowawayPostgres>>;
   let svc: RunningService;
 

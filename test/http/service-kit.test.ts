@@ -6,8 +6,11 @@ import { demoService } from '../fixtures/demo-service.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('service kit', () => {
+const skip = needs('database');
+
+describe('service kit', { skip }, () => {
   let db: TestDatabase;
   let svc: RunningService;
 

@@ -10,6 +10,9 @@ import { request, type HttpResponse } from '../support/http-client.js';
 import { writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 interface Gated {
   method: string;
@@ -48,7 +51,7 @@ function assertRefused(res: HttpResponse, status: 401 | 403, what: string): void
   else assert.equal(body.error.code, 'forbidden_role', what);
 }
 
-describe('input: keys and roles at the door', () => {
+describe('input: keys and roles at the door', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let input: RunningService;
@@ -166,7 +169,7 @@ describe('input: keys and roles at the door', () => {
   });
 });
 
-describe('input: --auth off', () => {
+describe('input: --auth off', { skip }, () => {
   let db: TestDatabase;
   let input: RunningService;
   const captured = capturedLogger();

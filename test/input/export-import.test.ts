@@ -9,8 +9,11 @@ import { postJson, request } from '../support/http-client.js';
 import { expand, fetchBatch, interleavingViolations, startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('export consumer state from one database, import into a fresh one', () => {
+const skip = needs('database');
+
+describe('export consumer state from one database, import into a fresh one', { skip }, () => {
   let dbA: TestDatabase;
   let dbB: TestDatabase;
   let dir: string;

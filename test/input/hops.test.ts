@@ -6,8 +6,11 @@ import { postJson, request } from '../support/http-client.js';
 import { expand, fetchBatch, startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('discovered hops', () => {
+const skip = needs('database');
+
+describe('discovered hops', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let a: RunningService;

@@ -8,6 +8,9 @@ import { postJson, request, type HttpResponse } from '../support/http-client.js'
 import { fetchBatch, startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const MiB = 1024 * 1024;
 
@@ -18,7 +21,7 @@ function assertErrorShape(res: HttpResponse, status: number, code: string): void
   assert.equal(typeof body.error.message, 'string');
 }
 
-describe('hopmap input: hostile request bodies', () => {
+describe('hopmap input: hostile request bodies', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let svc: RunningService;

@@ -12,10 +12,13 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { freePort } from '../support/throwaway-postgres.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const LEASE_TTL_S = 2;
 
-describe('kill -9 of an input instance mid-pass', () => {
+describe('kill -9 of an input instance mid-pass', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let pool: pg.Pool;

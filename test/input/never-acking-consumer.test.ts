@@ -11,6 +11,9 @@ import { request } from '../support/http-client.js';
 import { expand, interleavingViolations, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const POOL = expand('20.0.0.0/25', '21.0.0.0/26', '22.0.0.0/29');
 const MAX_REISSUES = 3;
@@ -36,7 +39,7 @@ const counts = (items: string[]): Map<string, number> => {
   return out;
 };
 
-describe('a consumer that never acknowledges', () => {
+describe('a consumer that never acknowledges', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let svc: RunningService;
@@ -153,7 +156,7 @@ describe('a consumer that never acknowledges', () => {
   });
 });
 
-describe('counting re-issues', () => {
+describe('counting re-issues', { skip }, () => {
   let db: TestDatabase;
   let pool: pg.Pool;
 

@@ -7,8 +7,11 @@ import { postJson } from '../support/http-client.js';
 import { fetchBatch, startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('passes', () => {
+const skip = needs('database');
+
+describe('passes', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let svc: RunningService;

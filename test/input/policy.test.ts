@@ -7,6 +7,9 @@ import { fetchBatch, startInput, writeTargetDir } from '../support/input-fixture
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { block } from '../support/ip.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 async function drain(url: string, consumer: string): Promise<string[]> {
   const out: string[] = [];
@@ -17,7 +20,7 @@ async function drain(url: string, consumer: string): Promise<string[]> {
   }
 }
 
-describe('what may be served', () => {
+describe('what may be served', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let plain: RunningService;

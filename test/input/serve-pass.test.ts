@@ -8,6 +8,9 @@ import { request } from '../support/http-client.js';
 import { expand, fetchBatch, interleavingViolations, startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const FILES = {
   'alpha.txt': '# provider alpha\n20.0.0.0/22\n20.0.8.0/24\n20.0.9.5\n20.0.9.6   # two single addresses in one /24\n10.0.0.0/24\nnot-a-cidr\n20.0.12.1/24\n',
@@ -17,7 +20,7 @@ const EXCLUDED = '20.0.1.0/26';
 const ELIGIBLE = new Set(expand('20.0.0.0/22', '20.0.8.0/24', '20.0.9.5', '20.0.9.6', '21.5.0.0/28', '21.5.0.16/28', '22.0.0.1'));
 for (const a of expand(EXCLUDED)) ELIGIBLE.delete(a);
 
-describe('hopmap input: one pass, two instances, five consumers', () => {
+describe('hopmap input: one pass, two instances, five consumers', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let a: RunningService;

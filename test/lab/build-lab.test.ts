@@ -8,6 +8,9 @@ import { labNamespaces, teardownLab } from '../../src/lab/teardown-lab.js';
 import { loadTopology } from '../../src/lab/topology.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { removeStaleTestLabs, testLabName } from './test-lab-name.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('root', 'ip');
 
 const TAG = 'tdiamond';
 const NAME = testLabName(TAG);
@@ -29,7 +32,7 @@ async function ping(lab: Lab, node: string, address: string, ttl = 64): Promise<
   return { kind: 'none', from: null };
 }
 
-describe('the diamond lab, built for real', () => {
+describe('the diamond lab, built for real', { skip }, () => {
   let lab: Lab;
   let buildMs = 0;
 

@@ -8,6 +8,9 @@ import { labNamespaces, teardownLab } from '../../src/lab/teardown-lab.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { removeStaleTestLabs, testLabName } from './test-lab-name.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('root', 'ip', 'ping');
 
 const TAG = 'tcli';
 const NAME = testLabName(TAG);
@@ -18,7 +21,7 @@ async function hopmap(...args: string[]): Promise<{ code: number | null; output:
   return { code, output: p.output() };
 }
 
-describe('hopmap lab', () => {
+describe('hopmap lab', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'hopmap-lab-'));
   before(() => removeStaleTestLabs(TAG));
 

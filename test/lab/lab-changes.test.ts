@@ -11,6 +11,9 @@ import { loadTopology } from '../../src/lab/topology.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { removeStaleTestLabs, testLabName } from './test-lab-name.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('root', 'ip');
 
 // probe - r1 - r2 - r4 - target, or the longer way r1 - r3a (silent) - r3b - r4 when r1 - r2 is down.
 const FILE = 'lab/reroute.yaml';
@@ -22,7 +25,7 @@ const NAME = testLabName(TAG);
 /** The address of `node` on its link to `peer`. */
 const at = (plan: LabPlan, node: string, peer: string): string => plan.nodes.get(node)!.interfaces.find((i) => i.peer === peer)!.address;
 
-describe('routes and truth with a link down, computed', () => {
+describe('routes and truth with a link down, computed', { skip }, () => {
   const plan = planLab(topology);
   const down = new Set([linkKey('r2', 'r1')]);
   const routes = computeRoutes(plan, down);
@@ -89,7 +92,7 @@ async function hopmap(...args: string[]): Promise<{ code: number | null; output:
   return { code, output: p.output() };
 }
 
-describe('a running lab with a link going down and up, and a router turning silent and back', () => {
+describe('a running lab with a link going down and up, and a router turning silent and back', { skip }, () => {
   let lab: Lab;
   let plan: LabPlan;
   const routeGet = async (node: string, address: string) => (await lab.exec(node, 'ip', ['route', 'get', address])).stdout;

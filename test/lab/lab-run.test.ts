@@ -11,10 +11,13 @@ import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { removeStaleTestLabs, testLabName } from './test-lab-name.js';
 import { LAB_LINK_RECALL } from './lab-drill.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 const TAG = 'tlabrun';
 
-describe('hopmap lab run: the whole mapper on the 30-router internet', () => {
+describe('hopmap lab run: the whole mapper on the 30-router internet', { skip }, () => {
   let db: TestDatabase;
   const name = testLabName(TAG);
   const runDir = join(tmpdir(), `hopmap-${name}`);

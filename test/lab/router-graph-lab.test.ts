@@ -7,6 +7,9 @@ import { routerLinksPage } from '../../src/map/graph/router-graph.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { drillPlace, removeDrill, startDrill, type DrillPlace } from './lab-drill.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 /**
  * The whole mapper on lab/internet.yaml with the workers' low-rate alias measurements on (their default):
@@ -18,7 +21,7 @@ import { drillPlace, removeDrill, startDrill, type DrillPlace } from './lab-dril
 const RECALL_FLOOR = 0.7;
 const LINK_RECALL_FLOOR = 0.9;
 
-describe('router-level map on the 30-router internet, from the workers\' alias measurements', () => {
+describe('router-level map on the 30-router internet, from the workers\' alias measurements', { skip }, () => {
   let db: TestDatabase;
   let place: DrillPlace;
   let run: LabRun | undefined;

@@ -12,6 +12,9 @@ import { apiKeysApiRouter, apiKeysPageRouter } from '../../src/manager/api-keys/
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 async function startManager(routes: (app: Express) => void): Promise<Listening> {
   const { app } = createServiceApp({
@@ -32,7 +35,7 @@ async function startManager(routes: (app: Express) => void): Promise<Listening> 
 
 const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
 
-describe('API keys', () => {
+describe('API keys', { skip }, () => {
   let db: TestDatabase;
   let pool: Pool;
   let manager: Listening;

@@ -12,10 +12,13 @@ import { launchBrowser, logInWithTotp } from '../support/browser.js';
 import { request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'chromium');
 
 // The operator's path through the manager in a real browser (Debian's chromium): log in with a TOTP code,
 // see the dashboard, add a worker by URL, create and revoke an API key, log out.
-describe('manager in a browser', () => {
+describe('manager in a browser', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let pool: Pool;

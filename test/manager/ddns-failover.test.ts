@@ -17,6 +17,9 @@ import { fetchFrom, startDyfiStandIn } from '../fixtures/dyfi-stand-in.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const NAME = 'hopmap.dy.fi';
 const SPARE = 'spare.dy.fi';
@@ -62,7 +65,7 @@ async function stopInstance(i: Instance): Promise<void> {
   await i.pool.end();
 }
 
-describe('dy.fi name held by exactly one live instance', () => {
+describe('dy.fi name held by exactly one live instance', { skip }, () => {
   let db: TestDatabase;
   let dyfi: Awaited<ReturnType<typeof startDyfiStandIn>>;
   /** The test's own connection, for looking at the state whichever instance is stopped. */

@@ -18,6 +18,9 @@ import { createGateway, type Gateway, type GatewayDeps } from '../../src/manager
 import { request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 interface Seen {
   method: string;
@@ -80,7 +83,7 @@ async function rawManager(deps: GatewayDeps): Promise<{ gateway: Gateway; http: 
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-describe('gateway: forwarding requests faithfully', () => {
+describe('gateway: forwarding requests faithfully', { skip }, () => {
   let db: TestDatabase;
   let pool: Pool;
   let key: string;

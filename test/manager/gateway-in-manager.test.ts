@@ -18,9 +18,12 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { Browser, codeFor, logIn } from './manager-browser.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** The registry, API keys and the gateway as `hopmap manager` mounts them: behind login, CSRF and sessions. */
-describe('gateway, registry and API keys in the manager service', () => {
+describe('gateway, registry and API keys in the manager service', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let pool: Pool;

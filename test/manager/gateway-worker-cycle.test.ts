@@ -19,12 +19,15 @@ import { startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult, traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /**
  * An external worker behind NAT reaches only the manager: its stock target source and result sink, configured
  * with `input_file: <manager>/gateway`, `output_file: <manager>/gateway` and `api_key`, complete the cycle.
  */
-describe('gateway: a worker behind NAT through the manager', () => {
+describe('gateway: a worker behind NAT through the manager', { skip }, () => {
   let db: TestDatabase;
   let pool: Pool;
   let dir: string;

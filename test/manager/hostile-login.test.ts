@@ -15,6 +15,9 @@ import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { capturedLogger } from './captured-log.js';
 import { Browser, codeFor, logIn } from './manager-browser.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** A code that none of the steps the manager accepts now (one either side) shows. */
 async function wrongCode(secret: string): Promise<string> {
@@ -43,7 +46,7 @@ function assertRateLimited(res: HttpResponse): void {
 
 // The manager believes X-Forwarded-For from loopback (its default trusted proxy), as behind nginx on the same
 // host: so each Browser's address is what the manager counts by.
-describe('manager: a hostile client at the login', () => {
+describe('manager: a hostile client at the login', { skip }, () => {
   const serverKey = randomBytes(32);
   const captured = capturedLogger();
   let db: TestDatabase;

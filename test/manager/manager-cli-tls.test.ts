@@ -9,6 +9,9 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { freePort } from '../support/throwaway-postgres.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** The certificate a TLS server presents (unverified: it is self-signed), with what the socket negotiated. */
 function peerCertificate(port: number): Promise<tls.PeerCertificate> {
@@ -24,7 +27,7 @@ function peerCertificate(port: number): Promise<tls.PeerCertificate> {
 
 // `hopmap manager` as operators run it: HTTPS by default with a self-signed certificate that every instance
 // takes from the database, so a load balancer can send a browser to any of them.
-describe('hopmap manager: HTTPS by default, one certificate for every instance', () => {
+describe('hopmap manager: HTTPS by default, one certificate for every instance', { skip }, () => {
   const serverKey = randomBytes(32).toString('base64');
   let db: TestDatabase;
   const managers: Spawned[] = [];

@@ -12,6 +12,9 @@ import { startService, type RunningService } from '../../src/service/start-servi
 import { startInput } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** A stand-in worker whose identity and health the test changes, counting /health requests. */
 class FakeWorker {
@@ -41,7 +44,7 @@ class FakeWorker {
 
 const statusOf = async (pool: Pool) => Object.fromEntries((await listServices(pool)).map((s) => [s.name, s]));
 
-describe('registry: health polling', () => {
+describe('registry: health polling', { skip }, () => {
   let db: TestDatabase;
   let pool: Pool;
   let input: RunningService;

@@ -16,6 +16,9 @@ import { postJson, request } from '../support/http-client.js';
 import { startInput } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** A tiny HTTP server answering fixed bodies by path: a stand-in worker, or something that is not hopmap. */
 async function stub(routes: Record<string, { status?: number; type?: string; body: string }>): Promise<{ url: string; close(): Promise<void> }> {
@@ -57,7 +60,7 @@ async function startManager(pool: Pool, routes: (app: Express) => void): Promise
 
 const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 
-describe('registry: registering services by URL', () => {
+describe('registry: registering services by URL', { skip }, () => {
   let db: TestDatabase;
   let pool: Pool;
   let input: RunningService;

@@ -9,8 +9,11 @@ import { startService, type RunningService } from '../../src/service/start-servi
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { Browser, codeFor, logIn } from './manager-browser.js';
+import { needs } from '../support/needs.js';
 
-describe('manager: session timeouts', () => {
+const skip = needs('database');
+
+describe('manager: session timeouts', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let pool: Pool;

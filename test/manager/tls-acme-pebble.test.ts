@@ -24,6 +24,9 @@ import { peerCertificate } from '../fixtures/tls-peer.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'pebble');
 
 /** ACME rounds through pebble take seconds, not milliseconds. */
 const waitFor = <T>(what: string, fn: () => Promise<T | undefined>) => until(what, fn, { timeoutMs: 60_000, everyMs: 100 });
@@ -31,7 +34,7 @@ const waitFor = <T>(what: string, fn: () => Promise<T | undefined>) => until(wha
 const DOMAIN = 'manager.hopmap.test';
 const DAY_MS = 86_400_000;
 
-describe('TLS by ACME, issued for real by pebble', () => {
+describe('TLS by ACME, issued for real by pebble', { skip }, () => {
   let db: TestDatabase;
   let pool: Pool;
   let dns: Awaited<ReturnType<typeof startDnsStandIn>>;

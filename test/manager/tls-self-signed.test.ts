@@ -11,6 +11,9 @@ import { peerCertificate } from '../fixtures/tls-peer.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const DAY_MS = 86_400_000;
 
@@ -23,7 +26,7 @@ function listenHttps(tls: ManagerTls, viaSetter = false): Promise<https.Server> 
 
 const close = (server: https.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
-describe('self-signed TLS certificate kept in PostgreSQL', () => {
+describe('self-signed TLS certificate kept in PostgreSQL', { skip }, () => {
   let db: TestDatabase;
   const pools: Pool[] = [];
   const sealer = aesGcmSealer();

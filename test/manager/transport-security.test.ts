@@ -12,6 +12,9 @@ import { startService, type RunningService } from '../../src/service/start-servi
 import { request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'openssl');
 
 const scratch = mkdtempSync(join(tmpdir(), 'hopmap-manager-tls-'));
 
@@ -35,7 +38,7 @@ function httpsGet(url: string): Promise<{ status: number; headers: Record<string
   });
 }
 
-describe('manager: TLS, Secure cookies and HSTS', () => {
+describe('manager: TLS, Secure cookies and HSTS', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let tls: RunningService;

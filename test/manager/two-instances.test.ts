@@ -12,6 +12,9 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { capturedLogger } from './captured-log.js';
 import { Browser, codeFor, logIn } from './manager-browser.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** Stands in for the API keys feature: one valid key, 'good'. */
 const keyPlugin: ManagerPlugin = {
@@ -23,7 +26,7 @@ const keyPlugin: ManagerPlugin = {
 };
 
 // Two instances on one database, and requests alternating between them as a load balancer without affinity would.
-describe('manager: two instances, one database', () => {
+describe('manager: two instances, one database', { skip }, () => {
   const serverKey = randomBytes(32);
   const captured = capturedLogger();
   let db: TestDatabase;

@@ -11,8 +11,11 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { Browser, codeFor, logIn } from './manager-browser.js';
+import { needs } from '../support/needs.js';
 
-describe('hopmap user', () => {
+const skip = needs('database');
+
+describe('hopmap user', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let pool: Pool;

@@ -14,6 +14,9 @@ import { postJson } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** Every `<!-- query: name -->` followed by a ```sql block in docs/analytics.md. */
 function docQueries(): Map<string, string> {
@@ -36,7 +39,7 @@ const FACTORY_EPOCH = Date.UTC(2026, 10, 23, 1, 0, 0);
 /** A trace measured `agoS` seconds ago. */
 const ago = (agoS: number) => Date.now() - agoS * 1000 - FACTORY_EPOCH;
 
-describe('docs/analytics.md: every query runs and answers what it says', () => {
+describe('docs/analytics.md: every query runs and answers what it says', { skip }, () => {
   const queries = docQueries();
   let db: TestDatabase;
   let output: RunningService;

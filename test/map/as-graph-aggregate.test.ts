@@ -8,6 +8,9 @@ import { storeResults } from '../../src/results/store-results.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /** A fixed pseudo-random sequence (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -22,7 +25,7 @@ function random(seed: number): () => number {
 const router = (i: number) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const EPOCH = '1970-01-01T00:00:00Z';
 
-describe('as_links: the AS graph kept by triggers equals the direct aggregation', () => {
+describe('as_links: the AS graph kept by triggers equals the direct aggregation', { skip }, () => {
   let db: TestDatabase;
   let pool: Pool;
   const rnd = random(8);

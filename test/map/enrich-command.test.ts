@@ -5,10 +5,13 @@ import { PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const BIN = join(PROJECT_ROOT, 'bin/hopmap.js');
 
-describe('hopmap enrich', () => {
+describe('hopmap enrich', { skip }, () => {
   let db: TestDatabase;
 
   before(async () => {

@@ -11,6 +11,9 @@ import type { RangeSource } from '../../src/map/enrich/range-sources.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/enrich');
 
@@ -43,7 +46,7 @@ const V1_LOOKUPS: ReadonlyArray<readonly [string, string, number | null, string 
   ['100.64.1.1', 'shared', null, null],
 ];
 
-describe('enrichment from loaded range tables', () => {
+describe('enrichment from loaded range tables', { skip }, () => {
   let db: TestDatabase;
   let pool: pg.Pool;
 

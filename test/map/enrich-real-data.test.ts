@@ -7,6 +7,9 @@ import { lookupAddresses } from '../../src/map/enrich/lookup-addresses.js';
 import { installedRangeSources } from '../../src/map/enrich/range-sources.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 // What the installed DB-IP/RouteViews data says; a new package version may move a country, never these ASNs.
 const WELL_KNOWN: ReadonlyArray<readonly [address: string, asn: number, org: RegExp, country: string]> = [
@@ -28,7 +31,7 @@ function spreadAddresses(n: number): string[] {
   return [...out];
 }
 
-describe('enrichment from the installed @ip-location-db packages', () => {
+describe('enrichment from the installed @ip-location-db packages', { skip }, () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   let loadSeconds = 0;

@@ -16,6 +16,9 @@ import { startService, type RunningService } from '../../src/service/start-servi
 import { Browser, codeFor, logIn } from '../manager/manager-browser.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 // Countries whose shapes trip naive placement: Chile and Norway (long and thin), Croatia (a crescent), Australia (two
 // atlas shapes share its code), Fiji (across the antimeridian), Kosovo (no ISO numeric code).
@@ -25,7 +28,7 @@ const EVERY_COUNTRY_HAS_A_POINT = ['US', 'CA', 'MX', 'BR', 'AR', 'CL', 'PE', 'GB
 type Hop = Feature<Point, { kind: 'hop'; address: string; asn: number | null; as_org: string | null; country: string; location_precision: string }>;
 type Link = Feature<LineString | MultiLineString, { kind: 'link'; near: string; far: string; count: number; delta_mean_us: number; near_country: string; far_country: string; location_precision: string }>;
 
-describe('GeoJSON export of the interface graph', () => {
+describe('GeoJSON export of the interface graph', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let manager: RunningService;

@@ -12,6 +12,9 @@ import { postJson } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const MIN = 60_000;
 const T1 = '198.19.1.1';
@@ -26,7 +29,7 @@ type Link = { near: string; far: string };
 const pairs = (path: string[]) => path.slice(1).map((far, i) => `${path[i]} ${far}`);
 const sorted = (links: Link[]) => links.map((l) => `${l.near} ${l.far}`).sort();
 
-describe('map graph filters: country and worker, at interface and AS level', () => {
+describe('map graph filters: country and worker, at interface and AS level', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let manager: RunningService;

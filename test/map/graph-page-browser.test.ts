@@ -19,6 +19,9 @@ import { launchBrowser, logInWithTotp } from '../support/browser.js';
 import { request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip', 'chromium');
 
 // pngjs ships without types; it is here as a dependency of qrcode.
 const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } } };
@@ -49,7 +52,7 @@ async function waitForRender(page: Page): Promise<Record<string, string>> {
   return data;
 }
 
-describe('graph page layout: every node placed at once, grouped by AS', () => {
+describe('graph page layout: every node placed at once, grouped by AS', { skip }, () => {
   it('puts each AS on a disc of its own, no two discs overlapping, each node inside its AS’s disc, the same every time', () => {
     // A heavy-tailed mix like the internet's: one big AS, a few mid-sized, hundreds of small ones, and no-AS nodes.
     const sizes = [5_000, 800, 800, 120, ...Array.from({ length: 600 }, (_, i) => 1 + ((i * 37) % 150))];
@@ -95,7 +98,7 @@ describe('graph page layout: every node placed at once, grouped by AS', () => {
  * vantages), converged and enriched: a real chromium draws it with WebGL (SwiftShader) and the screenshots are
  * decoded to find each AS's colour and the links in the amounts the map's counts imply.
  */
-describe('graph page: the lab map drawn with WebGL, coloured by AS, with search and link RTTs', () => {
+describe('graph page: the lab map drawn with WebGL, coloured by AS, with search and link RTTs', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let place: DrillPlace;

@@ -6,10 +6,13 @@ import { asGraph } from '../../src/map/graph/as-graph.js';
 import { drillPlace, removeDrill, startDrill, type DrillPlace } from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 const pairKey = (a: number, b: number) => (a < b ? `AS${a}-AS${b}` : `AS${b}-AS${a}`);
 
-describe('the AS graph of a lab run is the lab’s AS design', () => {
+describe('the AS graph of a lab run is the lab’s AS design', { skip }, () => {
   let db: TestDatabase;
   let place: DrillPlace;
   let run: LabRun | undefined;

@@ -15,6 +15,9 @@ import { BIN_PATH, PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 // The public data stand-in of enrich-ranges.test.ts: 11.0.0.0/24 is AS64500 in NL.
 const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/enrich/v1');
@@ -60,7 +63,7 @@ const BAD: ReadonlyArray<readonly [string, string, RegExp]> = [
   ['repeat', '10.0.0.0/8,64500,x\n10.0.0.0/8,64501,y\n', /^line 2, field prefix: 10\.0\.0\.0\/8 is declared on line 1 already$/],
 ];
 
-describe('operator-declared ranges (hopmap enrich local)', () => {
+describe('operator-declared ranges (hopmap enrich local)', { skip }, () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   let dir: string;

@@ -9,6 +9,9 @@ import { startService, type RunningService } from '../../src/service/start-servi
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { Browser, codeFor, logIn } from '../manager/manager-browser.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const LINKS = 1_000_000;
 
@@ -24,7 +27,7 @@ async function medianMs(runs: number, fn: () => Promise<void>): Promise<number> 
 }
 
 // The figures in docs/map-api.md come from this test: 1,000,000 links between 1,250,000 addresses in 1,000 ASes; it reports the times (diagnostics) and asserts only on the answers.
-describe('map API at scale: a million links', () => {
+describe('map API at scale: a million links', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let manager: RunningService;

@@ -13,6 +13,9 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { Browser, codeFor, logIn } from '../manager/manager-browser.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const MIN = 60_000;
 const T1 = '198.19.1.1';
@@ -24,7 +27,7 @@ const at = (ms: number) => new Date(Date.UTC(2026, 10, 23, 1, 0, 0) + ms).toISOS
 
 interface Link { near: string; far: string; count: number; first_seen_at: string; last_seen_at: string; delta_min_us: number; delta_max_us: number; delta_mean_us: number }
 
-describe('map API: /api/map/graph, /path and /changes in the manager', () => {
+describe('map API: /api/map/graph, /path and /changes in the manager', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let manager: RunningService;

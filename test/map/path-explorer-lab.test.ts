@@ -13,6 +13,9 @@ import { cutLinkUnderRoute, drillPlace, removeDrill, ROUTE_CHANGE, startDrill, t
 import { launchBrowser, logInWithTotp } from '../support/browser.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip', 'chromium');
 
 // pngjs ships without types; it is here as a dependency of qrcode.
 const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } } };
@@ -34,7 +37,7 @@ function highlightedPixels(png: Buffer): number {
   return n;
 }
 
-describe('path explorer on a lab: a link goes down and the page shows the new route', () => {
+describe('path explorer on a lab: a link goes down and the page shows the new route', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let place: DrillPlace;

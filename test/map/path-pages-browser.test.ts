@@ -14,6 +14,9 @@ import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'chromium');
 
 // pngjs ships without types; it is here as a dependency of qrcode.
 const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } } };
@@ -28,7 +31,7 @@ const HIGHLIGHT = [0xff, 0xd2, 0x4d];
 const cells = (page: Page, rows: string) =>
   page.locator(rows).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim()).concat(tr.classList.contains('hop-diff') ? ['DIFF'] : [])));
 
-describe('path explorer and route-change timeline in a browser', () => {
+describe('path explorer and route-change timeline in a browser', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let pool: Pool;

@@ -14,6 +14,9 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { Browser, codeFor, logIn } from '../manager/manager-browser.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const MIN = 60_000;
 const T1 = '198.19.1.1';
@@ -27,7 +30,7 @@ const C = '198.18.0.10';
 interface RouterLink { near: string; far: string; links: number; count: number; first_seen_at: string; last_seen_at: string; delta_min_us: number; delta_max_us: number; delta_mean_us: number }
 interface RouterNode { id: string; interfaces: string[]; asn: number | null; as_org: string | null; asns: number[]; count: number; degree: number }
 
-describe('map API: /api/map/graph?level=router', () => {
+describe('map API: /api/map/graph?level=router', { skip }, () => {
   const serverKey = randomBytes(32);
   let db: TestDatabase;
   let manager: RunningService;

@@ -21,6 +21,9 @@ import { launchBrowser, logInWithTotp } from '../support/browser.js';
 import { request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'chromium');
 
 // pngjs ships without types; it is here as a dependency of qrcode.
 const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } } };
@@ -56,7 +59,7 @@ function realRangesFor(addresses: string[], dir: string) {
 const hex = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number];
 const near = (px: Buffer, i: number, [r, g, b]: [number, number, number]) => Math.abs(px[i]! - r) <= 3 && Math.abs(px[i + 1]! - g) <= 3 && Math.abs(px[i + 2]! - b) <= 3;
 
-describe('world map page in a browser', () => {
+describe('world map page in a browser', { skip }, () => {
   const serverKey = randomBytes(32);
   const dataDir = mkdtempSync(join(tmpdir(), 'hopmap-world-map-'));
   let db: TestDatabase;

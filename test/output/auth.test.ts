@@ -10,6 +10,9 @@ import { pollUntil, postJson, request, type HttpResponse } from '../support/http
 import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult, traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 interface Gated {
   method: string;
@@ -55,7 +58,7 @@ function assertRefused(res: HttpResponse, status: 401 | 403, what: string): void
   else assert.equal(body.error.code, 'forbidden_role', what);
 }
 
-describe('output: keys and roles at the door, on both ports', () => {
+describe('output: keys and roles at the door, on both ports', { skip }, () => {
   let db: TestDatabase;
   let output: RunningService;
   let health: string;
@@ -144,7 +147,7 @@ describe('output: keys and roles at the door, on both ports', () => {
   });
 });
 
-describe('output: --input-key, and --auth off', () => {
+describe('output: --input-key, and --auth off', { skip }, () => {
   let outputDb: TestDatabase;
   let inputDb: TestDatabase;
   let input: RunningService;

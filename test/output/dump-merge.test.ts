@@ -17,6 +17,9 @@ import { traceResult } from '../support/result-factory.js';
 import { bearer, testKey } from '../support/keys.js';
 import { spawnNode } from '../support/spawn-process.js';
 import { createTestDatabase, prepareTestServer, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'pg_dump');
 
 const run = promisify(execFile);
 /** The machine's own PostgreSQL (Debian's, with its pg_dump), for when the suite's server is newer than any pg_dump here. */
@@ -66,7 +69,7 @@ async function snapshot(url: string) {
   }
 }
 
-describe('GET /dump and hopmap merge: the central aggregation', () => {
+describe('GET /dump and hopmap merge: the central aggregation', { skip }, () => {
   const dbs: Record<'a' | 'b' | 'union' | 'restored' | 'central', TestDatabase> = {} as never;
   let outA: RunningService;
   let outB: RunningService;

@@ -8,8 +8,11 @@ import { bearer, testKey } from '../support/keys.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('output --input-url: the split deployment', () => {
+const skip = needs('database');
+
+describe('output --input-url: the split deployment', { skip }, () => {
   let outputDb: TestDatabase;
   let inputDb: TestDatabase;
   let input: RunningService;

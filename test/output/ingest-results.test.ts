@@ -8,10 +8,13 @@ import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult, traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const TOTAL = Number(process.env.HOPMAP_TEST_INGEST_TOTAL ?? 200_000);
 
-describe('hopmap output: ingesting results', () => {
+describe('hopmap output: ingesting results', { skip }, () => {
   let db: TestDatabase;
   let a: RunningService;
   let b: RunningService;

@@ -9,8 +9,11 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult } from '../support/result-factory.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('kill -9 of an output instance while batches are in flight', () => {
+const skip = needs('database');
+
+describe('kill -9 of an output instance while batches are in flight', { skip }, () => {
   let db: TestDatabase;
   const procs: Spawned[] = [];
 

@@ -16,11 +16,14 @@ import { removeStaleTestLabs, testLabName } from '../lab/test-lab-name.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'root', 'ip');
 
 const TAG = 'toutput';
 const TARGETS = Array.from({ length: 30 }, (_, i) => `198.19.100.${i + 1}`);
 
-describe('traceroutes from the lab, through the output, back to the target feeder', () => {
+describe('traceroutes from the lab, through the output, back to the target feeder', { skip }, () => {
   let lab: Lab;
   let db: TestDatabase;
   let dir: string;

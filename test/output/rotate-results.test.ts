@@ -10,10 +10,13 @@ import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { pingResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const dayName = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
 
-describe('rotating result partitions', () => {
+describe('rotating result partitions', { skip }, () => {
   let db: TestDatabase;
   let client: pg.Client;
   let archiveDir: string;

@@ -8,6 +8,9 @@ import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const MIN = 60_000;
 const T = '198.19.9.9';
@@ -15,7 +18,7 @@ const VIA_B = ['198.18.0.2', '198.18.0.6', '198.18.0.10', T];
 const VIA_C = ['198.18.0.2', '198.18.0.14', '198.18.0.18', '198.18.0.22', T];
 const hopsOf = (path: string[]) => path.map((a) => [a]);
 
-describe('hopmap output: route history (paths, spans and route changes)', () => {
+describe('hopmap output: route history (paths, spans and route changes)', { skip }, () => {
   let db: TestDatabase;
   let a: RunningService;
   let b: RunningService;

@@ -9,6 +9,9 @@ import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 interface HourRow {
   hour: string;
@@ -25,7 +28,7 @@ const seedSql = `
   select gen_random_uuid(), at, at, $3, 'w1', '20.0.0.1', null, '{}'::jsonb
     from (select date_trunc('minute', now()) - make_interval(mins => $1::int) + make_interval(secs => $4::float8) as at) a, generate_series(1, $2::int)`;
 
-describe('GET /stats', () => {
+describe('GET /stats', { skip }, () => {
   let db: TestDatabase;
   let client: pg.Client;
   let pool: pg.Pool;

@@ -15,6 +15,9 @@ import { removeStaleTestLabs, testLabName } from '../lab/test-lab-name.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { ResultsReceiver } from '../support/results-receiver.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('root', 'ip');
 
 const TAG = 'talias';
 const VANTAGES = ['v1', 'v2', 'v3'];
@@ -25,7 +28,7 @@ const TARGETS = ['198.19.1.1', '198.19.2.1', '198.19.3.1', '198.19.4.1', '198.19
  */
 const RECALL_FLOOR = 0.9;
 
-describe('alias resolution on the internet lab', () => {
+describe('alias resolution on the internet lab', { skip }, () => {
   let lab: Lab;
   let dir: string;
   const results: AliasResult[] = [];

@@ -3,9 +3,12 @@ import { after, describe, it } from 'node:test';
 import { IcmpProber } from '../../src/probe/icmp-prober.js';
 import { IcmpSocket } from '../../src/probe/icmp-socket.js';
 import { assertNoLeaks } from '../support/leaks.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('root');
 
 // Loopback only: real packets through the kernel, none leave the machine.
-describe('ICMP echo on a raw socket (loopback)', () => {
+describe('ICMP echo on a raw socket (loopback)', { skip }, () => {
   after(async () => {
     await assertNoLeaks();
   });

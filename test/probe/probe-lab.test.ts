@@ -10,11 +10,14 @@ import { TRACE_METHODS, type TraceResult } from '../../src/probe/traceroute.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { removeStaleTestLabs, testLabName } from '../lab/test-lab-name.js';
 import { assertNoLeaks } from '../support/leaks.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('root', 'ip');
 
 const TAG = 'tprobe';
 const TARGETS = ['198.19.100.1', '198.19.100.77', '198.19.100.200', '198.19.100.254'];
 
-describe('probing the diamond lab for real', () => {
+describe('probing the diamond lab for real', { skip }, () => {
   let lab: Lab;
 
   /** Runs the probe fixture as its own process inside the probe host's namespace. */

@@ -6,6 +6,9 @@ import { pollUntil, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const SERVICE = 'test/fixtures/run-demo-service.ts';
 
@@ -15,7 +18,7 @@ async function startDemo(db: TestDatabase, env: Record<string, string> = {}): Pr
   return { proc, url: url! };
 }
 
-describe('graceful shutdown of a service process', () => {
+describe('graceful shutdown of a service process', { skip }, () => {
   let db: TestDatabase;
   before(async () => {
     db = await createTestDatabase('graceful_shutdown');

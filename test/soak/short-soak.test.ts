@@ -4,6 +4,9 @@ import { median, summarize, thirdsTolerance, type MemoryKind } from '../../scrip
 import { formatSoakReport, runSoak, type SoakReport } from '../../scripts/soak-run.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /**
  * Requests each service answers before sampling stops: the thirds then hold ~500 requests each, so a leak of
@@ -12,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-databases
  */
 const REQUESTS = 1_500;
 
-describe('short soak: input, output and manager under steady load', () => {
+describe('short soak: input, output and manager under steady load', { skip }, () => {
   let db: TestDatabase;
   let report: SoakReport;
 

@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'otplib';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { assertDeclared, CHROMIUM } from './needs.js';
 
-export const CHROMIUM = process.env.HOPMAP_CHROMIUM ?? '/usr/bin/chromium';
+export { CHROMIUM };
 
 /**
  * Debian's chromium driven by playwright-core (never a browser download), headless, with a profile of its
  * own and without the background services that would try to reach the internet.
  */
 export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
+  assertDeclared('chromium', 'launchBrowser');
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (Debian's package; .ci/run installs it)`);
   // launch() makes a throwaway profile of its own; the temporary directory keeps crash dumps and caches out of $HOME.
   const profile = mkdtempSync(join(tmpdir(), 'hopmap-chromium-'));

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { assertDeclared } from './needs.js';
 import { spawnNode, type Spawned } from './spawn-process.js';
 
 export interface RunningNginx {
@@ -30,6 +31,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
  * Resolves once every port in `ports` accepts connections.
  */
 export async function startNginx(opts: { http: string; ports: number[] }): Promise<RunningNginx> {
+  assertDeclared('nginx', 'startNginx');
   const dir = mkdtempSync(join(tmpdir(), 'hopmap-nginx-'));
   // As root, nginx's workers run as nobody: they must reach the temp dir for buffered request bodies.
   chmodSync(dir, 0o755);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../../src/http/free-port.js';
+import { assertDeclared } from './needs.js';
 import { spawnNode, type Spawned } from './spawn-process.js';
 
 export interface PgBouncerOptions {
@@ -34,6 +35,7 @@ export const PGBOUNCER = existsSync('/usr/sbin/pgbouncer') ? '/usr/sbin/pgbounce
  * (auth_type trust, loopback only); pgbouncer logs in to the server with the URL's password.
  */
 export async function startPgBouncer(opts: PgBouncerOptions): Promise<RunningPgBouncer> {
+  assertDeclared('pgbouncer', 'startPgBouncer');
   const server = new URL(opts.serverUrl);
   const dir = mkdtempSync(join(tmpdir(), 'hopmap-pgbouncer-'));
   chmodSync(dir, 0o755); // pgbouncer refuses to run as root: it drops to `nobody` then, and must still read its files

@@ -7,6 +7,7 @@ import { freePort, portIsFree } from './throwaway-postgres.js';
 import { MIGRATIONS_DIR, migrateDatabase } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/log/create-logger.js';
 import { PROJECT_ROOT } from '../../src/version.js';
+import { assertDeclared } from './needs.js';
 
 /** Only databases whose name starts so may be created or dropped by tests. */
 export const TEST_DB_PREFIX = 'hopmap_test_';
@@ -142,6 +143,7 @@ export interface TestDatabase {
  * the suite's server or on `server` (an admin URL) for a test that needs a particular PostgreSQL.
  */
 export async function createTestDatabase(label: string, opts: { empty?: boolean; server?: string } = {}): Promise<TestDatabase> {
+  assertDeclared('database', 'createTestDatabase');
   const setup = await prepareTestServer(opts.server);
   const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 30);
   const name = `${TEST_DB_PREFIX}${slug}_${RUNNER_PID}_${randomBytes(4).toString('hex')}`;

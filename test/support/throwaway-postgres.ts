@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../../src/db/local-cluster.js';
 import { freePort } from '../../src/http/free-port.js';
+import { assertDeclared } from './needs.js';
 
 export { freePort, portIsFree } from '../../src/http/free-port.js';
 
@@ -12,6 +13,7 @@ export { freePort, portIsFree } from '../../src/http/free-port.js';
  * server is never touched. Remove it with `destroy()`.
  */
 export async function startThrowawayPostgres(): Promise<{ cluster: LocalCluster; url: string; destroy(): Promise<void> }> {
+  assertDeclared('database', 'startThrowawayPostgres');
   const root = mkdtempSync(join(tmpdir(), 'hopmap-pg-'));
   chmodSync(root, 0o755); // the server runs as `postgres` when tests run as root
   const baseDir = join(root, 'postgres');

@@ -7,8 +7,11 @@ import { importTargets } from '../../src/targets/import-targets.js';
 import { writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
 
-describe('importing target files', () => {
+const skip = needs('database');
+
+describe('importing target files', { skip }, () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   let dir: string;

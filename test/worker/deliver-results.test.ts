@@ -12,6 +12,9 @@ import { ResultSpool } from '../../src/worker/result-spool.js';
 import { parseRetryAfter } from '../../src/worker/sink-http.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { quietLog } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 type Item = { id: string; n: number; bad?: boolean; pad?: string };
 type Answer = { status: number; headers?: Record<string, string>; body?: unknown } | 'stall';
@@ -97,7 +100,7 @@ async function openWorker(dir: string, output: string, opts: Partial<DeliveryOpt
   };
 }
 
-describe('ResultDelivery', () => {
+describe('ResultDelivery', { skip }, () => {
   let dir: string;
   const receivers: Receiver[] = [];
   const newReceiver = () => {

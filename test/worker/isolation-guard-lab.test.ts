@@ -12,13 +12,16 @@ import { BIN_PATH, PROJECT_ROOT } from '../../src/version.js';
 import { removeStaleTestLabs, testLabName } from '../lab/test-lab-name.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('root', 'ip');
 
 const TAG = 'tisol';
 const HEALTH_PORT = 18093;
 // Every address of the chain's target /28 answers ping: any "no answer" in the output is the cut's doing.
 const TARGETS = Array.from({ length: 14 }, (_, i) => `198.19.1.${i + 1}`);
 
-describe('the worker losing its own uplink', () => {
+describe('the worker losing its own uplink', { skip }, () => {
   let lab: Lab;
   let dir: string;
   let worker: Spawned | undefined;

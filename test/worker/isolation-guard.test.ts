@@ -7,6 +7,9 @@ import { ProbeLoop } from '../../src/worker/probe-loop.js';
 import type { TargetSource } from '../../src/worker/target-source.js';
 import { pingResult } from '../support/result-factory.js';
 import { quietLog } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 /**
  * A fake network: `up` says whether the worker's uplink works, `dead` lists targets that never answer.
@@ -85,7 +88,7 @@ function setup(net: FakeNet, opts: { threshold?: number; concurrency?: number } 
   return { guard, stored, events, runLoop, remeasured: () => remeasured };
 }
 
-describe('IsolationGuard', () => {
+describe('IsolationGuard', { skip }, () => {
   it('stores a streak of unanswered targets as it is once a later target answers', async () => {
     const net = new FakeNet();
     const live = addresses('10.0.0', 3);

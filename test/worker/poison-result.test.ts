@@ -15,6 +15,9 @@ import { resultsAtRisk } from '../../src/worker/results-at-risk.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { quietLog } from '../support/test-databases.js';
 import { until } from '../support/until.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 type Item = { id: string; n: number };
 const item = (n: number): Item => ({ id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, n });
@@ -81,7 +84,7 @@ async function openWorker(dir: string, output: string) {
   };
 }
 
-describe('drill: a result the output cannot store, among thousands', () => {
+describe('drill: a result the output cannot store, among thousands', { skip }, () => {
   let dir: string;
   const outputs: PoisonedOutput[] = [];
   beforeEach(() => {

@@ -7,6 +7,9 @@ import pino from 'pino';
 import { ResultSpool } from '../../src/worker/result-spool.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { quietLog } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const result = (n: number) => ({ id: `r-${String(n).padStart(4, '0')}`, target: '192.0.2.1', rtt: [1.5, 1.7, 1.6] });
 const ids = (items: object[]) => items.map((i) => (i as { id: string }).id);
@@ -32,7 +35,7 @@ async function drain(spool: ResultSpool, n: number): Promise<string[]> {
   }
 }
 
-describe('ResultSpool', () => {
+describe('ResultSpool', { skip }, () => {
   let dir: string;
   let fdsBefore: number;
   beforeEach(() => {

@@ -7,6 +7,9 @@ import { ResultLedger, type ResultAccounts } from '../../src/worker/result-ledge
 import { ResultQuarantine } from '../../src/worker/result-quarantine.js';
 import { ResultSpool } from '../../src/worker/result-spool.js';
 import { quietLog } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const result = (n: number) => ({ id: `r-${String(n).padStart(5, '0')}`, target: '192.0.2.1', rtt: [1.5, 1.7, 1.6] });
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => result(from + i));
@@ -15,7 +18,7 @@ function assertBalanced(a: ResultAccounts, when: string): void {
   assert.equal(a.produced, a.delivered + a.rejected + a.quarantined + a.dropped + a.backlog, `${when}: ${JSON.stringify(a)}`);
 }
 
-describe('what the spool accounts for', () => {
+describe('what the spool accounts for', { skip }, () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'hopmap-accounts-'));

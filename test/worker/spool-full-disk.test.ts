@@ -14,8 +14,10 @@ import { workerConfig } from '../../src/worker/worker-config.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { quietLog } from '../support/test-databases.js';
 import { until } from '../support/until.js';
+import { needs } from '../support/needs.js';
 
-const isRoot = process.getuid?.() === 0;
+const skip = needs('root');
+
 const DISK = 256 * 1024;
 
 type Accounts = { produced: number; delivered: number; rejected: number; quarantined: number; dropped: number; backlog: number };
@@ -35,7 +37,7 @@ async function resultMetrics(url: string): Promise<Accounts> {
   };
 }
 
-describe('drill: the spool on a 256 KiB disk with the output away', { skip: isRoot ? false : 'needs root to mount a tmpfs' }, () => {
+describe('drill: the spool on a 256 KiB disk with the output away', { skip }, () => {
   let dir: string;
   let mount: string;
   let worker: RunningWorker | undefined;

@@ -11,10 +11,13 @@ import { targetSource } from '../../src/worker/target-source.js';
 import { workerConfig } from '../../src/worker/worker-config.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { quietLog } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database', 'openssl');
 
 // A manager with a self-signed certificate, as `hopmap manager` makes for local use: the worker trusts it
 // only when told to (ca_file), and then for its input and its output alike.
-describe('worker: ca_file trusts a self-signed https input and output', () => {
+describe('worker: ca_file trusts a self-signed https input and output', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'hopmap-ca-'));
   let server: https.Server;
   let url: string;

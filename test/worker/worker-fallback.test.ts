@@ -9,10 +9,11 @@ import { BIN_PATH } from '../../src/version.js';
 import { pollUntil } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
+import { needs } from '../support/needs.js';
 
-const isRoot = process.getuid?.() === 0;
+const skip = needs('root');
 
-describe('the worker without CAP_NET_RAW', { skip: isRoot ? false : 'needs root to drop to an unprivileged user' }, () => {
+describe('the worker without CAP_NET_RAW', { skip }, () => {
   let dir: string;
   let worker: Spawned | undefined;
 

@@ -16,6 +16,9 @@ import { startInput, writeTargetDir } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('database');
 
 const loopback = (() => {
   const parsed = parseTarget('127.0.0.0/30');
@@ -27,7 +30,7 @@ const loopback = (() => {
  * A real `hopmap ping` whose input_file and output_file are the input and output themselves (no gateway),
  * with api_key. TCP pings to loopback (a refused connection is an answer): no root, nothing leaves the machine.
  */
-describe('the worker\'s api_key against input and output directly', () => {
+describe('the worker\'s api_key against input and output directly', { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let targets: string;

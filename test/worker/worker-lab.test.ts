@@ -12,11 +12,14 @@ import { removeStaleTestLabs, testLabName } from '../lab/test-lab-name.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { ResultsReceiver } from '../support/results-receiver.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
+import { needs } from '../support/needs.js';
+
+const skip = needs('root', 'ip');
 
 const TAG = 'tworker';
 const TARGETS = Array.from({ length: 12 }, (_, i) => `198.19.100.${i + 10}`);
 
-describe('the probe worker on the lab', () => {
+describe('the probe worker on the lab', { skip }, () => {
   let lab: Lab;
   let dir: string;
   const procs: Spawned[] = [];
