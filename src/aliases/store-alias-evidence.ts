@@ -1,6 +1,6 @@
 import type { PoolClient } from '../db/create-pool.js';
 import type { AliasResult, Result } from '../results/result-schema.js';
-import { parseAddress } from '../targets/ip-address.js';
+import { parseAddress } from '../net/ip-address.js';
 import { aliasEvidence } from './alias-evidence.js';
 import type { AliasEvidence } from './alias-evidence-types.js';
 

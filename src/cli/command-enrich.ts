@@ -7,7 +7,7 @@ import { loadRanges } from '../map/enrich/load-ranges.js';
 import { listLocalRanges, loadLocalRanges } from '../map/enrich/local-ranges.js';
 import { LocalRangesError, parseLocalRanges, type LocalRange } from '../map/enrich/parse-local-ranges.js';
 import { lookupAddresses } from '../map/enrich/lookup-addresses.js';
-import { parseAddress } from '../targets/ip-address.js';
+import { parseAddress } from '../net/ip-address.js';
 import { CommandError, runCommand } from './run-command.js';
 import { withDatabase } from './with-database.js';
 

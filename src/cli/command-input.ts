@@ -5,7 +5,7 @@ import { bool, duration, list, port, positiveInt } from '../config/values.js';
 import { authMode } from '../keys/key-config.js';
 import { DEFAULT_INPUT_PORT, inputService } from '../input/input-service.js';
 import { DEFAULT_MAX_REISSUES } from '../input/serve-targets-routes.js';
-import { parseTarget, type Block } from '../targets/ip-address.js';
+import { parseTarget, type Block } from '../net/ip-address.js';
 import { runCommand } from './run-command.js';
 import { runServiceCommand } from './run-service-command.js';
 

@@ -7,7 +7,7 @@ import { consumerStateSchema } from '../targets/consumer-state-format.js';
 import { addExclusions, listExclusions, removeExclusion } from '../targets/exclusions.js';
 import { exportConsumerState } from '../targets/export-consumer-state.js';
 import { importConsumerState } from '../targets/import-consumer-state.js';
-import { parseTarget } from '../targets/ip-address.js';
+import { parseTarget } from '../net/ip-address.js';
 import { targetStatus } from '../targets/target-status.js';
 
 const cidr = z.string().transform((s, ctx) => {

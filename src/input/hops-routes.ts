@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import type { Pool } from '../db/create-pool.js';
 import { HttpError, badRequest, type ErrorDetail } from '../http/http-error.js';
 import { addHops } from '../targets/add-hops.js';
-import { formatAddress, parseAddress } from '../targets/ip-address.js';
+import { formatAddress, parseAddress } from '../net/ip-address.js';
 import type { InputMetrics } from './input-metrics.js';
 
 /** Largest number of hops in one POST; a traceroute has a few dozen. */

@@ -3,7 +3,7 @@ import { roleGate, type AuthMode } from '../keys/require-role.js';
 import type { ServiceModule } from '../service/start-service.js';
 import { importExclusionFile } from '../targets/exclusions.js';
 import { importTargets } from '../targets/import-targets.js';
-import type { Block } from '../targets/ip-address.js';
+import type { Block } from '../net/ip-address.js';
 import { sweepLeases } from '../targets/sweep-leases.js';
 import { TargetPolicy } from '../targets/target-policy.js';
 import { adminRoutes } from './admin-routes.js';

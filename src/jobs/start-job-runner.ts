@@ -2,7 +2,7 @@ import { parseCrontab, run, type Runner, type TaskList } from 'graphile-worker';
 import { assertOwnSession } from '../db/assert-own-session.js';
 import type { Pool } from '../db/create-pool.js';
 import type { Logger } from '../log/create-logger.js';
-import { graphileLogger } from './graphile-logger.js';
+import { graphileLogger } from '../log/graphile-logger.js';
 import { pruneServiceInstances } from './prune-service-instances.js';
 
 /** Tasks every service runs, whatever its kind; graphile-worker makes each cron tick run once cluster-wide. */

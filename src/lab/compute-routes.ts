@@ -4,7 +4,7 @@
  * traffic; a host is a source or a destination, never a hop. Links that are down are left out, as a routing
  * protocol would after converging: no path crosses them and their subnets are no destination.
  */
-import type { Block } from '../targets/ip-address.js';
+import type { Block } from '../net/ip-address.js';
 import { linkKey, type LabInterface, type LabPlan } from './plan-lab.js';
 
 export interface Nexthop {

@@ -3,7 +3,7 @@
  * mapper could have found from its vantages, which discovered links are false, precision and recall, and
  * through which networks (ASes) the links run. Pure: the lab need not be built.
  */
-import { formatAddress } from '../targets/ip-address.js';
+import { formatAddress } from '../net/ip-address.js';
 import type { Lab } from './open-lab.js';
 
 export interface LinkPair {

@@ -3,7 +3,7 @@
  * hop sequences a traceroute can see (one per ECMP branch) and the router-level links. Probe tests compare
  * their traceroutes against this.
  */
-import { addressInBlock, formatAddress, parseAddress } from '../targets/ip-address.js';
+import { addressInBlock, formatAddress, parseAddress } from '../net/ip-address.js';
 import type { Route } from './compute-routes.js';
 import { linkKey, type LabInterface, type LabPlan } from './plan-lab.js';
 

@@ -2,7 +2,7 @@
  * Turns a topology into concrete names and addresses: namespaces, interface names and link subnets. Pure and
  * deterministic, so `hopmap lab truth` can describe a lab without building it and tests can predict it.
  */
-import { blocksOverlap, formatAddress, makeBlock, parseTarget, type Block } from '../targets/ip-address.js';
+import { blocksOverlap, formatAddress, makeBlock, parseTarget, type Block } from '../net/ip-address.js';
 import { assertLabName, type IcmpMode, type RunSpec, type NodeKind, type Topology } from './topology.js';
 
 export interface LabInterface {

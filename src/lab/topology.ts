@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../config/load-config.js';
-import { blocksOverlap, parseTarget, type Block } from '../targets/ip-address.js';
+import { blocksOverlap, parseTarget, type Block } from '../net/ip-address.js';
 import { loAddress, type LabPlan } from './plan-lab.js';
 
 export class TopologyError extends ConfigError {

@@ -3,7 +3,7 @@ import type { TaskList } from 'graphile-worker';
 import type { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { ServiceContext } from '../service/start-service.js';
 import type { RateLimit } from './auth/rate-limits.js';
-import type { Html } from './ui/html.js';
+import type { Html } from '../web/html.js';
 
 /** One block of the dashboard for the signed-in user of `req`. */
 export type DashboardSection = (req: Request) => Promise<Html>;

@@ -14,7 +14,7 @@ import { absoluteTimeout, sessionMiddleware } from './auth/sessions.js';
 import type { ManagerContext, ManagerPlugin, ManagerPluginFactory } from './manager-plugin.js';
 import { securityHeaders } from './security-headers.js';
 import { dashboardBody } from './ui/dashboard-page.js';
-import { html } from './ui/html.js';
+import { html } from '../web/html.js';
 import { renderPage } from './ui/render-page.js';
 
 export const DEFAULT_MANAGER_PORT = 8443;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Pool } from '../db/create-pool.js';
 import { parseRequest } from '../http/validate.js';
 import { resultsByHour } from '../results/results-per-minute.js';
-import { parseAddress } from '../targets/ip-address.js';
+import { parseAddress } from '../net/ip-address.js';
 
 const recentQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1_000).default(100),

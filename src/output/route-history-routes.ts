@@ -2,10 +2,9 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../db/create-pool.js';
 import { parseRequest } from '../http/validate.js';
+import { addressSchema as address } from '../net/address-schema.js';
 import { listRouteChanges, routePathsAt } from '../results/route-history.js';
-import { parseAddress } from '../targets/ip-address.js';
 
-const address = z.string().refine((s) => parseAddress(s) !== null, 'not an IPv4 or IPv6 address');
 const time = z.iso.datetime({ offset: true });
 
 const changesQuery = z.strictObject({

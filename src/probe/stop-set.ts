@@ -1,4 +1,4 @@
-import { parseAddress, prefixKey } from '../targets/ip-address.js';
+import { parseAddress, prefixKey } from '../net/ip-address.js';
 
 /**
  * Doubletree's stop sets (Donnet et al., 2005), for one worker:

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseAddress } from '../targets/ip-address.js';
+import { addressSchema as address } from '../net/address-schema.js';
 
 /**
  * Version 1 of the result format, the contract between workers and the output service (docs/result-format.md).
@@ -12,12 +12,6 @@ export const RESULT_FORMAT = 'hopmap-result/1';
  * Everything that passes here must also pass PostgreSQL (inet, text, jsonb, real, integer, timestamptz):
  * a value refused there would fail the item's whole batch instead of naming the item.
  */
-
-/** A plain IPv4 or IPv6 address as inet reads it: no zone index (`%eth0`), brackets, prefix or whitespace. */
-const address = z
-  .string()
-  .max(45)
-  .refine((s) => /^[0-9a-fA-F:.]+$/.test(s) && parseAddress(s) !== null, 'not an IPv4 or IPv6 address (no zone index, brackets or spaces)');
 
 // NUL: text and jsonb refuse it; a lone surrogate: jsonb refuses its \ud800 escape.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

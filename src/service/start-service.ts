@@ -6,10 +6,10 @@ import { createServiceApp, type ServiceState } from '../http/create-service-app.
 import { listen, type TlsOptions } from '../http/listen.js';
 import { makeIdentity, type ServiceIdentity, type ServiceType } from '../http/service-identity.js';
 import { ServiceMetrics } from '../http/service-metrics.js';
-import { registerDatabaseMetrics } from '../db/database-metrics.js';
 import { jobPoolSize, startJobRunner } from '../jobs/start-job-runner.js';
 import type { Logger } from '../log/create-logger.js';
 import { Lifecycle } from '../process/lifecycle.js';
+import { registerDatabaseMetrics } from './database-metrics.js';
 import { registerInstance } from './instance-registry.js';
 
 export interface ServiceContext {

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from '../db/create-pool.js';
-import { parseAddress } from './ip-address.js';
+import { parseAddress } from '../net/ip-address.js';
 
 export interface LeaseAck {
   lease: string;

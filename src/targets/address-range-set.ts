@@ -1,4 +1,4 @@
-import type { Address, Block } from './ip-address.js';
+import type { Address, Block } from '../net/ip-address.js';
 
 /**
  * A set of address ranges (CIDR blocks), merged and sorted per family, answering "is this address in the

@@ -3,7 +3,7 @@
  * computed on demand, so a consumer can resume a /8 walk from a single counter. Consecutive positions land in
  * different /24s (IPv4) or /48s (IPv6) whenever the block spans more than one, so no subnet sees a burst.
  */
-import type { Block } from './ip-address.js';
+import type { Block } from '../net/ip-address.js';
 
 /**
  * Number of positions in a walk of b.

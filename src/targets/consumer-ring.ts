@@ -1,5 +1,5 @@
 import type { PoolClient } from '../db/create-pool.js';
-import { parseTarget } from './ip-address.js';
+import { parseTarget } from '../net/ip-address.js';
 import { hash32 } from './hash32.js';
 import { BlockWalk, type AddressFilter } from './target-streams.js';
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { parseAddress, parseTarget } from './ip-address.js';
+import { addressSchema as address } from '../net/address-schema.js';
+import { parseTarget } from '../net/ip-address.js';
 
 export const EXPORT_FORMAT = 'hopmap-consumers/1';
 
 // Each value must fit its column (inet, cidr, text, integer, smallint, bigint, timestamptz), so an import
 // that passed validation cannot fail in the database halfway.
-const address = z.string().max(45).refine((s) => /^[0-9a-fA-F:.]+$/.test(s) && parseAddress(s) !== null, 'not an IPv4 or IPv6 address (no zone index, brackets or spaces)');
 const cidr = z.string().max(49).refine((s) => /^[0-9a-fA-F:./]+$/.test(s) && parseTarget(s).ok, 'not a CIDR');
 const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
 const int32 = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);

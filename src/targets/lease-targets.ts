@@ -4,7 +4,7 @@ import { withRetry } from '../db/with-retry.js';
 import { assembleBatch } from './assemble-batch.js';
 import { ConsumerRing, walkKey, type RingCursor } from './consumer-ring.js';
 import { hashInt32 } from './hash32.js';
-import { parseAddress, parseTarget, prefixKey } from './ip-address.js';
+import { parseAddress, parseTarget, prefixKey } from '../net/ip-address.js';
 import { reissueExpiredLeases } from './reissue-expired-leases.js';
 import { BlockWalk, HopQueue, type HopCandidate } from './target-streams.js';
 import type { TargetPolicy } from './target-policy.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseTarget, type Block } from './ip-address.js';
+import { parseTarget, type Block } from '../net/ip-address.js';
 
 export interface TargetLine {
   line: number;

@@ -1,7 +1,7 @@
 import type { PoolClient } from '../db/create-pool.js';
 import { AddressRangeSet } from './address-range-set.js';
-import { parseTarget, type Address, type Block } from './ip-address.js';
-import { createReservedFilter } from './reserved-ranges.js';
+import { parseTarget, type Address, type Block } from '../net/ip-address.js';
+import { createReservedFilter } from '../net/reserved-ranges.js';
 
 export interface AddressFilters {
   /** May this address be served? (not reserved unless allowed, not on the do-not-probe list) */

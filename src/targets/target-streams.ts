@@ -1,5 +1,5 @@
 import { blockAddressAt } from './block-permutation.js';
-import { formatAddress, prefixKey, type Address, type Block } from './ip-address.js';
+import { formatAddress, prefixKey, type Address, type Block } from '../net/ip-address.js';
 
 export interface Candidate {
   address: string;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import { parseAddress } from '../targets/ip-address.js';
+import { parseAddress } from '../net/ip-address.js';
 import { keyRefusal } from './sink-http.js';
 
 export interface TargetBatch {

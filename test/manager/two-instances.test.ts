@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createPool, type Pool } from '../../src/db/create-pool.js';
 import type { ManagerPlugin } from '../../src/manager/manager-plugin.js';
 import { managerService } from '../../src/manager/manager-service.js';
-import { html } from '../../src/manager/ui/html.js';
+import { html } from '../../src/web/html.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { request } from '../support/http-client.js';

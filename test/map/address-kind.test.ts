@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressKind, KIND_BY_CIDR } from '../../src/map/enrich/address-kind.js';
-import { parseAddress } from '../../src/targets/ip-address.js';
-import { RESERVED_RANGES } from '../../src/targets/reserved-ranges.js';
+import { parseAddress } from '../../src/net/ip-address.js';
+import { RESERVED_RANGES } from '../../src/net/reserved-ranges.js';
 
 const CASES: ReadonlyArray<readonly [address: string, kind: string]> = [
   ['10.0.0.1', 'private'],

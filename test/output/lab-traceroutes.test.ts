@@ -10,7 +10,7 @@ import type { Lab } from '../../src/lab/open-lab.js';
 import { loadTopology } from '../../src/lab/topology.js';
 import { outputService } from '../../src/output/output-service.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
-import { parseTarget } from '../../src/targets/ip-address.js';
+import { parseTarget } from '../../src/net/ip-address.js';
 import { BIN_PATH, PROJECT_ROOT } from '../../src/version.js';
 import { removeStaleTestLabs, testLabName } from '../lab/test-lab-name.js';
 import { postJson, request } from '../support/http-client.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputService, type InputOptions } from '../../src/input/input-service.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
-import { formatAddress, parseTarget, prefixKey, type Address } from '../../src/targets/ip-address.js';
+import { formatAddress, parseTarget, prefixKey, type Address } from '../../src/net/ip-address.js';
 import { request, type HttpResponse } from './http-client.js';
 import { quietLog } from './test-databases.js';
 

@@ -1,4 +1,4 @@
-import { parseAddress, parseTarget, type Address, type Block } from '../../src/targets/ip-address.js';
+import { parseAddress, parseTarget, type Address, type Block } from '../../src/net/ip-address.js';
 
 /** Test setup: an address or CIDR the test writes by hand, which must parse. */
 export function address(text: string): Address {

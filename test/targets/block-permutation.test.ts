@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { blockAddressAt, blockWalkSize, permuteIndex } from '../../src/targets/block-permutation.js';
-import { formatAddress, type Block } from '../../src/targets/ip-address.js';
+import { formatAddress, type Block } from '../../src/net/ip-address.js';
 import { block } from '../support/ip.js';
 
 function walk(b: Block, key: number, length = blockWalkSize(b)): bigint[] {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ACTIVE_BLOCKS, assembleBatch, type BatchState } from '../../src/targets/assemble-batch.js';
-import { parseAddress, parseTarget, prefixKey } from '../../src/targets/ip-address.js';
+import { parseAddress, parseTarget, prefixKey } from '../../src/net/ip-address.js';
 import { blockWalkSize } from '../../src/targets/block-permutation.js';
 import { BlockWalk, HopQueue, type HopCandidate } from '../../src/targets/target-streams.js';
 

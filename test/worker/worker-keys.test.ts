@@ -9,7 +9,7 @@ import { freePort } from '../../src/http/free-port.js';
 import { createKey } from '../../src/keys/key-store.js';
 import { outputService } from '../../src/output/output-service.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
-import { parseTarget } from '../../src/targets/ip-address.js';
+import { parseTarget } from '../../src/net/ip-address.js';
 import { BIN_PATH } from '../../src/version.js';
 import { pollUntil } from '../support/http-client.js';
 import { startInput, writeTargetDir } from '../support/input-fixture.js';

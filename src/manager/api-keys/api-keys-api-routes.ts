@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Pool } from '../../db/create-pool.js';
 import { notFound } from '../../http/http-error.js';
 import { parseRequest } from '../../http/validate.js';
-import { currentUser } from '../registry/page-context.js';
+import { currentUser } from '../../web/page-context.js';
 import { keyName } from '../../keys/key-name.js';
 import { createKey, keyJson, listKeys, revokeKey, ROLES } from '../../keys/key-store.js';
 

@@ -1,6 +1,6 @@
 import { KEY_NAME_RULE } from '../../keys/key-name.js';
-import { html, type Html } from '../ui/html.js';
-import { layout, type PageContext } from '../ui/layout.js';
+import { html, type Html } from '../../web/html.js';
+import { layout, type PageContext } from '../../web/layout.js';
 import { ROLES, type KeyRecord as ApiKeyRecord, type Role } from '../../keys/key-store.js';
 
 export interface NewKey {

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { formatAddress, parseAddress } from '../../targets/ip-address.js';
+import { formatAddress, parseAddress } from '../../net/ip-address.js';
 
 /** The client's address as a person (and fail2ban) reads it: `::ffff:192.0.2.1` is `192.0.2.1`. */
 export function clientAddress(req: Request): string {

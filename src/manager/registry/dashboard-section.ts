@@ -1,5 +1,5 @@
 import type { Pool } from '../../db/create-pool.js';
-import { html, type Html } from '../ui/html.js';
+import { html, type Html } from '../../web/html.js';
 import { listServices, SERVICE_STATUSES } from './registered-services.js';
 import { ago } from './service-figures.js';
 

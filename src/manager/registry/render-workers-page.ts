@@ -1,5 +1,5 @@
-import { html, type Html } from '../ui/html.js';
-import { layout, type PageContext } from '../ui/layout.js';
+import { html, type Html } from '../../web/html.js';
+import { layout, type PageContext } from '../../web/layout.js';
 import type { RegisteredService } from './registered-services.js';
 import { ago, serviceFigures } from './service-figures.js';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Pool } from '../../db/create-pool.js';
 import { HttpError, notFound } from '../../http/http-error.js';
 import { parseRequest } from '../../http/validate.js';
-import { pageContext } from './page-context.js';
+import { pageContext } from '../../web/page-context.js';
 import { registerService } from './register-service.js';
 import { listServices, removeService, renameService } from './registered-services.js';
 import { renderWorkersPage, type AddForm } from './render-workers-page.js';

@@ -1,4 +1,4 @@
-import { html, type Html } from './html.js';
+import { html, type Html } from '../../web/html.js';
 
 /** Step 1: the user name. Every name gets the same answer, so the form tells nobody which names exist. */
 export function loginNameForm(csrfToken: string): Html {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { parseAddress, parseTarget } from '../../targets/ip-address.js';
+import { addressSchema as address } from '../../net/address-schema.js';
+import { parseAddress, parseTarget } from '../../net/ip-address.js';
 import { isCountryCode } from '../geo/country-points.js';
 import type { LinkCursor } from '../graph/interface-graph.js';
 
-export const address = z.string().refine((s) => parseAddress(s) !== null, 'not an IPv4 or IPv6 address');
 export const time = z.iso.datetime({ offset: true });
 
 const prefix = z.string().transform((s, ctx) => {

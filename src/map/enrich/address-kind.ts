@@ -1,5 +1,5 @@
-import { addressInBlock, type Address } from '../../targets/ip-address.js';
-import { RESERVED_RANGES } from '../../targets/reserved-ranges.js';
+import { addressInBlock, type Address } from '../../net/ip-address.js';
+import { RESERVED_RANGES } from '../../net/reserved-ranges.js';
 
 export type AddressKind =
   | 'public'

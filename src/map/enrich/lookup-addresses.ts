@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from '../../db/create-pool.js';
-import { formatAddress, parseAddress } from '../../targets/ip-address.js';
+import { formatAddress, parseAddress } from '../../net/ip-address.js';
 import { addressKind, type AddressKind } from './address-kind.js';
 
 export interface AddressInfo {

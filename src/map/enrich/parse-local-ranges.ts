@@ -1,5 +1,5 @@
 import { whereAlpha2 } from 'iso-3166-1';
-import { parseTarget } from '../../targets/ip-address.js';
+import { parseTarget } from '../../net/ip-address.js';
 
 /** One operator-declared range: every address in `prefix` belongs to `asn`. */
 export interface LocalRange {

@@ -1,4 +1,4 @@
-import { html, type Html } from '../../manager/ui/html.js';
+import { html, type Html } from '../../web/html.js';
 import type { PathHops } from '../../results/route-paths.js';
 
 /** A time as the pages show it, in UTC to the second, with the exact instant in `datetime`. */

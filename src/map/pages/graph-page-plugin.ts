@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { ManagerPluginFactory } from '../../manager/manager-plugin.js';
-import { pageContext } from '../../manager/registry/page-context.js';
+import { pageContext } from '../../web/page-context.js';
 import { graphViewRoutes } from '../api/graph-view-routes.js';
 import { graphPageAssetRoutes, graphPageAssets } from './graph-page-assets.js';
 import { renderGraphPage } from './graph-page-render.js';

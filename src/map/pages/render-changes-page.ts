@@ -1,5 +1,5 @@
-import { html } from '../../manager/ui/html.js';
-import { layout, type PageContext } from '../../manager/ui/layout.js';
+import { html } from '../../web/html.js';
+import { layout, type PageContext } from '../../web/layout.js';
 import { explorerHref, flowName, showTime } from './format-hops.js';
 import type { PageChange } from './path-page-queries.js';
 

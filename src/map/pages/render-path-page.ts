@@ -1,5 +1,5 @@
-import { html, type Html } from '../../manager/ui/html.js';
-import { layout, type PageContext } from '../../manager/ui/layout.js';
+import { html, type Html } from '../../web/html.js';
+import { layout, type PageContext } from '../../web/layout.js';
 import type { PathHops } from '../../results/route-paths.js';
 import { flowName, hopDiffers, hopText, showTime } from './format-hops.js';
 import type { AddressDetails } from '../graph/address-info.js';

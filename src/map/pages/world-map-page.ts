@@ -1,6 +1,6 @@
 import { whereAlpha2 } from 'iso-3166-1';
-import { html, Html } from '../../manager/ui/html.js';
-import { layout, type PageContext } from '../../manager/ui/layout.js';
+import { html, Html } from '../../web/html.js';
+import { layout, type PageContext } from '../../web/layout.js';
 import { countryPoint } from '../geo/country-points.js';
 import { MAP_HEIGHT, MAP_WIDTH, projectPoint, svgPath, worldOutline } from '../geo/world-projection.js';
 import type { CountryHops, CountryLink } from './world-map-queries.js';

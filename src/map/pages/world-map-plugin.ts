@@ -1,5 +1,5 @@
 import type { ManagerPluginFactory } from '../../manager/manager-plugin.js';
-import { pageContext } from '../../manager/registry/page-context.js';
+import { pageContext } from '../../web/page-context.js';
 import { renderWorldMapPage } from './world-map-page.js';
 import { hopsByCountry, linksBetweenCountries } from './world-map-queries.js';
 

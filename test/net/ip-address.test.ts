@@ -9,7 +9,7 @@ import {
   prefixKey,
   type Address,
   type IpFamily,
-} from '../../src/targets/ip-address.js';
+} from '../../src/net/ip-address.js';
 import { address, block } from '../support/ip.js';
 
 describe('parseAddress', () => {

@@ -1,6 +1,6 @@
 import { Gauge } from 'prom-client';
+import type { Pool } from '../db/create-pool.js';
 import type { ServiceMetrics } from '../http/service-metrics.js';
-import type { Pool } from './create-pool.js';
 
 /**
  * The pool's connections by state and graphile-worker's backlog, read when /metrics is scraped

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatAddress, type Address, type Block } from '../../src/targets/ip-address.js';
-import { createReservedFilter, RESERVED_RANGES, type BlockStatus } from '../../src/targets/reserved-ranges.js';
+import { formatAddress, type Address, type Block } from '../../src/net/ip-address.js';
+import { createReservedFilter, RESERVED_RANGES, type BlockStatus } from '../../src/net/reserved-ranges.js';
 import { address, block } from '../support/ip.js';
 
 const filter = createReservedFilter();

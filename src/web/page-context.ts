@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { PageContext } from '../ui/layout.js';
+import type { PageContext } from './layout.js';
 
 /** The operator's name as the app's session middleware leaves it in res.locals.user (a name or `{ name }`). */
 export function currentUser(locals: Record<string, unknown>): string | undefined {

@@ -1,5 +1,5 @@
 import { Logger as GraphileLogger } from 'graphile-worker';
-import type { Logger } from '../log/create-logger.js';
+import type { Logger } from './create-logger.js';
 
 /** Routes graphile-worker's log lines into our pino logger, keeping its scope (task, job id) as fields. */
 export function graphileLogger(log: Logger): GraphileLogger {
