@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { createPool } from '../../src/db/create-pool.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
-import { findPgTool, serverMajor } from '../../src/db/pg-tools.js';
+import { findPgTool } from '../../src/db/pg-tools.js';
 import { outputService } from '../../src/output/output-service.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson, request } from '../support/http-client.js';
@@ -16,30 +16,13 @@ import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { bearer, testKey } from '../support/keys.js';
 import { spawnNode } from '../support/spawn-process.js';
-import { createTestDatabase, prepareTestServer, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { needs } from '../support/needs.js';
+import { serverWithPgDump } from '../support/server-with-pg-dump.js';
 
 const skip = needs('database', 'pg_dump');
 
 const run = promisify(execFile);
-/** The machine's own PostgreSQL (Debian's, with its pg_dump), for when the suite's server is newer than any pg_dump here. */
-const MACHINE_POSTGRES = process.env.HOPMAP_TEST_MACHINE_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** pg_dump refuses a newer server: use the suite's server if a pg_dump for it is installed, else the machine's. */
-async function serverWithPgDump(): Promise<string | undefined> {
-  const setup = await prepareTestServer();
-  const client = new pg.Client(setup.adminUrl);
-  await client.connect();
-  try {
-    await findPgTool('pg_dump', { minMajor: await serverMajor(client) });
-    return undefined;
-  } catch {
-    return MACHINE_POSTGRES;
-  } finally {
-    await client.end();
-  }
-}
-
 /** Site A and site B see different traces and one in common (the same result posted to both). */
 const path = (k: number) => [`198.18.${k}.1`, `198.18.${k}.2`, null, `198.18.200.${k}`, `198.19.${k}.9`];
 const siteA = [1, 2, 3].map((k) => traceResult(`198.19.${k}.9`, path(k)));

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createPool, type Pool } from '../../src/db/create-pool.js';
-import { findPgTool, serverMajor } from '../../src/db/pg-tools.js';
+import { findPgTool } from '../../src/db/pg-tools.js';
 import { createRateLimiter } from '../../src/manager/auth/rate-limits.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { outputService } from '../../src/output/output-service.js';
@@ -16,27 +16,13 @@ import { startService, type RunningService } from '../../src/service/start-servi
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
-import { createTestDatabase, prepareTestServer, quietLog, type TestDatabase } from '../support/test-databases.js';
+import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { needs } from '../support/needs.js';
+import { serverWithPgDump } from '../support/server-with-pg-dump.js';
 
 const skip = needs('database', 'pg_dump');
 
 const run = promisify(execFile);
-const MACHINE_POSTGRES = process.env.HOPMAP_TEST_MACHINE_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** pg_dump refuses a newer server: the suite's server if a pg_dump for it is installed, else the machine's. */
-async function serverWithPgDump(): Promise<string | undefined> {
-  const client = new pg.Client((await prepareTestServer()).adminUrl);
-  await client.connect();
-  try {
-    await findPgTool('pg_dump', { minMajor: await serverMajor(client) });
-    return undefined;
-  } catch {
-    return MACHINE_POSTGRES;
-  } finally {
-    await client.end();
-  }
-}
 
 // Every manager secret carries this marker, so one search of the dump finds any of them.
 const MARK = `leak${randomBytes(6).toString('hex')}`;
