@@ -144,6 +144,21 @@ describe('manager: a hostile client at the login', { skip }, () => {
     assert.equal((await logIn(br, a.url, b.url, 'pat', await codeFor(pat.secret))).status, 303);
   });
 
+  it('answers a hostile name (NUL, control characters, 10,000 characters) like any wrong one, never a 500', async () => {
+    const quinn = await addUser(pool, serverKey, 'quinn');
+    for (const [i, name] of ['quinn\u0000', '\u0000', 'a\u0007b', 'x'.repeat(10_000), 'quinn\nreason=forged'].entries()) {
+      const br = new Browser(`198.51.100.${60 + i}`);
+      await br.get(`${a.url}/login`);
+      const step1 = await br.submit(`${a.url}/login`, { name });
+      assert.ok(step1.status === 303 || step1.status === 400, `step 1 for ${JSON.stringify(name.slice(0, 20))}: ${step1.status}`);
+      if (step1.status === 303) {
+        const step2 = await br.submit(`${b.url}/login/totp`, { code: '000000' });
+        assert.ok(step2.status === 401 || step2.status === 303, `step 2 for ${JSON.stringify(name.slice(0, 20))}: ${step2.status} ${step2.text.slice(0, 200)}`);
+      }
+    }
+    assert.equal((await logIn(new Browser('198.51.100.70'), a.url, b.url, 'quinn', await codeFor(quinn.secret))).status, 303, 'the service still logs people in');
+  });
+
   it('stores no session row for 300 anonymous visits to the login page, nor for step 1', async () => {
     const before = await sessionRows();
     for (let round = 0; round < 10; round++) {

@@ -81,7 +81,8 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
 
   app.post('/login', limited, (req, res) => {
     const name = normaliseLoginName(String(req.body?.name ?? ''));
-    if (!name) return namePage(req, res, 400, 'Enter your user name.');
+    // No user name holds a control character, and PostgreSQL refuses a NUL: such a name is no name at all.
+    if (!name || /\p{Cc}/u.test(name)) return namePage(req, res, 400, 'Enter your user name.');
     // Whether or not the user exists; longer than any valid name, so a cut never matches another user.
     pendingLogin.start(req, res, name.slice(0, 128));
     res.redirect(303, '/login/totp');
