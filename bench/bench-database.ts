@@ -38,7 +38,11 @@ export async function createBenchDatabase(log: Logger, cleanup: Lifecycle): Prom
   let server = `DATABASE_URL (${adminUrl ? redactUrl(adminUrl) : ''})`;
   if (!adminUrl) {
     const port = Number(process.env.HOPMAP_EMBEDDED_PORT ?? DEFAULT_EMBEDDED_PORT);
-    const embedded = await ensureEmbeddedPostgres({ stateDir: process.env.HOPMAP_STATE_DIR ?? join(PROJECT_ROOT, '.hopmap'), port, log });
+    const embedded = await ensureEmbeddedPostgres({
+      stateDir: process.env.HOPMAP_STATE_DIR ?? join(PROJECT_ROOT, '.hopmap'),
+      port,
+      log,
+    });
     cleanup.onShutdown('embedded PostgreSQL', async () => void (await embedded.release()));
     adminUrl = embedded.url;
     server = `embedded PostgreSQL, 127.0.0.1:${port}${embedded.startedHere ? ', started for this run' : ', already running'}`;
@@ -53,7 +57,8 @@ export async function createBenchDatabase(log: Logger, cleanup: Lifecycle): Prom
 }
 
 async function dropBenchDatabase(adminUrl: string, name: string): Promise<void> {
-  if (!BENCH_DB_NAME.test(name)) throw new Error(`refusing to drop database '${name}': bench databases are named hopmap_bench_*`);
+  if (!BENCH_DB_NAME.test(name))
+    throw new Error(`refusing to drop database '${name}': bench databases are named hopmap_bench_*`);
   await adminQuery(adminUrl, `drop database if exists ${name} with (force)`);
 }
 

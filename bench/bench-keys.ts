@@ -7,7 +7,10 @@ import { createLogger } from '../src/log/create-logger.js';
  * without one, so every HTTP figure includes the key check a production request pays.
  */
 export async function benchKeyHeaders(databaseUrl: string, role: Role): Promise<Record<string, string>> {
-  const pool = createPool(databaseUrl, createLogger({ level: 'silent', pretty: false }), { max: 1, applicationName: 'hopmap-bench' });
+  const pool = createPool(databaseUrl, createLogger({ level: 'silent', pretty: false }), {
+    max: 1,
+    applicationName: 'hopmap-bench',
+  });
   try {
     const { key } = await createKey(pool, { name: `bench-${role}`, role, createdBy: 'bench' });
     return { authorization: `Bearer ${key}` };

@@ -65,7 +65,9 @@ export function reportRows(figures: Figure[]): ReportRow[] {
       label: f.label,
       value: f.value,
       unit: f.unit,
-      baseline: f.baseline ? { id: f.baseline, label: b?.label ?? '(not measured)', value: b?.value ?? null, unit: b?.unit ?? null } : null,
+      baseline: f.baseline
+        ? { id: f.baseline, label: b?.label ?? '(not measured)', value: b?.value ?? null, unit: b?.unit ?? null }
+        : null,
       ratio: ratioOf(f, b) ?? null,
       better: betterOf(f),
       details: f.details ?? null,
@@ -85,7 +87,15 @@ export interface ReportHeader {
 
 /** The whole report: machine header, one row per figure with its baseline and ratio, then the notes. */
 export function formatReport(opts: ReportHeader & { figures: Figure[]; notes: string[] }): string {
-  const header = ['figure', 'value', 'baseline (same run, same machine)', 'baseline value', 'ratio', 'better', 'details'];
+  const header = [
+    'figure',
+    'value',
+    'baseline (same run, same machine)',
+    'baseline value',
+    'ratio',
+    'better',
+    'details',
+  ];
   const rows = reportRows(opts.figures).map((r) => [
     r.label,
     `${formatValue(r.value)} ${r.unit}`,
@@ -130,7 +140,9 @@ export function formatDuration(seconds: number): string {
 }
 
 /** What --json writes: the same rows as the table, the machine and the run. */
-export function jsonReport(opts: ReportHeader & { figures: Figure[]; notes: string[]; options: Record<string, unknown>; date: Date }) {
+export function jsonReport(
+  opts: ReportHeader & { figures: Figure[]; notes: string[]; options: Record<string, unknown>; date: Date },
+) {
   return {
     date: opts.date.toISOString(),
     machine: opts.machine,

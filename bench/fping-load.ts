@@ -59,7 +59,9 @@ export async function runFping(opts: FpingOptions): Promise<FpingResult> {
     const summary = parseFpingSummary(run.stderr);
     // 0: all answered, 1: some targets lost echoes; anything else, or missing lines, is a failure.
     if ((run.code !== 0 && run.code !== 1) || summary.targets !== opts.targets.length) {
-      throw new Error(`fping failed (${run.signal ? `signal ${run.signal}` : `exit ${run.code}`}, ${summary.targets} summary lines): ${run.stderr.slice(-500).trim()}`);
+      throw new Error(
+        `fping failed (${run.signal ? `signal ${run.signal}` : `exit ${run.code}`}, ${summary.targets} summary lines): ${run.stderr.slice(-500).trim()}`,
+      );
     }
     if (warm) continue;
     result.runs++;
@@ -72,9 +74,16 @@ export async function runFping(opts: FpingOptions): Promise<FpingResult> {
   return result;
 }
 
-export function parseFpingSummary(stderr: string): { targets: number; sent: number; answered: number; rttSumMs: number } {
+export function parseFpingSummary(stderr: string): {
+  targets: number;
+  sent: number;
+  answered: number;
+  rttSumMs: number;
+} {
   const out = { targets: 0, sent: 0, answered: 0, rttSumMs: 0 };
-  for (const m of stderr.matchAll(/^\S+\s*: xmt\/rcv\/%loss = (\d+)\/(\d+)\/\d+%(?:, min\/avg\/max = [\d.]+\/([\d.]+)\/[\d.]+)?/gm)) {
+  for (const m of stderr.matchAll(
+    /^\S+\s*: xmt\/rcv\/%loss = (\d+)\/(\d+)\/\d+%(?:, min\/avg\/max = [\d.]+\/([\d.]+)\/[\d.]+)?/gm,
+  )) {
     out.targets++;
     out.sent += Number(m[1]);
     out.answered += Number(m[2]);

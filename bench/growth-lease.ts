@@ -16,21 +16,28 @@ export const sizeLabel = (n: number): string => `1e${Math.round(Math.log10(n))}`
  * reset in one update, the raw counterpart of a pass ending), then one real `hopmap input` serving `n`
  * single-address blocks to ctx.consumers consumers over HTTP (a consumer whose pass ends goes on under a new id).
  */
-export async function measureLeaseGrowth(ctx: BenchContext, caseName: string, n: number): Promise<{ figures: Figure[]; notes: string[] }> {
+export async function measureLeaseGrowth(
+  ctx: BenchContext,
+  caseName: string,
+  n: number,
+): Promise<{ figures: Figure[]; notes: string[] }> {
   const size = sizeLabel(n);
   const notes: string[] = [];
   ctx.progress(`growth: raw SQL lease over ${formatCount(n)} rows`);
   await fillQueue(ctx.db.url, n);
   const raw = await withClient(ctx.db.url, async (c) => {
     let resets = 0;
-    const result = await measureLoop({ workers: 1, warmupMs: ctx.warmupSeconds * 1000, durationMs: ctx.seconds * 1000, signal: ctx.signal }, async () => {
-      const { rowCount } = await c.query(LEASE_SQL, ['bench-growth']);
-      if (!rowCount) {
-        resets++;
-        await c.query('update bench_queue set leased_at = null, leased_by = null where leased_at is not null');
-      }
-      return rowCount ?? 0;
-    });
+    const result = await measureLoop(
+      { workers: 1, warmupMs: ctx.warmupSeconds * 1000, durationMs: ctx.seconds * 1000, signal: ctx.signal },
+      async () => {
+        const { rowCount } = await c.query(LEASE_SQL, ['bench-growth']);
+        if (!rowCount) {
+          resets++;
+          await c.query('update bench_queue set leased_at = null, leased_by = null where leased_at is not null');
+        }
+        return rowCount ?? 0;
+      },
+    );
     return { result, resets };
   });
   await dropQueue(ctx.db.url);
@@ -48,8 +55,14 @@ export async function measureLeaseGrowth(ctx: BenchContext, caseName: string, n:
 
   ctx.progress(`growth: ${formatCount(n)} targets (/32 blocks) for hopmap input`);
   const seeded = await seedTargets(ctx.db.url, n);
-  notes.push(`growth: ${formatCount(n)} targets seeded in ${seeded.seconds.toFixed(1)} s, target_blocks ${formatCount(seeded.bytes / 2 ** 20)} MiB`);
-  const input = await startServiceInstance('input', [], { name: 'bench-growth-input', databaseUrl: ctx.db.url, signal: ctx.signal });
+  notes.push(
+    `growth: ${formatCount(n)} targets seeded in ${seeded.seconds.toFixed(1)} s, target_blocks ${formatCount(seeded.bytes / 2 ** 20)} MiB`,
+  );
+  const input = await startServiceInstance('input', [], {
+    name: 'bench-growth-input',
+    databaseUrl: ctx.db.url,
+    signal: ctx.signal,
+  });
   try {
     ctx.progress(`growth: GET /targets with ${formatCount(n)} targets, ${ctx.consumers} consumers, ${ctx.seconds} s`);
     const r = await runTargetLoad({
@@ -71,10 +84,14 @@ export async function measureLeaseGrowth(ctx: BenchContext, caseName: string, n:
       details: `${loopDetails(r, 'req')}${r.passesEnded ? `, ${r.passesEnded} passes ended` : ''}`,
       data: { ...r, targets: n, consumers: ctx.consumers, batch: TARGET_BATCH },
     });
-    if (r.errors) notes.push(`growth lease ${size}: ${formatCount(r.errors)} failed requests, e.g. ${r.errorSamples.join(' | ')}`);
+    if (r.errors)
+      notes.push(`growth lease ${size}: ${formatCount(r.errors)} failed requests, e.g. ${r.errorSamples.join(' | ')}`);
   } finally {
     await input.stop();
   }
-  if (input.log.errors + input.log.warnings) notes.push(`growth lease ${size}: input logged ${input.log.errors} errors, ${input.log.warnings} warnings: ${input.log.samples.join(' | ')}`);
+  if (input.log.errors + input.log.warnings)
+    notes.push(
+      `growth lease ${size}: input logged ${input.log.errors} errors, ${input.log.warnings} warnings: ${input.log.samples.join(' | ')}`,
+    );
   return { figures, notes };
 }

@@ -50,7 +50,10 @@ async function withoutIndexes(url: string, table: string, load: () => Promise<vo
          union select indexrelid::regclass::text from pg_index where indrelid = $1::regclass and not indisvalid`,
         [table],
       );
-      if (invalid.rowCount) throw new Error(`after seeding ${table}, these indexes are invalid: ${invalid.rows.map((r) => r.name).join(', ')}`);
+      if (invalid.rowCount)
+        throw new Error(
+          `after seeding ${table}, these indexes are invalid: ${invalid.rows.map((r) => r.name).join(', ')}`,
+        );
     });
   }
 }
@@ -61,10 +64,18 @@ async function withoutIndexes(url: string, table: string, load: () => Promise<vo
  * its size only moves the heap, not the indexes the ingest maintains), received over the last 7 days. Two
  * connections insert chunks side by side (one core each), then `vacuum analyze` as autovacuum would.
  */
-export async function seedResults(url: string, have: number, total: number, opts: { signal: AbortSignal; progress(m: string): void }): Promise<{ seconds: number }> {
+export async function seedResults(
+  url: string,
+  have: number,
+  total: number,
+  opts: { signal: AbortSignal; progress(m: string): void },
+): Promise<{ seconds: number }> {
   const t0 = performance.now();
   await withClient(url, (c) =>
-    c.query(`select measurements.ensure_partition(((now() at time zone 'UTC') - make_interval(days => d))::date) from generate_series(-1, $1::int) d`, [SEEDED_DAYS]),
+    c.query(
+      `select measurements.ensure_partition(((now() at time zone 'UTC') - make_interval(days => d))::date) from generate_series(-1, $1::int) d`,
+      [SEEDED_DAYS],
+    ),
   );
   const chunks: Array<[number, number]> = [];
   for (let from = have; from < total; from += CHUNK) chunks.push([from, Math.min(total, from + CHUNK)]);
@@ -116,7 +127,9 @@ export function resultsBytes(url: string): Promise<number> {
 export async function seedTargets(url: string, n: number): Promise<{ seconds: number; bytes: number }> {
   const t0 = performance.now();
   return withClient(url, async (c) => {
-    await c.query('truncate target_sources, target_blocks, hops, consumers, consumer_blocks, leases restart identity cascade');
+    await c.query(
+      'truncate target_sources, target_blocks, hops, consumers, consumer_blocks, leases restart identity cascade',
+    );
     await withoutIndexes(url, 'target_blocks', async () => {
       await c.query(
         `insert into target_blocks (source, line, cidr, family, walk_size, shuffle_key, active, effective)
@@ -124,7 +137,10 @@ export async function seedTargets(url: string, n: number): Promise<{ seconds: nu
         [n],
       );
     });
-    await c.query(`insert into target_sources (source, sha256, lines, blocks, skipped) values ('growth.txt', repeat('0', 64), $1, $1, 0)`, [n]);
+    await c.query(
+      `insert into target_sources (source, sha256, lines, blocks, skipped) values ('growth.txt', repeat('0', 64), $1, $1, 0)`,
+      [n],
+    );
     await c.query('vacuum analyze target_blocks');
     const { rows } = await c.query<{ bytes: string }>(`select pg_total_relation_size('target_blocks') as bytes`);
     return { seconds: (performance.now() - t0) / 1000, bytes: Number(rows[0]!.bytes) };

@@ -50,7 +50,10 @@ export class TraceBatches {
 }
 
 function serialize(slot: number): Template {
-  const batch = traceBatch(slot * BATCH, BATCH).map((r, k) => ({ ...r, id: `${ID_PLACEHOLDER}-0000-4000-8000-${k.toString(16).padStart(12, '0')}` }));
+  const batch = traceBatch(slot * BATCH, BATCH).map((r, k) => ({
+    ...r,
+    id: `${ID_PLACEHOLDER}-0000-4000-8000-${k.toString(16).padStart(12, '0')}`,
+  }));
   return {
     json: cut(JSON.stringify(batch)),
     results: cut(batch.map(resultCopyRow).join('')),

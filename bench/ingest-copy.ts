@@ -7,7 +7,8 @@ import { BATCH, type TraceBatches } from './ingest-batches.js';
 import { measureLoop, type LoopResult } from './measure-loop.js';
 
 /** COPY into `table` of the columns the output service inserts, from rows made by resultCopyRow. */
-export const copyResultsSql = (table: string) => `copy ${table} (id, measured_at, type, worker, target, lease, body) from stdin`;
+export const copyResultsSql = (table: string) =>
+  `copy ${table} (id, measured_at, type, worker, target, lease, body) from stdin`;
 const COPY_IDS = 'copy result_ids (id) from stdin';
 const COPY_RESULTS = copyResultsSql('measurements.results');
 
@@ -28,7 +29,14 @@ export async function copyIn(client: pg.Client, sql: string, text: string): Prom
  * COPYs the ids into result_ids and the rows into measurements.results, the same columns the output
  * service inserts, and nothing else (no de-duplication, links or hops).
  */
-export async function runCopyLoad(opts: { url: string; clients: number; batches: TraceBatches; warmupMs: number; durationMs: number; signal: AbortSignal }): Promise<LoopResult> {
+export async function runCopyLoad(opts: {
+  url: string;
+  clients: number;
+  batches: TraceBatches;
+  warmupMs: number;
+  durationMs: number;
+  signal: AbortSignal;
+}): Promise<LoopResult> {
   const clients = await Promise.all(
     Array.from({ length: opts.clients }, async () => {
       const client = new pg.Client({ connectionString: opts.url, application_name: 'hopmap-bench' });
@@ -37,20 +45,23 @@ export async function runCopyLoad(opts: { url: string; clients: number; batches:
     }),
   );
   try {
-    return await measureLoop({ workers: opts.clients, warmupMs: opts.warmupMs, durationMs: opts.durationMs, signal: opts.signal }, async (w) => {
-      const client = clients[w]!;
-      const { results, ids } = opts.batches.nextCopy();
-      await client.query('begin');
-      try {
-        await copyIn(client, COPY_IDS, ids);
-        await copyIn(client, COPY_RESULTS, results);
-        await client.query('commit');
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
-      }
-      return BATCH;
-    });
+    return await measureLoop(
+      { workers: opts.clients, warmupMs: opts.warmupMs, durationMs: opts.durationMs, signal: opts.signal },
+      async (w) => {
+        const client = clients[w]!;
+        const { results, ids } = opts.batches.nextCopy();
+        await client.query('begin');
+        try {
+          await copyIn(client, COPY_IDS, ids);
+          await copyIn(client, COPY_RESULTS, results);
+          await client.query('commit');
+        } catch (err) {
+          await client.query('rollback').catch(() => undefined);
+          throw err;
+        }
+        return BATCH;
+      },
+    );
   } finally {
     await Promise.all(clients.map((c) => c.end()));
   }

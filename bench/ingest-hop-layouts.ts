@@ -33,13 +33,19 @@ const resultsTable = (name: string) => [
   `create index on ${name} (worker)`,
 ];
 
-const copyResults = (table: string, batch: TracerouteResult[]): CopyIn => ({ sql: copyResultsSql(table), text: batch.map(resultCopyRow).join('') });
+const copyResults = (table: string, batch: TracerouteResult[]): CopyIn => ({
+  sql: copyResultsSql(table),
+  text: batch.map(resultCopyRow).join(''),
+});
 
 export const JSONB_LAYOUT: HopLayout = {
   name: 'jsonb only',
   tables: ['bench_hs_jsonb_results'],
   hopIndex: 'bench_hs_jsonb_hops_idx',
-  create: [...resultsTable('bench_hs_jsonb_results'), `create index bench_hs_jsonb_hops_idx on bench_hs_jsonb_results using gin ((body->'hops') jsonb_path_ops)`],
+  create: [
+    ...resultsTable('bench_hs_jsonb_results'),
+    `create index bench_hs_jsonb_hops_idx on bench_hs_jsonb_results using gin ((body->'hops') jsonb_path_ops)`,
+  ],
   inserts: (batch) => [copyResults('bench_hs_jsonb_results', batch)],
   throughHop: {
     sql: `select body from bench_hs_jsonb_results where body->'hops' @> $1::jsonb`,
@@ -67,7 +73,13 @@ export const HOP_TABLE_LAYOUT: HopLayout = {
   ],
   inserts: (batch) => [
     copyResults('bench_hs_table_results', batch),
-    { sql: 'copy bench_hs_hops (result_id, ttl, address, rtt_us) from stdin', text: batch.flatMap(hopRows).map((h) => `${h.resultId}\t${h.ttl}\t${h.address}\t${h.rttUs}\n`).join('') },
+    {
+      sql: 'copy bench_hs_hops (result_id, ttl, address, rtt_us) from stdin',
+      text: batch
+        .flatMap(hopRows)
+        .map((h) => `${h.resultId}\t${h.ttl}\t${h.address}\t${h.rttUs}\n`)
+        .join(''),
+    },
   ],
   throughHop: {
     sql: 'select body from bench_hs_table_results where id in (select result_id from bench_hs_hops where address = $1::inet)',
@@ -86,6 +98,13 @@ function hopRows(r: TracerouteResult): Array<{ resultId: string; ttl: number; ad
     const answers = hop.probes.filter((p) => p !== null);
     const first = answers[0];
     if (!first) return [];
-    return [{ resultId: r.id, ttl: hop.ttl, address: first.from, rttUs: Math.min(...answers.filter((a) => a.from === first.from).map((a) => a.rtt_us)) }];
+    return [
+      {
+        resultId: r.id,
+        ttl: hop.ttl,
+        address: first.from,
+        rttUs: Math.min(...answers.filter((a) => a.from === first.from).map((a) => a.rtt_us)),
+      },
+    ];
   });
 }

@@ -26,7 +26,12 @@ export interface QueryTiming {
  * the milliseconds each layout spent. Only the database is timed: the COPY text is built before the clock
  * starts. The layouts take turns, and swap who goes first, so checkpoints and a busy machine fall on all.
  */
-export async function insertInTurns(client: pg.Client, layouts: HopLayout[], count: number, signal: AbortSignal): Promise<number[]> {
+export async function insertInTurns(
+  client: pg.Client,
+  layouts: HopLayout[],
+  count: number,
+  signal: AbortSignal,
+): Promise<number[]> {
   const ms = layouts.map(() => 0);
   for (let b = 0; b < count / BATCH; b++) {
     signal.throwIfAborted();
@@ -62,10 +67,15 @@ export async function layoutSize(client: pg.Client, layout: HopLayout): Promise<
  * Each query with each parameter once to warm the cache, then `runs` rounds in which the queries take turns
  * on each parameter, so a busy moment of the machine falls on all; the median time of one query of each.
  */
-export async function timeQueries(client: pg.Client, queries: Array<{ sql: string; params: string[] }>, runs: number): Promise<QueryTiming[]> {
+export async function timeQueries(
+  client: pg.Client,
+  queries: Array<{ sql: string; params: string[] }>,
+  runs: number,
+): Promise<QueryTiming[]> {
   const rows = queries.map(() => 0);
   const times = queries.map((): number[] => []);
-  for (const [q, { sql, params }] of queries.entries()) for (const p of params) rows[q]! += (await client.query(sql, [p])).rowCount ?? 0;
+  for (const [q, { sql, params }] of queries.entries())
+    for (const p of params) rows[q]! += (await client.query(sql, [p])).rowCount ?? 0;
   for (let run = 0; run < runs; run++) {
     for (let i = 0; i < queries[0]!.params.length; i++) {
       for (const [q, { sql, params }] of queries.entries()) {

@@ -35,12 +35,28 @@ export function traceResult(i: number, now = Date.now()): TracerouteResult {
   const { worker, target, path } = tracePath(i);
   const jitter = (i * 37) % 400;
   return {
-    format: RESULT_FORMAT, id: randomUUID(), type: 'traceroute', worker, lease: null, target,
-    started_at: new Date(now - 2_000).toISOString(), finished_at: new Date(now).toISOString(),
-    method: 'icmp-paris', flow: i & 0xffff, reached: true, stop: 'reached', probes_sent: path.length * 3,
+    format: RESULT_FORMAT,
+    id: randomUUID(),
+    type: 'traceroute',
+    worker,
+    lease: null,
+    target,
+    started_at: new Date(now - 2_000).toISOString(),
+    finished_at: new Date(now).toISOString(),
+    method: 'icmp-paris',
+    flow: i & 0xffff,
+    reached: true,
+    stop: 'reached',
+    probes_sent: path.length * 3,
     hops: path.map((from, h) => ({
       ttl: h + 1,
-      probes: [0, 1, 2].map((k) => ({ from, rtt_us: 800 * (h + 1) + jitter + 17 * k + 0.5, icmp_type: from === target ? 0 : 11, icmp_code: 0, reply_ttl: 64 - h })),
+      probes: [0, 1, 2].map((k) => ({
+        from,
+        rtt_us: 800 * (h + 1) + jitter + 17 * k + 0.5,
+        icmp_type: from === target ? 0 : 11,
+        icmp_code: 0,
+        reply_ttl: 64 - h,
+      })),
     })),
   };
 }

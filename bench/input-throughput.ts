@@ -28,14 +28,22 @@ export interface InputThroughputOptions {
  * ctx.consumers concurrent consumers. Starts from empty target tables, so the instances import the
  * targets at start as in production, and every figure sees the same state whatever ran before it.
  */
-export async function measureInputThroughput(ctx: BenchContext, opts: InputThroughputOptions): Promise<{ figure: Figure; notes: string[] }> {
+export async function measureInputThroughput(
+  ctx: BenchContext,
+  opts: InputThroughputOptions,
+): Promise<{ figure: Figure; notes: string[] }> {
   await resetTargetTables(ctx.db.url);
   ctx.progress(`${opts.label}: starting ${opts.instances} instance${opts.instances > 1 ? 's' : ''}`);
   const instances: InputInstance[] = [];
   try {
     const started = await Promise.allSettled(
       Array.from({ length: opts.instances }, (_, i) =>
-        startInputInstance({ name: `bench-input-${i + 1}`, databaseUrl: ctx.db.url, targets: opts.targets, signal: ctx.signal }),
+        startInputInstance({
+          name: `bench-input-${i + 1}`,
+          databaseUrl: ctx.db.url,
+          targets: opts.targets,
+          signal: ctx.signal,
+        }),
       ),
     );
     for (const s of started) if (s.status === 'fulfilled') instances.push(s.value);
@@ -56,11 +64,17 @@ export async function measureInputThroughput(ctx: BenchContext, opts: InputThrou
     await Promise.all(instances.map((i) => i.stop()));
 
     const notes: string[] = [];
-    if (result.errorSamples.length > 0) notes.push(`${opts.label}: ${formatCount(result.errors)} failed requests, e.g. ${result.errorSamples.join(' | ')}`);
-    if (result.passesEnded > 0) notes.push(`${opts.label}: ${result.passesEnded} consumer passes ran out and went on under new consumer ids`);
+    if (result.errorSamples.length > 0)
+      notes.push(
+        `${opts.label}: ${formatCount(result.errors)} failed requests, e.g. ${result.errorSamples.join(' | ')}`,
+      );
+    if (result.passesEnded > 0)
+      notes.push(`${opts.label}: ${result.passesEnded} consumer passes ran out and went on under new consumer ids`);
     for (const i of instances) {
       if (i.log.warnings + i.log.errors > 0) {
-        notes.push(`${opts.label}: ${i.name} logged ${i.log.errors} errors and ${i.log.warnings} warnings: ${i.log.samples.join(' | ')}`);
+        notes.push(
+          `${opts.label}: ${i.name} logged ${i.log.errors} errors and ${i.log.warnings} warnings: ${i.log.samples.join(' | ')}`,
+        );
       }
     }
     return {
@@ -71,7 +85,18 @@ export async function measureInputThroughput(ctx: BenchContext, opts: InputThrou
         unit: 'targets/s',
         baseline: opts.baseline,
         details: `${loopDetails(result, 'req')}${result.passesEnded ? `, ${result.passesEnded} passes ended` : ''}`,
-        data: { ...result, instances: opts.instances, consumers: ctx.consumers, batch: TARGET_BATCH, serviceLog: instances.map((i) => ({ name: i.name, warnings: i.log.warnings, errors: i.log.errors, samples: i.log.samples })) },
+        data: {
+          ...result,
+          instances: opts.instances,
+          consumers: ctx.consumers,
+          batch: TARGET_BATCH,
+          serviceLog: instances.map((i) => ({
+            name: i.name,
+            warnings: i.log.warnings,
+            errors: i.log.errors,
+            samples: i.log.samples,
+          })),
+        },
       },
       notes,
     };
@@ -85,7 +110,9 @@ async function resetTargetTables(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'hopmap-bench' });
   await client.connect();
   try {
-    await client.query('truncate target_sources, target_blocks, hops, consumers, consumer_blocks, leases restart identity cascade');
+    await client.query(
+      'truncate target_sources, target_blocks, hops, consumers, consumer_blocks, leases restart identity cascade',
+    );
   } finally {
     await client.end();
   }

@@ -28,8 +28,14 @@ export async function buildBenchLab(ctx: BenchContext, topologyFile: string): Pr
  * Runs a lab case: skipped with a note without root (namespaces and raw sockets need it), else `fn` on
  * `topologyFile` built as the bench lab, torn down afterwards whatever `fn` did.
  */
-export async function withBenchLab(ctx: BenchContext, caseName: string, topologyFile: string, fn: (lab: Lab) => Promise<CaseResult>): Promise<CaseResult> {
-  if (process.getuid?.() !== 0) return { figures: [], notes: [`${caseName}: skipped, it needs root (network namespaces and raw sockets).`] };
+export async function withBenchLab(
+  ctx: BenchContext,
+  caseName: string,
+  topologyFile: string,
+  fn: (lab: Lab) => Promise<CaseResult>,
+): Promise<CaseResult> {
+  if (process.getuid?.() !== 0)
+    return { figures: [], notes: [`${caseName}: skipped, it needs root (network namespaces and raw sockets).`] };
   const lab = await buildBenchLab(ctx, topologyFile);
   try {
     return await fn(lab);
@@ -54,7 +60,12 @@ const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/
  * `ip netns exec <ns> <cmd> <args…>` to its end; rejects when `signal` aborts (the child is killed). The child
  * gets its own process group, so a Ctrl-C in the terminal reaches only the bench, which then stops it.
  */
-export function runInNamespace(ns: string, cmd: string, args: readonly string[], opts: { signal: AbortSignal; timeoutMs: number; cwd?: string }): Promise<NamespaceRun> {
+export function runInNamespace(
+  ns: string,
+  cmd: string,
+  args: readonly string[],
+  opts: { signal: AbortSignal; timeoutMs: number; cwd?: string },
+): Promise<NamespaceRun> {
   return new Promise((resolve, reject) => {
     opts.signal.throwIfAborted();
     const started = performance.now();

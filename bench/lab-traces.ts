@@ -10,9 +10,14 @@ export const SCAMPER = '/usr/bin/scamper';
 
 /** hopmap's tracer in namespace `ns` (bench/trace-in-namespace.ts), its counts and the links it found. */
 export async function hopmapTraces(ctx: BenchContext, ns: string, args: TraceArgs): Promise<TraceStats> {
-  const run = await runInNamespace(ns, process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(args)], { signal: ctx.signal, cwd: REPO, timeoutMs: 600_000 });
+  const run = await runInNamespace(ns, process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(args)], {
+    signal: ctx.signal,
+    cwd: REPO,
+    timeoutMs: 600_000,
+  });
   const line = run.stdout.trim().split('\n').at(-1) ?? '';
-  if (run.code !== 0 || !line.startsWith('{')) throw new Error(`bench/trace-in-namespace.ts failed (exit ${run.code}): ${(run.stderr || run.stdout).slice(-800)}`);
+  if (run.code !== 0 || !line.startsWith('{'))
+    throw new Error(`bench/trace-in-namespace.ts failed (exit ${run.code}): ${(run.stderr || run.stdout).slice(-800)}`);
   return JSON.parse(line) as TraceStats;
 }
 
@@ -27,7 +32,13 @@ export interface ScamperStats extends TraceStats {
  * Debian's scamper in namespace `ns`: `command` (a trace or tracelb) on every target, `window` at a time, no
  * packet-rate cap that matters (-p 10000), JSON out; counted the way trace-in-namespace.ts counts hopmap's.
  */
-export async function scamperTraces(ctx: BenchContext, ns: string, command: string, targets: string[], window: number): Promise<ScamperStats> {
+export async function scamperTraces(
+  ctx: BenchContext,
+  ns: string,
+  command: string,
+  targets: string[],
+  window: number,
+): Promise<ScamperStats> {
   if (!existsSync(SCAMPER)) throw new Error(`${SCAMPER} is missing (Debian package scamper)`);
   const args = ['-O', 'json', '-p', '10000', '-w', String(window), '-c', command, '-i', ...targets];
   const run = await runInNamespace(ns, SCAMPER, args, { signal: ctx.signal, timeoutMs: 600_000 });
@@ -65,8 +76,17 @@ export async function scamperTraces(ctx: BenchContext, ns: string, command: stri
       }
     }
   }
-  if (traces !== targets.length) throw new Error(`scamper returned ${traces} traces for ${targets.length} targets: ${run.stderr.slice(-400)}`);
-  return { traces, probes, saved: 0, links: [...links].sort(), seconds: run.ms / 1000, bridged, command: `scamper -p 10000 -w ${window} -c '${command}'` };
+  if (traces !== targets.length)
+    throw new Error(`scamper returned ${traces} traces for ${targets.length} targets: ${run.stderr.slice(-400)}`);
+  return {
+    traces,
+    probes,
+    saved: 0,
+    links: [...links].sort(),
+    seconds: run.ms / 1000,
+    bridged,
+    command: `scamper -p 10000 -w ${window} -c '${command}'`,
+  };
 }
 
 interface ScamperTrace {
@@ -85,16 +105,49 @@ interface ScamperTracelb {
  * Three rows per tool, scamper's first as the baselines: probes per target (lower is better), time per
  * target (wall-clock of the whole run ÷ targets, both tools tracing as many at once), links found.
  */
-export function versusScamper(opts: { caseName: string; hopmapLabel: string; scamperLabel: string; hopmap: TraceStats; scamper: ScamperStats; truth?: number }): Figure[] {
+export function versusScamper(opts: {
+  caseName: string;
+  hopmapLabel: string;
+  scamperLabel: string;
+  hopmap: TraceStats;
+  scamper: ScamperStats;
+  truth?: number;
+}): Figure[] {
   const { caseName, hopmap, scamper } = opts;
   const per = (s: TraceStats, n: number) => n / Math.max(1, s.traces);
-  const linksDetail = (s: TraceStats) => `${s.links.length} interface links${opts.truth ? ` (the lab has ${opts.truth} a trace can see)` : ''}`;
+  const linksDetail = (s: TraceStats) =>
+    `${s.links.length} interface links${opts.truth ? ` (the lab has ${opts.truth} a trace can see)` : ''}`;
   const rows = (who: 'scamper' | 'hopmap', s: TraceStats, label: string): Figure[] => {
     const base = (what: string) => (who === 'hopmap' ? { baseline: `${caseName}/scamper-${what}` } : {});
     return [
-      { id: `${caseName}/${who}-probes`, label: `probes per target, ${label}`, value: per(s, s.probes), unit: 'probes/target', better: 'lower', details: `${s.probes} probes for ${s.traces} targets`, ...base('probes') },
-      { id: `${caseName}/${who}-time`, label: `time per target, ${label}`, value: per(s, s.seconds), unit: 's/target', better: 'lower', details: `${s.seconds.toFixed(1)} s for ${s.traces} targets`, ...base('time') },
-      { id: `${caseName}/${who}-links`, label: `links found, ${label}`, value: s.links.length, unit: 'links', better: 'higher', details: linksDetail(s), data: { ...s }, ...base('links') },
+      {
+        id: `${caseName}/${who}-probes`,
+        label: `probes per target, ${label}`,
+        value: per(s, s.probes),
+        unit: 'probes/target',
+        better: 'lower',
+        details: `${s.probes} probes for ${s.traces} targets`,
+        ...base('probes'),
+      },
+      {
+        id: `${caseName}/${who}-time`,
+        label: `time per target, ${label}`,
+        value: per(s, s.seconds),
+        unit: 's/target',
+        better: 'lower',
+        details: `${s.seconds.toFixed(1)} s for ${s.traces} targets`,
+        ...base('time'),
+      },
+      {
+        id: `${caseName}/${who}-links`,
+        label: `links found, ${label}`,
+        value: s.links.length,
+        unit: 'links',
+        better: 'higher',
+        details: linksDetail(s),
+        data: { ...s },
+        ...base('links'),
+      },
     ];
   };
   const theirs = rows('scamper', scamper, opts.scamperLabel);

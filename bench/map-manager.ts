@@ -20,7 +20,10 @@ interface Answer {
   body: string;
 }
 
-function request(url: string, opts: { method?: string; cookie?: string | undefined; form?: Record<string, string> }): Promise<Answer> {
+function request(
+  url: string,
+  opts: { method?: string; cookie?: string | undefined; form?: Record<string, string> },
+): Promise<Answer> {
   const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
   const headers: Record<string, string> = {};
   if (opts.cookie) headers.cookie = opts.cookie;
@@ -29,7 +32,9 @@ function request(url: string, opts: { method?: string; cookie?: string | undefin
     const req = http.request(url, { method: opts.method ?? 'GET', headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -44,7 +49,10 @@ function request(url: string, opts: { method?: string; cookie?: string | undefin
  */
 export async function startSignedInManager(databaseUrl: string, log: Logger): Promise<SignedInManager> {
   const serverKey = randomBytes(32);
-  const manager = await startService(managerService({ serverKey, plugins: [mapPlugin], apiRequestsPerMinute: 10_000_000 }), { databaseUrl, host: '127.0.0.1', port: 0, log });
+  const manager = await startService(
+    managerService({ serverKey, plugins: [mapPlugin], apiRequestsPerMinute: 10_000_000 }),
+    { databaseUrl, host: '127.0.0.1', port: 0, log },
+  );
   try {
     const cookie = await signIn(manager.url, manager.pool, serverKey);
     return { manager, cookie };
@@ -64,7 +72,11 @@ export async function signIn(url: string, pool: Pool, serverKey: Buffer): Promis
   let csrf = '';
   const step = async (path: string, form?: Record<string, string>) => {
     const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ') || undefined;
-    const res = await request(`${url}${path}`, { method: form ? 'POST' : 'GET', cookie, form: form && { ...form, _csrf: csrf } });
+    const res = await request(`${url}${path}`, {
+      method: form ? 'POST' : 'GET',
+      cookie,
+      form: form && { ...form, _csrf: csrf },
+    });
     for (const set of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
       const [pair = ''] = set.split(';');
       const eq = pair.indexOf('=');
@@ -77,8 +89,11 @@ export async function signIn(url: string, pool: Pool, serverKey: Buffer): Promis
   const first = await step('/login', { name });
   if (first.status !== 303) throw new Error(`bench login, name step: ${first.status} ${first.body.slice(0, 200)}`);
   await step('/login/totp');
-  const second = await step('/login/totp', { code: await generate({ secret: user.secret, epoch: Math.floor(Date.now() / 1000) }) });
+  const second = await step('/login/totp', {
+    code: await generate({ secret: user.secret, epoch: Math.floor(Date.now() / 1000) }),
+  });
   const session = jar.get('hopmap.sid');
-  if (second.status !== 303 || !session) throw new Error(`bench login, TOTP step: ${second.status} ${second.body.slice(0, 200)}`);
+  if (second.status !== 303 || !session)
+    throw new Error(`bench login, TOTP step: ${second.status} ${second.body.slice(0, 200)}`);
   return `hopmap.sid=${session}`;
 }

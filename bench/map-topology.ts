@@ -14,7 +14,14 @@ export interface MapScale {
 }
 
 /** Fits a few minutes of seeding on 2 cores, so `npm run bench` stays short (issue 9). */
-export const DEFAULT_MAP_SCALE: MapScale = { links: 1_000_000, ases: 1_000, workers: 10, tracesPerRoute: 6, hopObservations: 2_000_000, days: 7 };
+export const DEFAULT_MAP_SCALE: MapScale = {
+  links: 1_000_000,
+  ases: 1_000,
+  workers: 10,
+  tracesPerRoute: 6,
+  hopObservations: 2_000_000,
+  days: 7,
+};
 /** What the issue asks for: 1,000,000 links and 50,000,000 hop observations. */
 export const FULL_MAP_SCALE: MapScale = { ...DEFAULT_MAP_SCALE, workers: 20, hopObservations: 50_000_000 };
 
@@ -28,11 +35,17 @@ export function mapScaleFromEnv(env: NodeJS.ProcessEnv = process.env): MapScale 
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw.replaceAll('_', ''));
-    if (!Number.isInteger(n) || n < 1_000 || n > 1_000_000_000) throw new Error(`${name}=${raw}: expected a whole number from 1,000 to 1,000,000,000`);
+    if (!Number.isInteger(n) || n < 1_000 || n > 1_000_000_000)
+      throw new Error(`${name}=${raw}: expected a whole number from 1,000 to 1,000,000,000`);
     return n;
   };
-  if (env.HOPMAP_BENCH_MAP !== undefined && !['full', 'default', ''].includes(env.HOPMAP_BENCH_MAP)) throw new Error(`HOPMAP_BENCH_MAP=${env.HOPMAP_BENCH_MAP}: expected full or default`);
-  return { ...base, links: count('HOPMAP_BENCH_MAP_LINKS', base.links), hopObservations: count('HOPMAP_BENCH_MAP_HOPS', base.hopObservations) };
+  if (env.HOPMAP_BENCH_MAP !== undefined && !['full', 'default', ''].includes(env.HOPMAP_BENCH_MAP))
+    throw new Error(`HOPMAP_BENCH_MAP=${env.HOPMAP_BENCH_MAP}: expected full or default`);
+  return {
+    ...base,
+    links: count('HOPMAP_BENCH_MAP_LINKS', base.links),
+    hopObservations: count('HOPMAP_BENCH_MAP_HOPS', base.hopObservations),
+  };
 }
 
 const TREE_BASE = 11 << 24; // 11.0.0.0: interface i is 11.0.0.0 + i
@@ -76,14 +89,17 @@ export class MapTopology {
     const avgHops = 2 + Math.log(this.nodes * 0.75) / Math.log(4); // gateway + depth + the root
     this.routes = Math.max(scale.workers, Math.round(scale.hopObservations / (scale.tracesPerRoute * avgHops)));
     this.targets = Math.ceil(this.routes / scale.workers);
-    if (this.targets > this.nodes - this.leafStart) throw new Error(`${this.routes} routes need more leaves than ${this.nodes - this.leafStart}: raise the links or lower the hop observations`);
+    if (this.targets > this.nodes - this.leafStart)
+      throw new Error(
+        `${this.routes} routes need more leaves than ${this.nodes - this.leafStart}: raise the links or lower the hop observations`,
+      );
     this.windowMs = scale.days * DAY_MS;
     this.windowStart = endMs - this.windowMs;
   }
 
   /** Interfaces come in blocks of AS_BLOCK, each block in a pseudo-random AS: an AS holds ranges all over. */
   asnOf(i: number): number {
-    return FIRST_ASN + (Math.imul(Math.floor(i / AS_BLOCK) + 1, 0x9e3779b1) >>> 0) % this.scale.ases;
+    return FIRST_ASN + ((Math.imul(Math.floor(i / AS_BLOCK) + 1, 0x9e3779b1) >>> 0) % this.scale.ases);
   }
 
   /** How many address blocks (asn_ranges rows) the interfaces fill. */
@@ -167,7 +183,8 @@ export class MapTopology {
       answered++;
       const type = from === target ? 0 : 11;
       const base = 400 + 900 * i + (r % 300);
-      const probe = (k2: number) => `{"from":"${from}","rtt_us":${base + 17 * k2},"icmp_type":${type},"icmp_code":0,"reply_ttl":${64 - i}}`;
+      const probe = (k2: number) =>
+        `{"from":"${from}","rtt_us":${base + 17 * k2},"icmp_type":${type},"icmp_code":0,"reply_ttl":${64 - i}}`;
       return `{"ttl":${i + 1},"probes":[${probe(0)},${probe(1)},${probe(2)}]}`;
     });
     const body =
@@ -180,6 +197,8 @@ export class MapTopology {
 
 /** As src/results/route-paths.ts pathHash: md5 of [reached, hops, silentTtls] as a uuid. */
 export function pathHashOf(hops: string[][], reached: boolean): string {
-  const hex = createHash('md5').update(JSON.stringify([reached, hops, []])).digest('hex');
+  const hex = createHash('md5')
+    .update(JSON.stringify([reached, hops, []]))
+    .digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -94,7 +94,9 @@ process.stdout.write(`${JSON.stringify(result)}\n`);
 
 /** Icmp InEchoReps from /proc/net/snmp and the drops of the namespace's raw ICMP sockets from /proc/net/raw. */
 function kernelCounters(): { echoReplies: number; rawDrops: number } {
-  const snmp = readFileSync('/proc/self/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Icmp: '));
+  const snmp = readFileSync('/proc/self/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Icmp: '));
   const names = snmp[0]?.split(/\s+/) ?? [];
   const values = snmp[1]?.split(/\s+/) ?? [];
   const echoReplies = Number(values[names.indexOf('InEchoReps')] ?? NaN);

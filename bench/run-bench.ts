@@ -49,10 +49,16 @@ function parseOptions(argv: string[]): BenchOptions {
   const seconds = Number(values.seconds);
   const warmup = Number(values.warmup);
   const consumers = Number(values.consumers);
-  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`--seconds ${values.seconds}: expected a number of seconds, more than 0`);
-  if (!(warmup >= 0 && warmup <= 600)) throw new UsageError(`--warmup ${values.warmup}: expected a number of seconds, 0 or more`);
-  if (!(Number.isInteger(consumers) && consumers >= 1 && consumers <= 1000)) throw new UsageError(`--consumers ${values.consumers}: expected a whole number from 1 to 1000`);
-  const only = values.only.flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+  if (!(seconds > 0 && seconds <= 3600))
+    throw new UsageError(`--seconds ${values.seconds}: expected a number of seconds, more than 0`);
+  if (!(warmup >= 0 && warmup <= 600))
+    throw new UsageError(`--warmup ${values.warmup}: expected a number of seconds, 0 or more`);
+  if (!(Number.isInteger(consumers) && consumers >= 1 && consumers <= 1000))
+    throw new UsageError(`--consumers ${values.consumers}: expected a whole number from 1 to 1000`);
+  const only = values.only
+    .flatMap((o) => o.split(','))
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const name of only) {
     if (!BENCH_CASES.some((c) => c.name === name)) throw new UsageError(`--only ${name}: no such case`);
   }
@@ -73,7 +79,8 @@ async function runBench(opts: BenchOptions, signal: AbortSignal, cleanup: Lifecy
   const started = performance.now();
   const loadAtStart = loadavg()[0]!;
   const log = createLogger({ level: 'warn', pretty: false });
-  const progress = (message: string) => process.stderr.write(`bench: [${formatDuration((performance.now() - started) / 1000)}] ${message}\n`);
+  const progress = (message: string) =>
+    process.stderr.write(`bench: [${formatDuration((performance.now() - started) / 1000)}] ${message}\n`);
   const cases = selectCases(opts.only);
 
   progress('creating and migrating a fresh database');
@@ -82,7 +89,15 @@ async function runBench(opts: BenchOptions, signal: AbortSignal, cleanup: Lifecy
   const machine = await describeMachine(db);
   progress(`database ${db.name} on ${db.server}`);
 
-  const ctx: BenchContext = { db, seconds: opts.seconds, warmupSeconds: opts.warmup, consumers: opts.consumers, signal, cleanup, progress };
+  const ctx: BenchContext = {
+    db,
+    seconds: opts.seconds,
+    warmupSeconds: opts.warmup,
+    consumers: opts.consumers,
+    signal,
+    cleanup,
+    progress,
+  };
   const figures: Figure[] = [];
   const notes: string[] = [];
   let failed = false;
@@ -102,7 +117,13 @@ async function runBench(opts: BenchOptions, signal: AbortSignal, cleanup: Lifecy
     progress(`${c.name} took ${formatDuration((performance.now() - caseStarted) / 1000)}`);
   }
 
-  const header = { machine, seconds: opts.seconds, warmupSeconds: opts.warmup, load: { start: loadAtStart, end: loadavg()[0]! }, totalSeconds: (performance.now() - started) / 1000 };
+  const header = {
+    machine,
+    seconds: opts.seconds,
+    warmupSeconds: opts.warmup,
+    load: { start: loadAtStart, end: loadavg()[0]! },
+    totalSeconds: (performance.now() - started) / 1000,
+  };
   console.log(`\n${formatReport({ ...header, figures, notes })}`);
   if (opts.json) {
     const report = jsonReport({ ...header, figures, notes, options: { ...opts }, date: new Date() });
@@ -126,7 +147,9 @@ async function main(): Promise<number> {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
-      console.error(`bench: second ${signal}, exiting without cleaning up (a hopmap_bench_* database may be left behind)`);
+      console.error(
+        `bench: second ${signal}, exiting without cleaning up (a hopmap_bench_* database may be left behind)`,
+      );
       process.exit(130);
     }
     console.error(`bench: ${signal}, stopping and cleaning up (again to force)`);
@@ -141,7 +164,9 @@ async function main(): Promise<number> {
     if (!(await runBench(opts, controller.signal, cleanup))) code = 1;
   } catch (err) {
     code = controller.signal.aborted ? 130 : 1;
-    console.error(`bench: ${controller.signal.aborted ? (controller.signal.reason as Error).message : ((err as Error).stack ?? String(err))}`);
+    console.error(
+      `bench: ${controller.signal.aborted ? (controller.signal.reason as Error).message : ((err as Error).stack ?? String(err))}`,
+    );
   } finally {
     if (!(await cleanup.shutdown('bench finished'))) code ||= 1;
     process.off('SIGINT', onSignal);

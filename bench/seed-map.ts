@@ -5,7 +5,16 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { formatCount } from './bench-table.js';
-import { AS_BLOCK, FIRST_ASN, gatewayAddress, interfaceAddress, MapTopology, pathHashOf, workerName, type MapScale } from './map-topology.js';
+import {
+  AS_BLOCK,
+  FIRST_ASN,
+  gatewayAddress,
+  interfaceAddress,
+  MapTopology,
+  pathHashOf,
+  workerName,
+  type MapScale,
+} from './map-topology.js';
 
 export interface SeededTable {
   table: string;
@@ -37,13 +46,19 @@ const CHUNK = 2_000;
  * two halves of the results), with triggers off (session_replication_role = replica); as_links is rebuilt once at the end.
  * Then vacuum analyze, as a deployment's autovacuum would have.
  */
-export async function seedMap(url: string, scale: MapScale, opts: { signal: AbortSignal; progress(message: string): void }): Promise<SeedReport> {
+export async function seedMap(
+  url: string,
+  scale: MapScale,
+  opts: { signal: AbortSignal; progress(message: string): void },
+): Promise<SeedReport> {
   const t0 = performance.now();
   const topo = new MapTopology(scale, Date.now(), randomBytes(6).toString('hex'));
   const [a, b, c] = await Promise.all([connect(url), connect(url), connect(url)]);
   try {
     for (const client of [a, b, c]) await client.query(`set session_replication_role = replica`);
-    const days = Array.from({ length: scale.days + 2 }, (_, i) => new Date(topo.windowStart + (i - 1) * 86_400_000).toISOString().slice(0, 10));
+    const days = Array.from({ length: scale.days + 2 }, (_, i) =>
+      new Date(topo.windowStart + (i - 1) * 86_400_000).toISOString().slice(0, 10),
+    );
     await a.query('select measurements.ensure_partition(d) from unnest($1::date[]) as d', [days]);
 
     const tables: SeededTable[] = [];
@@ -64,17 +79,34 @@ export async function seedMap(url: string, scale: MapScale, opts: { signal: Abor
     );
     await Promise.all([
       (async () => {
-        await copy(a, 'links', 'near, far, first_seen_at, last_seen_at, count, delta_min_us, delta_max_us, delta_sum_us', () => linkRows(topo));
-        await copy(a, 'address_info', 'address, kind, asn, as_org, country, data_version, source, updated_at', () => addressRows(topo));
+        await copy(
+          a,
+          'links',
+          'near, far, first_seen_at, last_seen_at, count, delta_min_us, delta_max_us, delta_sum_us',
+          () => linkRows(topo),
+        );
+        await copy(a, 'address_info', 'address, kind, asn, as_org, country, data_version, source, updated_at', () =>
+          addressRows(topo),
+        );
         await copy(a, 'asn_ranges', 'first, last, asn, org', () => rangeRows(topo));
         await copy(a, 'paths', 'id, hash, hops, reached, silent_ttls, first_seen_at', () => pathRows(topo));
-        await copy(a, 'route_spans', 'id, worker, target, method, flow, path_id, first_seen_at, last_seen_at, observations, first_result, last_result', () => spanRows(topo));
+        await copy(
+          a,
+          'route_spans',
+          'id, worker, target, method, flow, path_id, first_seen_at, last_seen_at, observations, first_result, last_result',
+          () => spanRows(topo),
+        );
         await copy(a, 'route_current', 'worker, target, method, flow, span_id', () => currentRows(topo));
-        await copy(a, 'route_changes', 'worker, target, method, flow, before_span_id, after_span_id, before_path_id, after_path_id, diverge_ttl, before_last_seen_at, after_first_seen_at, result_id', () => changeRows(topo));
-        await a.query(`select setval(pg_get_serial_sequence('paths', 'id'), $1), setval(pg_get_serial_sequence('route_spans', 'id'), $2)`, [
-          topo.pathId(topo.routes, 0),
-          topo.firstSpanId(topo.routes),
-        ]);
+        await copy(
+          a,
+          'route_changes',
+          'worker, target, method, flow, before_span_id, after_span_id, before_path_id, after_path_id, diverge_ttl, before_last_seen_at, after_first_seen_at, result_id',
+          () => changeRows(topo),
+        );
+        await a.query(
+          `select setval(pg_get_serial_sequence('paths', 'id'), $1), setval(pg_get_serial_sequence('route_spans', 'id'), $2)`,
+          [topo.pathId(topo.routes, 0), topo.firstSpanId(topo.routes)],
+        );
       })(),
       // The results on two connections: parsing jsonb bodies is what bounds the seeding, one core per backend.
       ...[b, c].map((client, part) =>
@@ -94,15 +126,28 @@ export async function seedMap(url: string, scale: MapScale, opts: { signal: Abor
     const asLinksRebuildSeconds = (performance.now() - tr) / 1000;
 
     for (const t of tables) {
-      const { rows } = await a.query<{ mib: number }>(`select pg_total_relation_size(c.oid) / 1048576.0 as mib from pg_class c where c.oid = $1::regclass`, [t.table]);
+      const { rows } = await a.query<{ mib: number }>(
+        `select pg_total_relation_size(c.oid) / 1048576.0 as mib from pg_class c where c.oid = $1::regclass`,
+        [t.table],
+      );
       // measurements.results is partitioned: the parent has no storage of its own.
-      const parts = t.table === 'measurements.results'
-        ? await a.query<{ mib: number }>(`select sum(pg_total_relation_size(inhrelid)) / 1048576.0 as mib from pg_inherits where inhparent = 'measurements.results'::regclass`)
-        : undefined;
+      const parts =
+        t.table === 'measurements.results'
+          ? await a.query<{ mib: number }>(
+              `select sum(pg_total_relation_size(inhrelid)) / 1048576.0 as mib from pg_inherits where inhparent = 'measurements.results'::regclass`,
+            )
+          : undefined;
       t.mib = Number(parts?.rows[0]?.mib ?? rows[0]?.mib ?? 0);
     }
     const { rows } = await a.query<{ mib: number }>('select pg_database_size(current_database()) / 1048576.0 as mib');
-    return { topology: topo, tables, hopObservations, seconds: (performance.now() - t0) / 1000, databaseMib: Number(rows[0]!.mib), asLinksRebuildSeconds };
+    return {
+      topology: topo,
+      tables,
+      hopObservations,
+      seconds: (performance.now() - t0) / 1000,
+      databaseMib: Number(rows[0]!.mib),
+      asLinksRebuildSeconds,
+    };
   } finally {
     await Promise.all([a.end(), b.end(), c.end()]);
   }
@@ -134,7 +179,8 @@ async function copyRows(client: pg.Client, sql: string, rows: Iterable<string>, 
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const ROUTE_KEY = (topo: MapTopology, r: number) => `${workerName(topo.workerOf(r))}\t${interfaceAddress(topo.targetOf(r))}\ticmp-paris\t4242`;
+const ROUTE_KEY = (topo: MapTopology, r: number) =>
+  `${workerName(topo.workerOf(r))}\t${interfaceAddress(topo.targetOf(r))}\ticmp-paris\t4242`;
 
 /** Tree links in (near, far) order (child order is), then the gateways' links to the root. */
 function* linkRows(topo: MapTopology): Iterable<string> {
@@ -144,14 +190,16 @@ function* linkRows(topo: MapTopology): Iterable<string> {
     const count = 1 + (c % 50);
     yield `${interfaceAddress(Math.floor((c - 1) / 4))}\t${interfaceAddress(c)}\t${first}\t${last}\t${count}\t100\t900\t${count * 500}\n`;
   }
-  for (let w = 0; w < topo.scale.workers; w++) yield `${gatewayAddress(w)}\t${interfaceAddress(0)}\t${first}\t${last}\t1000\t100\t900\t500000\n`;
+  for (let w = 0; w < topo.scale.workers; w++)
+    yield `${gatewayAddress(w)}\t${interfaceAddress(0)}\t${first}\t${last}\t1000\t100\t900\t500000\n`;
 }
 
 const COUNTRIES = ['DE', 'FR', 'NL', 'US', 'JP', 'BR', 'GB', 'SE'];
 
 function* addressRows(topo: MapTopology): Iterable<string> {
   const at = iso(topo.endMs);
-  const row = (address: string, asn: number) => `${address}\tpublic\t${asn}\tBench AS${asn}\t${COUNTRIES[asn % COUNTRIES.length]}\tbench\tip-location-db\t${at}\n`;
+  const row = (address: string, asn: number) =>
+    `${address}\tpublic\t${asn}\tBench AS${asn}\t${COUNTRIES[asn % COUNTRIES.length]}\tbench\tip-location-db\t${at}\n`;
   for (let i = 0; i < topo.nodes; i++) yield row(interfaceAddress(i), topo.asnOf(i));
   for (let w = 0; w < topo.scale.workers; w++) yield row(gatewayAddress(w), FIRST_ASN + (w % topo.scale.ases));
 }
@@ -200,7 +248,12 @@ function* changeRows(topo: MapTopology): Iterable<string> {
 }
 
 /** Trace by trace in time order (round k of every route), as they would have arrived; `part` 0 or 1 takes every other route. */
-function* resultRows(topo: MapTopology, part: number, counted: (answered: number) => void, progress: (m: string) => void): Iterable<string> {
+function* resultRows(
+  topo: MapTopology,
+  part: number,
+  counted: (answered: number) => void,
+  progress: (m: string) => void,
+): Iterable<string> {
   const total = topo.routes * topo.scale.tracesPerRoute;
   let done = 0;
   for (let k = 0; k < topo.scale.tracesPerRoute; k++) {
@@ -208,7 +261,10 @@ function* resultRows(topo: MapTopology, part: number, counted: (answered: number
       const { body, answered, at } = topo.traceBody(r, k);
       counted(answered);
       yield `${topo.resultId(r, k)}\t${at}\t${at}\ttraceroute\t${workerName(topo.workerOf(r))}\t${interfaceAddress(topo.targetOf(r))}\t\\N\t${body}\n`;
-      if (++done % 250_000 === 0) progress(`map seed: measurements.results (part ${part + 1} of 2): ${formatCount(done)} of ~${formatCount(total / 2)} traceroutes`);
+      if (++done % 250_000 === 0)
+        progress(
+          `map seed: measurements.results (part ${part + 1} of 2): ${formatCount(done)} of ~${formatCount(total / 2)} traceroutes`,
+        );
     }
   }
 }

@@ -45,13 +45,21 @@ export function startInputInstance(opts: ServiceInstanceOptions & { targets: str
  * answers 200. The IPC channel makes the child shut itself down if the bench dies without stopping it;
  * its own process group keeps a Ctrl-C in the terminal from reaching it before the bench stops it in order.
  */
-export async function startServiceInstance(service: 'input' | 'output' | 'manager', args: string[], opts: ServiceInstanceOptions): Promise<ServiceInstance> {
+export async function startServiceInstance(
+  service: 'input' | 'output' | 'manager',
+  args: string[],
+  opts: ServiceInstanceOptions,
+): Promise<ServiceInstance> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
     [BIN_PATH, service, '--port', String(port), '--host', '127.0.0.1', '--no-migrate', '--name', opts.name, ...args],
-    { env: { ...process.env, ...opts.env, DATABASE_URL: opts.databaseUrl, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true },
+    {
+      env: { ...process.env, ...opts.env, DATABASE_URL: opts.databaseUrl, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+    },
   );
   const log = collectLog(child.stdout!, child.stderr!);
   let exited: string | undefined;
@@ -71,7 +79,8 @@ export async function startServiceInstance(service: 'input' | 'output' | 'manage
     for (;;) {
       opts.signal.throwIfAborted();
       if (exited) throw new Error(`${opts.name} exited (${exited}) before it was ready:\n${log.tail()}`);
-      if (Date.now() > deadline) throw new Error(`${opts.name} was not ready within ${opts.readyTimeoutMs ?? 120_000} ms:\n${log.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${opts.name} was not ready within ${opts.readyTimeoutMs ?? 120_000} ms:\n${log.tail()}`);
       const ready = await httpGet(`${url}/ready`, { agent: false, timeoutMs: 2_000 }).catch(() => undefined);
       if (ready?.status === 200) break;
       await sleep(100);
@@ -105,7 +114,12 @@ function collectLog(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream
     } else if (entry.level >= 40) {
       if (entry.level >= 50) log.errors++;
       else log.warnings++;
-      sample(`${entry.level >= 50 ? 'error' : 'warn'}: ${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message})` : ''}`.slice(0, 300));
+      sample(
+        `${entry.level >= 50 ? 'error' : 'warn'}: ${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message})` : ''}`.slice(
+          0,
+          300,
+        ),
+      );
     }
   };
   for (const stream of [stdout, stderr]) {
@@ -120,4 +134,3 @@ function collectLog(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream
   }
   return log;
 }
-

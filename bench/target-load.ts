@@ -29,18 +29,24 @@ export async function runTargetLoad(opts: TargetLoadOptions): Promise<TargetLoad
   const turn = new Array<number>(opts.consumers).fill(0);
   let passesEnded = 0;
   try {
-    const result = await measureLoop({ workers: opts.consumers, warmupMs: opts.warmupMs, durationMs: opts.durationMs, signal: opts.signal }, async (w) => {
-      const base = opts.urls[(w + turn[w]!++) % opts.urls.length]!;
-      const res = await httpGet(`${base}/targets?n=${opts.batch}`, { agent, headers: { ...opts.headers, 'x-consumer-id': `${opts.consumerPrefix}-c${w}-p${pass[w]}` } });
-      if (res.status !== 200) throw new Error(`GET /targets: ${res.status} ${res.body.slice(0, 300)}`);
-      const { targets } = JSON.parse(res.body) as { targets?: unknown };
-      if (!Array.isArray(targets)) throw new Error(`GET /targets: no targets array in ${res.body.slice(0, 300)}`);
-      if (targets.length === 0) {
-        pass[w]!++;
-        passesEnded++;
-      }
-      return targets.length;
-    });
+    const result = await measureLoop(
+      { workers: opts.consumers, warmupMs: opts.warmupMs, durationMs: opts.durationMs, signal: opts.signal },
+      async (w) => {
+        const base = opts.urls[(w + turn[w]!++) % opts.urls.length]!;
+        const res = await httpGet(`${base}/targets?n=${opts.batch}`, {
+          agent,
+          headers: { ...opts.headers, 'x-consumer-id': `${opts.consumerPrefix}-c${w}-p${pass[w]}` },
+        });
+        if (res.status !== 200) throw new Error(`GET /targets: ${res.status} ${res.body.slice(0, 300)}`);
+        const { targets } = JSON.parse(res.body) as { targets?: unknown };
+        if (!Array.isArray(targets)) throw new Error(`GET /targets: no targets array in ${res.body.slice(0, 300)}`);
+        if (targets.length === 0) {
+          pass[w]!++;
+          passesEnded++;
+        }
+        return targets.length;
+      },
+    );
     return { ...result, passesEnded };
   } finally {
     agent.destroy();

@@ -44,7 +44,11 @@ async function traceOne(target: string): Promise<void> {
     for (const [near, far] of mp.links) if (near !== far) links.add(`${near}>${far}`);
     return;
   }
-  const trace = await tracer.trace(target, args.method, { timeoutMs, gapLimit: 3, ...(stopSet ? { doubletree: { stopSet, startTtl: 3 } } : {}) });
+  const trace = await tracer.trace(target, args.method, {
+    timeoutMs,
+    gapLimit: 3,
+    ...(stopSet ? { doubletree: { stopSet, startTtl: 3 } } : {}),
+  });
   probes += trace.probesSent;
   const hops = trace.hops.map((h) => ({ ttl: h.ttl, from: h.probes.find((p) => p !== null)?.from ?? null }));
   for (let i = 1; i < hops.length; i++) {
@@ -61,7 +65,13 @@ try {
       for (let t = queue.shift(); t !== undefined; t = queue.shift()) await traceOne(t);
     }),
   );
-  const out: TraceStats = { traces: args.targets.length, probes, saved: stopSet?.saved ?? 0, links: [...links].sort(), seconds: (performance.now() - started) / 1000 };
+  const out: TraceStats = {
+    traces: args.targets.length,
+    probes,
+    saved: stopSet?.saved ?? 0,
+    links: [...links].sort(),
+    seconds: (performance.now() - started) / 1000,
+  };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {
   tracer.close();

@@ -2,13 +2,24 @@
 // bootstrap target set, from the @ip-location-db/asn IPv4 → ASN table.
 // Usage: npm run bootstrap:targets   (see docs/bootstrap-targets.md)
 
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ASN_CSV_FILE, ASN_PACKAGE, type AsnTable, locateAsnDataset, readAsnTable } from "./bootstrap-targets/asn-data.js";
-import { BOGONS, formatIpv4, mergeRanges, subtractRanges } from "./bootstrap-targets/ipv4.js";
-import { type GenerationInfo, type ProviderResult, renderSummary, renderTargetFile } from "./bootstrap-targets/output.js";
-import { PROVIDERS, type Provider } from "./bootstrap-targets/providers.js";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ASN_CSV_FILE,
+  ASN_PACKAGE,
+  type AsnTable,
+  locateAsnDataset,
+  readAsnTable,
+} from './bootstrap-targets/asn-data.js';
+import { BOGONS, formatIpv4, mergeRanges, subtractRanges } from './bootstrap-targets/ipv4.js';
+import {
+  type GenerationInfo,
+  type ProviderResult,
+  renderSummary,
+  renderTargetFile,
+} from './bootstrap-targets/output.js';
+import { PROVIDERS, type Provider } from './bootstrap-targets/providers.js';
 import {
   type Slash24Set,
   allocateBudget,
@@ -16,19 +27,19 @@ import {
   hashString,
   pickAddress,
   sampleSlash24s,
-} from "./bootstrap-targets/sampling.js";
+} from './bootstrap-targets/sampling.js';
 
 /** Total addresses across all providers. */
 const TOTAL_BUDGET = 19_000;
 /** Every provider keeps at least this many /24s (all of them if it has fewer). */
 const MIN_PER_PROVIDER = 250;
 /** Changing the seed reshuffles every target; bump it only deliberately. */
-const SEED = "hopmap-bootstrap-v1";
+const SEED = 'hopmap-bootstrap-v1';
 const RANK_SEED = hashString(`${SEED}/slash24`);
 const HOST_SEED = hashString(`${SEED}/host`);
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const OUTPUT_DIR = join(REPO_ROOT, "cloud-provider-ip-addresses");
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OUTPUT_DIR = join(REPO_ROOT, 'cloud-provider-ip-addresses');
 
 interface ProviderSpace {
   readonly provider: Provider;
@@ -64,7 +75,7 @@ async function main(): Promise<void> {
   writeOutputs(results, info);
 
   for (const warning of warnings) console.warn(`WARNING: ${warning}`);
-  console.log(`\n${ASN_PACKAGE} ${dataset.version} → ${relative(process.cwd(), OUTPUT_DIR) || "."}/\n`);
+  console.log(`\n${ASN_PACKAGE} ${dataset.version} → ${relative(process.cwd(), OUTPUT_DIR) || '.'}/\n`);
   console.log(renderSummary(results));
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(2);
   console.log(`\n${results.length} files written in ${seconds}s, ${warnings.length} warning(s).`);
@@ -148,7 +159,7 @@ function writeOutputs(results: readonly ProviderResult[], info: GenerationInfo):
   }
   // The folder is fully generated: drop files of providers removed from the list.
   for (const file of readdirSync(OUTPUT_DIR)) {
-    if (file.endsWith(".txt") && !written.has(file)) {
+    if (file.endsWith('.txt') && !written.has(file)) {
       rmSync(join(OUTPUT_DIR, file));
       console.log(`removed stale ${file}`);
     }

@@ -49,10 +49,20 @@ export function summarize(samples: MemorySample[], kind: MemoryKind): SeriesSumm
   const steady = samples.slice(third);
   const second = median(samples.slice(third, 2 * third).map((s) => s[kind]));
   const last = median(samples.slice(2 * third).map((s) => s[kind]));
-  const slopeMbPerHour = slope(steady.map((s) => s.t / 3600), steady.map((s) => s[kind]));
+  const slopeMbPerHour = slope(
+    steady.map((s) => s.t / 3600),
+    steady.map((s) => s[kind]),
+  );
   const thirdsGrowthMb = last - second;
   const growing = slopeMbPerHour > GROWING_SLOPE_MB_PER_HOUR && thirdsGrowthMb > thirdsTolerance(kind, second);
-  return { start: steady[0]?.[kind] ?? NaN, end: values.at(-1) ?? NaN, max: Math.max(...values), slopeMbPerHour, thirdsGrowthMb, verdict: growing ? 'growing' : 'flat' };
+  return {
+    start: steady[0]?.[kind] ?? NaN,
+    end: values.at(-1) ?? NaN,
+    max: Math.max(...values),
+    slopeMbPerHour,
+    thirdsGrowthMb,
+    verdict: growing ? 'growing' : 'flat',
+  };
 }
 
 export function median(xs: number[]): number {

@@ -42,19 +42,38 @@ export const SOAK_WORKERS = Array.from({ length: 4 }, (_, i) => `soak-c${i}`);
  */
 export function startSoakLoad(opts: SoakLoadOptions): SoakLoad {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 3 });
-  const load: SoakLoad = { requests: { input: 0, output: 0, manager: 0 }, skipped: 0, errors: 0, errorSamples: [], stop: async () => {} };
+  const load: SoakLoad = {
+    requests: { input: 0, output: 0, manager: 0 },
+    skipped: 0,
+    errors: 0,
+    errorSamples: [],
+    stop: async () => {},
+  };
   let n = 0;
   let trace = 0;
   const bearer = (worker: string) => ({ authorization: `Bearer ${opts.workerKeys.get(worker)}` });
   const requests: Record<SoakServiceName, () => Promise<HttpAnswer>> = {
     input: () => {
       const worker = SOAK_WORKERS[n % SOAK_WORKERS.length]!;
-      return httpGet(`${opts.inputUrl}/targets?n=${opts.perRequest}`, { agent, headers: { ...bearer(worker), 'x-consumer-id': worker } });
+      return httpGet(`${opts.inputUrl}/targets?n=${opts.perRequest}`, {
+        agent,
+        headers: { ...bearer(worker), 'x-consumer-id': worker },
+      });
     },
-    output: () => post(`${opts.outputUrl}/results`, JSON.stringify(Array.from({ length: opts.perRequest }, () => traceResult(trace++))), agent, bearer(SOAK_WORKERS[n % SOAK_WORKERS.length]!)),
+    output: () =>
+      post(
+        `${opts.outputUrl}/results`,
+        JSON.stringify(Array.from({ length: opts.perRequest }, () => traceResult(trace++))),
+        agent,
+        bearer(SOAK_WORKERS[n % SOAK_WORKERS.length]!),
+      ),
     manager: () => {
       const { worker, target } = tracePath(n);
-      const paths = ['/api/map/graph?level=as', `/api/map/path?worker=${worker}&target=${target}&at=${encodeURIComponent(new Date().toISOString())}`, '/api/map/graph?limit=200'];
+      const paths = [
+        '/api/map/graph?level=as',
+        `/api/map/path?worker=${worker}&target=${target}&at=${encodeURIComponent(new Date().toISOString())}`,
+        '/api/map/graph?limit=200',
+      ];
       return httpGet(`${opts.managerUrl}${paths[n % paths.length]}`, { agent, headers: { cookie: opts.cookie } });
     },
   };
@@ -76,7 +95,8 @@ export function startSoakLoad(opts: SoakLoadOptions): SoakLoad {
         .catch((err: Error) => {
           if (opts.signal.aborted) return;
           load.errors++;
-          if (load.errorSamples.length < 5 && !load.errorSamples.includes(err.message)) load.errorSamples.push(err.message);
+          if (load.errorSamples.length < 5 && !load.errorSamples.includes(err.message))
+            load.errorSamples.push(err.message);
         })
         .finally(() => {
           busy.delete(name);
@@ -96,12 +116,21 @@ export function startSoakLoad(opts: SoakLoadOptions): SoakLoad {
 
 function post(url: string, body: string, agent: http.Agent, headers: Record<string, string>): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`POST ${url}: no answer within 30 s`)));
     req.on('error', reject);
     req.end(body);

@@ -60,26 +60,46 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   try {
     await writeFile(join(dir, 'soak.txt'), `${TARGET_BLOCKS.join('\n')}\n`);
     const serverKey = randomBytes(32);
-    const nodeOptions: Record<string, string> = opts.gcBeforeSample ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${GC_HOOK}`.trim() } : {};
+    const nodeOptions: Record<string, string> = opts.gcBeforeSample
+      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${GC_HOOK}`.trim() }
+      : {};
     const common = { databaseUrl: opts.databaseUrl, signal: opts.signal };
     opts.progress('soak: starting input, output and manager');
     const [input, output, manager] = await Promise.all([
       startServiceInstance('input', ['--targets', dir], { ...common, name: 'soak-input', env: nodeOptions }),
       startServiceInstance('output', ['--health-port', '0'], { ...common, name: 'soak-output', env: nodeOptions }),
-      startServiceInstance('manager', ['--tls', 'off', '--api-rate-limit', '100000000'], { ...common, name: 'soak-manager', env: { ...nodeOptions, SERVER_KEY: serverKey.toString('base64') } }),
+      startServiceInstance('manager', ['--tls', 'off', '--api-rate-limit', '100000000'], {
+        ...common,
+        name: 'soak-manager',
+        env: { ...nodeOptions, SERVER_KEY: serverKey.toString('base64') },
+      }),
     ]);
     instances.push(input!, output!, manager!);
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1 });
     // Input and output take only requests with a key: one per synthetic worker, named after it.
     const workerKeys = new Map<string, string>();
     const cookie = await (async () => {
-      for (const id of SOAK_WORKERS) workerKeys.set(id, (await createKey(pool, { name: id, role: 'worker', createdBy: 'soak' })).key);
+      for (const id of SOAK_WORKERS)
+        workerKeys.set(id, (await createKey(pool, { name: id, role: 'worker', createdBy: 'soak' })).key);
       return signIn(manager!.url, pool, serverKey);
     })().finally(() => pool.end());
 
-    const named: Array<[SoakServiceName, ServiceInstance]> = [['input', input!], ['output', output!], ['manager', manager!]];
+    const named: Array<[SoakServiceName, ServiceInstance]> = [
+      ['input', input!],
+      ['output', output!],
+      ['manager', manager!],
+    ];
     const samples = new Map<SoakServiceName, MemorySample[]>(named.map(([n]) => [n, []]));
-    const load = startSoakLoad({ inputUrl: input!.url, outputUrl: output!.url, managerUrl: manager!.url, cookie, workerKeys, ratePerSecond: opts.ratePerSecond, perRequest: opts.perRequest, signal: opts.signal });
+    const load = startSoakLoad({
+      inputUrl: input!.url,
+      outputUrl: output!.url,
+      managerUrl: manager!.url,
+      cookie,
+      workerKeys,
+      ratePerSecond: opts.ratePerSecond,
+      perRequest: opts.perRequest,
+      signal: opts.signal,
+    });
     const t0 = Date.now();
     try {
       for (let k = 0; ; k++) {
@@ -89,11 +109,21 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           await sleep(500, undefined, { signal: opts.signal });
         }
         const t = (Date.now() - t0) / 1000;
-        for (const [name, instance] of named) samples.get(name)!.push({ ...(await sampleMemory({ name, pid: instance.pid, url: instance.url }, t)), requests: load.requests[name] });
-        if (k % 10 === 0) opts.progress(`soak: ${t.toFixed(0)} s, ${named.map(([n]) => `${n} ${samples.get(n)!.at(-1)!.rssMb.toFixed(0)} MB`).join(', ')}, ${JSON.stringify(load.requests)}`);
+        for (const [name, instance] of named)
+          samples
+            .get(name)!
+            .push({
+              ...(await sampleMemory({ name, pid: instance.pid, url: instance.url }, t)),
+              requests: load.requests[name],
+            });
+        if (k % 10 === 0)
+          opts.progress(
+            `soak: ${t.toFixed(0)} s, ${named.map(([n]) => `${n} ${samples.get(n)!.at(-1)!.rssMb.toFixed(0)} MB`).join(', ')}, ${JSON.stringify(load.requests)}`,
+          );
         const next = t0 + (k + 1) * opts.sampleEveryMs;
         if (next > t0 + opts.durationMs) break;
-        if (opts.untilRequests !== undefined && Object.values(load.requests).every((r) => r >= opts.untilRequests!)) break;
+        if (opts.untilRequests !== undefined && Object.values(load.requests).every((r) => r >= opts.untilRequests!))
+          break;
         await sleep(Math.max(0, next - Date.now()), undefined, { signal: opts.signal });
       }
     } finally {
@@ -106,7 +136,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       errorSamples: load.errorSamples,
       services: named.map(([name, instance]) => {
         const s = samples.get(name)!;
-        return { name, pid: instance.pid, samples: s, rss: summarize(s, 'rssMb'), heap: summarize(s, 'heapMb'), requests: load.requests[name], logErrors: instance.log.errors ? instance.log.samples : [] };
+        return {
+          name,
+          pid: instance.pid,
+          samples: s,
+          rss: summarize(s, 'rssMb'),
+          heap: summarize(s, 'heapMb'),
+          requests: load.requests[name],
+          logErrors: instance.log.errors ? instance.log.samples : [],
+        };
       }),
     };
   } finally {
@@ -118,15 +156,22 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 /** One line per service and measure: start, end, max, slope and verdict. */
 export function formatSoakReport(r: SoakReport): string {
   const mb = (x: number) => `${x.toFixed(1)} MB`;
-  const lines = [`soak: ${(r.seconds / 60).toFixed(1)} min, ${r.errors} failed requests, ${r.skipped} ticks skipped (service still busy)${r.errorSamples.length ? `: ${r.errorSamples.join(' | ')}` : ''}`];
+  const lines = [
+    `soak: ${(r.seconds / 60).toFixed(1)} min, ${r.errors} failed requests, ${r.skipped} ticks skipped (service still busy)${r.errorSamples.length ? `: ${r.errorSamples.join(' | ')}` : ''}`,
+  ];
   for (const s of r.services) {
-    for (const [label, m] of [['RSS ', s.rss], ['heap', s.heap]] as const) {
+    for (const [label, m] of [
+      ['RSS ', s.rss],
+      ['heap', s.heap],
+    ] as const) {
       lines.push(
         `${s.name.padEnd(8)} ${label}  start ${mb(m.start).padStart(9)}  end ${mb(m.end).padStart(9)}  max ${mb(m.max).padStart(9)}  ` +
           `slope ${m.slopeMbPerHour.toFixed(1).padStart(6)} MB/h  thirds ${m.thirdsGrowthMb >= 0 ? '+' : ''}${m.thirdsGrowthMb.toFixed(1)} MB  ${m.verdict}`,
       );
     }
-    lines.push(`${s.name.padEnd(8)} ${s.requests} requests${s.logErrors.length ? `; logged errors: ${s.logErrors.join(' | ')}` : ''}`);
+    lines.push(
+      `${s.name.padEnd(8)} ${s.requests} requests${s.logErrors.length ? `; logged errors: ${s.logErrors.join(' | ')}` : ''}`,
+    );
   }
   return lines.join('\n');
 }

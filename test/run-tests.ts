@@ -32,13 +32,21 @@ for (let i = 0; i < args.length; i++) {
     lanesAsked.add(lane);
   } else named.push(args[i]!);
 }
-const allFiles = readdirSync(testDir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).sort().map((f) => relative(PROJECT_ROOT, join(testDir, f)));
-const laneOfFile = new Map((named.length ? named : allFiles).map((f) => [f, laneOf(readFileSync(join(PROJECT_ROOT, f), 'utf8'))]));
+const allFiles = readdirSync(testDir, { recursive: true })
+  .map(String)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort()
+  .map((f) => relative(PROJECT_ROOT, join(testDir, f)));
+const laneOfFile = new Map(
+  (named.length ? named : allFiles).map((f) => [f, laneOf(readFileSync(join(PROJECT_ROOT, f), 'utf8'))]),
+);
 const files = named.length ? named : allFiles.filter((f) => !lanesAsked.size || lanesAsked.has(laneOfFile.get(f)!));
 const wholeRun = !named.length;
 
 // A file that uses the database, a browser or a lab without declaring it would run in the wrong lane.
-const undeclared = files.map((f) => [f, undeclaredUse(readFileSync(join(PROJECT_ROOT, f), 'utf8'))] as const).filter(([, why]) => why);
+const undeclared = files
+  .map((f) => [f, undeclaredUse(readFileSync(join(PROJECT_ROOT, f), 'utf8'))] as const)
+  .filter(([, why]) => why);
 if (undeclared.length) {
   for (const [f, why] of undeclared) process.stderr.write(`${f}: ${why}\n`);
   process.exit(1);
@@ -54,7 +62,8 @@ process.stdout.write(`${files.length} test files: ${LANES.map((l) => `${l} ${cou
  * run, else those in test/file-durations.json), so the lanes end together.
  */
 function dealToLanes(all: string[]): string[][] {
-  const read = (path: string): Record<string, number> => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>) : {});
+  const read = (path: string): Record<string, number> =>
+    existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>) : {};
   const seconds = { ...read(join(testDir, 'file-durations.json')), ...read(LOCAL_DURATIONS) };
   // A file never timed yet is most likely small.
   const cost = (f: string) => seconds[f] ?? 10;
@@ -70,13 +79,19 @@ function dealToLanes(all: string[]): string[][] {
 // The unit lane needs no database: it neither starts nor reaches one.
 const needsDatabase = files.some((f) => laneOfFile.get(f) !== 'unit');
 let stopEmbedded = async () => {};
-const env: NodeJS.ProcessEnv = { ...process.env, HOPMAP_TEST_RUNNER_PID: String(process.pid), HOPMAP_TEST_SKIPS_OUT: SKIPS_OUT };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  HOPMAP_TEST_RUNNER_PID: String(process.pid),
+  HOPMAP_TEST_SKIPS_OUT: SKIPS_OUT,
+};
 if (needsDatabase) {
   try {
     const setup = await prepareTestServer();
     stopEmbedded = setup.stopEmbedded;
     const dropped = wholeRun ? await dropLeftoverTestDatabases(setup.adminUrl, setup.template) : [];
-    process.stdout.write(`test database server: ${new URL(setup.adminUrl).host}${setup.startedEmbedded ? ' (embedded, started for this run)' : ''}; template ${setup.template}${dropped.length ? `; dropped ${dropped.length} leftover test databases` : ''}\n`);
+    process.stdout.write(
+      `test database server: ${new URL(setup.adminUrl).host}${setup.startedEmbedded ? ' (embedded, started for this run)' : ''}; template ${setup.template}${dropped.length ? `; dropped ${dropped.length} leftover test databases` : ''}\n`,
+    );
     Object.assign(env, { HOPMAP_TEST_ADMIN_URL: setup.adminUrl, HOPMAP_TEST_TEMPLATE: setup.template });
   } catch (err) {
     // No server: the files that need one skip with this reason (needs('database')).
@@ -90,13 +105,24 @@ const runner = (laneFiles: string[], concurrency: number, durationsOut?: string)
   spawn(
     process.execPath,
     [
-      '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000',
-      '--test-reporter=tap', '--test-reporter-destination=stdout',
-      '--test-reporter=./test/support/file-durations-reporter.mjs', '--test-reporter-destination=stdout',
-      '--test-reporter=./test/support/skips-reporter.mjs', '--test-reporter-destination=stdout',
+      '--import',
+      'tsx',
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-timeout=600000',
+      '--test-reporter=tap',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./test/support/file-durations-reporter.mjs',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./test/support/skips-reporter.mjs',
+      '--test-reporter-destination=stdout',
       ...laneFiles,
     ],
-    { cwd: PROJECT_ROOT, stdio: ['ignore', durationsOut ? 'pipe' : 'inherit', 'inherit'], env: { ...env, ...(durationsOut ? { HOPMAP_TEST_DURATIONS_OUT: durationsOut } : {}) } },
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', durationsOut ? 'pipe' : 'inherit', 'inherit'],
+      env: { ...env, ...(durationsOut ? { HOPMAP_TEST_DURATIONS_OUT: durationsOut } : {}) },
+    },
   );
 
 mkdirSync(stateDir, { recursive: true });
@@ -117,19 +143,38 @@ const children = lanes.map((laneFiles, i) => {
 const stop = (signal: NodeJS.Signals) => children.forEach((c) => c.kill(signal));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-const codes = await Promise.all(children.map((c) => new Promise<number>((resolve) => c.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))))));
+const codes = await Promise.all(
+  children.map(
+    (c) => new Promise<number>((resolve) => c.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))),
+  ),
+);
 if (dealt) {
   // Merged into the last figures, so a run of one lane keeps the other lanes' durations.
-  const merged: Record<string, number> = existsSync(LOCAL_DURATIONS) ? (JSON.parse(readFileSync(LOCAL_DURATIONS, 'utf8')) as Record<string, number>) : {};
-  for (let i = 0; i < lanes.length; i++) if (existsSync(laneOut(i))) Object.assign(merged, JSON.parse(readFileSync(laneOut(i), 'utf8')) as Record<string, number>);
-  if (Object.keys(merged).length) writeFileSync(LOCAL_DURATIONS, `${JSON.stringify(Object.fromEntries(Object.entries(merged).sort((a, b) => b[1] - a[1])), null, 2)}\n`);
+  const merged: Record<string, number> = existsSync(LOCAL_DURATIONS)
+    ? (JSON.parse(readFileSync(LOCAL_DURATIONS, 'utf8')) as Record<string, number>)
+    : {};
+  for (let i = 0; i < lanes.length; i++)
+    if (existsSync(laneOut(i)))
+      Object.assign(merged, JSON.parse(readFileSync(laneOut(i), 'utf8')) as Record<string, number>);
+  if (Object.keys(merged).length)
+    writeFileSync(
+      LOCAL_DURATIONS,
+      `${JSON.stringify(Object.fromEntries(Object.entries(merged).sort((a, b) => b[1] - a[1])), null, 2)}\n`,
+    );
 }
 await stopEmbedded();
 
-const skipped = existsSync(SKIPS_OUT) ? readFileSync(SKIPS_OUT, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { file: string; name: string; reason: string }) : [];
+const skipped = existsSync(SKIPS_OUT)
+  ? readFileSync(SKIPS_OUT, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { file: string; name: string; reason: string })
+  : [];
 rmSync(SKIPS_OUT, { force: true });
 const passed = codes.every((c) => c === 0);
-process.stdout.write(`\n${files.length} files: ${passed ? 'all passed' : `FAILED (runners exited ${codes.join(', ')}), see "not ok" above`}\n`);
+process.stdout.write(
+  `\n${files.length} files: ${passed ? 'all passed' : `FAILED (runners exited ${codes.join(', ')}), see "not ok" above`}\n`,
+);
 if (skipped.length) {
   process.stdout.write(`${skipSummary(skipped.map((s) => s.reason))}\n`);
   if (forbidSkips) {

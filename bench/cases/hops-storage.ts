@@ -49,18 +49,37 @@ export const hopsStorage: BenchCase = {
       const notes: string[] = [];
       const hops = hopsAtDepth(HOP_DEPTH, HOPS_ASKED);
       for (const layout of LAYOUTS) {
-        const plan = await client.query<{ 'QUERY PLAN': string }>(`explain ${layout.throughHop.sql}`, [layout.throughHop.param(hops[0]!)]);
-        if (!plan.rows.some((r) => r['QUERY PLAN'].includes(layout.hopIndex))) notes.push(`hops storage: WARNING the ${layout.name} query through a hop does not use ${layout.hopIndex}`);
+        const plan = await client.query<{ 'QUERY PLAN': string }>(`explain ${layout.throughHop.sql}`, [
+          layout.throughHop.param(hops[0]!),
+        ]);
+        if (!plan.rows.some((r) => r['QUERY PLAN'].includes(layout.hopIndex)))
+          notes.push(`hops storage: WARNING the ${layout.name} query through a hop does not use ${layout.hopIndex}`);
       }
       const workers = Array.from({ length: TRACE_WORKERS }, (_, w) => `bench-w${w}`);
-      const throughHop = await timeQueries(client, LAYOUTS.map((l) => ({ sql: l.throughHop.sql, params: hops.map(l.throughHop.param) })), RUNS);
-      const workerLinks = await timeQueries(client, LAYOUTS.map((l) => ({ sql: l.workerLinks, params: workers })), RUNS);
+      const throughHop = await timeQueries(
+        client,
+        LAYOUTS.map((l) => ({ sql: l.throughHop.sql, params: hops.map(l.throughHop.param) })),
+        RUNS,
+      );
+      const workerLinks = await timeQueries(
+        client,
+        LAYOUTS.map((l) => ({ sql: l.workerLinks, params: workers })),
+        RUNS,
+      );
       const measured: Measured[] = [];
-      for (const [i, layout] of LAYOUTS.entries()) measured.push({ insertMs: insertMs[i]!, size: await layoutSize(client, layout), throughHop: throughHop[i]!, workerLinks: workerLinks[i]! });
+      for (const [i, layout] of LAYOUTS.entries())
+        measured.push({
+          insertMs: insertMs[i]!,
+          size: await layoutSize(client, layout),
+          throughHop: throughHop[i]!,
+          workerLinks: workerLinks[i]!,
+        });
 
       const [table, jsonb] = measured as [Measured, Measured];
       if (table.throughHop.rows !== jsonb.throughHop.rows || table.workerLinks.rows !== jsonb.workerLinks.rows) {
-        notes.push(`hops storage: WARNING the layouts disagree: ${table.throughHop.rows} vs ${jsonb.throughHop.rows} results through the hops, ${table.workerLinks.rows} vs ${jsonb.workerLinks.rows} links`);
+        notes.push(
+          `hops storage: WARNING the layouts disagree: ${table.throughHop.rows} vs ${jsonb.throughHop.rows} results through the hops, ${table.workerLinks.rows} vs ${jsonb.workerLinks.rows} links`,
+        );
       }
       notes.unshift(
         `hops storage: the same ${formatCount(RESULTS)} traceroutes (${TRACE_HOPS} hops, 3 probes each) in scratch tables shaped like measurements.results (plus an index on worker), ` +
@@ -87,20 +106,64 @@ function hopsAtDepth(depth: number, n: number): string[] {
 /** Two rows per measure: the hop table's, then the jsonb layout's compared with it. */
 function figures(table: Measured, jsonb: Measured): Figure[] {
   const rows: Figure[] = [];
-  const pair = (metric: string, label: string, unit: string, value: (m: Measured) => number, details: (m: Measured) => string) => {
-    rows.push({ id: `${HOPS_STORAGE}/${metric}-hop-table`, label: `${label}, jsonb + hop table`, value: value(table), unit, details: details(table) });
-    rows.push({ id: `${HOPS_STORAGE}/${metric}-jsonb`, label: `${label}, jsonb only`, value: value(jsonb), unit, baseline: `${HOPS_STORAGE}/${metric}-hop-table`, details: details(jsonb) });
+  const pair = (
+    metric: string,
+    label: string,
+    unit: string,
+    value: (m: Measured) => number,
+    details: (m: Measured) => string,
+  ) => {
+    rows.push({
+      id: `${HOPS_STORAGE}/${metric}-hop-table`,
+      label: `${label}, jsonb + hop table`,
+      value: value(table),
+      unit,
+      details: details(table),
+    });
+    rows.push({
+      id: `${HOPS_STORAGE}/${metric}-jsonb`,
+      label: `${label}, jsonb only`,
+      value: value(jsonb),
+      unit,
+      baseline: `${HOPS_STORAGE}/${metric}-hop-table`,
+      details: details(jsonb),
+    });
   };
-  pair('insert', 'results/s stored', 'results/s', (m) => RESULTS / (m.insertMs / 1000), (m) => `${formatMs(m.insertMs / (RESULTS / BATCH))} per batch of ${BATCH}`);
-  pair('size', `MiB for ${formatCount(RESULTS)} traces`, 'MiB', (m) => m.size.mib, (m) => `${m.size.byTable}; indexes ${formatCount(m.size.indexesMib)} MiB`);
-  pair('through-hop', 'µs, results through hop X', 'µs', (m) => m.throughHop.medianMs * 1000, (m) => `${formatMs(m.throughHop.medianMs)} median`);
-  pair('worker-links', 'ms, links of a worker', 'ms', (m) => m.workerLinks.medianMs, (m) => `${formatMs(m.workerLinks.medianMs)} median`);
+  pair(
+    'insert',
+    'results/s stored',
+    'results/s',
+    (m) => RESULTS / (m.insertMs / 1000),
+    (m) => `${formatMs(m.insertMs / (RESULTS / BATCH))} per batch of ${BATCH}`,
+  );
+  pair(
+    'size',
+    `MiB for ${formatCount(RESULTS)} traces`,
+    'MiB',
+    (m) => m.size.mib,
+    (m) => `${m.size.byTable}; indexes ${formatCount(m.size.indexesMib)} MiB`,
+  );
+  pair(
+    'through-hop',
+    'µs, results through hop X',
+    'µs',
+    (m) => m.throughHop.medianMs * 1000,
+    (m) => `${formatMs(m.throughHop.medianMs)} median`,
+  );
+  pair(
+    'worker-links',
+    'ms, links of a worker',
+    'ms',
+    (m) => m.workerLinks.medianMs,
+    (m) => `${formatMs(m.workerLinks.medianMs)} median`,
+  );
   return rows;
 }
 
 function resultsFromEnv(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < BATCH || n % BATCH !== 0) throw new Error(`HOPMAP_BENCH_HOPS_RESULTS=${value}: expected a whole multiple of ${BATCH}`);
+  if (!Number.isInteger(n) || n < BATCH || n % BATCH !== 0)
+    throw new Error(`HOPMAP_BENCH_HOPS_RESULTS=${value}: expected a whole multiple of ${BATCH}`);
   return n;
 }

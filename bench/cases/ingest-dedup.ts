@@ -18,7 +18,8 @@ const HOPMAP_ID = `${INGEST_DEDUP}/hopmap`;
 /** Marks the address_info rows this case adds, to remove them again: the map cases seed their own. */
 const DATA_VERSION = 'bench-ingest-dedup';
 const AS_LINKS_TRIGGERS = ['as_links_links_inserted', 'as_links_links_updated'];
-const setTriggers = (how: 'enable' | 'disable') => `alter table links ${AS_LINKS_TRIGGERS.map((t) => `${how} trigger ${t}`).join(', ')}`;
+const setTriggers = (how: 'enable' | 'disable') =>
+  `alter table links ${AS_LINKS_TRIGGERS.map((t) => `${how} trigger ${t}`).join(', ')}`;
 
 /** One batch's rows as the output's ingest has them after extracting links and hops. */
 interface DedupBatch {
@@ -47,7 +48,9 @@ export const ingestDedup: BenchCase = {
     const hopRows = batches.reduce((n, b) => n + b.hops.length, 0) / RING;
     const pool = new pg.Pool({ connectionString: ctx.db.url, max: 1, application_name: 'hopmap-bench' });
     try {
-      await pool.query('create table bench_dedup_links (near inet not null, far inet not null, primary key (near, far))');
+      await pool.query(
+        'create table bench_dedup_links (near inet not null, far inet not null, primary key (near, far))',
+      );
       await pool.query('create table bench_dedup_hops (address inet primary key)');
       await pool.query('truncate links, hops');
 
@@ -65,7 +68,9 @@ export const ingestDedup: BenchCase = {
       // Every address gets an AS (about 180 of them, by /24), so the as_links triggers have pairs to keep.
       await enrichAddresses(pool, batches);
       const hopmapLoop = async (triggers: 'on' | 'off') => {
-        ctx.progress(`${INGEST_DEDUP}: hopmap's upsertLinks + addHops, as_links triggers ${triggers}, ${ctx.seconds} s`);
+        ctx.progress(
+          `${INGEST_DEDUP}: hopmap's upsertLinks + addHops, as_links triggers ${triggers}, ${ctx.seconds} s`,
+        );
         await pool.query('truncate links, hops');
         if (triggers === 'off') await pool.query(setTriggers('disable'));
         try {
@@ -89,9 +94,25 @@ export const ingestDedup: BenchCase = {
       );
 
       const figures: Figure[] = [
-        figure(PLAIN_ID, 'traces de-duplicated/s, plain insert … on conflict do nothing (links + hops)', plain, linkRows),
-        { ...figure(HOPMAP_ID, "traces de-duplicated/s, hopmap's ingest (upsertLinks + addHops)", hopmap, linkRows), baseline: PLAIN_ID },
-        { ...figure(`${INGEST_DEDUP}/hopmap-without-as-links`, "traces de-duplicated/s, hopmap's ingest, as_links triggers off", noAsLinks, linkRows), baseline: HOPMAP_ID },
+        figure(
+          PLAIN_ID,
+          'traces de-duplicated/s, plain insert … on conflict do nothing (links + hops)',
+          plain,
+          linkRows,
+        ),
+        {
+          ...figure(HOPMAP_ID, "traces de-duplicated/s, hopmap's ingest (upsertLinks + addHops)", hopmap, linkRows),
+          baseline: PLAIN_ID,
+        },
+        {
+          ...figure(
+            `${INGEST_DEDUP}/hopmap-without-as-links`,
+            "traces de-duplicated/s, hopmap's ingest, as_links triggers off",
+            noAsLinks,
+            linkRows,
+          ),
+          baseline: HOPMAP_ID,
+        },
       ];
       return {
         figures,
@@ -114,7 +135,12 @@ export const ingestDedup: BenchCase = {
   },
 };
 
-const loopWindow = (ctx: BenchContext) => ({ workers: 1, warmupMs: ctx.warmupSeconds * 1000, durationMs: ctx.seconds * 1000, signal: ctx.signal });
+const loopWindow = (ctx: BenchContext) => ({
+  workers: 1,
+  warmupMs: ctx.warmupSeconds * 1000,
+  durationMs: ctx.seconds * 1000,
+  signal: ctx.signal,
+});
 
 function figure(id: string, label: string, r: LoopResult, linkRows: number): Figure {
   return {

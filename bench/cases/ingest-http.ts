@@ -34,7 +34,10 @@ export const ingestHttp: BenchCase = {
     const copy = await withCpu(() => runCopyLoad({ url: ctx.db.url, clients: SENDERS, batches, ...loopWindow(ctx) }));
     figures.push(figure(COPY_ID, `results/s, raw COPY, ${SENDERS} clients`, copy.result, copy.cores, 'tx'));
     if (copy.result.ops === 0) notes.push(tooSlowNote('raw COPY', ctx));
-    if (copy.result.errors) notes.push(`ingest raw COPY: ${formatCount(copy.result.errors)} failed transactions, e.g. ${copy.result.errorSamples.join(' | ')}`);
+    if (copy.result.errors)
+      notes.push(
+        `ingest raw COPY: ${formatCount(copy.result.errors)} failed transactions, e.g. ${copy.result.errorSamples.join(' | ')}`,
+      );
 
     for (const count of [1, 2]) {
       const label = `results/s, HTTP POST, ${count} instance${count > 1 ? 's' : ''}`;
@@ -44,24 +47,47 @@ export const ingestHttp: BenchCase = {
       const headers = await benchKeyHeaders(ctx.db.url, 'worker');
       try {
         ctx.progress(`${label}: ${SENDERS} senders, ${ctx.seconds} s`);
-        const m = await withCpu(() => runIngestLoad({ urls: instances.map((i) => i.url), senders: SENDERS, batches, headers, ...loopWindow(ctx) }));
-        figures.push({ ...figure(`${INGEST_HTTP}/${count}-instance${count > 1 ? 's' : ''}`, label, m.result, m.cores, 'req'), baseline: COPY_ID });
+        const m = await withCpu(() =>
+          runIngestLoad({ urls: instances.map((i) => i.url), senders: SENDERS, batches, headers, ...loopWindow(ctx) }),
+        );
+        figures.push({
+          ...figure(`${INGEST_HTTP}/${count}-instance${count > 1 ? 's' : ''}`, label, m.result, m.cores, 'req'),
+          baseline: COPY_ID,
+        });
         if (m.result.ops === 0) notes.push(tooSlowNote(label, ctx));
-        if (m.result.errors) notes.push(`${label}: ${formatCount(m.result.errors)} failed requests, e.g. ${m.result.errorSamples.join(' | ')}`);
+        if (m.result.errors)
+          notes.push(
+            `${label}: ${formatCount(m.result.errors)} failed requests, e.g. ${m.result.errorSamples.join(' | ')}`,
+          );
       } finally {
         await Promise.all(instances.map((i) => i.stop()));
       }
-      for (const i of instances) if (i.log.warnings + i.log.errors) notes.push(`${label}: ${i.name} logged ${i.log.errors} errors and ${i.log.warnings} warnings: ${i.log.samples.join(' | ')}`);
+      for (const i of instances)
+        if (i.log.warnings + i.log.errors)
+          notes.push(
+            `${label}: ${i.name} logged ${i.log.errors} errors and ${i.log.warnings} warnings: ${i.log.samples.join(' | ')}`,
+          );
     }
     await resetResultTables(ctx.db.url);
     return { figures, notes };
   },
 };
 
-const loopWindow = (ctx: BenchContext) => ({ warmupMs: ctx.warmupSeconds * 1000, durationMs: ctx.seconds * 1000, signal: ctx.signal });
+const loopWindow = (ctx: BenchContext) => ({
+  warmupMs: ctx.warmupSeconds * 1000,
+  durationMs: ctx.seconds * 1000,
+  signal: ctx.signal,
+});
 
 function figure(id: string, label: string, r: LoopResult, cores: number, op: string): Figure {
-  return { id, label, value: r.itemsPerSecond, unit: 'results/s', details: `${loopDetails(r, op)}, bench process ${cores.toFixed(2)} cores`, data: { ...r, senders: SENDERS, batch: BATCH, benchProcessCores: cores } };
+  return {
+    id,
+    label,
+    value: r.itemsPerSecond,
+    unit: 'results/s',
+    details: `${loopDetails(r, op)}, bench process ${cores.toFixed(2)} cores`,
+    data: { ...r, senders: SENDERS, batch: BATCH, benchProcessCores: cores },
+  };
 }
 
 /** The load and the CPU the bench process spent on it meanwhile (in cores), since it shares the machine with what it measures. */
@@ -74,7 +100,11 @@ async function withCpu<T>(load: () => Promise<T>): Promise<{ result: T; cores: n
 }
 
 async function startInstances(ctx: BenchContext, count: number): Promise<OutputInstance[]> {
-  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startOutputInstance({ name: `bench-output-${i + 1}`, databaseUrl: ctx.db.url, signal: ctx.signal })));
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) =>
+      startOutputInstance({ name: `bench-output-${i + 1}`, databaseUrl: ctx.db.url, signal: ctx.signal }),
+    ),
+  );
   const instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {

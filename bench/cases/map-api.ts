@@ -17,7 +17,8 @@ import { seedMap, type SeedReport } from '../seed-map.js';
 export const MAP_API = 'map-api';
 const PAGE = 10_000;
 /** The seeded tables, emptied before (other cases share the database) and after (its size). */
-const SEEDED = 'links, address_info, asn_ranges, paths, route_spans, route_current, route_changes, result_ids, measurements.results';
+const SEEDED =
+  'links, address_info, asn_ranges, paths, route_spans, route_current, route_changes, result_ids, measurements.results';
 
 export interface Timing {
   p50: number;
@@ -46,7 +47,10 @@ export const mapApi: BenchCase = {
       const seed = await seedMap(ctx.db.url, scale, { signal: ctx.signal, progress: ctx.progress });
       notes.push(...seedNotes(seed));
 
-      const { manager, cookie } = await startSignedInManager(ctx.db.url, createLogger({ level: 'error', pretty: false }));
+      const { manager, cookie } = await startSignedInManager(
+        ctx.db.url,
+        createLogger({ level: 'error', pretty: false }),
+      );
       try {
         const get = async (path: string): Promise<string> => {
           const res = await httpGet(`${manager.url}${path}`, { agent, headers: { cookie }, timeoutMs: 120_000 });
@@ -67,7 +71,13 @@ export const mapApi: BenchCase = {
   },
 };
 
-async function measure(ctx: BenchContext, topo: MapTopology, pool: pg.Pool, get: (path: string) => Promise<string>, notes: string[]): Promise<Figure[]> {
+async function measure(
+  ctx: BenchContext,
+  topo: MapTopology,
+  pool: pg.Pool,
+  get: (path: string) => Promise<string>,
+  notes: string[],
+): Promise<Figure[]> {
   const figures: Figure[] = [];
   const add = (id: string, label: string, unit: 'ms' | 'µs', t: Timing, baseline?: string) =>
     figures.push({
@@ -83,15 +93,45 @@ async function measure(ctx: BenchContext, topo: MapTopology, pool: pg.Pool, get:
 
   ctx.progress('map api: whole AS graph');
   let pairs = 0;
-  add('as-graph-sql', 'ms p50, whole AS graph, as_links, SQL in-process', 'ms', await timeRuns(ctx, 5, async () => void (pairs = (await asGraph(pool, {})).links.length)));
+  add(
+    'as-graph-sql',
+    'ms p50, whole AS graph, as_links, SQL in-process',
+    'ms',
+    await timeRuns(ctx, 5, async () => void (pairs = (await asGraph(pool, {})).links.length)),
+  );
   let httpPairs = 0;
-  add('as-graph-http', 'ms p50, whole AS graph, GET /api/map/graph?level=as', 'ms', await timeRuns(ctx, 5, async () => void (httpPairs = JSON.parse(await get('/api/map/graph?level=as')).links.length)), 'as-graph-sql');
+  add(
+    'as-graph-http',
+    'ms p50, whole AS graph, GET /api/map/graph?level=as',
+    'ms',
+    await timeRuns(
+      ctx,
+      5,
+      async () => void (httpPairs = JSON.parse(await get('/api/map/graph?level=as')).links.length),
+    ),
+    'as-graph-sql',
+  );
   let directPairs = 0;
-  add('as-graph-direct-sql', 'ms p50, whole AS graph aggregated over all links (before as_links), SQL', 'ms', await timeRuns(ctx, 3, async () => void (directPairs = (await asPairsAggregated(pool, {})).length)), 'as-graph-sql');
+  add(
+    'as-graph-direct-sql',
+    'ms p50, whole AS graph aggregated over all links (before as_links), SQL',
+    'ms',
+    await timeRuns(ctx, 3, async () => void (directPairs = (await asPairsAggregated(pool, {})).length)),
+    'as-graph-sql',
+  );
   // A `since` that keeps every link still forces the aggregation over links: what a filtered AS graph costs.
   const since = encodeURIComponent(new Date(topo.windowStart - 86_400_000).toISOString());
-  add('as-graph-direct-http', 'ms p50, AS graph with a time filter (aggregated), HTTP', 'ms', await timeRuns(ctx, 3, async () => void JSON.parse(await get(`/api/map/graph?level=as&since=${since}`))), 'as-graph-direct-sql');
-  if (pairs !== httpPairs || directPairs < pairs) notes.push(`map api: WARNING the AS graphs disagree: ${pairs} AS links from as_links, ${httpPairs} over HTTP, ${directPairs} AS pairs aggregated`);
+  add(
+    'as-graph-direct-http',
+    'ms p50, AS graph with a time filter (aggregated), HTTP',
+    'ms',
+    await timeRuns(ctx, 3, async () => void JSON.parse(await get(`/api/map/graph?level=as&since=${since}`))),
+    'as-graph-direct-sql',
+  );
+  if (pairs !== httpPairs || directPairs < pairs)
+    notes.push(
+      `map api: WARNING the AS graphs disagree: ${pairs} AS links from as_links, ${httpPairs} over HTTP, ${directPairs} AS pairs aggregated`,
+    );
 
   ctx.progress('map api: path queries');
   const routeAt = () => {
@@ -102,17 +142,33 @@ async function measure(ctx: BenchContext, topo: MapTopology, pool: pg.Pool, get:
   const paths = Array.from({ length: 512 }, routeAt);
   let i = 0;
   let empty = 0;
-  add('path-sql', 'µs p50, path of a route at a time, SQL in-process', 'µs', await timeRuns(ctx, 20, async () => {
-    const q = paths[i++ % paths.length]!;
-    const spans = await routePathsAt(pool, q.worker, q.target, q.at);
-    await asOfAddresses(pool, [...new Set(spans.flatMap((s) => s.hops.flat()))]);
-  }));
+  add(
+    'path-sql',
+    'µs p50, path of a route at a time, SQL in-process',
+    'µs',
+    await timeRuns(ctx, 20, async () => {
+      const q = paths[i++ % paths.length]!;
+      const spans = await routePathsAt(pool, q.worker, q.target, q.at);
+      await asOfAddresses(pool, [...new Set(spans.flatMap((s) => s.hops.flat()))]);
+    }),
+  );
   i = 0;
-  add('path-http', 'µs p50, GET /api/map/path?worker=&target=&at=', 'µs', await timeRuns(ctx, 20, async () => {
-    const q = paths[i++ % paths.length]!;
-    if (JSON.parse(await get(`/api/map/path?worker=${q.worker}&target=${q.target}&at=${encodeURIComponent(q.at)}`)).routes.length === 0) empty++;
-  }), 'path-sql');
-  if (empty > 0) notes.push(`map api: ${empty} path queries found no route (a random time before the route's first trace)`);
+  add(
+    'path-http',
+    'µs p50, GET /api/map/path?worker=&target=&at=',
+    'µs',
+    await timeRuns(ctx, 20, async () => {
+      const q = paths[i++ % paths.length]!;
+      if (
+        JSON.parse(await get(`/api/map/path?worker=${q.worker}&target=${q.target}&at=${encodeURIComponent(q.at)}`))
+          .routes.length === 0
+      )
+        empty++;
+    }),
+    'path-sql',
+  );
+  if (empty > 0)
+    notes.push(`map api: ${empty} path queries found no route (a random time before the route's first trace)`);
 
   ctx.progress('map api: interface pages');
   const cursors: LinkCursor[] = Array.from({ length: 64 }, () => {
@@ -120,15 +176,31 @@ async function measure(ctx: BenchContext, topo: MapTopology, pool: pg.Pool, get:
     return { near: interfaceAddress(Math.floor((c - 1) / 4)), far: interfaceAddress(c) };
   });
   i = 0;
-  add('page-sql', 'ms p50, 10,000-link interface page, SQL in-process', 'ms', await timeRuns(ctx, 5, async () => {
-    const links = await interfaceLinksPage(pool, {}, PAGE, cursors[i++ % cursors.length]);
-    await asOfAddresses(pool, nodesOfLinks(links).map((n) => n.address));
-  }));
+  add(
+    'page-sql',
+    'ms p50, 10,000-link interface page, SQL in-process',
+    'ms',
+    await timeRuns(ctx, 5, async () => {
+      const links = await interfaceLinksPage(pool, {}, PAGE, cursors[i++ % cursors.length]);
+      await asOfAddresses(
+        pool,
+        nodesOfLinks(links).map((n) => n.address),
+      );
+    }),
+  );
   i = 0;
-  add('page-http', 'ms p50, GET /api/map/graph?limit=10000&cursor=', 'ms', await timeRuns(ctx, 5, async () => {
-    const body = JSON.parse(await get(`/api/map/graph?limit=${PAGE}&cursor=${encodeLinkCursor(cursors[i++ % cursors.length]!)}`));
-    if (body.links.length !== PAGE) throw new Error(`a page of ${body.links.length} links`);
-  }), 'page-sql');
+  add(
+    'page-http',
+    'ms p50, GET /api/map/graph?limit=10000&cursor=',
+    'ms',
+    await timeRuns(ctx, 5, async () => {
+      const body = JSON.parse(
+        await get(`/api/map/graph?limit=${PAGE}&cursor=${encodeLinkCursor(cursors[i++ % cursors.length]!)}`),
+      );
+      if (body.links.length !== PAGE) throw new Error(`a page of ${body.links.length} links`);
+    }),
+    'page-sql',
+  );
 
   notes.push(
     `map api: one request at a time over a keep-alive connection to the manager in this process, signed in; baselines call the endpoint's own query functions on a plain pg pool in this process. ` +

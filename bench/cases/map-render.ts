@@ -33,9 +33,18 @@ interface Rendered {
 async function openGraph(page: Page, url: string, query = ''): Promise<Rendered> {
   await page.goto(`${url}/map/graph${query}`);
   await page.waitForSelector('#graph-view[data-rendered-at], #graph-view[data-error]', { timeout: 10 * 60_000 });
-  const d = await page.locator('#graph-view').evaluate((e) => ({ ...(e as unknown as { dataset: Record<string, string> }).dataset }));
+  const d = await page
+    .locator('#graph-view')
+    .evaluate((e) => ({ ...(e as unknown as { dataset: Record<string, string> }).dataset }));
   if (d.error) throw new Error(`${MAP_RENDER}: the graph page failed: ${d.error}`);
-  return { renderedAt: Number(d.renderedAt), fetchMs: Number(d.fetchMs), buildMs: Number(d.buildMs), sigmaMs: Number(d.sigmaMs), nodes: Number(d.renderedNodes), links: Number(d.renderedLinks) };
+  return {
+    renderedAt: Number(d.renderedAt),
+    fetchMs: Number(d.fetchMs),
+    buildMs: Number(d.buildMs),
+    sigmaMs: Number(d.sigmaMs),
+    nodes: Number(d.renderedNodes),
+    links: Number(d.renderedLinks),
+  };
 }
 
 /** The baseline: the same graph over the keyset API (/api/map/graph, pages of 10,000), fetched and parsed in the page. */
@@ -164,7 +173,10 @@ export const mapRender: BenchCase = {
       );
       await pool.query('analyze links, address_info');
 
-      manager = await startService(managerService({ serverKey, plugins: installedPlugins, apiRequestsPerMinute: 10_000_000 }), { databaseUrl: ctx.db.url, host: '127.0.0.1', port: 0, log });
+      manager = await startService(
+        managerService({ serverKey, plugins: installedPlugins, apiRequestsPerMinute: 10_000_000 }),
+        { databaseUrl: ctx.db.url, host: '127.0.0.1', port: 0, log },
+      );
       const { secret } = await addUser(pool, serverKey, 'bench');
       chromium = await launchBrowser();
       const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -180,7 +192,9 @@ export const mapRender: BenchCase = {
         loads.push(await openGraph(page, manager.url));
         keyset.push(await keysetFetchParse(page));
       }
-      ctx.progress(`${MAP_RENDER}: dragging and wheel-zooming for ${ctx.seconds} s each, as the page drew before (?smooth=off) and now`);
+      ctx.progress(
+        `${MAP_RENDER}: dragging and wheel-zooming for ${ctx.seconds} s each, as the page drew before (?smooth=off) and now`,
+      );
       const before = await smoothness(page, manager.url, '?smooth=off', ctx.seconds);
       const after = await smoothness(page, manager.url, '', ctx.seconds);
 
@@ -218,8 +232,21 @@ export const mapRender: BenchCase = {
         baseline: panBefore.id,
         details: `${draws(after.pan)}; ${formatCount(20_000)} of the nodes, no picking pass, no links while moving`,
       };
-      const zoomBefore: Figure = { id: `${MAP_RENDER}/zoom-fps-before`, label: 'frames/s while wheel-zooming, as drawn before', value: before.zoom.fps, unit: 'frames/s', details: draws(before.zoom) };
-      const zoom: Figure = { id: `${MAP_RENDER}/zoom-fps`, label: 'frames/s while wheel-zooming', value: after.zoom.fps, unit: 'frames/s', baseline: zoomBefore.id, details: draws(after.zoom) };
+      const zoomBefore: Figure = {
+        id: `${MAP_RENDER}/zoom-fps-before`,
+        label: 'frames/s while wheel-zooming, as drawn before',
+        value: before.zoom.fps,
+        unit: 'frames/s',
+        details: draws(before.zoom),
+      };
+      const zoom: Figure = {
+        id: `${MAP_RENDER}/zoom-fps`,
+        label: 'frames/s while wheel-zooming',
+        value: after.zoom.fps,
+        unit: 'frames/s',
+        baseline: zoomBefore.id,
+        details: draws(after.zoom),
+      };
       const settleBefore: Figure = {
         id: `${MAP_RENDER}/settle-before`,
         label: 'release of a drag to the next frame drawn still, as before',

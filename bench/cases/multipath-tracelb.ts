@@ -22,9 +22,23 @@ export const multipathTracelb: BenchCase = {
       ctx.progress(`${NAME}: scamper ${command}, ${TARGETS.length} targets at once`);
       const scamper = await scamperTraces(ctx, ns, command, TARGETS, TARGETS.length);
       ctx.progress(`${NAME}: hopmap multipath udp-paris, ${TARGETS.length} targets at once`);
-      const hopmap = await hopmapTraces(ctx, ns, { targets: TARGETS, method: 'udp-paris', mode: 'multipath', stopSet: false, concurrency: TARGETS.length, timeoutMs: WAIT_S * 1000 });
+      const hopmap = await hopmapTraces(ctx, ns, {
+        targets: TARGETS,
+        method: 'udp-paris',
+        mode: 'multipath',
+        stopSet: false,
+        concurrency: TARGETS.length,
+        timeoutMs: WAIT_S * 1000,
+      });
       return {
-        figures: versusScamper({ caseName: NAME, scamperLabel: 'scamper tracelb (MDA)', hopmapLabel: 'hopmap multipath (MDA-lite)', hopmap, scamper, truth: TRUE_LINKS }),
+        figures: versusScamper({
+          caseName: NAME,
+          scamperLabel: 'scamper tracelb (MDA)',
+          hopmapLabel: 'hopmap multipath (MDA-lite)',
+          hopmap,
+          scamper,
+          truth: TRUE_LINKS,
+        }),
         notes: [
           `${NAME}: ${TARGETS.length} addresses of the diamond lab's target, all traced at once by each tool, ${WAIT_S} s wait per probe, 95% confidence. ` +
             `scamper: ${scamper.command} (-W 15, 150 ms between probes, is the least it takes); it also reported ${scamper.bridged} links across the silent r5, not counted. ` +

@@ -34,19 +34,40 @@ export const pingLab: BenchCase = {
   name: PING_LAB,
   async run(ctx) {
     return withBenchLab(ctx, PING_LAB, TOPOLOGY, async (lab) => {
-      if (!lab.plan.nodes.get('target')?.lo.some((b) => b.cidr === TARGET_PREFIX)) throw new Error(`${TOPOLOGY}: the target node no longer has ${TARGET_PREFIX} on lo`);
+      if (!lab.plan.nodes.get('target')?.lo.some((b) => b.cidr === TARGET_PREFIX))
+        throw new Error(`${TOPOLOGY}: the target node no longer has ${TARGET_PREFIX} on lo`);
       const ns = lab.nsName('probe');
       const check = await lab.exec('probe', 'ping', ['-c1', '-W2', TARGETS.at(-1)!]);
-      if (check.code !== 0) throw new Error(`lab ${lab.name}: ${TARGETS.at(-1)} does not answer ping from ${ns}: ${check.stdout}${check.stderr}`);
+      if (check.code !== 0)
+        throw new Error(
+          `lab ${lab.name}: ${TARGETS.at(-1)} does not answer ping from ${ns}: ${check.stdout}${check.stderr}`,
+        );
 
       let fping: FpingResult | undefined;
       if (existsSync(FPING)) {
         ctx.progress(`${PING_LAB}: fping from ${ns}, ${ctx.seconds} s`);
-        fping = await runFping({ ns, targets: TARGETS, warmupSeconds: ctx.warmupSeconds, seconds: ctx.seconds, timeoutMs: TIMEOUT_MS, signal: ctx.signal });
+        fping = await runFping({
+          ns,
+          targets: TARGETS,
+          warmupSeconds: ctx.warmupSeconds,
+          seconds: ctx.seconds,
+          timeoutMs: TIMEOUT_MS,
+          signal: ctx.signal,
+        });
       }
 
       ctx.progress(`${PING_LAB}: hopmap ICMP prober from ${ns}, window ${WINDOW}, ${ctx.seconds} s`);
-      const hopmap = await runHopmapPing(ns, { targets: TARGETS, window: WINDOW, warmupSeconds: ctx.warmupSeconds, seconds: ctx.seconds, timeoutMs: TIMEOUT_MS }, ctx.signal);
+      const hopmap = await runHopmapPing(
+        ns,
+        {
+          targets: TARGETS,
+          window: WINDOW,
+          warmupSeconds: ctx.warmupSeconds,
+          seconds: ctx.seconds,
+          timeoutMs: TIMEOUT_MS,
+        },
+        ctx.signal,
+      );
 
       const fpingId = `${PING_LAB}/fping`;
       const figures: Figure[] = [];
@@ -68,23 +89,25 @@ export const pingLab: BenchCase = {
         baseline: fpingId,
         details: `${loss(hopmap.sent, hopmap.answered)}, p50 ${formatUs(hopmap.p50_us)}, p99 ${formatUs(hopmap.p99_us)}, 1 process${hopmap.raw_drops ? `, ${formatCount(hopmap.raw_drops)} dropped by the socket` : ''}`,
         data: { ...hopmap },
-    });
-    const notes = [
-      `${PING_LAB}: ICMP echoes from the probe namespace of lab/diamond.yaml (built as lab ${lab.name}) to the 254 addresses of ${TARGET_PREFIX} on its target, ` +
-        `6 routers away; both sides run in the same namespaces in this run, fping first, and count replies to echoes sent after the warm-up. ` +
-        `hopmap: \`ip netns exec <probe> node --import tsx bench/ping-in-namespace.ts\`, one IcmpSocket + IcmpProber keeping ${WINDOW} echoes in flight round-robin, ` +
-        `no pacing (the prober's ceiling, not the worker's 100 pps default), timeout ${TIMEOUT_MS} ms.`,
-      fping
-        ? `${PING_LAB}: fping: \`${fping.command}\` back to back (fping 5.1 refuses more than 65,535 echoes per 10 s in one process), ` +
-          `replies from its per-target xmt/rcv lines over the runs' wall-clock time (each ~10 ms of it is start-up).`
-        : `${PING_LAB}: no baseline: ${FPING} is not installed.`,
-      `${PING_LAB}: RTTs are microseconds because veth hands packets on inside the sender's syscall: the reply is queued before sendto returns. ` +
-        `hopmap's RTT runs from just after the send to the reply's turn in the event loop; fping's from before sendto to the kernel's receive timestamp.`,
-    ];
-    if (hopmap.socket_replies + WINDOW < hopmap.answered || hopmap.answered + WINDOW < hopmap.socket_replies) {
-      notes.push(`${PING_LAB}: the socket saw ${formatCount(hopmap.socket_replies)} echo replies with the prober's id in the window but the prober matched ${formatCount(hopmap.answered)}.`);
-    }
-    return { figures, notes };
+      });
+      const notes = [
+        `${PING_LAB}: ICMP echoes from the probe namespace of lab/diamond.yaml (built as lab ${lab.name}) to the 254 addresses of ${TARGET_PREFIX} on its target, ` +
+          `6 routers away; both sides run in the same namespaces in this run, fping first, and count replies to echoes sent after the warm-up. ` +
+          `hopmap: \`ip netns exec <probe> node --import tsx bench/ping-in-namespace.ts\`, one IcmpSocket + IcmpProber keeping ${WINDOW} echoes in flight round-robin, ` +
+          `no pacing (the prober's ceiling, not the worker's 100 pps default), timeout ${TIMEOUT_MS} ms.`,
+        fping
+          ? `${PING_LAB}: fping: \`${fping.command}\` back to back (fping 5.1 refuses more than 65,535 echoes per 10 s in one process), ` +
+            `replies from its per-target xmt/rcv lines over the runs' wall-clock time (each ~10 ms of it is start-up).`
+          : `${PING_LAB}: no baseline: ${FPING} is not installed.`,
+        `${PING_LAB}: RTTs are microseconds because veth hands packets on inside the sender's syscall: the reply is queued before sendto returns. ` +
+          `hopmap's RTT runs from just after the send to the reply's turn in the event loop; fping's from before sendto to the kernel's receive timestamp.`,
+      ];
+      if (hopmap.socket_replies + WINDOW < hopmap.answered || hopmap.answered + WINDOW < hopmap.socket_replies) {
+        notes.push(
+          `${PING_LAB}: the socket saw ${formatCount(hopmap.socket_replies)} echo replies with the prober's id in the window but the prober matched ${formatCount(hopmap.answered)}.`,
+        );
+      }
+      return { figures, notes };
     });
   },
 };
@@ -97,12 +120,15 @@ async function runHopmapPing(ns: string, args: PingArgs, signal: AbortSignal): P
   });
   const line = run.stdout.trim().split('\n').at(-1) ?? '';
   if (run.code !== 0 || !line.startsWith('{')) {
-    throw new Error(`bench/ping-in-namespace.ts in ${ns} failed (${run.signal ? `signal ${run.signal}` : `exit ${run.code}`}): ${(run.stderr || run.stdout).slice(-1000).trim()}`);
+    throw new Error(
+      `bench/ping-in-namespace.ts in ${ns} failed (${run.signal ? `signal ${run.signal}` : `exit ${run.code}`}): ${(run.stderr || run.stdout).slice(-1000).trim()}`,
+    );
   }
   return JSON.parse(line) as PingResult;
 }
 
-const loss = (sent: number, answered: number) => `loss ${sent > 0 ? ((100 * (sent - answered)) / sent).toFixed(2) : '–'} % of ${formatCount(sent)}`;
+const loss = (sent: number, answered: number) =>
+  `loss ${sent > 0 ? ((100 * (sent - answered)) / sent).toFixed(2) : '–'} % of ${formatCount(sent)}`;
 
 function formatUs(us: number): string {
   if (!Number.isFinite(us)) return '–';

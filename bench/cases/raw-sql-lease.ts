@@ -56,13 +56,22 @@ export const rawSqlLease: BenchCase = {
         `raw SQL lease: bench_queue(id bigserial primary key, address inet, leased_by text, leased_at timestamptz), ${rows.toLocaleString('en-US')} rows ` +
           `and a partial index on id where leased_at is null; each transaction leases ${BATCH} rows (select … order by id limit ${BATCH} ` +
           `for update skip locked, then update … returning address). "N clients" = N connections looping at once; vacuumed between runs.`,
-        ...(dry ? ['raw SQL lease: WARNING the queue ran dry during a measurement; the figure is too high. Use fewer --seconds.'] : []),
+        ...(dry
+          ? [
+              'raw SQL lease: WARNING the queue ran dry during a measurement; the figure is too high. Use fewer --seconds.',
+            ]
+          : []),
       ],
     };
   },
 };
 
-const loopOptions = (ctx: BenchContext, workers: number) => ({ workers, warmupMs: ctx.warmupSeconds * 1000, durationMs: ctx.seconds * 1000, signal: ctx.signal });
+const loopOptions = (ctx: BenchContext, workers: number) => ({
+  workers,
+  warmupMs: ctx.warmupSeconds * 1000,
+  durationMs: ctx.seconds * 1000,
+  signal: ctx.signal,
+});
 
 async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: 'hopmap-bench' });
@@ -82,9 +91,14 @@ async function withClient(url: string, fn: (client: pg.Client) => Promise<void>)
 export const fillQueue = (url: string, rows: number) =>
   withClient(url, async (c) => {
     await c.query('drop table if exists bench_queue');
-    await c.query('create table bench_queue (id bigserial primary key, address inet not null, leased_by text, leased_at timestamptz)');
+    await c.query(
+      'create table bench_queue (id bigserial primary key, address inet not null, leased_by text, leased_at timestamptz)',
+    );
     // Consecutive addresses from 20.0.0.0 on: the content does not matter, only the row count and width.
-    await c.query(`insert into bench_queue (address) select '20.0.0.0'::inet + g from generate_series(0, $1::bigint - 1) g`, [rows]);
+    await c.query(
+      `insert into bench_queue (address) select '20.0.0.0'::inet + g from generate_series(0, $1::bigint - 1) g`,
+      [rows],
+    );
     await c.query('create index bench_queue_unleased_idx on bench_queue (id) where leased_at is null');
     await c.query('vacuum analyze bench_queue');
   });

@@ -14,8 +14,16 @@ export const targetsHttpBootstrap: BenchCase = {
   name: TARGETS_HTTP_BOOTSTRAP,
   baselines: [RAW_SQL_LEASE],
   async run(ctx) {
-    const { figures, notes } = await measureOneAndTwoInstances(ctx, { caseName: TARGETS_HTTP_BOOTSTRAP, variant: 'bootstrap /32s', targets: BOOTSTRAP_TARGETS, rawSqlLease: RAW_SQL_LEASE });
-    notes.unshift(httpMethodNote(ctx), 'bootstrap /32s: the committed cloud-provider-ip-addresses/ (19,000 single-address blocks), so every target opens a new block.');
+    const { figures, notes } = await measureOneAndTwoInstances(ctx, {
+      caseName: TARGETS_HTTP_BOOTSTRAP,
+      variant: 'bootstrap /32s',
+      targets: BOOTSTRAP_TARGETS,
+      rawSqlLease: RAW_SQL_LEASE,
+    });
+    notes.unshift(
+      httpMethodNote(ctx),
+      'bootstrap /32s: the committed cloud-provider-ip-addresses/ (19,000 single-address blocks), so every target opens a new block.',
+    );
     return { figures, notes };
   },
 };

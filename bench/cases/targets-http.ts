@@ -20,9 +20,20 @@ export const targetsHttp: BenchCase = {
   async run(ctx) {
     const dir = await mkdtemp(join(tmpdir(), 'hopmap-bench-targets-'));
     try {
-      await writeFile(join(dir, 'bench-slash16.txt'), `# hopmap bench: ${SLASH16_BLOCKS.length} /16 blocks\n${SLASH16_BLOCKS.join('\n')}\n`);
-      const { figures, notes } = await measureOneAndTwoInstances(ctx, { caseName: TARGETS_HTTP, variant: '64 × /16', targets: dir, rawSqlLease: RAW_SQL_LEASE });
-      notes.unshift(httpMethodNote(ctx), `64 × /16: ${SLASH16_BLOCKS[0]} … ${SLASH16_BLOCKS.at(-1)} in one file, 4.2 million addresses per consumer pass.`);
+      await writeFile(
+        join(dir, 'bench-slash16.txt'),
+        `# hopmap bench: ${SLASH16_BLOCKS.length} /16 blocks\n${SLASH16_BLOCKS.join('\n')}\n`,
+      );
+      const { figures, notes } = await measureOneAndTwoInstances(ctx, {
+        caseName: TARGETS_HTTP,
+        variant: '64 × /16',
+        targets: dir,
+        rawSqlLease: RAW_SQL_LEASE,
+      });
+      notes.unshift(
+        httpMethodNote(ctx),
+        `64 × /16: ${SLASH16_BLOCKS[0]} … ${SLASH16_BLOCKS.at(-1)} in one file, 4.2 million addresses per consumer pass.`,
+      );
       return { figures, notes };
     } finally {
       await rm(dir, { recursive: true, force: true });

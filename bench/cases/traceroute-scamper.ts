@@ -23,9 +23,22 @@ export const tracerouteScamper: BenchCase = {
       ctx.progress(`${NAME}: scamper ${command}, ${TARGETS.length} targets, ${AT_ONCE} at a time`);
       const scamper = await scamperTraces(ctx, ns, command, TARGETS, AT_ONCE);
       ctx.progress(`${NAME}: hopmap icmp-paris, ${TARGETS.length} targets, ${AT_ONCE} at a time`);
-      const hopmap = await hopmapTraces(ctx, ns, { targets: TARGETS, method: 'icmp-paris', stopSet: false, concurrency: AT_ONCE, timeoutMs: WAIT_S * 1000 });
+      const hopmap = await hopmapTraces(ctx, ns, {
+        targets: TARGETS,
+        method: 'icmp-paris',
+        stopSet: false,
+        concurrency: AT_ONCE,
+        timeoutMs: WAIT_S * 1000,
+      });
       return {
-        figures: versusScamper({ caseName: NAME, scamperLabel: 'scamper trace icmp-paris', hopmapLabel: 'hopmap traceroute icmp-paris', hopmap, scamper, truth: TRUE_LINKS }),
+        figures: versusScamper({
+          caseName: NAME,
+          scamperLabel: 'scamper trace icmp-paris',
+          hopmapLabel: 'hopmap traceroute icmp-paris',
+          hopmap,
+          scamper,
+          truth: TRUE_LINKS,
+        }),
         notes: [
           `${NAME}: ${TARGETS.length} addresses of the diamond lab's target (lab/diamond.yaml; r5 before the target never answers), ${AT_ONCE} traced at once by each tool, ` +
             `${WAIT_S} s wait per probe for both. scamper: ${scamper.command} (one probe per hop, up to 3 at a hop that does not answer, one after another). ` +

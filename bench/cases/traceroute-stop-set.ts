@@ -27,7 +27,15 @@ export const tracerouteStopSet: BenchCase = {
       const plainId = `${NAME}/plain`;
       return {
         figures: [
-          { id: plainId, label: 'traceroute probes per link found, no stop set', value: perLink(plain), unit: 'probes/link', better: 'lower', details: `${plain.probes} probes, ${plain.links.length} links, ${plain.seconds.toFixed(1)} s`, data: { ...plain } },
+          {
+            id: plainId,
+            label: 'traceroute probes per link found, no stop set',
+            value: perLink(plain),
+            unit: 'probes/link',
+            better: 'lower',
+            details: `${plain.probes} probes, ${plain.links.length} links, ${plain.seconds.toFixed(1)} s`,
+            data: { ...plain },
+          },
           {
             id: `${NAME}/doubletree`,
             label: 'traceroute probes per link found, Doubletree',

@@ -6,7 +6,7 @@ export interface Range {
 }
 
 export function parseIpv4(text: string): number {
-  const parts = text.split(".");
+  const parts = text.split('.');
   if (parts.length !== 4) throw new Error(`invalid IPv4 address: ${text}`);
   let value = 0;
   for (const part of parts) {
@@ -22,7 +22,7 @@ export function formatIpv4(value: number): string {
 }
 
 export function parseCidr(text: string): Range {
-  const [address = "", lengthText = ""] = text.split("/");
+  const [address = '', lengthText = ''] = text.split('/');
   const length = Number(lengthText);
   if (!Number.isInteger(length) || length < 0 || length > 32) throw new Error(`invalid CIDR: ${text}`);
   const size = 2 ** (32 - length);
@@ -35,21 +35,21 @@ export function parseCidr(text: string): Range {
 // even if an ASN data row claims it.
 export const BOGONS: readonly Range[] = mergeRanges(
   [
-    "0.0.0.0/8", // "this network"
-    "10.0.0.0/8", // RFC 1918
-    "100.64.0.0/10", // carrier-grade NAT
-    "127.0.0.0/8", // loopback
-    "169.254.0.0/16", // link-local
-    "172.16.0.0/12", // RFC 1918
-    "192.0.0.0/24", // IETF protocol assignments
-    "192.0.2.0/24", // TEST-NET-1
-    "192.88.99.0/24", // deprecated 6to4 relay anycast
-    "192.168.0.0/16", // RFC 1918
-    "198.18.0.0/15", // benchmarking
-    "198.51.100.0/24", // TEST-NET-2
-    "203.0.113.0/24", // TEST-NET-3
-    "224.0.0.0/4", // multicast
-    "240.0.0.0/4", // reserved + limited broadcast
+    '0.0.0.0/8', // "this network"
+    '10.0.0.0/8', // RFC 1918
+    '100.64.0.0/10', // carrier-grade NAT
+    '127.0.0.0/8', // loopback
+    '169.254.0.0/16', // link-local
+    '172.16.0.0/12', // RFC 1918
+    '192.0.0.0/24', // IETF protocol assignments
+    '192.0.2.0/24', // TEST-NET-1
+    '192.88.99.0/24', // deprecated 6to4 relay anycast
+    '192.168.0.0/16', // RFC 1918
+    '198.18.0.0/15', // benchmarking
+    '198.51.100.0/24', // TEST-NET-2
+    '203.0.113.0/24', // TEST-NET-3
+    '224.0.0.0/4', // multicast
+    '240.0.0.0/4', // reserved + limited broadcast
   ].map(parseCidr),
 );
 

@@ -1,9 +1,9 @@
 // Renders the per-provider target files and the console summary.
 
-import { formatIpv4 } from "./ipv4.js";
-import type { Provider } from "./providers.js";
+import { formatIpv4 } from './ipv4.js';
+import type { Provider } from './providers.js';
 
-export const DATA_CREDIT = "IP to ASN data by RouteViews and DB-IP, CC BY 4.0";
+export const DATA_CREDIT = 'IP to ASN data by RouteViews and DB-IP, CC BY 4.0';
 
 export interface ProviderResult {
   readonly provider: Provider;
@@ -25,18 +25,18 @@ export interface GenerationInfo {
   readonly minPerProvider: number;
 }
 
-const count = (n: number): string => n.toLocaleString("en-US");
+const count = (n: number): string => n.toLocaleString('en-US');
 
 /** File contents; no timestamps, so unchanged data gives byte-identical files. */
 export function renderTargetFile(result: ProviderResult, info: GenerationInfo): string {
   const { provider } = result;
   const asns = provider.asns.map(({ asn }) => {
     const orgs = result.orgsByAsn.get(asn) ?? [];
-    return `AS${asn} (${orgs.length > 0 ? orgs.join(" / ") : "no IPv4 rows in data"})`;
+    return `AS${asn} (${orgs.length > 0 ? orgs.join(' / ') : 'no IPv4 rows in data'})`;
   });
   const header = [
     `hopmap default bootstrap targets: ${provider.name}`,
-    `ASNs: ${asns.join(", ")}`,
+    `ASNs: ${asns.join(', ')}`,
     `Data: ${info.packageName} ${info.packageVersion} (${info.csvFile})`,
     `${DATA_CREDIT} (https://creativecommons.org/licenses/by/4.0/).`,
     `  Sources: routeviews.org, db-ip.com, RIR data via nro.net. Changes: filtered and sampled.`,
@@ -52,11 +52,11 @@ export function renderTargetFile(result: ProviderResult, info: GenerationInfo): 
   ];
   const lines = header.map((line) => `# ${line}`);
   for (const address of result.addresses) lines.push(formatIpv4(address));
-  return `${lines.join("\n")}\n`;
+  return `${lines.join('\n')}\n`;
 }
 
 export function renderSummary(results: readonly ProviderResult[]): string {
-  const head = ["provider", "ASNs", "ranges", "/24s", "cap", "sampled"];
+  const head = ['provider', 'ASNs', 'ranges', '/24s', 'cap', 'sampled'];
   const body = results.map((r) => [
     r.provider.slug,
     String(r.provider.asns.length),
@@ -65,10 +65,9 @@ export function renderSummary(results: readonly ProviderResult[]): string {
     count(r.cap),
     count(r.addresses.length),
   ]);
-  const sum = (pick: (r: ProviderResult) => number): string =>
-    count(results.reduce((n, r) => n + pick(r), 0));
+  const sum = (pick: (r: ProviderResult) => number): string => count(results.reduce((n, r) => n + pick(r), 0));
   const total = [
-    "TOTAL",
+    'TOTAL',
     sum((r) => r.provider.asns.length),
     sum((r) => r.rows),
     sum((r) => r.slash24s),
@@ -79,12 +78,12 @@ export function renderSummary(results: readonly ProviderResult[]): string {
 }
 
 function formatTable(rows: readonly (readonly string[])[]): string {
-  const widths = (rows[0] ?? []).map((_, col) => Math.max(...rows.map((row) => (row[col] ?? "").length)));
+  const widths = (rows[0] ?? []).map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
   const format = (row: readonly string[]): string =>
-    row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join("  ");
-  const rule = widths.map((w) => "-".repeat(w)).join("  ");
+    row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   const lines = rows.map(format);
   lines.splice(1, 0, rule);
   lines.splice(lines.length - 1, 0, rule);
-  return lines.join("\n");
+  return lines.join('\n');
 }

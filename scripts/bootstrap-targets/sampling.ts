@@ -1,6 +1,6 @@
 // Deterministic "one address per routed /24" sampling (CAIDA Ark style).
 
-import type { Range } from "./ipv4.js";
+import type { Range } from './ipv4.js';
 
 /** Host-octet span inside a partially covered /24, inclusive. */
 interface Span {
@@ -119,8 +119,7 @@ export function pickAddress(set: Slash24Set, prefix: number, seed: number): numb
  */
 export function allocateBudget(sizes: readonly number[], budget: number, floor: number): number[] {
   if (sum(sizes) <= budget) return [...sizes];
-  const capsAt = (level: number): number[] =>
-    sizes.map((n) => Math.min(n, Math.max(floor, level * Math.sqrt(n))));
+  const capsAt = (level: number): number[] => sizes.map((n) => Math.min(n, Math.max(floor, level * Math.sqrt(n))));
   if (sum(capsAt(0)) >= budget) return capsAt(0); // the floors alone exceed the budget
   let low = 0;
   let high = Math.max(...sizes); // at this level every provider is clamped to its size

@@ -73,7 +73,8 @@ export function discartePairs(result: AliasResult): Array<[string, string]> {
     const later = hops.slice(i + 1).find((l) => l.recorded.length > p);
     if (!later || !samePrefix(hop.recorded, later.recorded, p)) return;
     const expected = hop.recorded.length + (later.ttl - hop.ttl);
-    const grewByOnePerTtl = later.recorded.length === expected || (later.recorded.length === RR_MAX_SLOTS && expected >= RR_MAX_SLOTS);
+    const grewByOnePerTtl =
+      later.recorded.length === expected || (later.recorded.length === RR_MAX_SLOTS && expected >= RR_MAX_SLOTS);
     if (!grewByOnePerTtl) return;
     const stamped = later.recorded[p]!;
     const elsewhere = fromOf.get(stamped);
@@ -87,7 +88,9 @@ const samePrefix = (a: string[], b: string[], n: number) => a.slice(0, n).every(
 
 type Outcome = 'both' | 'first-only';
 
-export function timestampVerdicts(result: AliasResult): Array<{ a: string; b: string; verdict: AliasEvidence['verdict'] }> {
+export function timestampVerdicts(
+  result: AliasResult,
+): Array<{ a: string; b: string; verdict: AliasEvidence['verdict'] }> {
   // Per ordered pair (probed address, second address): what the tests saw.
   const seen = new Map<string, Set<Outcome>>();
   for (const t of result.timestamps) {
@@ -115,7 +118,10 @@ export function timestampVerdicts(result: AliasResult): Array<{ a: string; b: st
 
 /** Ally: the IP-IDs of both addresses, in the order received, form one slowly increasing sequence. */
 export function sharedCounter(series: AliasResult['ipid'][number]): boolean {
-  const answered = series.samples.filter((s): s is { address: string; ipid: number } => s.ipid !== null && (s.address === series.a || s.address === series.b));
+  const answered = series.samples.filter(
+    (s): s is { address: string; ipid: number } =>
+      s.ipid !== null && (s.address === series.a || s.address === series.b),
+  );
   const count = (addr: string) => answered.filter((s) => s.address === addr).length;
   if (count(series.a) < ALLY_MIN_SAMPLES || count(series.b) < ALLY_MIN_SAMPLES) return false;
   for (let i = 1; i < answered.length; i++) {

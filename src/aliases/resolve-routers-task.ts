@@ -6,7 +6,10 @@ import { resolveRouters } from './resolve-routers.js';
 export function resolveRoutersTasks(pool: Pool): TaskList {
   const task: Task = async (_payload, helpers) => {
     const r = await resolveRouters(pool);
-    if (r.routers) helpers.logger.info(`resolved ${r.interfaces} interfaces into ${r.routers} routers (${r.refused} merges refused)`);
+    if (r.routers)
+      helpers.logger.info(
+        `resolved ${r.interfaces} interfaces into ${r.routers} routers (${r.refused} merges refused)`,
+      );
   };
   return { resolve_routers: task };
 }

@@ -46,7 +46,11 @@ export function resolveRouters(pool: Pool): Promise<Resolution> {
     );
     const sets = unionRouters(rows);
     await writeRouters(client, sets);
-    return { routers: sets.groups.length, interfaces: sets.groups.reduce((n, g) => n + g.members.length, 0), refused: sets.refused };
+    return {
+      routers: sets.groups.length,
+      interfaces: sets.groups.reduce((n, g) => n + g.members.length, 0),
+      refused: sets.refused,
+    };
   });
 }
 
@@ -56,14 +60,16 @@ interface Groups {
 }
 
 /** Union-find with "cannot link" sets: each root keeps every address one of its members was found distinct from. */
-export function unionRouters(pairs: ReadonlyArray<{ a: string; b: string; supports: boolean; blocked: boolean }>): Groups {
+export function unionRouters(
+  pairs: ReadonlyArray<{ a: string; b: string; supports: boolean; blocked: boolean }>,
+): Groups {
   const parent = new Map<string, string>();
   const cannot = new Map<string, Set<string>>();
   // Iterative, with path compression: a chain of a million merges must not overflow the stack.
   const find = (x: string): string => {
     let root = x;
     for (let up = parent.get(root); up !== undefined && up !== root; up = parent.get(root)) root = up;
-    for (let at = x; at !== root; ) {
+    for (let at = x; at !== root;) {
       const next = parent.get(at)!;
       parent.set(at, root);
       at = next;
@@ -97,8 +103,12 @@ export function unionRouters(pairs: ReadonlyArray<{ a: string; b: string; suppor
     (members.get(r) ?? members.set(r, [r]).get(r)!).push(x);
   }
   const pairsOf = new Map<string, number>();
-  for (const p of pairs) if (p.supports && find(p.a) === find(p.b)) pairsOf.set(find(p.a), (pairsOf.get(find(p.a)) ?? 0) + 1);
-  const groups = [...members.entries()].map(([root, m]) => ({ members: [...new Set(m)], pairs: pairsOf.get(root) ?? 0 }));
+  for (const p of pairs)
+    if (p.supports && find(p.a) === find(p.b)) pairsOf.set(find(p.a), (pairsOf.get(find(p.a)) ?? 0) + 1);
+  const groups = [...members.entries()].map(([root, m]) => ({
+    members: [...new Set(m)],
+    pairs: pairsOf.get(root) ?? 0,
+  }));
   return { groups: groups.filter((g) => g.members.length > 1), refused };
 }
 
@@ -124,14 +134,18 @@ async function writeRouters(client: PoolClient, sets: Groups): Promise<void> {
   );
   // Without statistics the planner takes the temporary table for a small one and picks nested loops.
   await client.query('analyze resolved_routers');
-  await client.query(`delete from router_interfaces r where not exists (select 1 from resolved_routers n where n.address = r.address)`);
+  await client.query(
+    `delete from router_interfaces r where not exists (select 1 from resolved_routers n where n.address = r.address)`,
+  );
   await client.query(
     `insert into router_interfaces (address, router_id)
      select n.address, n.router_id from resolved_routers n left join router_interfaces r using (address)
       where r.router_id is distinct from n.router_id order by n.address
      on conflict (address) do update set router_id = excluded.router_id`,
   );
-  await client.query(`delete from routers r where not exists (select 1 from resolved_routers n where n.router_id = r.id)`);
+  await client.query(
+    `delete from routers r where not exists (select 1 from resolved_routers n where n.router_id = r.id)`,
+  );
   await client.query(
     `with resolved as (
        select n.router_id as id, count(*)::int as interfaces, max(p.pairs) as alias_pairs

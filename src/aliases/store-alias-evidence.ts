@@ -29,7 +29,10 @@ export function storeAliasEvidence(client: PoolClient, fresh: readonly Result[])
  * go in pair order, so two instances upserting overlapping pairs lock them in the same order (no deadlock).
  * An address the result schema let through but inet cannot parse is dropped here rather than failing the batch.
  */
-export async function upsertAliasEvidence(client: PoolClient, observations: readonly EvidenceObservation[]): Promise<number> {
+export async function upsertAliasEvidence(
+  client: PoolClient,
+  observations: readonly EvidenceObservation[],
+): Promise<number> {
   const ok = observations.filter((o) => parseAddress(o.evidence.a) && parseAddress(o.evidence.b));
   if (ok.length === 0) return 0;
   const { rowCount } = await client.query(

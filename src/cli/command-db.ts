@@ -9,11 +9,16 @@ import { runCommand } from './run-command.js';
 export function dbCommand(): Command {
   const db = new Command('db').description('the database hopmap uses');
 
-  const url = addDatabaseOptions(new Command('url')).description('print the connection string in use, starting the embedded PostgreSQL if needed');
+  const url = addDatabaseOptions(new Command('url')).description(
+    'print the connection string in use, starting the embedded PostgreSQL if needed',
+  );
   url.action(
     runCommand(async () => {
       const cfg = loadCommandConfig(url, z.object(databaseConfigShape));
-      const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'db' });
+      const log = createLogger({
+        level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel,
+        name: 'db',
+      });
       const resolved = await resolveDatabase(cfg, log);
       process.stdout.write(`${resolved.url}\n`);
       if (resolved.embedded) {

@@ -29,7 +29,12 @@ export const inputConfig = z.object({
   passCooldown: duration().default(60 * 60_000),
   leaseTtl: duration().default(5 * 60_000),
   maxBatch: positiveInt().max(10_000).default(1_000),
-  maxReissues: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(0).max(1_000).default(DEFAULT_MAX_REISSUES),
+  maxReissues: z.coerce
+    .number({ error: 'expected a number' })
+    .int('expected a whole number')
+    .min(0)
+    .max(1_000)
+    .default(DEFAULT_MAX_REISSUES),
   auth: authMode().default('keys'),
 });
 
@@ -43,8 +48,14 @@ export function inputCommand(): Command {
     .option('--pass-cooldown <duration>', 'wait before a consumer starts its next pass (default 60m)')
     .option('--lease-ttl <duration>', 'how long a batch is leased before it is served again (default 5m)')
     .option('--max-batch <n>', 'largest n a consumer may ask for (default 1000)')
-    .option('--max-reissues <n>', `times an unacknowledged target is served again before it is set aside for the rest of the pass (default ${DEFAULT_MAX_REISSUES})`)
-    .option('--auth <mode>', 'keys: every route but /health, /ready, /metrics, /service-info needs a key of its role (default); off: anyone who reaches it (env HOPMAP_AUTH)');
+    .option(
+      '--max-reissues <n>',
+      `times an unacknowledged target is served again before it is set aside for the rest of the pass (default ${DEFAULT_MAX_REISSUES})`,
+    )
+    .option(
+      '--auth <mode>',
+      'keys: every route but /health, /ready, /metrics, /service-info needs a key of its role (default); off: anyone who reaches it (env HOPMAP_AUTH)',
+    );
   cmd.action(
     runCommand(() =>
       runServiceCommand(cmd, inputConfig, (cfg) =>

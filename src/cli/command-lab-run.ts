@@ -33,7 +33,7 @@ const common = (cmd: Command) =>
   addDatabaseOptions(cmd)
     .argument('<file>', 'a topology YAML file with a run: section (docs/lab.md)')
     .option('--name <name>', "run the lab under another name than the file's")
-    .option('--database <name>', 'the run\'s database on the server (default hopmap_lab_<name>)')
+    .option('--database <name>', "the run's database on the server (default hopmap_lab_<name>)")
     .option('--run-dir <dir>', 'configs, spools and logs of the run (default .hopmap/lab/<name>)')
     .option('--json', 'print the report as JSON');
 
@@ -41,14 +41,21 @@ const common = (cmd: Command) =>
 function runPlace(file: string, cfg: RunConfig) {
   const topology = loadTopology(file);
   const name = cfg.name ?? topology.name;
-  return { topology, name, database: cfg.database ?? `hopmap_lab_${name}`, runDir: cfg.runDir ?? join(cfg.stateDir, 'lab', name) };
+  return {
+    topology,
+    name,
+    database: cfg.database ?? `hopmap_lab_${name}`,
+    runDir: cfg.runDir ?? join(cfg.stateDir, 'lab', name),
+  };
 }
 
 export function labRunCommand(): Command {
   const cmd = common(new Command('run'))
-    .description('run the whole mapper on the lab until the map stops growing, then print discovered versus true links (root only)')
-    .option('--inputs <n>', 'input instances (default: the file\'s run: section, else 1)')
-    .option('--outputs <n>', 'output instances (default: the file\'s run: section, else 1)')
+    .description(
+      'run the whole mapper on the lab until the map stops growing, then print discovered versus true links (root only)',
+    )
+    .option('--inputs <n>', "input instances (default: the file's run: section, else 1)")
+    .option('--outputs <n>', "output instances (default: the file's run: section, else 1)")
     .option('--services <node>', 'the host whose namespace runs input and output')
     .option('--vantages <nodes>', 'comma-separated hosts that each run a worker')
     .option('--pps <n>', "each worker's packets-per-second cap (default 2000)")
@@ -57,16 +64,35 @@ export function labRunCommand(): Command {
   cmd.action(
     runCommand(async (file: string) => {
       const cfg = loadCommandConfig(cmd, runConfig);
-      const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'lab-run' });
+      const log = createLogger({
+        level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel,
+        name: 'lab-run',
+      });
       const place = runPlace(file, cfg);
       const db = await resolveDatabase(cfg, log);
-      const run = await LabRun.start({ ...place, serverUrl: db.url, inputs: cfg.inputs, outputs: cfg.outputs, services: cfg.services, vantages: cfg.vantages, pps: cfg.pps, log });
+      const run = await LabRun.start({
+        ...place,
+        serverUrl: db.url,
+        inputs: cfg.inputs,
+        outputs: cfg.outputs,
+        services: cfg.services,
+        vantages: cfg.vantages,
+        pps: cfg.pps,
+        log,
+      });
       const stopOnSignal = () => void run.stop().then(() => process.exit(130));
       process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
       try {
         const progress = (p: { results: number; links: number; hops: number; pending: number }) =>
-          process.stderr.isTTY && process.stderr.write(`\r${((Date.now() - run.startedAt) / 1000).toFixed(0)} s: ${p.results} results, ${p.hops} hops, ${p.links} links, ${p.pending} to measure   `);
-        const converged = await run.waitForConvergence({ quietMs: cfg.quiet, timeoutMs: cfg.timeout, onProgress: progress });
+          process.stderr.isTTY &&
+          process.stderr.write(
+            `\r${((Date.now() - run.startedAt) / 1000).toFixed(0)} s: ${p.results} results, ${p.hops} hops, ${p.links} links, ${p.pending} to measure   `,
+          );
+        const converged = await run.waitForConvergence({
+          quietMs: cfg.quiet,
+          timeoutMs: cfg.timeout,
+          onProgress: progress,
+        });
         if (process.stderr.isTTY) process.stderr.write('\n');
         const { report } = await run.finish(converged);
         process.stdout.write(cfg.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
@@ -80,7 +106,9 @@ export function labRunCommand(): Command {
 }
 
 export function labReportCommand(): Command {
-  const cmd = common(new Command('report')).description("print a finished run's discovered versus true links, probes, results and time to converge");
+  const cmd = common(new Command('report')).description(
+    "print a finished run's discovered versus true links, probes, results and time to converge",
+  );
   cmd.action(
     runCommand(async (file: string) => {
       const cfg = loadCommandConfig(cmd, runConfig);
@@ -90,7 +118,9 @@ export function labReportCommand(): Command {
       try {
         record = JSON.parse(readFileSync(join(place.runDir, 'run.json'), 'utf8')) as RunRecord;
       } catch (err) {
-        throw new CommandError(`no finished run of ${place.name} in ${place.runDir} (${(err as Error).message}); run hopmap lab run ${file} first`);
+        throw new CommandError(
+          `no finished run of ${place.name} in ${place.runDir} (${(err as Error).message}); run hopmap lab run ${file} first`,
+        );
       }
       const db = await resolveDatabase(cfg, log);
       const u = new URL(db.url);

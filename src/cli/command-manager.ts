@@ -24,7 +24,11 @@ import { runCommand } from './run-command.js';
 import { serviceStartOptions } from './run-service-command.js';
 
 /** Express's 'trust proxy': a hop count, true/false, or addresses, subnets and names (loopback, uniquelocal). */
-const trustProxy = () => z.string().min(1).transform((v) => (/^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v));
+const trustProxy = () =>
+  z
+    .string()
+    .min(1)
+    .transform((v) => (/^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v));
 
 export const managerConfig = z
   .object({
@@ -44,21 +48,31 @@ export const managerConfig = z
     loginRateLimit: positiveInt().default(10),
     apiRateLimit: positiveInt().default(100),
   })
-  .superRefine(requireServerKey)
+  .superRefine(requireServerKey);
 
 /** A manager command's configuration: as every command's, and SERVER_KEY by its usual name too. */
 export function loadManagerConfig<S extends z.ZodObject>(cmd: Command, schema: S): z.infer<S> {
-  return loadConfig(schema, { flags: typedFlags(cmd), env: process.env, configFile: cmd.opts().config, envAliases: { ...ENV_ALIASES, ...DDNS_ENV_ALIASES, serverKey: ['SERVER_KEY'] } });
+  return loadConfig(schema, {
+    flags: typedFlags(cmd),
+    env: process.env,
+    configFile: cmd.opts().config,
+    envAliases: { ...ENV_ALIASES, ...DDNS_ENV_ALIASES, serverKey: ['SERVER_KEY'] },
+  });
 }
 
 export function managerCommand(): Command {
   const cmd = addDdnsOptions(addTlsOptions(addServiceOptions(new Command('manager'), DEFAULT_MANAGER_PORT)))
-    .description("the operators' web UI: TOTP login, sessions and rate limits shared by every instance (needs SERVER_KEY)")
+    .description(
+      "the operators' web UI: TOTP login, sessions and rate limits shared by every instance (needs SERVER_KEY)",
+    )
     .option('--server-key-file <file>', 'read the server key from this file instead of SERVER_KEY')
     .option('--public-url <url>', 'where the other instances reach this one (default https://<host>:<port>)')
     .option('--http-port <port>', 'plain HTTP for ACME challenges and a redirect to HTTPS (default 80 with ACME)')
     .option('--cookie-secure', 'mark the session cookie Secure and send HSTS behind a TLS-terminating proxy')
-    .option('--trust-proxy <value>', "whose X-Forwarded-For/-Proto to believe: addresses, subnets, 'loopback', or a hop count (default loopback)")
+    .option(
+      '--trust-proxy <value>',
+      "whose X-Forwarded-For/-Proto to believe: addresses, subnets, 'loopback', or a hop count (default loopback)",
+    )
     .option('--idle-timeout <duration>', 'a session ends after this long without a request (default 30m)')
     .option('--absolute-timeout <duration>', 'a session ends this long after login whatever happens (default 12h)')
     .option('--login-rate-limit <n>', 'login attempts per minute per address, across all instances (default 10)')
@@ -76,15 +90,25 @@ export function managerCommand(): Command {
       const source = tlsSourceFromConfig(cfg);
       const dyfi = dyfiFromConfig(cfg);
       const secure = source.kind !== 'off';
-      const publicUrl = cfg.publicUrl ?? `${secure ? 'https' : 'http'}://${cfg.host === '0.0.0.0' || cfg.host === '::' ? hostname() : cfg.host}:${cfg.port}`;
+      const publicUrl =
+        cfg.publicUrl ??
+        `${secure ? 'https' : 'http'}://${cfg.host === '0.0.0.0' || cfg.host === '::' ? hostname() : cfg.host}:${cfg.port}`;
       // The certificate comes from the database (self-signed or ACME, the same on every instance) or files,
       // before the listener starts; a pool of its own, since the service's pool exists only inside startService.
-      const tlsPool = createPool(db.url, log.child({ module: 'tls' }), { max: 2, applicationName: 'hopmap-manager-tls' });
+      const tlsPool = createPool(db.url, log.child({ module: 'tls' }), {
+        max: 2,
+        applicationName: 'hopmap-manager-tls',
+      });
       lifecycle.onShutdown('tls pool', () => tlsPool.end());
       const sealer = createSealer(serverKey, 'tls');
-      const managerTls = source.kind === 'off' ? undefined : await startManagerTls({ pool: tlsPool, sealer, source, log });
+      const managerTls =
+        source.kind === 'off' ? undefined : await startManagerTls({ pool: tlsPool, sealer, source, log });
       if (managerTls) lifecycle.onShutdown('tls watcher', () => managerTls.stop());
-      const plugins = [...installedPlugins, tlsPlugin({ pool: tlsPool, sealer, source, log }), ...(dyfi ? [ddnsPlugin({ dyfi, selfUrl: () => publicUrl })] : [])];
+      const plugins = [
+        ...installedPlugins,
+        tlsPlugin({ pool: tlsPool, sealer, source, log }),
+        ...(dyfi ? [ddnsPlugin({ dyfi, selfUrl: () => publicUrl })] : []),
+      ];
       const module = managerService({
         serverKey,
         tls: secure,
@@ -97,7 +121,12 @@ export function managerCommand(): Command {
         bodyLimit: cfg.bodyLimit,
         plugins,
       });
-      const running = await startService(module, { ...serviceStartOptions(cfg, db.url, db.directUrl), tls: managerTls?.current(), log, lifecycle });
+      const running = await startService(module, {
+        ...serviceStartOptions(cfg, db.url, db.directUrl),
+        tls: managerTls?.current(),
+        log,
+        lifecycle,
+      });
       if (managerTls && running.setSecureContext) managerTls.attach(running.setSecureContext);
       const httpPort = cfg.httpPort ?? (source.kind === 'acme' ? 80 : undefined);
       if (httpPort !== undefined && secure) {

@@ -13,13 +13,18 @@ const mergeConfig = z.object({ ...databaseConfigShape, pgRestore: z.string().min
 /** `hopmap merge A.dump B.dump ...`: the central aggregation of several deployments' GET /dump archives. */
 export function mergeCommand(): Command {
   const cmd = addDatabaseOptions(new Command('merge'))
-    .description('merge GET /dump archives into this database: results once each, links and hops rebuilt (safe to repeat)')
+    .description(
+      'merge GET /dump archives into this database: results once each, links and hops rebuilt (safe to repeat)',
+    )
     .argument('<dump...>', 'pg_dump custom-format archives from GET /dump')
     .option('--pg-restore <path>', 'pg_restore to read the archives with (default: the newest on the machine)');
   cmd.action(
     runCommand(async (files: string[]) => {
       const cfg = loadCommandConfig(cmd, mergeConfig);
-      const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'merge' });
+      const log = createLogger({
+        level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel,
+        name: 'merge',
+      });
       const db = await resolveDatabase(cfg, log);
       // Direct: the merge stages the dump in temporary tables, which live as long as the session.
       const pool = createPool(db.directUrl, log, { max: 4 });

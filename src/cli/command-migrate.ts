@@ -8,7 +8,9 @@ import { createLogger } from '../log/create-logger.js';
 import { runCommand } from './run-command.js';
 
 export function migrateCommand(): Command {
-  const cmd = new Command('migrate').description("apply hopmap's migrations and graphile-worker's schema (safe to run concurrently)");
+  const cmd = new Command('migrate').description(
+    "apply hopmap's migrations and graphile-worker's schema (safe to run concurrently)",
+  );
   addDatabaseOptions(cmd).action(
     runCommand(async () => {
       const cfg = loadCommandConfig(cmd, z.object(databaseConfigShape));
@@ -16,7 +18,9 @@ export function migrateCommand(): Command {
       const db = await resolveDatabase(cfg, log);
       try {
         const result = await migrateDatabase(db.directUrl, log);
-        process.stdout.write(`${redactUrl(db.directUrl)}: ${result.applied} migration(s) applied, ${result.total} in all; graphile-worker schema current\n`);
+        process.stdout.write(
+          `${redactUrl(db.directUrl)}: ${result.applied} migration(s) applied, ${result.total} in all; graphile-worker schema current\n`,
+        );
       } finally {
         await db.embedded?.release();
       }

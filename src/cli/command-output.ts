@@ -24,19 +24,42 @@ export const outputConfig = z.object({
 export function outputCommand(): Command {
   const cmd = addServiceOptions(new Command('output'), DEFAULT_OUTPUT_PORT)
     .description('the results ingester: stores results once, extracts hops and links, feeds hops back')
-    .option('--health-port <port>', 'separate port for /health, /ready, /metrics, /service-info, /stats, /recent (default 8091; 0: any free port; /stats and /recent need an admin key there too)')
+    .option(
+      '--health-port <port>',
+      'separate port for /health, /ready, /metrics, /service-info, /stats, /recent (default 8091; 0: any free port; /stats and /recent need an admin key there too)',
+    )
     .option('--input-url <url>', 'also POST new hops to this input service')
-    .option('--input-key <key>', 'feeder key sent to --input-url (env HOPMAP_INPUT_KEY; hopmap keys add NAME --role feeder)')
-    .option('--auth <mode>', 'keys: every route but /health, /ready, /metrics, /service-info needs a key of its role (default); off: anyone who reaches it (env HOPMAP_AUTH)')
+    .option(
+      '--input-key <key>',
+      'feeder key sent to --input-url (env HOPMAP_INPUT_KEY; hopmap keys add NAME --role feeder)',
+    )
+    .option(
+      '--auth <mode>',
+      'keys: every route but /health, /ready, /metrics, /service-info needs a key of its role (default); off: anyone who reaches it (env HOPMAP_AUTH)',
+    )
     .option('--retention-days <n>', 'retire daily result partitions older than this (default: keep all)')
     .option('--keep <n>', 'keep at most this many daily partitions')
     .option('--max-size-mb <n>', 'retire the oldest partitions while results take more than this')
     .option('--archive-dir <dir>', 'write retired partitions there as NDJSON before dropping them')
-    .option('--pg-dump <path>', 'pg_dump for GET /dump (default: the newest on the machine; it must be at least the server version)');
+    .option(
+      '--pg-dump <path>',
+      'pg_dump for GET /dump (default: the newest on the machine; it must be at least the server version)',
+    );
   cmd.action(
     runCommand(() =>
       runServiceCommand(cmd, outputConfig, (cfg) =>
-        outputService({ inputUrl: cfg.inputUrl, inputKey: cfg.inputKey, auth: cfg.auth, pgDump: cfg.pgDump, rotation: { retentionDays: cfg.retentionDays, keep: cfg.keep, maxSizeMb: cfg.maxSizeMb, archiveDir: cfg.archiveDir } }),
+        outputService({
+          inputUrl: cfg.inputUrl,
+          inputKey: cfg.inputKey,
+          auth: cfg.auth,
+          pgDump: cfg.pgDump,
+          rotation: {
+            retentionDays: cfg.retentionDays,
+            keep: cfg.keep,
+            maxSizeMb: cfg.maxSizeMb,
+            archiveDir: cfg.archiveDir,
+          },
+        }),
       ),
     ),
   );

@@ -8,11 +8,13 @@ import { runCommand } from './run-command.js';
 
 export function pingCommand(): Command {
   const cmd = new Command('ping')
-    .description('the probe worker: fetches targets, pings and traceroutes them, delivers results (needs CAP_NET_RAW for ICMP)')
+    .description(
+      'the probe worker: fetches targets, pings and traceroutes them, delivers results (needs CAP_NET_RAW for ICMP)',
+    )
     .option('-c, --config <file>', 'YAML config (see config.example.yaml); unknown keys are errors')
     .option('--input-file <spec>', 'targets: input service URL, unix:///path, or a file of addresses')
     .option('--output-file <spec>', 'results: output service URL, unix:///path, or a file (NDJSON)')
-    .option('--worker-id <id>', 'this worker\'s id (default: hostname)')
+    .option('--worker-id <id>', "this worker's id (default: hostname)")
     .option('--api-key <key>', 'bearer token for the input and output services')
     .option('--pps <n>', 'hard cap on probe packets per second (default 100)')
     .option('--concurrency <n>', 'targets measured at once (default 16)')

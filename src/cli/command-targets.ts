@@ -12,17 +12,24 @@ import { runCommand } from './run-command.js';
 export function targetsCommand(): Command {
   const targets = new Command('targets').description('the target pool');
   const imp = addDatabaseOptions(new Command('import'))
-    .description('load target files (one CIDR or address per line, # comments) idempotently; a changed file is reconciled')
+    .description(
+      'load target files (one CIDR or address per line, # comments) idempotently; a changed file is reconciled',
+    )
     .argument('<path>', 'a .txt file or a directory of them');
   imp.action(
     runCommand(async (path: string) => {
       const cfg = loadCommandConfig(imp, z.object(databaseConfigShape));
-      const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'targets' });
+      const log = createLogger({
+        level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel,
+        name: 'targets',
+      });
       const db = await resolveDatabase(cfg, log);
       const pool = createPool(db.url, log, { max: 2 });
       try {
         await migrateDatabase(db.directUrl, log);
-        const bar = process.stderr.isTTY ? new SingleBar({ format: 'importing [{bar}] {value}/{total} files  {file}', stream: process.stderr }) : undefined;
+        const bar = process.stderr.isTTY
+          ? new SingleBar({ format: 'importing [{bar}] {value}/{total} files  {file}', stream: process.stderr })
+          : undefined;
         let started = false;
         const progress: ImportProgress = (done, total, file) => {
           if (!bar) return;

@@ -35,7 +35,9 @@ const upConfig = z.object({
 
 export function upCommand(): Command {
   const cmd = addDatabaseOptions(new Command('up'))
-    .description('run the whole mapper on this machine: database, migrations, every service and one local worker, until Ctrl-C')
+    .description(
+      'run the whole mapper on this machine: database, migrations, every service and one local worker, until Ctrl-C',
+    )
     .option('--host <host>', 'address the services listen on (default 127.0.0.1)')
     .option('--shutdown-grace-ms <ms>', 'how long services may take to stop (default 30000)')
     .option('--input-port <port>', 'port of the target feeder (default 8080)')
@@ -64,7 +66,9 @@ export function upCommand(): Command {
       const ranges = await loadRanges(enrichPool).finally(() => enrichPool.end());
       // Input and output refuse requests without a key; `up` makes its worker's (docs/security.md).
       const keysPool = createPool(db.url, log.child({ module: 'keys' }), { max: 1 });
-      const workerKey = await upWorkerKey(keysPool, cfg.worker ? cfg.workerId : undefined).finally(() => keysPool.end());
+      const workerKey = await upWorkerKey(keysPool, cfg.worker ? cfg.workerId : undefined).finally(() =>
+        keysPool.end(),
+      );
 
       const supervisor = new Supervisor(log.child({ module: 'supervisor' }));
       lifecycle.onShutdown('services', () => supervisor.stopAll(cfg.shutdownGraceMs + 5_000));
@@ -76,7 +80,13 @@ export function upCommand(): Command {
         supervisor.start({
           name: svc.command,
           args: [
-            BIN_PATH, svc.command, '--no-migrate', '--host', cfg.host, '--port', String(svc.port),
+            BIN_PATH,
+            svc.command,
+            '--no-migrate',
+            '--host',
+            cfg.host,
+            '--port',
+            String(svc.port),
             ...(svc.healthPortKey ? ['--health-port', String(cfg[svc.healthPortKey])] : []),
             ...(svc.args ?? []),
             ...(svc.serverKey ? ['--server-key-file', serverKey.path] : []),
@@ -85,12 +95,19 @@ export function upCommand(): Command {
         });
       }
       const local = localAddress(cfg.host);
-      const urls = await Promise.all(services.map(async (svc) => ({ svc, ready: await waitUntilReady(`${svc.https ? 'https' : 'http'}://${local}:${svc.port}`, 120_000) })));
+      const urls = await Promise.all(
+        services.map(async (svc) => ({
+          svc,
+          ready: await waitUntilReady(`${svc.https ? 'https' : 'http'}://${local}:${svc.port}`, 120_000),
+        })),
+      );
       let workerReady = false;
       // After the services answer, so its first fetch does not fail into a backoff; not once Ctrl-C came.
       if (workerKey && !lifecycle.stopping) {
         const { stateDir, host, inputPort, outputPort, workerId, workerPps: pps, workerHealthPort: healthPort } = cfg;
-        supervisor.start(upWorkerChild({ stateDir, host, inputPort, outputPort, workerId, pps, healthPort, apiKey: workerKey }));
+        supervisor.start(
+          upWorkerChild({ stateDir, host, inputPort, outputPort, workerId, pps, healthPort, apiKey: workerKey }),
+        );
         // Registered last so it runs first: the worker flushes its results while the output still takes them.
         lifecycle.onShutdown('worker', () => supervisor.stop('worker', cfg.shutdownGraceMs + 5_000));
         workerReady = await waitUntilReady(`http://${local}:${cfg.workerHealthPort}`, 60_000);
@@ -98,21 +115,34 @@ export function upCommand(): Command {
 
       const lines = ['', 'hopmap is up', ''];
       lines.push(`  database   ${db.url}`);
-      lines.push(`  enrichment ${ranges.loaded.length ? `loaded ${ranges.loaded.map((l) => `${l.package}@${l.version} (${l.rows} ranges)`).join(', ')}` : 'AS and country data up to date'}`);
+      lines.push(
+        `  enrichment ${ranges.loaded.length ? `loaded ${ranges.loaded.map((l) => `${l.package}@${l.version} (${l.rows} ranges)`).join(', ')}` : 'AS and country data up to date'}`,
+      );
       if (db.embedded) lines.push(`             embedded PostgreSQL, data in ${db.embedded.cluster.dataDir}`);
       for (const { svc, ready } of urls) {
-        lines.push(`  ${svc.command.padEnd(10)} ${svc.https ? 'https' : 'http'}://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}${svc.https ? '   (self-signed certificate: the browser asks once)' : ''}`);
+        lines.push(
+          `  ${svc.command.padEnd(10)} ${svc.https ? 'https' : 'http'}://${cfg.host}:${svc.port}${ready ? '' : '   (not ready yet; see the log)'}${svc.https ? '   (self-signed certificate: the browser asks once)' : ''}`,
+        );
         if (svc.healthPortKey) lines.push(`  ${''.padEnd(10)} health: http://${cfg.host}:${cfg[svc.healthPortKey]}`);
         if (svc.serverKey) {
-          lines.push(`  ${''.padEnd(10)} server key ${serverKey.path}${keyExisted ? '' : ' (made now; keep it: it opens the TOTP secrets)'}`);
+          lines.push(
+            `  ${''.padEnd(10)} server key ${serverKey.path}${keyExisted ? '' : ' (made now; keep it: it opens the TOTP secrets)'}`,
+          );
           lines.push(`  ${''.padEnd(10)} add a user: hopmap user add NAME --server-key-file ${serverKey.path}`);
         }
       }
-      lines.push(`  keys       input and output answer only requests with a key${cfg.worker ? ` (the worker's, named ${cfg.workerId}, is made at each start)` : ''}`);
+      lines.push(
+        `  keys       input and output answer only requests with a key${cfg.worker ? ` (the worker's, named ${cfg.workerId}, is made at each start)` : ''}`,
+      );
       lines.push(`  ${''.padEnd(10)} an admin key, for /status, /stats, /dump: hopmap keys add NAME --role admin`);
       if (cfg.worker) {
-        lines.push(`  worker     health: http://${cfg.host}:${cfg.workerHealthPort}   (id ${cfg.workerId})${workerReady ? '' : '   (not ready yet; see the log)'}`);
-        lines.push('', `The worker probes the bootstrap targets on the internet at up to ${cfg.workerPps} pps (--worker-pps);`);
+        lines.push(
+          `  worker     health: http://${cfg.host}:${cfg.workerHealthPort}   (id ${cfg.workerId})${workerReady ? '' : '   (not ready yet; see the log)'}`,
+        );
+        lines.push(
+          '',
+          `The worker probes the bootstrap targets on the internet at up to ${cfg.workerPps} pps (--worker-pps);`,
+        );
         lines.push('hopmap up --no-worker (or worker: false) runs without it.');
       } else {
         lines.push('  worker     not started (--no-worker)');

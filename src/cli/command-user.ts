@@ -15,9 +15,16 @@ const withKeyConfig = z.object({ ...databaseConfigShape, ...serverKeyShape }).su
 const plainConfig = z.object(databaseConfigShape);
 
 /** Opens the database (migrated), runs `fn`, and closes everything; a UserError becomes a one-line message. */
-async function withUsers<S extends z.ZodObject>(cmd: Command, schema: S, fn: (pool: Pool, cfg: z.infer<S>) => Promise<void>): Promise<void> {
+async function withUsers<S extends z.ZodObject>(
+  cmd: Command,
+  schema: S,
+  fn: (pool: Pool, cfg: z.infer<S>) => Promise<void>,
+): Promise<void> {
   const cfg = loadManagerConfig(cmd, schema) as z.infer<S> & z.infer<typeof plainConfig>;
-  const log = createLogger({ level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, name: 'user' });
+  const log = createLogger({
+    level: cfg.verbose ? 'debug' : cfg.logLevel === 'info' ? 'warn' : cfg.logLevel,
+    name: 'user',
+  });
   const db = await resolveDatabase(cfg, log);
   const pool = createPool(db.url, log, { max: 2 });
   try {
@@ -35,7 +42,9 @@ export function userCommand(): Command {
   const user = new Command('user').description("the manager's operators, who log in with a TOTP code");
 
   const add = addDatabaseOptions(new Command('add'))
-    .description('add a user and show their TOTP secret once, as a QR code to scan with an authenticator app (needs SERVER_KEY)')
+    .description(
+      'add a user and show their TOTP secret once, as a QR code to scan with an authenticator app (needs SERVER_KEY)',
+    )
     .argument('<name>', "lower-case letters, digits, '.', '_', '-', '@'")
     .option('--server-key-file <file>', 'read the server key from this file instead of SERVER_KEY');
   add.action(
@@ -61,13 +70,17 @@ export function userCommand(): Command {
           return;
         }
         const width = Math.max(4, ...rows.map((r) => r.name.length));
-        const lines = rows.map((r) => `${r.name.padEnd(width)}  ${r.createdAt.toISOString()}  ${r.lastLoginAt?.toISOString() ?? 'never'}`);
+        const lines = rows.map(
+          (r) => `${r.name.padEnd(width)}  ${r.createdAt.toISOString()}  ${r.lastLoginAt?.toISOString() ?? 'never'}`,
+        );
         process.stdout.write(`${'name'.padEnd(width)}  ${'created'.padEnd(24)}  last login\n${lines.join('\n')}\n`);
       }),
     ),
   );
 
-  const remove = addDatabaseOptions(new Command('remove')).description('remove a user and end their sessions on every instance').argument('<name>');
+  const remove = addDatabaseOptions(new Command('remove'))
+    .description('remove a user and end their sessions on every instance')
+    .argument('<name>');
   remove.action(
     runCommand((name: string) =>
       withUsers(remove, plainConfig, async (pool) => {

@@ -26,7 +26,12 @@ export async function runServiceCommand<S extends z.ZodObject>(
   const db = await resolveDatabase(cfg, log);
   if (db.embedded) lifecycle.onShutdown('embedded PostgreSQL', async () => void (await db.embedded!.release()));
   if (cfg.migrate) await migrateDatabase(db.directUrl, log);
-  await startService(module, { ...serviceStartOptions(cfg, db.url, db.directUrl), healthPort: (cfg as { healthPort?: number }).healthPort, log, lifecycle });
+  await startService(module, {
+    ...serviceStartOptions(cfg, db.url, db.directUrl),
+    healthPort: (cfg as { healthPort?: number }).healthPort,
+    log,
+    lifecycle,
+  });
 }
 
 /** The start options every service command takes from its configuration. */

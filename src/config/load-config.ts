@@ -30,7 +30,9 @@ export function loadConfig<S extends z.ZodObject>(schema: S, sources: ConfigSour
   const file = sources.configFile ? readConfigFile(sources.configFile) : {};
   const unknown = Object.keys(file).filter((k) => !keys.some((key) => toSnake(key) === k));
   if (unknown.length > 0) {
-    throw new ConfigError(`${sources.configFile}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${keys.map(toSnake).join(', ')})`);
+    throw new ConfigError(
+      `${sources.configFile}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${keys.map(toSnake).join(', ')})`,
+    );
   }
 
   const merged: Record<string, unknown> = {};
@@ -77,6 +79,7 @@ function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError(`${path}: not valid YAML or JSON: ${(err as Error).message}`);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${path}: expected a mapping of keys to values`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(`${path}: expected a mapping of keys to values`);
   return parsed as Record<string, unknown>;
 }

@@ -3,13 +3,23 @@ import { LOG_LEVELS } from '../log/create-logger.js';
 
 /** Explicit booleans only: a typo such as "ture" is an error, never silently false. */
 export const bool = () =>
-  z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v))], {
-    error: 'expected true or false',
-  });
+  z.union(
+    [
+      z.boolean(),
+      z
+        .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+        .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+    ],
+    {
+      error: 'expected true or false',
+    },
+  );
 
-export const port = () => z.coerce.number({ error: 'expected a port number' }).int('expected a whole number').min(0).max(65535);
+export const port = () =>
+  z.coerce.number({ error: 'expected a port number' }).int('expected a whole number').min(0).max(65535);
 
-export const positiveInt = () => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').positive();
+export const positiveInt = () =>
+  z.coerce.number({ error: 'expected a number' }).int('expected a whole number').positive();
 
 export const postgresUrl = () =>
   z.string().refine((s) => /^postgres(ql)?:\/\//.test(s), 'expected a postgres:// or postgresql:// URL');
@@ -30,4 +40,7 @@ export const duration = () =>
   });
 
 /** A list given as an array (config file) or comma-separated text (flag, environment). */
-export const list = () => z.union([z.array(z.string()), z.string()]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+export const list = () =>
+  z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));

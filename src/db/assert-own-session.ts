@@ -7,7 +7,8 @@ export class SessionRequiredError extends ConfigError {
   override name = 'SessionRequiredError';
 }
 
-const backendPid = async (client: PoolClient): Promise<number> => (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+const backendPid = async (client: PoolClient): Promise<number> =>
+  (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
 
 /**
  * Refuses a pool whose clients do not each keep one server session, as behind PgBouncer in transaction

@@ -20,7 +20,13 @@ class UnnamedStatementClient extends pg.Client {
   override query(...args: any[]): any {
     const config = args[0];
     // Submittables (COPY streams, cursors) carry no statement name; a named query without text is a re-run of a prepared one.
-    if (config && typeof config === 'object' && typeof config.submit !== 'function' && config.name !== undefined && config.text !== undefined) {
+    if (
+      config &&
+      typeof config === 'object' &&
+      typeof config.submit !== 'function' &&
+      config.name !== undefined &&
+      config.text !== undefined
+    ) {
       const { name: _name, ...unnamed } = config;
       args[0] = unnamed;
     }
@@ -41,7 +47,8 @@ export function createPool(url: string, log: Logger, opts: PoolOptions = {}): pg
     application_name: opts.applicationName ?? 'hopmap',
     ...(opts.preparedStatements ? {} : { Client: UnnamedStatementClient }),
   });
-  const onError = (err: Error) => log.warn({ err: { code: (err as { code?: string }).code, message: err.message } }, 'database connection lost');
+  const onError = (err: Error) =>
+    log.warn({ err: { code: (err as { code?: string }).code, message: err.message } }, 'database connection lost');
   pool.on('error', onError);
   // A checked-out client whose server goes away emits 'error' on itself; the query in flight rejects anyway.
   pool.on('connect', (client) => client.on('error', onError));
@@ -49,7 +56,10 @@ export function createPool(url: string, log: Logger, opts: PoolOptions = {}): pg
 }
 
 /** Resolves true when the database answers a trivial query within `timeoutMs`. */
-export async function checkDatabase(pool: pg.Pool, timeoutMs = 2_000): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function checkDatabase(
+  pool: pg.Pool,
+  timeoutMs = 2_000,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

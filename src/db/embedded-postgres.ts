@@ -30,7 +30,11 @@ export interface EmbeddedDatabase {
  * initialised once and reused across runs. Several processes may ask at once; a lock directory makes
  * one of them initialise and start it while the others wait and then attach.
  */
-export async function ensureEmbeddedPostgres(opts: { stateDir: string; port?: number; log: Logger }): Promise<EmbeddedDatabase> {
+export async function ensureEmbeddedPostgres(opts: {
+  stateDir: string;
+  port?: number;
+  log: Logger;
+}): Promise<EmbeddedDatabase> {
   const cluster = embeddedCluster(opts.stateDir, opts.port);
   const lock = join(opts.stateDir, 'postgres.lock');
   await mkdir(opts.stateDir, { recursive: true });
@@ -44,7 +48,10 @@ export async function ensureEmbeddedPostgres(opts: { stateDir: string; port?: nu
     if (!(await cluster.isRunning())) {
       await cluster.start();
       startedHere = true;
-      opts.log.info({ dataDir: cluster.dataDir, port: cluster.port, log: cluster.logFile }, 'embedded PostgreSQL started');
+      opts.log.info(
+        { dataDir: cluster.dataDir, port: cluster.port, log: cluster.logFile },
+        'embedded PostgreSQL started',
+      );
     }
     const files = sharedUseFiles(opts.stateDir);
     if (startedHere) await writeFile(files.autostarted, `${process.pid}\n`);
@@ -108,7 +115,11 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 export function embeddedCluster(stateDir: string, port = DEFAULT_EMBEDDED_PORT): LocalCluster {
   return new LocalCluster({ baseDir: join(stateDir, 'postgres'), port });
@@ -134,9 +145,13 @@ async function acquireLock(path: string): Promise<void> {
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(path).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > 120_000) await rm(path, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}; remove it if no other hopmap process is starting the database`);
+      else if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${path}; remove it if no other hopmap process is starting the database`);
       else await sleep(100);
     }
   }

@@ -10,7 +10,9 @@ async function binaries(): Promise<{ initdb: string; pg_ctl: string; postgres: s
   try {
     return (await import(name)) as { initdb: string; pg_ctl: string; postgres: string };
   } catch (err) {
-    throw new Error(`embedded PostgreSQL has no binaries for ${platform()}-${arch()} (package ${name}: ${(err as Error).message}); set DATABASE_URL to use an external PostgreSQL`);
+    throw new Error(
+      `embedded PostgreSQL has no binaries for ${platform()}-${arch()} (package ${name}: ${(err as Error).message}); set DATABASE_URL to use an external PostgreSQL`,
+    );
   }
 }
 
@@ -32,14 +34,27 @@ function serverUser(): RunAs {
   try {
     return lookup();
   } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { stdio: 'ignore' });
+    execFileSync(
+      'useradd',
+      ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'],
+      { stdio: 'ignore' },
+    );
     return lookup();
   }
 }
 
-function run(file: string, args: string[], as: RunAs, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string }> {
+function run(
+  file: string,
+  args: string[],
+  as: RunAs,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { ...as, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', ...env } });
+    const child = spawn(file, args, {
+      ...as,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C', ...env },
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -91,15 +106,29 @@ export class LocalCluster {
   async init(): Promise<void> {
     const { initdb } = await binaries();
     mkdirSync(dirname(this.opts.baseDir), { recursive: true });
-    for (const dir of [this.opts.baseDir, this.dataDir, this.socketDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!existsSync(this.passwordFile)) writeFileSync(this.passwordFile, randomBytes(18).toString('base64url') + '\n', { mode: 0o600 });
+    for (const dir of [this.opts.baseDir, this.dataDir, this.socketDir])
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!existsSync(this.passwordFile))
+      writeFileSync(this.passwordFile, randomBytes(18).toString('base64url') + '\n', { mode: 0o600 });
     if (this.as.uid !== undefined) {
-      for (const path of [this.opts.baseDir, this.dataDir, this.socketDir, this.passwordFile]) chownSync(path, this.as.uid, this.as.gid!);
+      for (const path of [this.opts.baseDir, this.dataDir, this.socketDir, this.passwordFile])
+        chownSync(path, this.as.uid, this.as.gid!);
     }
     await this.assertReachable([this.opts.baseDir, dirname(initdb)]);
     const { code, output } = await run(
       initdb,
-      ['-D', this.dataDir, '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${this.passwordFile}`],
+      [
+        '-D',
+        this.dataDir,
+        '-U',
+        'postgres',
+        '-E',
+        'UTF8',
+        '--no-locale',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        `--pwfile=${this.passwordFile}`,
+      ],
       this.as,
     );
     if (code !== 0) throw new Error(`initdb failed (exit ${code}) for ${this.dataDir}:\n${output}`);
@@ -111,7 +140,9 @@ export class LocalCluster {
     for (const dir of dirs) {
       const { code } = await run('/bin/sh', ['-c', 'cd "$1"', 'sh', dir], this.as);
       if (code !== 0) {
-        throw new Error(`the postgres system user cannot enter ${dir}; PostgreSQL must run as that user when hopmap runs as root. Let it in (chmod o+x on the parent directories) or set DATABASE_URL`);
+        throw new Error(
+          `the postgres system user cannot enter ${dir}; PostgreSQL must run as that user when hopmap runs as root. Let it in (chmod o+x on the parent directories) or set DATABASE_URL`,
+        );
       }
     }
   }
@@ -125,11 +156,22 @@ export class LocalCluster {
 
   async start(): Promise<void> {
     const { pg_ctl } = await binaries();
-    const serverOptions = [`-p ${this.opts.port}`, `-k ${this.socketDir}`, `-c listen_addresses=127.0.0.1`, `-c max_connections=200`].join(' ');
-    const { code, output } = await run(pg_ctl, ['start', '-w', '-t', '60', '-D', this.dataDir, '-l', this.logFile, '-o', serverOptions], this.as);
+    const serverOptions = [
+      `-p ${this.opts.port}`,
+      `-k ${this.socketDir}`,
+      `-c listen_addresses=127.0.0.1`,
+      `-c max_connections=200`,
+    ].join(' ');
+    const { code, output } = await run(
+      pg_ctl,
+      ['start', '-w', '-t', '60', '-D', this.dataDir, '-l', this.logFile, '-o', serverOptions],
+      this.as,
+    );
     if (code !== 0) {
       const tail = existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
-      throw new Error(`PostgreSQL did not start on port ${this.opts.port} (pg_ctl exit ${code}): ${output.trim()}\n${tail}`);
+      throw new Error(
+        `PostgreSQL did not start on port ${this.opts.port} (pg_ctl exit ${code}): ${output.trim()}\n${tail}`,
+      );
     }
   }
 

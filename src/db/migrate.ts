@@ -30,7 +30,11 @@ export interface MigrationResult {
 export async function migrateDatabase(url: string, log: Logger): Promise<MigrationResult> {
   const pool = createPool(url, log, { max: 2, applicationName: 'hopmap-migrate', preparedStatements: true });
   try {
-    await withRetry(() => assertOwnSession(pool, url, 'the migrator (its advisory lock)'), { log, what: 'database connection', attempts: 6 });
+    await withRetry(() => assertOwnSession(pool, url, 'the migrator (its advisory lock)'), {
+      log,
+      what: 'database connection',
+      attempts: 6,
+    });
     return await withRetry(() => migrateOnce(pool, log), { log, what: 'migration', attempts: 6 });
   } finally {
     await pool.end();
@@ -47,7 +51,8 @@ async function migrateOnce(pool: pg.Pool, log: Logger): Promise<MigrationResult>
     await runMigrations({ pgPool: pool, logger: graphileLogger(log) });
     const after = await appliedCount(client);
     const total = journalEntries();
-    if (after !== total) throw new Error(`migrations table lists ${after} migrations but ${MIGRATIONS_DIR} has ${total}`);
+    if (after !== total)
+      throw new Error(`migrations table lists ${after} migrations but ${MIGRATIONS_DIR} has ${total}`);
     if (after > before) log.info({ applied: after - before, total }, 'database migrated');
     else log.debug({ total }, 'database schema already current');
     return { applied: after - before, total };
@@ -69,6 +74,8 @@ async function appliedCount(client: pg.PoolClient): Promise<number> {
 }
 
 export function journalEntries(): number {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
   return journal.entries.length;
 }

@@ -24,7 +24,10 @@ export class PgToolError extends Error {
  * newer than itself, so `minMajor` is the server's (or archive's) major version and a too-old tool is an error
  * that names what it found, not a half-written dump.
  */
-export async function findPgTool(name: PgToolName, opts: { minMajor?: number; explicit?: string | undefined } = {}): Promise<PgTool> {
+export async function findPgTool(
+  name: PgToolName,
+  opts: { minMajor?: number; explicit?: string | undefined } = {},
+): Promise<PgTool> {
   const candidates = opts.explicit ? [opts.explicit] : await candidatePaths(name);
   const found: PgTool[] = [];
   for (const path of candidates) {
@@ -43,7 +46,9 @@ export async function findPgTool(name: PgToolName, opts: { minMajor?: number; ex
   }
   if (opts.minMajor && best.major < opts.minMajor) {
     const seen = found.map((t) => `${t.path} (${t.major})`).join(', ');
-    throw new PgToolError(`${name}${need} is needed, found only ${seen}; install the PostgreSQL ${opts.minMajor} client tools or give the path of a newer ${name}`);
+    throw new PgToolError(
+      `${name}${need} is needed, found only ${seen}; install the PostgreSQL ${opts.minMajor} client tools or give the path of a newer ${name}`,
+    );
   }
   return best;
 }
@@ -54,11 +59,18 @@ async function candidatePaths(name: PgToolName): Promise<string[]> {
     const entries = await readdir(root).catch(() => [] as string[]);
     dirs.push(...entries.map((e) => join(root, e, 'bin')));
   }
-  for (const e of await readdir('/usr').catch(() => [] as string[])) if (e.startsWith('pgsql-')) dirs.push(join('/usr', e, 'bin'));
+  for (const e of await readdir('/usr').catch(() => [] as string[]))
+    if (e.startsWith('pgsql-')) dirs.push(join('/usr', e, 'bin'));
   const paths: string[] = [];
   for (const dir of new Set(dirs)) {
     const path = join(dir, name);
-    if (await access(path).then(() => true, () => false)) paths.push(path);
+    if (
+      await access(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      paths.push(path);
   }
   return paths;
 }
@@ -88,7 +100,9 @@ export function libpqConnection(url: string): { dbname: string; env: NodeJS.Proc
 }
 
 /** The server's major version (15, 16, ...), as pg_dump compares it. */
-export async function serverMajor(pool: { query(sql: string): Promise<{ rows: Array<{ v: number }> }> }): Promise<number> {
+export async function serverMajor(pool: {
+  query(sql: string): Promise<{ rows: Array<{ v: number }> }>;
+}): Promise<number> {
   const { rows } = await pool.query("select current_setting('server_version_num')::int / 10000 as v");
   return rows[0]!.v;
 }

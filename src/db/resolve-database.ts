@@ -15,11 +15,20 @@ export interface ResolvedDatabase {
  * unset; alone, it serves for both); otherwise the embedded PostgreSQL.
  */
 export async function resolveDatabase(
-  cfg: { databaseUrl?: string | undefined; databaseDirectUrl?: string | undefined; stateDir: string; embeddedPort: number },
+  cfg: {
+    databaseUrl?: string | undefined;
+    databaseDirectUrl?: string | undefined;
+    stateDir: string;
+    embeddedPort: number;
+  },
   log: Logger,
 ): Promise<ResolvedDatabase> {
   const url = cfg.databaseUrl ?? cfg.databaseDirectUrl;
   if (url) return { url, directUrl: cfg.databaseDirectUrl ?? url };
-  const embedded = await ensureEmbeddedPostgres({ stateDir: cfg.stateDir, port: cfg.embeddedPort, log: log.child({ module: 'embedded-postgres' }) });
+  const embedded = await ensureEmbeddedPostgres({
+    stateDir: cfg.stateDir,
+    port: cfg.embeddedPort,
+    log: log.child({ module: 'embedded-postgres' }),
+  });
   return { url: embedded.url, directUrl: embedded.url, embedded };
 }

@@ -8,8 +8,21 @@ const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03'
  * node-postgres reports a dropped or refused connection as a Node error (no SQLSTATE); these are the
  * client-side face of class 08, so they are retried too.
  */
-const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
-const TRANSIENT_MESSAGES = [/Connection terminated/i, /connection timeout/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i];
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENOENT',
+]);
+const TRANSIENT_MESSAGES = [
+  /Connection terminated/i,
+  /connection timeout/i,
+  /timeout exceeded when trying to connect/i,
+  /Client has encountered a connection error/i,
+];
 
 export function isTransientDatabaseError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;

@@ -27,7 +27,10 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
     } catch (err) {
       if (attempt >= attempts || !isTransientDatabaseError(err) || opts.signal?.aborted) throw err;
       const delay = Math.round(Math.random() * Math.min(max, base * 2 ** (attempt - 1)));
-      opts.log?.warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message }, attempt, delay }, `${opts.what ?? 'database call'} failed transiently; retrying`);
+      opts.log?.warn(
+        { err: { code: (err as { code?: string }).code, message: (err as Error).message }, attempt, delay },
+        `${opts.what ?? 'database call'} failed transiently; retrying`,
+      );
       await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : undefined);
     }
   }

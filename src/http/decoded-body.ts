@@ -3,7 +3,12 @@ import { PassThrough, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { HttpError, badRequest } from './http-error.js';
 
-const DECODERS: Record<string, () => Transform> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
+const DECODERS: Record<string, () => Transform> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
 
 /**
  * Compressed bytes read ahead of the decoder. A socket left unread never shows the client's FIN, so a
@@ -16,7 +21,11 @@ const READ_AHEAD = 4 * 1024 * 1024;
 export function bodyEncoding(req: IncomingMessage): string {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding === 'identity' || encoding in DECODERS) return encoding;
-  throw new HttpError(415, 'unsupported_encoding', `content-encoding ${encoding} is not supported (gzip, deflate, br, identity)`);
+  throw new HttpError(
+    415,
+    'unsupported_encoding',
+    `content-encoding ${encoding} is not supported (gzip, deflate, br, identity)`,
+  );
 }
 
 /**
@@ -50,7 +59,12 @@ export async function* decodedBody(req: IncomingMessage, limit: number): AsyncGe
   try {
     for await (const chunk of (decoder ?? readAhead) as AsyncIterable<Buffer>) {
       total += chunk.length;
-      if (total > limit) throw new HttpError(413, 'payload_too_large', `the request body, decompressed, exceeds the limit of ${limit} bytes`);
+      if (total > limit)
+        throw new HttpError(
+          413,
+          'payload_too_large',
+          `the request body, decompressed, exceeds the limit of ${limit} bytes`,
+        );
       yield chunk;
     }
   } catch (err) {

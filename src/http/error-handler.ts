@@ -8,10 +8,21 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 };
 
 /** body-parser's errors carry a `type`; map them onto our codes so clients see one error shape. */
-function fromBodyParser(err: { type?: string; status?: number; limit?: number; length?: number; code?: string; message: string }): HttpError | undefined {
+function fromBodyParser(err: {
+  type?: string;
+  status?: number;
+  limit?: number;
+  length?: number;
+  code?: string;
+  message: string;
+}): HttpError | undefined {
   switch (err.type) {
     case 'entity.too.large':
-      return new HttpError(413, 'payload_too_large', `request body of ${err.length ?? '?'} bytes exceeds the limit of ${err.limit} bytes`);
+      return new HttpError(
+        413,
+        'payload_too_large',
+        `request body of ${err.length ?? '?'} bytes exceeds the limit of ${err.limit} bytes`,
+      );
     case 'entity.parse.failed':
       return new HttpError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
     case 'encoding.unsupported':
@@ -21,7 +32,8 @@ function fromBodyParser(err: { type?: string; status?: number; limit?: number; l
       return new HttpError(400, 'request_aborted', 'the client closed the connection before the body was complete');
     default:
       // A decompression error (zlib's Z_*, brotli's ERR_*) wrapped by body-parser as a 400 without a type.
-      if (err.status === 400 && typeof err.code === 'string' && /^(Z_|ERR_)/.test(err.code)) return new HttpError(400, 'invalid_encoding', `the body could not be decompressed: ${err.message}`);
+      if (err.status === 400 && typeof err.code === 'string' && /^(Z_|ERR_)/.test(err.code))
+        return new HttpError(400, 'invalid_encoding', `the body could not be decompressed: ${err.message}`);
       return undefined;
   }
 }
@@ -37,7 +49,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const known = err instanceof HttpError ? err : (fromBodyParser(err) ?? fromDatabase(err));
     const error = known ?? new HttpError(500, 'internal', 'internal error; the server log has the details');
     if (!known) log.error({ err, method: req.method, path: req.path }, 'request failed');
-    else if (error.status === 503) log.warn({ err: { code: err.code, message: err.message }, path: req.path }, 'request failed: database unavailable');
+    else if (error.status === 503)
+      log.warn(
+        { err: { code: err.code, message: err.message }, path: req.path },
+        'request failed: database unavailable',
+      );
     if (error.status === 503) res.setHeader('Retry-After', '5');
     if (res.headersSent) {
       res.destroy();

@@ -20,6 +20,7 @@ export class HttpError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: ErrorDetail[]) => new HttpError(400, code, message, details);
+export const badRequest = (code: string, message: string, details?: ErrorDetail[]) =>
+  new HttpError(400, code, message, details);
 export const notFound = (message: string) => new HttpError(404, 'not_found', message);
 export const serviceUnavailable = (message: string) => new HttpError(503, 'unavailable', message);

@@ -28,7 +28,8 @@ export function jsonBody(opts: { limit: string | number }): RequestHandler {
   };
 }
 
-const hasBody = (req: IncomingMessage) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+const hasBody = (req: IncomingMessage) =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 async function readAll(req: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -39,7 +40,11 @@ async function readAll(req: IncomingMessage, limit: number): Promise<string> {
 function parseStrict(text: string): unknown {
   const first = /\S/.exec(text)?.[0];
   if (first === undefined) return {};
-  if (first !== '{' && first !== '[') throw badRequest('invalid_json', `request body is not valid JSON: a JSON object or array must come first, not ${JSON.stringify(first)}`);
+  if (first !== '{' && first !== '[')
+    throw badRequest(
+      'invalid_json',
+      `request body is not valid JSON: a JSON object or array must come first, not ${JSON.stringify(first)}`,
+    );
   try {
     return JSON.parse(text);
   } catch (err) {

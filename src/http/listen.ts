@@ -20,10 +20,15 @@ export interface Listening {
 }
 
 /** Listens over HTTP, or HTTPS when `tls` is given. */
-export function listen(app: Express, opts: { port: number; host: string; tls?: TlsOptions | undefined }): Promise<Listening> {
+export function listen(
+  app: Express,
+  opts: { port: number; host: string; tls?: TlsOptions | undefined },
+): Promise<Listening> {
   return new Promise((resolve, reject) => {
     const tls = opts.tls;
-    const server: Server | HttpsServer = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, app).listen(opts.port, opts.host) : app.listen(opts.port, opts.host);
+    const server: Server | HttpsServer = tls
+      ? createHttpsServer({ key: tls.key, cert: tls.cert }, app).listen(opts.port, opts.host)
+      : app.listen(opts.port, opts.host);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
@@ -34,7 +39,12 @@ export function listen(app: Express, opts: { port: number; host: string; tls?: T
         port,
         url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
         close: (graceMs) => closeServer(server, graceMs),
-        ...(tls ? { setSecureContext: (next: TlsOptions) => (server as HttpsServer).setSecureContext({ key: next.key, cert: next.cert }) } : {}),
+        ...(tls
+          ? {
+              setSecureContext: (next: TlsOptions) =>
+                (server as HttpsServer).setSecureContext({ key: next.key, cert: next.cert }),
+            }
+          : {}),
       });
     });
   });

@@ -11,7 +11,12 @@ export interface ReadinessCheck {
 }
 
 async function runChecks(checks: ReadinessCheck[]): Promise<{ ok: boolean; checks: Record<string, string> }> {
-  const results = await Promise.all(checks.map(async (c) => [c.name, await c.check().catch((err: Error) => ({ ok: false as const, reason: err.message }))] as const));
+  const results = await Promise.all(
+    checks.map(
+      async (c) =>
+        [c.name, await c.check().catch((err: Error) => ({ ok: false as const, reason: err.message }))] as const,
+    ),
+  );
   return {
     ok: results.every(([, r]) => r.ok),
     checks: Object.fromEntries(results.map(([name, r]) => [name, r.ok ? 'ok' : `down: ${r.reason}`])),

@@ -21,7 +21,11 @@ export function zodDetails(error: z.ZodError, base: string): ErrorDetail[] {
  * Parses request input with a zod schema, or throws a 400 whose message names every bad field and why.
  * `where` is the part of the request: 'body', 'query' or 'params'.
  */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): z.infer<S> {
+export function parseRequest<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'query' | 'params',
+): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const details = zodDetails(result.error, where);

@@ -19,7 +19,11 @@ const cidr = z.string().transform((s, ctx) => {
   return parsed.block.cidr;
 });
 // PostgreSQL text refuses NUL: refused here it is a 400 naming the entry, not a 500 from the insert.
-const reason = z.string().min(1).max(500).refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
+const reason = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
 const exclusion = z.strictObject({ cidr, reason: reason.default('api') });
 // One entry or a list; normalised to a list first so errors name the entry (`body[2].cidr`).
 const exclusionsBody = z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(exclusion).min(1));

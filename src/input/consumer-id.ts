@@ -20,12 +20,18 @@ export function consumerIdOf(req: Request): string {
   if (key && (sent === undefined || sent === key.name)) return key.name;
   const id = sent ?? req.ip ?? req.socket.remoteAddress ?? 'unknown';
   if (!CONSUMER_ID.test(id)) {
-    throw badRequest('invalid_consumer', `consumer id ${JSON.stringify(id.slice(0, 140))} from ${header !== undefined ? 'X-Consumer-Id' : 'consumer'}: use 1-128 letters, digits or . _ : @ - [ ]`);
+    throw badRequest(
+      'invalid_consumer',
+      `consumer id ${JSON.stringify(id.slice(0, 140))} from ${header !== undefined ? 'X-Consumer-Id' : 'consumer'}: use 1-128 letters, digits or . _ : @ - [ ]`,
+    );
   }
   if (!key) return id;
   const namespaced = `${key.name}/${id}`;
   if (namespaced.length > MAX_CONSUMER_ID) {
-    throw badRequest('invalid_consumer', `consumer id ${JSON.stringify(id)} is too long for key ${key.name}: a worker key leases as "${key.name}/<id>", at most ${MAX_CONSUMER_ID} characters in all (use at most ${MAX_CONSUMER_ID - key.name.length - 1})`);
+    throw badRequest(
+      'invalid_consumer',
+      `consumer id ${JSON.stringify(id)} is too long for key ${key.name}: a worker key leases as "${key.name}/<id>", at most ${MAX_CONSUMER_ID} characters in all (use at most ${MAX_CONSUMER_ID - key.name.length - 1})`,
+    );
   }
   return namespaced;
 }

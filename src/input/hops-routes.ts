@@ -14,17 +14,30 @@ const MAX_HOPS = 100_000;
  */
 export function hopsRoutes(app: Express, deps: { pool: Pool; metrics: InputMetrics }): void {
   app.post('/hops', async (req, res) => {
-    const list = Array.isArray(req.body) ? req.body : req.body && typeof req.body === 'object' && Array.isArray(req.body.hops) ? req.body.hops : undefined;
+    const list = Array.isArray(req.body)
+      ? req.body
+      : req.body && typeof req.body === 'object' && Array.isArray(req.body.hops)
+        ? req.body.hops
+        : undefined;
     const base = Array.isArray(req.body) ? '' : 'hops';
-    if (!list) throw badRequest('validation_failed', 'body: expected a JSON array of IP address strings, or {"hops": [...]}');
-    if (list.length > MAX_HOPS) throw new HttpError(413, 'payload_too_large', `${list.length} hops in one request; send at most ${MAX_HOPS}`);
+    if (!list)
+      throw badRequest('validation_failed', 'body: expected a JSON array of IP address strings, or {"hops": [...]}');
+    if (list.length > MAX_HOPS)
+      throw new HttpError(413, 'payload_too_large', `${list.length} hops in one request; send at most ${MAX_HOPS}`);
 
     const valid: string[] = [];
     const details: ErrorDetail[] = [];
     list.forEach((entry: unknown, i: number) => {
       const a = typeof entry === 'string' ? parseAddress(entry) : null;
       if (a) valid.push(formatAddress(a));
-      else details.push({ path: `${base}[${i}]`, message: typeof entry === 'string' ? `not an IPv4 or IPv6 address: ${JSON.stringify(entry.slice(0, 64))}` : `expected a string, got ${entry === null ? 'null' : typeof entry}` });
+      else
+        details.push({
+          path: `${base}[${i}]`,
+          message:
+            typeof entry === 'string'
+              ? `not an IPv4 or IPv6 address: ${JSON.stringify(entry.slice(0, 64))}`
+              : `expected a string, got ${entry === null ? 'null' : typeof entry}`,
+        });
     });
     const counts = await addHops(deps.pool, valid);
     deps.metrics.hopsReceived.inc(list.length);
@@ -38,7 +51,14 @@ export function hopsRoutes(app: Express, deps: { pool: Pool; metrics: InputMetri
       return;
     }
     res.status(400).json({
-      error: { code: 'invalid_hops', message: `${details.length} of ${list.length} hops rejected (the valid ones were added): ${details.slice(0, 5).map((d) => `${d.path}: ${d.message}`).join('; ')}${details.length > 5 ? '; …' : ''}`, details },
+      error: {
+        code: 'invalid_hops',
+        message: `${details.length} of ${list.length} hops rejected (the valid ones were added): ${details
+          .slice(0, 5)
+          .map((d) => `${d.path}: ${d.message}`)
+          .join('; ')}${details.length > 5 ? '; …' : ''}`,
+        details,
+      },
       ...summary,
     });
   });

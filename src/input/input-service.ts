@@ -34,7 +34,10 @@ export function inputService(opts: InputOptions): ServiceModule {
       const policy = new TargetPolicy({ ipv6: opts.ipv6, allow: opts.allow });
       const m = inputMetrics(metrics);
       const auth = opts.auth ?? 'keys';
-      if (auth === 'off') log.warn('auth is off: anyone who reaches this service can lease any consumer\'s targets, add hops, change the do-not-probe list and replace consumer state (--auth keys to require keys)');
+      if (auth === 'off')
+        log.warn(
+          "auth is off: anyone who reaches this service can lease any consumer's targets, add hops, change the do-not-probe list and replace consumer state (--auth keys to require keys)",
+        );
       const gate = roleGate(pool, auth, log);
       return {
         guards(app) {
@@ -58,7 +61,18 @@ async function loadAtStart(pool: Parameters<typeof importTargets>[0], opts: Inpu
   if (opts.targets) {
     const s = await importTargets(pool, opts.targets);
     for (const line of s.errors.slice(0, 20)) log.warn(line);
-    log.info({ files: s.files, unchanged: s.unchanged, blocks: s.blocks, added: s.added, removed: s.removed, addresses: s.addresses, skipped: s.skipped }, `targets loaded from ${opts.targets}`);
+    log.info(
+      {
+        files: s.files,
+        unchanged: s.unchanged,
+        blocks: s.blocks,
+        added: s.added,
+        removed: s.removed,
+        addresses: s.addresses,
+        skipped: s.skipped,
+      },
+      `targets loaded from ${opts.targets}`,
+    );
   }
   if (opts.exclude) {
     const e = await importExclusionFile(pool, opts.exclude);

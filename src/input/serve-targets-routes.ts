@@ -19,16 +19,28 @@ export interface ServeOptions {
 export const DEFAULT_MAX_REISSUES = 3;
 
 /** GET / (one address as text, what the original worker polled) and GET /targets?n= (a JSON batch with its lease). */
-export function serveTargetsRoutes(app: Express, deps: { pool: Pool; policy: TargetPolicy; metrics: InputMetrics; opts: ServeOptions }): void {
+export function serveTargetsRoutes(
+  app: Express,
+  deps: { pool: Pool; policy: TargetPolicy; metrics: InputMetrics; opts: ServeOptions },
+): void {
   const { pool, policy, metrics, opts } = deps;
   const maxReissues = opts.maxReissues ?? DEFAULT_MAX_REISSUES;
   const query = z.object({
-    n: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1).max(opts.maxBatch).default(100),
+    n: z.coerce
+      .number({ error: 'expected a number' })
+      .int('expected a whole number')
+      .min(1)
+      .max(opts.maxBatch)
+      .default(100),
     consumer: z.string().optional(),
   });
 
   const lease = async (consumerId: string, n: number): Promise<LeaseResult> => {
-    const result = await leaseTargets(pool, { consumerId, n, leaseTtlMs: opts.leaseTtlMs, passCooldownMs: opts.passCooldownMs, maxReissues }, policy);
+    const result = await leaseTargets(
+      pool,
+      { consumerId, n, leaseTtlMs: opts.leaseTtlMs, passCooldownMs: opts.passCooldownMs, maxReissues },
+      policy,
+    );
     if (result.lease) {
       metrics.leasesIssued.inc();
       metrics.targetsServed.inc(result.targets.length);
@@ -46,7 +58,10 @@ export function serveTargetsRoutes(app: Express, deps: { pool: Pool; policy: Tar
   app.get('/', async (req, res) => {
     const result = await lease(consumerIdOf(req), 1);
     if (result.targets.length === 0) {
-      res.status(204).setHeader('Retry-After', String(result.retryAfterSeconds ?? 60)).end();
+      res
+        .status(204)
+        .setHeader('Retry-After', String(result.retryAfterSeconds ?? 60))
+        .end();
       return;
     }
     res.setHeader('X-Lease-Id', result.lease!);

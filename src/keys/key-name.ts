@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const KEY_NAME_RULE = "1-64 letters, digits or . _ : @ -";
+export const KEY_NAME_RULE = '1-64 letters, digits or . _ : @ -';
 
 /**
  * A key's name is also its worker's consumer id (`name`, or `name/<X-Consumer-Id>`), so it keeps to the

@@ -21,14 +21,24 @@ export class KeyNameError extends Error {
 }
 
 /** Creates a key; the key itself is returned here once and stored only as its hash. */
-export async function createKey(pool: Pool, opts: { name: string; role: Role; createdBy?: string | undefined }): Promise<{ key: string; record: KeyRecord }> {
-  if (!isValidKeyName(opts.name)) throw new KeyNameError(`invalid key name ${JSON.stringify(opts.name)}: use ${KEY_NAME_RULE}`);
+export async function createKey(
+  pool: Pool,
+  opts: { name: string; role: Role; createdBy?: string | undefined },
+): Promise<{ key: string; record: KeyRecord }> {
+  if (!isValidKeyName(opts.name))
+    throw new KeyNameError(`invalid key name ${JSON.stringify(opts.name)}: use ${KEY_NAME_RULE}`);
   const db = drizzle({ client: pool });
   for (let attempt = 0; ; attempt++) {
     const secret = generateApiKey();
     const [record] = await db
       .insert(apiKeys)
-      .values({ name: opts.name, prefix: secret.prefix, keyHash: secret.hash, role: opts.role, createdBy: opts.createdBy ?? null })
+      .values({
+        name: opts.name,
+        prefix: secret.prefix,
+        keyHash: secret.hash,
+        role: opts.role,
+        createdBy: opts.createdBy ?? null,
+      })
       .onConflictDoNothing({ target: apiKeys.prefix })
       .returning();
     // A prefix collision (48 bits) is next to impossible; draw again rather than fail.
@@ -39,7 +49,10 @@ export async function createKey(pool: Pool, opts: { name: string; role: Role; cr
 
 /** Active keys first, newest first. */
 export function listKeys(pool: Pool): Promise<KeyRecord[]> {
-  return drizzle({ client: pool }).select().from(apiKeys).orderBy(sql`${apiKeys.revokedAt} is not null`, desc(apiKeys.createdAt));
+  return drizzle({ client: pool })
+    .select()
+    .from(apiKeys)
+    .orderBy(sql`${apiKeys.revokedAt} is not null`, desc(apiKeys.createdAt));
 }
 
 export async function findKeyByPrefix(pool: Pool, prefix: string): Promise<KeyRecord | undefined> {
@@ -50,7 +63,11 @@ export async function findKeyByPrefix(pool: Pool, prefix: string): Promise<KeyRe
 /** Revokes a key (keeping the first revocation time); undefined when there is no such key. */
 export async function revokeKey(pool: Pool, id: string): Promise<KeyRecord | undefined> {
   const db = drizzle({ client: pool });
-  const [row] = await db.update(apiKeys).set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` }).where(eq(apiKeys.id, id)).returning();
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+    .where(eq(apiKeys.id, id))
+    .returning();
   return row;
 }
 
@@ -68,7 +85,9 @@ export async function touchKey(pool: Pool, id: string): Promise<void> {
   await drizzle({ client: pool })
     .update(apiKeys)
     .set({ lastUsedAt: sql`now()` })
-    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`))));
+    .where(
+      and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`))),
+    );
 }
 
 export function keyJson(k: KeyRecord) {

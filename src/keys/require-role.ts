@@ -40,21 +40,75 @@ export function requireRole(pool: Pool, roles: readonly Role[], opts: { log: Log
   const touched = new Map<string, number>();
   return async (req, res, next) => {
     const header = req.get('authorization');
-    if (!header) throw refuse(req, res, log, 'missing_key', '-', unauthorized('api_key_required', "send a key as Authorization: Bearer hm_… (hopmap keys add NAME --role ROLE makes one)"));
+    if (!header)
+      throw refuse(
+        req,
+        res,
+        log,
+        'missing_key',
+        '-',
+        unauthorized(
+          'api_key_required',
+          'send a key as Authorization: Bearer hm_… (hopmap keys add NAME --role ROLE makes one)',
+        ),
+      );
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-    if (!token || !API_KEY_PATTERN.test(token)) throw refuse(req, res, log, 'malformed_key', '-', unauthorized('invalid_api_key', 'the Authorization header is not Bearer and a hopmap key (hm_ and 43 characters)'));
+    if (!token || !API_KEY_PATTERN.test(token))
+      throw refuse(
+        req,
+        res,
+        log,
+        'malformed_key',
+        '-',
+        unauthorized(
+          'invalid_api_key',
+          'the Authorization header is not Bearer and a hopmap key (hm_ and 43 characters)',
+        ),
+      );
     const prefix = apiKeyPrefix(token);
     const row = await findKeyByPrefix(pool, prefix);
-    if (!row || !keyMatches(token, row.keyHash)) throw refuse(req, res, log, 'unknown_key', prefix, unauthorized('invalid_api_key', `key ${prefix}… is not known`));
-    if (row.revokedAt) throw refuse(req, res, log, 'revoked_key', prefix, unauthorized('api_key_revoked', `key ${row.prefix}… (${row.name}) was revoked at ${row.revokedAt.toISOString()}`));
+    if (!row || !keyMatches(token, row.keyHash))
+      throw refuse(
+        req,
+        res,
+        log,
+        'unknown_key',
+        prefix,
+        unauthorized('invalid_api_key', `key ${prefix}… is not known`),
+      );
+    if (row.revokedAt)
+      throw refuse(
+        req,
+        res,
+        log,
+        'revoked_key',
+        prefix,
+        unauthorized(
+          'api_key_revoked',
+          `key ${row.prefix}… (${row.name}) was revoked at ${row.revokedAt.toISOString()}`,
+        ),
+      );
     const role = row.role as Role;
     if (role !== 'admin' && !roles.includes(role)) {
-      throw refuse(req, res, log, 'wrong_role', prefix, new HttpError(403, 'forbidden_role', `key ${row.prefix}… (${row.name}) has role ${role}; ${req.method} ${req.path} needs ${[...roles, 'admin'].filter((r, i, all) => all.indexOf(r) === i).join(' or ')}`));
+      throw refuse(
+        req,
+        res,
+        log,
+        'wrong_role',
+        prefix,
+        new HttpError(
+          403,
+          'forbidden_role',
+          `key ${row.prefix}… (${row.name}) has role ${role}; ${req.method} ${req.path} needs ${[...roles, 'admin'].filter((r, i, all) => all.indexOf(r) === i).join(' or ')}`,
+        ),
+      );
     }
     const now = Date.now();
     if (now - (touched.get(row.id) ?? 0) >= TOUCH_EVERY_MS) {
       touched.set(row.id, now);
-      touchKey(pool, row.id).catch((err: Error) => log.warn({ err: { message: err.message }, key: row.prefix }, 'could not record key use'));
+      touchKey(pool, row.id).catch((err: Error) =>
+        log.warn({ err: { message: err.message }, key: row.prefix }, 'could not record key use'),
+      );
     }
     req.apiKey = { id: row.id, name: row.name, prefix: row.prefix, role };
     next();
@@ -81,12 +135,26 @@ function unauthorized(code: string, message: string): HttpError {
   return new HttpError(401, code, message);
 }
 
-function refuse(req: Request, res: Response, log: Logger, reason: KeyFailureReason, prefix: string, error: HttpError): HttpError {
-  if (error.status === 401) res.setHeader('WWW-Authenticate', reason === 'missing_key' ? 'Bearer realm="hopmap"' : 'Bearer realm="hopmap", error="invalid_token"');
+function refuse(
+  req: Request,
+  res: Response,
+  log: Logger,
+  reason: KeyFailureReason,
+  prefix: string,
+  error: HttpError,
+): HttpError {
+  if (error.status === 401)
+    res.setHeader(
+      'WWW-Authenticate',
+      reason === 'missing_key' ? 'Bearer realm="hopmap"' : 'Bearer realm="hopmap", error="invalid_token"',
+    );
   // The same fixed form as the manager's login failures, so one fail2ban filter reads both; never the key itself.
   const raw = req.ip ?? req.socket.remoteAddress ?? 'unknown';
   const ip = (raw.startsWith('::ffff:') && raw.includes('.') ? raw.slice(7) : raw).replace(/[^0-9A-Fa-f:.]/g, '?');
   const user = `key:${prefix}`;
-  log.warn({ event: 'auth_failure', ip, user, reason, method: req.method, path: req.path }, `AUTH_FAILURE ip=${ip} user=${user} reason=${reason}`);
+  log.warn(
+    { event: 'auth_failure', ip, user, reason, method: req.method, path: req.path },
+    `AUTH_FAILURE ip=${ip} user=${user} reason=${reason}`,
+  );
   return error;
 }

@@ -84,7 +84,12 @@ export function scoreAliases(lab: Lab, map: ResolvedMap): AliasScore {
     return [...votes.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0]?.[0];
   };
   const knownNodes = new Set(map.linkEnds.map((a) => truth.nodeOf(a)).filter((n) => n !== undefined));
-  const adjacent = new Set(truth.trueLinks().filter((l) => !l.down && knownNodes.has(l.a) && knownNodes.has(l.b)).map((l) => pairKey(l.a, l.b)));
+  const adjacent = new Set(
+    truth
+      .trueLinks()
+      .filter((l) => !l.down && knownNodes.has(l.a) && knownNodes.has(l.b))
+      .map((l) => pairKey(l.a, l.b)),
+  );
   const found = new Set<string>();
   let linksCorrect = 0;
   for (const l of map.routerLinks) {
@@ -98,10 +103,25 @@ export function scoreAliases(lab: Lab, map: ResolvedMap): AliasScore {
   return {
     routers: map.routers.size,
     interfaces: [...map.routers.values()].reduce((n, r) => n + r.length, 0),
-    pairs: { inferred, correct, truth: truePairs, precision: ratio(correct, inferred), recall: ratio(correctOnRouters, truePairs) },
-    routerLinks: { inferred: map.routerLinks.length, correct: linksCorrect, truth: adjacent.size, precision: ratio(linksCorrect, map.routerLinks.length), recall: ratio(found.size, adjacent.size) },
+    pairs: {
+      inferred,
+      correct,
+      truth: truePairs,
+      precision: ratio(correct, inferred),
+      recall: ratio(correctOnRouters, truePairs),
+    },
+    routerLinks: {
+      inferred: map.routerLinks.length,
+      correct: linksCorrect,
+      truth: adjacent.size,
+      precision: ratio(linksCorrect, map.routerLinks.length),
+      recall: ratio(found.size, adjacent.size),
+    },
     falsePairs,
-    missedAdjacencies: [...adjacent].filter((k) => !found.has(k)).sort().map((k) => k.split(' ') as [string, string]),
+    missedAdjacencies: [...adjacent]
+      .filter((k) => !found.has(k))
+      .sort()
+      .map((k) => k.split(' ') as [string, string]),
   };
 }
 
@@ -109,7 +129,9 @@ export function scoreAliases(lab: Lab, map: ResolvedMap): AliasScore {
 export async function resolvedMap(pool: Pool): Promise<ResolvedMap> {
   const [ends, routers, links] = await Promise.all([
     pool.query<{ a: string }>('select host(near) as a from links union select host(far) from links'),
-    pool.query<{ id: string; interfaces: string[] }>('select host(router_id) as id, array_agg(host(address) order by address) as interfaces from router_interfaces group by router_id order by router_id'),
+    pool.query<{ id: string; interfaces: string[] }>(
+      'select host(router_id) as id, array_agg(host(address) order by address) as interfaces from router_interfaces group by router_id order by router_id',
+    ),
     pool.query<{ near: string; far: string }>(
       `select distinct host(coalesce(nr.router_id, l.near)) as near, host(coalesce(fr.router_id, l.far)) as far
          from links l
@@ -119,5 +141,9 @@ export async function resolvedMap(pool: Pool): Promise<ResolvedMap> {
         order by 1, 2`,
     ),
   ]);
-  return { linkEnds: ends.rows.map((r) => r.a), routers: new Map(routers.rows.map((r) => [r.id, r.interfaces])), routerLinks: links.rows };
+  return {
+    linkEnds: ends.rows.map((r) => r.a),
+    routers: new Map(routers.rows.map((r) => [r.id, r.interfaces])),
+    routerLinks: links.rows,
+  };
 }

@@ -19,8 +19,17 @@ export async function buildLab(topology: Topology, opts: LabOptions = {}): Promi
   try {
     await ipBatch(nodes.map((n) => `netns add ${n.ns}`));
     // Before the links exist, so that the interfaces inherit conf.default (rp_filter off, no IPv6).
-    await ipBatch(nodes.map((n) => `netns exec ${n.ns} sh -ec "${[...writeSysctls(sysctls(n, lab.plan)), hashSeed(n)].join('; ')}"`));
-    await ipBatch(lab.plan.links.map((l) => `link add name to-${l.b} netns ${lab.nsName(l.a)} type veth peer name to-${l.a} netns ${lab.nsName(l.b)}`));
+    await ipBatch(
+      nodes.map(
+        (n) => `netns exec ${n.ns} sh -ec "${[...writeSysctls(sysctls(n, lab.plan)), hashSeed(n)].join('; ')}"`,
+      ),
+    );
+    await ipBatch(
+      lab.plan.links.map(
+        (l) =>
+          `link add name to-${l.b} netns ${lab.nsName(l.a)} type veth peer name to-${l.a} netns ${lab.nsName(l.b)}`,
+      ),
+    );
     await forEachLimited(nodes, 8, (n) => ipBatch(nodeCommands(n, lab.routes.get(n.name)!), n.ns));
   } catch (err) {
     await teardownLab(lab.name).catch(() => {});
@@ -59,7 +68,8 @@ export function hashSeed(node: LabNode): string {
 
 export function nodeCommands(node: LabNode, routes: Route[]): string[] {
   const out = ['link set lo up'];
-  for (const i of node.interfaces) out.push(`addr add ${i.address}/${i.subnet.prefixLength} dev ${i.ifname}`, `link set ${i.ifname} up`);
+  for (const i of node.interfaces)
+    out.push(`addr add ${i.address}/${i.subnet.prefixLength} dev ${i.ifname}`, `link set ${i.ifname} up`);
   for (const prefix of node.lo) {
     // A local route makes every address of the prefix answer; the address names the node in `ip addr`.
     out.push(`addr add ${loAddress(prefix)}/32 dev lo`);

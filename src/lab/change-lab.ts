@@ -18,7 +18,8 @@ export class LabStateError extends ConfigError {
 
 export function findNode(plan: LabPlan, name: string): LabNode {
   const node = plan.nodes.get(name);
-  if (!node) throw new LabStateError(`unknown node "${name}" in lab ${plan.name} (nodes: ${[...plan.nodes.keys()].join(', ')})`);
+  if (!node)
+    throw new LabStateError(`unknown node "${name}" in lab ${plan.name} (nodes: ${[...plan.nodes.keys()].join(', ')})`);
   return node;
 }
 
@@ -44,18 +45,30 @@ export async function setLinkState(plan: LabPlan, link: LabLink, state: LinkStat
  * for. The kernel has already removed routes whose only next hop went down, hence the tolerated deletes.
  */
 export function routeCommands(plan: LabPlan, node: LabNode, routes: Route[]): string[] {
-  const keep = new Set([...routes.map((r) => r.prefix.cidr), ...node.interfaces.map((i) => i.subnet.cidr), ...node.lo.map((p) => p.cidr)]);
+  const keep = new Set([
+    ...routes.map((r) => r.prefix.cidr),
+    ...node.interfaces.map((i) => i.subnet.cidr),
+    ...node.lo.map((p) => p.cidr),
+  ]);
   const prefixes = [...plan.links.map((l) => l.subnet), ...[...plan.nodes.values()].flatMap((n) => n.lo)];
-  return [...routes.map((r) => `route replace ${ipRoute(r)}`), ...prefixes.filter((p) => !keep.has(p.cidr)).map((p) => `route del ${p.cidr}`)];
+  return [
+    ...routes.map((r) => `route replace ${ipRoute(r)}`),
+    ...prefixes.filter((p) => !keep.has(p.cidr)).map((p) => `route del ${p.cidr}`),
+  ];
 }
 
 /** One `ip -force -batch` per namespace, 16 at once. */
 export async function installRoutes(plan: LabPlan, routes: Map<string, Route[]>): Promise<void> {
   const gone = (line: string, error: string) => line.startsWith('route del ') && error.includes('No such process');
-  await forEachLimited([...plan.nodes.values()], 16, (n) => ipBatch(routeCommands(plan, n, routes.get(n.name) ?? []), n.ns, { ignore: gone }));
+  await forEachLimited([...plan.nodes.values()], 16, (n) =>
+    ipBatch(routeCommands(plan, n, routes.get(n.name) ?? []), n.ns, { ignore: gone }),
+  );
 }
 
 export async function applyIcmp(node: LabNode, mode: IcmpMode): Promise<void> {
   const res = await run('ip', ['netns', 'exec', node.ns, 'sh', '-ec', writeSysctls(icmpSysctls(mode)).join('; ')]);
-  if (res.code !== 0) throw new Error(`setting icmp ${mode} on ${node.name} (${node.ns}) failed: ${res.stderr.trim() || `exit ${res.code ?? res.signal}`}`);
+  if (res.code !== 0)
+    throw new Error(
+      `setting icmp ${mode} on ${node.name} (${node.ns}) failed: ${res.stderr.trim() || `exit ${res.code ?? res.signal}`}`,
+    );
 }

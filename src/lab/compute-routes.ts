@@ -23,7 +23,9 @@ export interface Route {
 /** The route as `ip route` arguments: `PREFIX via A dev X`, or `PREFIX nexthop via A dev X nexthop via B dev Y`. */
 export function ipRoute(r: Route): string {
   const hops = r.nexthops.map((h) => `via ${h.via} dev ${h.dev}`);
-  return hops.length === 1 ? `${r.prefix.cidr} ${hops[0]}` : `${r.prefix.cidr} ${hops.map((h) => `nexthop ${h}`).join(' ')}`;
+  return hops.length === 1
+    ? `${r.prefix.cidr} ${hops[0]}`
+    : `${r.prefix.cidr} ${hops.map((h) => `nexthop ${h}`).join(' ')}`;
 }
 
 interface Destination {
@@ -54,13 +56,15 @@ export function computeRoutes(plan: LabPlan, downLinks: ReadonlySet<string> = ne
 }
 
 function destinations(plan: LabPlan, downLinks: ReadonlySet<string>): Destination[] {
-  const out: Destination[] = plan.links.filter((l) => !downLinks.has(linkKey(l.a, l.b))).map((link) => {
-    const ends = [link.a, link.b];
-    // A packet for the host's side of a host-router link still reaches it through the router; a host never
-    // forwards, so only the router side may be the way in. A link between two hosts is entered from either.
-    const routers = ends.filter((n) => plan.nodes.get(n)!.kind === 'router');
-    return { prefix: link.subnet, owners: ends, seeds: routers.length > 0 ? routers : ends };
-  });
+  const out: Destination[] = plan.links
+    .filter((l) => !downLinks.has(linkKey(l.a, l.b)))
+    .map((link) => {
+      const ends = [link.a, link.b];
+      // A packet for the host's side of a host-router link still reaches it through the router; a host never
+      // forwards, so only the router side may be the way in. A link between two hosts is entered from either.
+      const routers = ends.filter((n) => plan.nodes.get(n)!.kind === 'router');
+      return { prefix: link.subnet, owners: ends, seeds: routers.length > 0 ? routers : ends };
+    });
   for (const node of plan.nodes.values()) {
     for (const prefix of node.lo) out.push({ prefix, owners: [node.name], seeds: [node.name] });
   }
@@ -68,7 +72,11 @@ function destinations(plan: LabPlan, downLinks: ReadonlySet<string>): Destinatio
 }
 
 /** Hop counts to the nearest seed, searching outward only through nodes that forward (routers and the seeds). */
-function distancesFrom(plan: LabPlan, seeds: string[], up: (node: string) => (i: LabInterface) => boolean): Map<string, number> {
+function distancesFrom(
+  plan: LabPlan,
+  seeds: string[],
+  up: (node: string) => (i: LabInterface) => boolean,
+): Map<string, number> {
   const dist = new Map(seeds.map((s) => [s, 0]));
   let frontier = seeds;
   while (frontier.length > 0) {
@@ -86,4 +94,5 @@ function distancesFrom(plan: LabPlan, seeds: string[], up: (node: string) => (i:
   return dist;
 }
 
-const relays = (plan: LabPlan, name: string, seeds: string[]) => seeds.includes(name) || plan.nodes.get(name)!.kind === 'router';
+const relays = (plan: LabPlan, name: string, seeds: string[]) =>
+  seeds.includes(name) || plan.nodes.get(name)!.kind === 'router';

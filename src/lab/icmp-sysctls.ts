@@ -12,16 +12,32 @@ export function icmpSysctls(mode: IcmpMode): Array<[string, number]> {
     case 'normal':
       // No error type is limited, so every probe gets its answer and the global bucket never fills: credit
       // left in it would let errors through after a switch to silent (it is capped only when refilled).
-      return [['net.ipv4.icmp_ratemask', 0], ['net.ipv4.icmp_ratelimit', 0], ['net.ipv4.icmp_msgs_per_sec', 100_000], ['net.ipv4.icmp_msgs_burst', 100_000]];
+      return [
+        ['net.ipv4.icmp_ratemask', 0],
+        ['net.ipv4.icmp_ratelimit', 0],
+        ['net.ipv4.icmp_msgs_per_sec', 100_000],
+        ['net.ipv4.icmp_msgs_burst', 100_000],
+      ];
     case 'silent':
       // No global credit at all: no time-exceeded or unreachable errors; echo replies are not limited. The
       // per-destination limit of a day also refuses while credit from `ratelimited` is left.
-      return [['net.ipv4.icmp_ratemask', RATEMASK], ['net.ipv4.icmp_ratelimit', 86_400_000], ['net.ipv4.icmp_msgs_per_sec', 0], ['net.ipv4.icmp_msgs_burst', 0]];
+      return [
+        ['net.ipv4.icmp_ratemask', RATEMASK],
+        ['net.ipv4.icmp_ratelimit', 86_400_000],
+        ['net.ipv4.icmp_msgs_per_sec', 0],
+        ['net.ipv4.icmp_msgs_burst', 0],
+      ];
     case 'ratelimited':
       // The kernel's defaults for a host: about one error per second per destination (token bucket).
-      return [['net.ipv4.icmp_ratemask', RATEMASK], ['net.ipv4.icmp_ratelimit', 1000], ['net.ipv4.icmp_msgs_per_sec', 1000], ['net.ipv4.icmp_msgs_burst', 50]];
+      return [
+        ['net.ipv4.icmp_ratemask', RATEMASK],
+        ['net.ipv4.icmp_ratelimit', 1000],
+        ['net.ipv4.icmp_msgs_per_sec', 1000],
+        ['net.ipv4.icmp_msgs_burst', 50],
+      ];
   }
 }
 
 /** `sh` lines that write sysctls under /proc/sys. */
-export const writeSysctls = (values: Array<[string, number]>): string[] => values.map(([k, v]) => `echo ${v} > /proc/sys/${k.replaceAll('.', '/')}`);
+export const writeSysctls = (values: Array<[string, number]>): string[] =>
+  values.map(([k, v]) => `echo ${v} > /proc/sys/${k.replaceAll('.', '/')}`);

@@ -14,7 +14,9 @@ export async function unixSocketUrl(url: string): Promise<string> {
   const host = u.searchParams.get('host') ?? decodeURIComponent(u.hostname);
   if (host.startsWith('/')) return url;
   if (!LOCAL_HOSTS.has(host)) {
-    throw new Error(`the lab's services reach PostgreSQL through its unix socket, so it must run on this machine (not ${host})`);
+    throw new Error(
+      `the lab's services reach PostgreSQL through its unix socket, so it must run on this machine (not ${host})`,
+    );
   }
   const client = new pg.Client(url);
   await client.connect();
@@ -29,7 +31,10 @@ export async function unixSocketUrl(url: string): Promise<string> {
     .split(',')
     .map((d) => d.trim())
     .find((d) => isAbsolute(d) && existsSync(join(d, `.s.PGSQL.${port}`)));
-  if (!dir) throw new Error(`PostgreSQL on ${host}:${port} has no unix socket the lab can use (unix_socket_directories = '${dirs}')`);
+  if (!dir)
+    throw new Error(
+      `PostgreSQL on ${host}:${port} has no unix socket the lab can use (unix_socket_directories = '${dirs}')`,
+    );
   const out = new URL(u.toString());
   out.hostname = '';
   out.port = '';

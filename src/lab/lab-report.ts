@@ -45,7 +45,11 @@ export function linkPair(key: string): LinkPair {
  * a link is two consecutive answering hops; a silent hop (null) links nothing; the destination's own answer
  * is the far end of the last link.
  */
-export function reachableTruth(lab: Lab, vantages: readonly string[], seeds: readonly string[]): { links: Set<string>; destinations: Set<string> } {
+export function reachableTruth(
+  lab: Lab,
+  vantages: readonly string[],
+  seeds: readonly string[],
+): { links: Set<string>; destinations: Set<string> } {
   const links = new Set<string>();
   const destinations = new Set(seeds);
   let pending = [...destinations];
@@ -80,7 +84,11 @@ export function allTrueLinks(lab: Lab, vantages: readonly string[]): Set<string>
   return links;
 }
 
-export function scoreMap(truth: { links: Set<string> }, allTrue: Set<string>, discovered: readonly LinkPair[]): MapScore {
+export function scoreMap(
+  truth: { links: Set<string> },
+  allTrue: Set<string>,
+  discovered: readonly LinkPair[],
+): MapScore {
   const found = new Set(discovered.map(linkKey));
   const falseKeys = [...found].filter((k) => !allTrue.has(k));
   const missedKeys = [...truth.links].filter((k) => !found.has(k));
@@ -109,7 +117,9 @@ export function linksByAs(lab: Lab, links: Iterable<LinkPair | string>): AsPairC
     const key = `${row.nearAs}>${row.farAs}`;
     (counts.get(key) ?? counts.set(key, row).get(key)!).links += 1;
   }
-  return [...counts.values()].sort((a, b) => b.links - a.links || a.nearAs.localeCompare(b.nearAs) || a.farAs.localeCompare(b.farAs));
+  return [...counts.values()].sort(
+    (a, b) => b.links - a.links || a.nearAs.localeCompare(b.nearAs) || a.farAs.localeCompare(b.farAs),
+  );
 }
 
 function addLinks(path: ReadonlyArray<string | null>, links: Set<string>): void {

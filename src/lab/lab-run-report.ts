@@ -39,13 +39,17 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
   // the same evidence gives the same routers, so `hopmap lab report` reads the same figures later.
   await resolveRouters(pool);
   const [links, results, dup, hops] = await Promise.all([
-    pool.query<{ near: string; far: string }>('select host(near) as near, host(far) as far from links order by near, far'),
+    pool.query<{ near: string; far: string }>(
+      'select host(near) as near, host(far) as far from links order by near, far',
+    ),
     pool.query<{ type: string; n: number; probes: string }>(
       `select type, count(*)::int as n,
               sum(case when type = 'ping' then (body->>'sent')::int else (body->>'probes_sent')::int end)::text as probes
          from measurements.results group by type`,
     ),
-    pool.query<{ n: number }>('select count(*)::int as n from (select id from measurements.results group by id having count(*) > 1) d'),
+    pool.query<{ n: number }>(
+      'select count(*)::int as n from (select id from measurements.results group by id having count(*) > 1) d',
+    ),
     pool.query<{ known: number; measured: number }>(
       `select count(*)::int as known, count(*) filter (where exists (select 1 from measurements.results r where r.target = h.address))::int as measured from hops h`,
     ),
@@ -55,7 +59,13 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
   const byType = Object.fromEntries(results.rows.map((r) => [r.type, r.n]));
   return {
     lab: lab.name,
-    links: { discovered: score.discovered, true: score.trueDiscovered, reachable: reachable.links.size, precision: score.precision, recall: score.recall },
+    links: {
+      discovered: score.discovered,
+      true: score.trueDiscovered,
+      reachable: reachable.links.size,
+      precision: score.precision,
+      recall: score.recall,
+    },
     falseLinks: score.falseLinks,
     missedLinks: score.missed,
     byAs: linksByAs(lab, links.rows),
@@ -67,7 +77,9 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
       producedByWorkers: record.workers.length ? record.workers.reduce((n, w) => n + w.produced, 0) : null,
     },
     probesSent: results.rows.reduce((n, r) => n + Number(r.probes ?? 0), 0),
-    secondsToConverge: record.convergedAt ? (Date.parse(record.convergedAt) - Date.parse(record.startedAt)) / 1000 : null,
+    secondsToConverge: record.convergedAt
+      ? (Date.parse(record.convergedAt) - Date.parse(record.startedAt)) / 1000
+      : null,
     aliases: scoreAliases(lab, await resolvedMap(pool)),
   };
 }
@@ -81,7 +93,9 @@ export function formatReport(r: LabReport): string {
     `  precision  ${pct(r.links.precision)}   (discovered links that exist)`,
     `  recall     ${pct(r.links.recall)}   (reachable links discovered)`,
     `  hops       ${r.hops.known} discovered, ${r.hops.measured} fed back and measured`,
-    `  results    ${r.results.stored} stored (${Object.entries(r.results.byType).map(([t, n]) => `${n} ${t}`).join(', ')}), ` +
+    `  results    ${r.results.stored} stored (${Object.entries(r.results.byType)
+      .map(([t, n]) => `${n} ${t}`)
+      .join(', ')}), ` +
       `${r.results.duplicateIds} duplicated${r.results.producedByWorkers === null ? '' : `, ${r.results.producedByWorkers} produced by the workers`}`,
     `  probes     ${r.probesSent} sent`,
     `  converged  ${r.secondsToConverge === null ? 'no' : `after ${r.secondsToConverge.toFixed(1)} s`}`,
@@ -93,8 +107,15 @@ export function formatReport(r: LabReport): string {
     ...r.byAs.map((a) => `    AS${a.nearAs.padEnd(8)} -> AS${a.farAs.padEnd(8)} ${a.links}`),
   ];
   if (r.falseLinks.length) lines.push('', '  false links', ...r.falseLinks.map((l) => `    ${l.near} -> ${l.far}`));
-  if (r.missedLinks.length) lines.push('', '  missed links', ...r.missedLinks.slice(0, 50).map((l) => `    ${l.near} -> ${l.far}`));
-  if (r.aliases.falsePairs.length) lines.push('', '  false aliases', ...r.aliases.falsePairs.slice(0, 50).map(([a, b]) => `    ${a} = ${b}`));
-  if (r.aliases.missedAdjacencies.length) lines.push('', '  router adjacencies no router link shows', ...r.aliases.missedAdjacencies.map(([a, b]) => `    ${a} - ${b}`));
+  if (r.missedLinks.length)
+    lines.push('', '  missed links', ...r.missedLinks.slice(0, 50).map((l) => `    ${l.near} -> ${l.far}`));
+  if (r.aliases.falsePairs.length)
+    lines.push('', '  false aliases', ...r.aliases.falsePairs.slice(0, 50).map(([a, b]) => `    ${a} = ${b}`));
+  if (r.aliases.missedAdjacencies.length)
+    lines.push(
+      '',
+      '  router adjacencies no router link shows',
+      ...r.aliases.missedAdjacencies.map(([a, b]) => `    ${a} - ${b}`),
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -80,7 +80,10 @@ export class LabRun {
     const run = opts.topology.run;
     const services = opts.services ?? run?.services;
     const vantages = opts.vantages ?? run?.vantages;
-    if (!services || !vantages?.length) throw new Error(`${opts.topology.name}: say which host runs the services and which are vantages (a run: section, or --services and --vantages)`);
+    if (!services || !vantages?.length)
+      throw new Error(
+        `${opts.topology.name}: say which host runs the services and which are vantages (a run: section, or --services and --vantages)`,
+      );
     rmSync(opts.runDir, { recursive: true, force: true });
     mkdirSync(join(opts.runDir, 'targets'), { recursive: true });
 
@@ -91,12 +94,20 @@ export class LabRun {
     // The map's AS level needs the lab's AS design: its addresses are benchmarking space, in no public data.
     await loadLocalRanges(pool, labAsRanges(lab.plan));
     const seeds = bootstrapAddresses(lab.plan);
-    writeFileSync(join(opts.runDir, 'targets', 'lab.txt'), `# one address per target range of ${lab.name}\n${seeds.join('\n')}\n`);
+    writeFileSync(
+      join(opts.runDir, 'targets', 'lab.txt'),
+      `# one address per target range of ${lab.name}\n${seeds.join('\n')}\n`,
+    );
     await importTargets(pool, join(opts.runDir, 'targets'));
 
     const labRun = new LabRun(lab, databaseUrl, pool, seeds, vantages, opts);
     try {
-      await labRun.startServices(services, await unixSocketUrl(databaseUrl), opts.inputs ?? run?.inputs ?? 1, opts.outputs ?? run?.outputs ?? 1);
+      await labRun.startServices(
+        services,
+        await unixSocketUrl(databaseUrl),
+        opts.inputs ?? run?.inputs ?? 1,
+        opts.outputs ?? run?.outputs ?? 1,
+      );
     } catch (err) {
       await labRun.stop();
       throw err;
@@ -111,18 +122,43 @@ export class LabRun {
     const logFile = (name: string) => join(this.opts.runDir, `${name}.log`);
     for (let i = 0; i < inputs; i++) {
       const name = `input-${i + 1}`;
-      const args = [BIN_PATH, 'input', ...common, '--port', String(INPUT_PORT + i), '--name', name, '--allow-cidr', LAB_RANGES.map((r) => r.cidr).join(','), '--pass-cooldown', '10s', '--lease-ttl', '30s'];
+      const args = [
+        BIN_PATH,
+        'input',
+        ...common,
+        '--port',
+        String(INPUT_PORT + i),
+        '--name',
+        name,
+        '--allow-cidr',
+        LAB_RANGES.map((r) => r.cidr).join(','),
+        '--pass-cooldown',
+        '10s',
+        '--lease-ttl',
+        '30s',
+      ];
       this.supervisor.start({ name, args, env, prefix: ns, logFile: logFile(name) });
     }
     for (let i = 0; i < outputs; i++) {
       const name = `output-${i + 1}`;
-      const args = [BIN_PATH, 'output', ...common, '--port', String(OUTPUT_PORT + i), '--health-port', String(OUTPUT_HEALTH_PORT + i), '--name', name];
+      const args = [
+        BIN_PATH,
+        'output',
+        ...common,
+        '--port',
+        String(OUTPUT_PORT + i),
+        '--health-port',
+        String(OUTPUT_HEALTH_PORT + i),
+        '--name',
+        name,
+      ];
       this.supervisor.start({ name, args, env, prefix: ns, logFile: logFile(name) });
     }
     await this.waitForInstances(inputs, outputs);
 
     const address = this.lab.addressOf(services);
-    const urls = (port: number, n: number) => Array.from({ length: n }, (_, i) => `http://${address}:${port + i}`).join(',');
+    const urls = (port: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `http://${address}:${port + i}`).join(',');
     for (const vantage of this.vantages) {
       const name = `worker-${vantage}`;
       // Input and output refuse requests without a key: each worker gets one of its own, as on real machines,
@@ -158,7 +194,12 @@ export class LabRun {
         }),
         { mode: 0o600 },
       );
-      this.supervisor.start({ name, args: [BIN_PATH, 'ping', '--config', config], prefix: ['ip', 'netns', 'exec', this.lab.nsName(vantage)], logFile: logFile(name) });
+      this.supervisor.start({
+        name,
+        args: [BIN_PATH, 'ping', '--config', config],
+        prefix: ['ip', 'netns', 'exec', this.lab.nsName(vantage)],
+        logFile: logFile(name),
+      });
     }
   }
 
@@ -166,10 +207,15 @@ export class LabRun {
   private async waitForInstances(inputs: number, outputs: number, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { rows } = await this.pool.query<{ t: string; n: number }>(`select service_type as t, count(*)::int as n from service_instances group by 1`);
+      const { rows } = await this.pool.query<{ t: string; n: number }>(
+        `select service_type as t, count(*)::int as n from service_instances group by 1`,
+      );
       const count = (t: string) => rows.find((r) => r.t === t)?.n ?? 0;
       if (count('input') >= inputs && count('output') >= outputs) return;
-      if (Date.now() > deadline) throw new Error(`the lab's services did not start within ${timeoutMs / 1000} s; see the logs in ${this.opts.runDir}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the lab's services did not start within ${timeoutMs / 1000} s; see the logs in ${this.opts.runDir}`,
+        );
       await sleep(200);
     }
   }
@@ -191,7 +237,9 @@ export class LabRun {
    * Waits until the map stops growing: every known destination measured from every vantage, and no new
    * link or hop for `quietMs`. Resolves with when it last grew.
    */
-  async waitForConvergence(opts: { quietMs?: number; timeoutMs?: number; onProgress?: (p: LabProgress) => void } = {}): Promise<{ lastGrowthAt: number; progress: LabProgress }> {
+  async waitForConvergence(
+    opts: { quietMs?: number; timeoutMs?: number; onProgress?: (p: LabProgress) => void } = {},
+  ): Promise<{ lastGrowthAt: number; progress: LabProgress }> {
     const quietMs = opts.quietMs ?? 5_000;
     const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
     let last = { links: -1, hops: -1 };
@@ -205,7 +253,8 @@ export class LabRun {
       } else if (p.pending === 0 && Date.now() - lastGrowthAt >= quietMs) {
         return { lastGrowthAt, progress: p };
       }
-      if (Date.now() > deadline) throw new Error(`the map did not converge in time: ${JSON.stringify(p)}; see the logs in ${this.opts.runDir}`);
+      if (Date.now() > deadline)
+        throw new Error(`the map did not converge in time: ${JSON.stringify(p)}; see the logs in ${this.opts.runDir}`);
       await sleep(500);
     }
   }
@@ -225,8 +274,11 @@ export class LabRun {
     await Promise.all(this.vantages.map((v) => this.supervisor.stop(`worker-${v}`, 30_000)));
     return this.vantages.map((vantage) => {
       const lines = readFileSync(join(this.opts.runDir, `worker-${vantage}.log`), 'utf8').split('\n');
-      const summaries = lines.filter((l) => l.includes('"worker summary"')).map((l) => JSON.parse(l) as { produced: number; spooled: number });
-      if (summaries.length === 0) throw new Error(`worker ${vantage} wrote no summary; see ${this.opts.runDir}/worker-${vantage}.log`);
+      const summaries = lines
+        .filter((l) => l.includes('"worker summary"'))
+        .map((l) => JSON.parse(l) as { produced: number; spooled: number });
+      if (summaries.length === 0)
+        throw new Error(`worker ${vantage} wrote no summary; see ${this.opts.runDir}/worker-${vantage}.log`);
       // A restarted worker starts counting again; what it spooled before is delivered by the next one.
       return { vantage, produced: summaries.reduce((n, s) => n + s.produced, 0), spooled: summaries.at(-1)!.spooled };
     });
@@ -240,8 +292,14 @@ export class LabRun {
     const detectedAt = new Date().toISOString();
     const workers = await this.stopWorkers();
     const record: RunRecord = {
-      lab: this.lab.name, database: this.opts.database, vantages: this.vantages, seeds: this.seeds,
-      startedAt: new Date(this.startedAt).toISOString(), convergedAt: new Date(converged.lastGrowthAt).toISOString(), detectedAt, workers,
+      lab: this.lab.name,
+      database: this.opts.database,
+      vantages: this.vantages,
+      seeds: this.seeds,
+      startedAt: new Date(this.startedAt).toISOString(),
+      convergedAt: new Date(converged.lastGrowthAt).toISOString(),
+      detectedAt,
+      workers,
     };
     writeFileSync(join(this.opts.runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
     return { record, report: await labReport(this.pool, this.lab, record) };

@@ -34,12 +34,17 @@ export interface LabTruth {
 }
 
 /** `downLinks` holds `linkKey(a, b)` of the links that are down; `routes` must be computed without them. */
-export function labTruth(plan: LabPlan, routes: Map<string, Route[]>, downLinks: ReadonlySet<string> = new Set()): LabTruth {
+export function labTruth(
+  plan: LabPlan,
+  routes: Map<string, Route[]>,
+  downLinks: ReadonlySet<string> = new Set(),
+): LabTruth {
   const nodeOf = (address: string): string | undefined => {
     const a = parseAddress(address);
     if (!a) return undefined;
     for (const node of plan.nodes.values()) {
-      if (node.interfaces.some((i) => i.address === formatAddress(a)) || node.lo.some((p) => addressInBlock(a, p))) return node.name;
+      if (node.interfaces.some((i) => i.address === formatAddress(a)) || node.lo.some((p) => addressInBlock(a, p)))
+        return node.name;
     }
     return undefined;
   };
@@ -50,7 +55,8 @@ export function labTruth(plan: LabPlan, routes: Map<string, Route[]>, downLinks:
     const own = plan.nodes.get(node)!.interfaces;
     const connected = own.find((i) => addressInBlock(a, i.subnet));
     // A down interface loses its connected route, and no node has a route to a down link's subnet.
-    if (connected) return connected.peerAddress === to && !downLinks.has(linkKey(node, connected.peer)) ? [connected] : [];
+    if (connected)
+      return connected.peerAddress === to && !downLinks.has(linkKey(node, connected.peer)) ? [connected] : [];
     const route = routes.get(node)!.find((r) => addressInBlock(a, r.prefix));
     return route ? route.nexthops.map((h) => own.find((i) => i.ifname === h.dev)!) : [];
   };
@@ -63,7 +69,8 @@ export function labTruth(plan: LabPlan, routes: Map<string, Route[]>, downLinks:
     if (target === from) return [[]];
     const out = new Map<string, HopSequence>();
     const walk = (node: string, hops: HopSequence) => {
-      if (hops.length > plan.nodes.size) throw new Error(`routing loop toward ${to} in lab ${plan.name}: ${JSON.stringify(hops)}`);
+      if (hops.length > plan.nodes.size)
+        throw new Error(`routing loop toward ${to} in lab ${plan.name}: ${JSON.stringify(hops)}`);
       const ways = egress(node, to);
       if (ways.length === 0) throw new Error(`${node} has no route to ${to} in lab ${plan.name}`);
       for (const way of ways) {
@@ -81,7 +88,14 @@ export function labTruth(plan: LabPlan, routes: Map<string, Route[]>, downLinks:
   };
 
   const trueLinks = (): TrueLink[] =>
-    plan.links.map((l) => ({ a: l.a, b: l.b, aAddress: l.aAddress, bAddress: l.bAddress, subnet: l.subnet.cidr, ...(downLinks.has(linkKey(l.a, l.b)) && { down: true as const }) }));
+    plan.links.map((l) => ({
+      a: l.a,
+      b: l.b,
+      aAddress: l.aAddress,
+      bAddress: l.bAddress,
+      subnet: l.subnet.cidr,
+      ...(downLinks.has(linkKey(l.a, l.b)) && { down: true as const }),
+    }));
 
   return { truePaths, trueLinks, nodeOf };
 }

@@ -59,15 +59,27 @@ export function planLab(topology: Topology, name = topology.name): LabPlan {
   assertLabName(name);
   const nodes = new Map<string, LabNode>();
   for (const [node, spec] of Object.entries(topology.nodes)) {
-    nodes.set(node, { name: node, kind: spec.kind, icmp: spec.icmp, ...(spec.as !== undefined && { as: spec.as }), ns: `${namespacePrefix(name)}${node}`, interfaces: [], lo: spec.lo.map(block) });
+    nodes.set(node, {
+      name: node,
+      kind: spec.kind,
+      icmp: spec.icmp,
+      ...(spec.as !== undefined && { as: spec.as }),
+      ns: `${namespacePrefix(name)}${node}`,
+      interfaces: [],
+      lo: spec.lo.map(block),
+    });
   }
-  const taken: Block[] = [...[...nodes.values()].flatMap((n) => n.lo), ...topology.links.flatMap(([, , s]) => (s ? [block(s)] : []))];
+  const taken: Block[] = [
+    ...[...nodes.values()].flatMap((n) => n.lo),
+    ...topology.links.flatMap(([, , s]) => (s ? [block(s)] : [])),
+  ];
   let next = AUTO_POOL.first;
   const allocate = (): Block => {
     for (;;) {
       const candidate = makeBlock(4, next, AUTO_PREFIX);
       next += candidate.size;
-      if (next > AUTO_POOL.first + AUTO_POOL.size) throw new Error(`${AUTO_POOL.cidr} has no free /${AUTO_PREFIX} left for link subnets`);
+      if (next > AUTO_POOL.first + AUTO_POOL.size)
+        throw new Error(`${AUTO_POOL.cidr} has no free /${AUTO_PREFIX} left for link subnets`);
       if (!taken.some((t) => blocksOverlap(t, candidate))) return candidate;
     }
   };
@@ -78,8 +90,26 @@ export function planLab(topology: Topology, name = topology.name): LabPlan {
     const first = subnet.prefixLength === 31 ? subnet.first : subnet.first + 1n;
     const aAddress = formatAddress({ family: 4, value: first });
     const bAddress = formatAddress({ family: 4, value: first + 1n });
-    nodes.get(a)!.interfaces.push({ ifname: `to-${b}`, address: aAddress, peer: b, peerAddress: bAddress, peerIfname: `to-${a}`, subnet });
-    nodes.get(b)!.interfaces.push({ ifname: `to-${a}`, address: bAddress, peer: a, peerAddress: aAddress, peerIfname: `to-${b}`, subnet });
+    nodes
+      .get(a)!
+      .interfaces.push({
+        ifname: `to-${b}`,
+        address: aAddress,
+        peer: b,
+        peerAddress: bAddress,
+        peerIfname: `to-${a}`,
+        subnet,
+      });
+    nodes
+      .get(b)!
+      .interfaces.push({
+        ifname: `to-${a}`,
+        address: bAddress,
+        peer: a,
+        peerAddress: aAddress,
+        peerIfname: `to-${b}`,
+        subnet,
+      });
     return { a, b, subnet, aAddress, bAddress };
   });
   return { name, ecmpHash: topology.ecmp_hash, nodes, links, ...(topology.run && { run: topology.run }) };

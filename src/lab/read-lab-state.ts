@@ -22,17 +22,31 @@ interface IpLink {
 export async function readLabState(plan: LabPlan): Promise<LabState> {
   const present = new Set(labNamespaces(plan.name));
   const missing = [...plan.nodes.values()].filter((n) => !present.has(n.ns)).map((n) => n.ns);
-  if (missing.length > 0) throw new LabStateError(`lab ${plan.name} is not built (no namespace ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}); build it with hopmap lab up`);
+  if (missing.length > 0)
+    throw new LabStateError(
+      `lab ${plan.name} is not built (no namespace ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}); build it with hopmap lab up`,
+    );
   const state: LabState = { downLinks: new Set(), icmp: new Map() };
   await forEachLimited([...plan.nodes.values()], 16, async (node) => {
-    const res = await run('ip', ['netns', 'exec', node.ns, 'sh', '-ec', 'cat /proc/sys/net/ipv4/icmp_msgs_per_sec /proc/sys/net/ipv4/icmp_ratelimit; ip -j link show']);
-    if (res.code !== 0) throw new Error(`reading the state of ${node.name} (${node.ns}) failed: ${res.stderr.trim() || `exit ${res.code ?? res.signal}`}`);
+    const res = await run('ip', [
+      'netns',
+      'exec',
+      node.ns,
+      'sh',
+      '-ec',
+      'cat /proc/sys/net/ipv4/icmp_msgs_per_sec /proc/sys/net/ipv4/icmp_ratelimit; ip -j link show',
+    ]);
+    if (res.code !== 0)
+      throw new Error(
+        `reading the state of ${node.name} (${node.ns}) failed: ${res.stderr.trim() || `exit ${res.code ?? res.signal}`}`,
+      );
     const [perSec, ratelimit, ...json] = res.stdout.split('\n');
     state.icmp.set(node.name, icmpMode(Number(perSec), Number(ratelimit)));
     for (const link of JSON.parse(json.join('\n')) as IpLink[]) {
       const peer = node.interfaces.find((i) => i.ifname === link.ifname)?.peer;
       // One end set down leaves the other without carrier, so either end tells.
-      if (peer && (!link.flags.includes('UP') || link.flags.includes('NO-CARRIER'))) state.downLinks.add(linkKey(node.name, peer));
+      if (peer && (!link.flags.includes('UP') || link.flags.includes('NO-CARRIER')))
+        state.downLinks.add(linkKey(node.name, peer));
     }
   });
   return state;

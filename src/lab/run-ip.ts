@@ -11,9 +11,18 @@ export interface ExecResult {
 const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin` };
 
 /** Runs a command to its end and collects its output; never throws on a non-zero exit (ping exits 1 on no reply). */
-export function run(cmd: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: ENV, stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL' });
+    const child = spawn(cmd, args, {
+      env: ENV,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs ?? 60_000,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -30,7 +39,11 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
  * command. Without -force, ip stops at the first failing line; the error names that line. With `ignore`, ip
  * runs every line (-force) and only the failures `ignore` does not accept are errors.
  */
-export async function ipBatch(lines: readonly string[], ns?: string, opts: { ignore?: (line: string, error: string) => boolean } = {}): Promise<void> {
+export async function ipBatch(
+  lines: readonly string[],
+  ns?: string,
+  opts: { ignore?: (line: string, error: string) => boolean } = {},
+): Promise<void> {
   if (lines.length === 0) return;
   const args = [...(ns ? ['-n', ns] : []), ...(opts.ignore ? ['-force'] : []), '-batch', '-'];
   const res = await run('ip', args, { input: `${lines.join('\n')}\n` });
@@ -39,7 +52,9 @@ export async function ipBatch(lines: readonly string[], ns?: string, opts: { ign
   const unexpected = failures.filter((f) => !opts.ignore?.(f.line, f.error));
   if (failures.length > 0 && unexpected.length === 0) return;
   const line = unexpected[0]?.line;
-  throw new Error(`ip ${args.join(' ')} failed${line ? ` at "${line}"` : ''}: ${res.stderr.trim() || `exit ${res.code ?? res.signal}`}`);
+  throw new Error(
+    `ip ${args.join(' ')} failed${line ? ` at "${line}"` : ''}: ${res.stderr.trim() || `exit ${res.code ?? res.signal}`}`,
+  );
 }
 
 /** ip prints each failing line's error, then `Command failed -:N`. */
@@ -59,7 +74,11 @@ function batchFailures(stderr: string, lines: readonly string[]): Array<{ line: 
 }
 
 /** Runs `fn` over `items` with at most `limit` at once. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);

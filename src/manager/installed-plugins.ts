@@ -8,4 +8,12 @@ import type { ManagerPluginFactory } from './manager-plugin.js';
 import { registryPlugin } from './registry/index.js';
 
 /** The features `hopmap manager` runs with, in mount order. */
-export const installedPlugins: ManagerPluginFactory[] = [registryPlugin, apiKeysPlugin, gatewayPlugin, mapPlugin, pathPagesPlugin, graphPagePlugin, worldMapPlugin];
+export const installedPlugins: ManagerPluginFactory[] = [
+  registryPlugin,
+  apiKeysPlugin,
+  gatewayPlugin,
+  mapPlugin,
+  pathPagesPlugin,
+  graphPagePlugin,
+  worldMapPlugin,
+];

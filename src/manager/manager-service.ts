@@ -59,10 +59,26 @@ export function managerService(opts: ManagerOptions): ServiceModule {
       };
       const plugins: ManagerPlugin[] = [];
       for (const make of opts.plugins ?? []) plugins.push(await make(ctx));
-      const loginLimiter = ctx.createRateLimiter({ name: 'login', points: opts.loginAttemptsPerMinute ?? 10, durationS: 60 });
-      const userLimiter = ctx.createRateLimiter({ name: 'login-user', points: opts.wrongCodesPerUser ?? 10, durationS: 15 * 60 });
-      const pendingLimiter = ctx.createRateLimiter({ name: 'login-pending', points: opts.triesPerPendingLogin ?? 5, durationS: PENDING_LOGIN_MS / 1000 });
-      const apiLimiter = ctx.createRateLimiter({ name: 'api', points: opts.apiRequestsPerMinute ?? 100, durationS: 60 });
+      const loginLimiter = ctx.createRateLimiter({
+        name: 'login',
+        points: opts.loginAttemptsPerMinute ?? 10,
+        durationS: 60,
+      });
+      const userLimiter = ctx.createRateLimiter({
+        name: 'login-user',
+        points: opts.wrongCodesPerUser ?? 10,
+        durationS: 15 * 60,
+      });
+      const pendingLimiter = ctx.createRateLimiter({
+        name: 'login-pending',
+        points: opts.triesPerPendingLogin ?? 5,
+        durationS: PENDING_LOGIN_MS / 1000,
+      });
+      const apiLimiter = ctx.createRateLimiter({
+        name: 'api',
+        points: opts.apiRequestsPerMinute ?? 100,
+        durationS: 60,
+      });
       const https = (opts.tls ?? false) || (opts.cookieSecure ?? false);
       const pruneTask: Task = async () => {
         const pruned = await pruneAuthState(pool);
@@ -79,7 +95,15 @@ export function managerService(opts: ManagerOptions): ServiceModule {
           for (const p of plugins) p.publicRoutes?.(app);
 
           app.use(express.urlencoded({ extended: false, limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT }));
-          app.use(sessionMiddleware({ pool, serverKey: opts.serverKey, idleTimeoutMs: opts.idleTimeoutMs ?? 30 * 60_000, cookieSecure: opts.cookieSecure ?? false, log }));
+          app.use(
+            sessionMiddleware({
+              pool,
+              serverKey: opts.serverKey,
+              idleTimeoutMs: opts.idleTimeoutMs ?? 30 * 60_000,
+              cookieSecure: opts.cookieSecure ?? false,
+              log,
+            }),
+          );
           app.use(absoluteTimeout(opts.absoluteTimeoutMs ?? 12 * 3_600_000));
           app.use(csrfProtection({ serverKey: opts.serverKey, cookieSecure: opts.cookieSecure ?? false }));
           app.use((_req, res, next) => {
@@ -88,14 +112,24 @@ export function managerService(opts: ManagerOptions): ServiceModule {
             next();
           });
 
-          loginRoutes(app, { pool, serverKey: opts.serverKey, cookieSecure: opts.cookieSecure ?? false, log, loginLimiter, userLimiter, pendingLimiter });
+          loginRoutes(app, {
+            pool,
+            serverKey: opts.serverKey,
+            cookieSecure: opts.cookieSecure ?? false,
+            log,
+            loginLimiter,
+            userLimiter,
+            pendingLimiter,
+          });
           const sections = plugins.flatMap((p) => p.dashboardSections ?? []);
           app.get('/', ctx.requireUserPage, async (req, res) => {
             const rendered = await Promise.all(
               sections.map((section) =>
                 section(req).catch((err: unknown) => {
                   log.error({ err }, 'dashboard section failed');
-                  return html`<section><p class="flash error">This section failed to load; the server log has the details.</p></section>`;
+                  return html`<section>
+                    <p class="flash error">This section failed to load; the server log has the details.</p>
+                  </section>`;
                 }),
               ),
             );

@@ -7,4 +7,7 @@ import { parseAddress } from './ip-address.js';
  */
 export const isStrictAddress = (s: string): boolean => /^[0-9a-fA-F:.]+$/.test(s) && parseAddress(s) !== null;
 
-export const addressSchema = z.string().max(45).refine(isStrictAddress, 'not an IPv4 or IPv6 address (no zone index, brackets or spaces)');
+export const addressSchema = z
+  .string()
+  .max(45)
+  .refine(isStrictAddress, 'not an IPv4 or IPv6 address (no zone index, brackets or spaces)');

@@ -108,11 +108,17 @@ function formatIpv6(value: bigint, mixed: boolean): string {
   for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((value >> shift) & 0xffffn));
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
     i = j;
   }
   const hex = (g: number[]) => g.map((w) => w.toString(16)).join(':');
@@ -154,9 +160,11 @@ export function parseTarget(text: string): TargetParse {
 
   const prefixText = s.slice(slash + 1);
   if (prefixText === '') return fail(`missing prefix length after "/": "${s}"`);
-  if (!PREFIX.test(prefixText)) return fail(`prefix length "${prefixText}" is not a decimal number without leading zeros: "${s}"`);
+  if (!PREFIX.test(prefixText))
+    return fail(`prefix length "${prefixText}" is not a decimal number without leading zeros: "${s}"`);
   const prefixLength = Number(prefixText);
-  if (prefixLength > bits) return fail(`prefix length ${prefixText} is out of range for IPv${address.family} (0-${bits})`);
+  if (prefixLength > bits)
+    return fail(`prefix length ${prefixText} is out of range for IPv${address.family} (0-${bits})`);
 
   const hostMask = (1n << BigInt(bits - prefixLength)) - 1n;
   if ((address.value & hostMask) !== 0n) {

@@ -44,7 +44,10 @@ export function dumpRoute(app: Express, deps: DumpDeps): void {
       throw err;
     }
     const { dbname, env } = libpqConnection(deps.databaseUrl);
-    const child = spawn(tool.path, [...DUMP_ARGS, `--dbname=${dbname}`], { env: { ...env, PGAPPNAME: 'hopmap-dump' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(tool.path, [...DUMP_ARGS, `--dbname=${dbname}`], {
+      env: { ...env, PGAPPNAME: 'hopmap-dump' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4_000)));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

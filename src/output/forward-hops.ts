@@ -15,7 +15,11 @@ export function forwardHops(inputUrl: string, log: Logger, inputKey?: string): (
         if (res.ok) return void (await res.body?.cancel());
         const answer = (await res.text().catch(() => '')).slice(0, 200);
         const refused = res.status === 401 || res.status === 403;
-        const hint = !refused ? '' : inputKey ? ': the --input-key is not a usable feeder key' : ': the input needs a feeder key, pass --input-key (env HOPMAP_INPUT_KEY)';
+        const hint = !refused
+          ? ''
+          : inputKey
+            ? ': the --input-key is not a usable feeder key'
+            : ': the input needs a feeder key, pass --input-key (env HOPMAP_INPUT_KEY)';
         log.warn({ status: res.status, hops: hops.length, answer }, `POST ${url} failed with ${res.status}${hint}`);
       })
       .catch((err: Error) => log.warn({ err: err.message, hops: hops.length }, `POST ${url} failed`));

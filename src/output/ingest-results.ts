@@ -37,7 +37,16 @@ interface Pending {
  * batches; invalid items are counted and named, valid ones stored. Only what was committed is counted.
  */
 export class Ingest {
-  readonly summary: IngestSummary = { accepted: 0, duplicate: 0, rejected: 0, errors: [], hops: [], newHops: 0, links: 0, routeChanges: 0 };
+  readonly summary: IngestSummary = {
+    accepted: 0,
+    duplicate: 0,
+    rejected: 0,
+    errors: [],
+    hops: [],
+    newHops: 0,
+    links: 0,
+    routeChanges: 0,
+  };
   private batch: Pending[] = [];
   private rejectedBytes = 0;
 
@@ -88,7 +97,10 @@ export class Ingest {
    */
   private async store(batch: Pending[]): Promise<void> {
     try {
-      const out = await storeResults(this.pool, batch.map((p) => p.result));
+      const out = await storeResults(
+        this.pool,
+        batch.map((p) => p.result),
+      );
       this.summary.accepted += out.accepted;
       this.summary.duplicate += out.duplicate;
       this.summary.newHops += out.newHops;
@@ -105,8 +117,17 @@ export class Ingest {
         return;
       }
       const { index, result } = batch[0]!;
-      this.log?.warn({ err, index, id: result.id, worker: result.worker }, 'the database refused a result that passed validation');
-      this.reject([{ index, field: '(item)', message: `could not be stored: the database refused one of its values (SQLSTATE ${sqlstate})` }]);
+      this.log?.warn(
+        { err, index, id: result.id, worker: result.worker },
+        'the database refused a result that passed validation',
+      );
+      this.reject([
+        {
+          index,
+          field: '(item)',
+          message: `could not be stored: the database refused one of its values (SQLSTATE ${sqlstate})`,
+        },
+      ]);
     }
   }
 }

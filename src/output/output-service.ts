@@ -39,11 +39,16 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
     async build({ pool, databaseUrl, log, metrics }) {
       await inTransaction(pool, (client) => ensurePartitionsAhead(client, 2));
       const m = outputMetrics(metrics);
-      const onHops = opts.inputUrl ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }) as Logger, opts.inputKey) : undefined;
+      const onHops = opts.inputUrl
+        ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }) as Logger, opts.inputKey)
+        : undefined;
       const rotation = opts.rotation ?? {};
       const rotate = () => rotateResults(pool, rotation, log.child({ module: 'rotation' }));
       const auth = opts.auth ?? 'keys';
-      if (auth === 'off') log.warn('auth is off: anyone who reaches this service can post results, download a dump of the map, rotate results away and read every query route (--auth keys to require keys)');
+      if (auth === 'off')
+        log.warn(
+          'auth is off: anyone who reaches this service can post results, download a dump of the map, rotate results away and read every query route (--auth keys to require keys)',
+        );
       const gate = roleGate(pool, auth, log);
       return {
         // Everything but /results is for operators, on the health port as on the main one.
@@ -65,8 +70,20 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
           routeHistoryRoutes(app, { pool });
         },
         // graphile-worker runs each cron tick once across all instances; the advisory lock covers POST /rotate.
-        tasks: { rotate_results: async () => void (await rotate()), ...enrichTasks, ...resolveRoutersTasks(pool), ...rebuildAsLinksTasks, ...resultsPerMinuteTasks(pool) },
-        crontab: ['7 * * * * rotate_results ?max=1', ...enrichCrontab, ...resolveRoutersCrontab, ...rebuildAsLinksCrontab, ...resultsPerMinuteCrontab],
+        tasks: {
+          rotate_results: async () => void (await rotate()),
+          ...enrichTasks,
+          ...resolveRoutersTasks(pool),
+          ...rebuildAsLinksTasks,
+          ...resultsPerMinuteTasks(pool),
+        },
+        crontab: [
+          '7 * * * * rotate_results ?max=1',
+          ...enrichCrontab,
+          ...resolveRoutersCrontab,
+          ...rebuildAsLinksCrontab,
+          ...resultsPerMinuteCrontab,
+        ],
       };
     },
   };

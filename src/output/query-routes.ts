@@ -7,7 +7,10 @@ import { parseAddress } from '../net/ip-address.js';
 
 const recentQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
-  ip: z.string().refine((s) => parseAddress(s) !== null, 'not an IPv4 or IPv6 address').optional(),
+  ip: z
+    .string()
+    .refine((s) => parseAddress(s) !== null, 'not an IPv4 or IPv6 address')
+    .optional(),
 });
 
 /** Tables counted exactly up to this many rows; above it, estimated. */
@@ -53,8 +56,14 @@ export function queryRoutes(app: Express, deps: { pool: Pool }): void {
     // results, docs/scaling.md); with the target fixed it reads the newest rows of that target directly.
     const { rows } =
       q.ip === undefined
-        ? await pool.query<{ body: unknown }>(`select body from measurements.results order by received_at desc limit $1`, [q.limit])
-        : await pool.query<{ body: unknown }>(`select body from measurements.results where target = $1::inet order by received_at desc limit $2`, [q.ip, q.limit]);
+        ? await pool.query<{ body: unknown }>(
+            `select body from measurements.results order by received_at desc limit $1`,
+            [q.limit],
+          )
+        : await pool.query<{ body: unknown }>(
+            `select body from measurements.results where target = $1::inet order by received_at desc limit $2`,
+            [q.ip, q.limit],
+          );
     res.json({ results: rows.map((r) => r.body) });
   });
 
@@ -62,7 +71,9 @@ export function queryRoutes(app: Express, deps: { pool: Pool }): void {
     const [byHour, known, rate, partitions] = await Promise.all([
       resultsByHour(pool),
       pool.query<KnownRow>(KNOWN_SQL),
-      pool.query(`select count(*)::float8 / 60 as per_second from measurements.results where received_at > now() - interval '1 minute'`),
+      pool.query(
+        `select count(*)::float8 / 60 as per_second from measurements.results where received_at > now() - interval '1 minute'`,
+      ),
       pool.query(
         `select c.relname as partition, pg_get_expr(c.relpartbound, c.oid) as bounds, pg_total_relation_size(c.oid)::bigint as bytes
            from pg_inherits i join pg_class c on c.oid = i.inhrelid

@@ -22,7 +22,10 @@ const BLANK_LINE_COST = 1024;
  * valid item is committed; invalid items make it a 400 that names each one's index and field, valid ones
  * stored. A body that stops early (too large, too much bad input) says so, with what was stored up to there.
  */
-export function resultsRoutes(app: Express, deps: { pool: Pool; metrics: OutputMetrics; onHops?: (hops: string[]) => void; log?: Logger }): void {
+export function resultsRoutes(
+  app: Express,
+  deps: { pool: Pool; metrics: OutputMetrics; onHops?: (hops: string[]) => void; log?: Logger },
+): void {
   app.post('/results', async (req, res) => {
     const log = (deps.log ?? (req.app.locals.log as Logger | undefined))?.child({ module: 'ingest' });
     const ingest = new Ingest(deps.pool, log);
@@ -37,7 +40,12 @@ export function resultsRoutes(app: Express, deps: { pool: Pool; metrics: OutputM
         }
         await ingest.add(item, i);
       }
-    } else throw new HttpError(415, 'unsupported_media_type', `send application/json (one result or an array) or application/x-ndjson, not ${req.get('content-type') ?? 'no content type'}`);
+    } else
+      throw new HttpError(
+        415,
+        'unsupported_media_type',
+        `send application/json (one result or an array) or application/x-ndjson, not ${req.get('content-type') ?? 'no content type'}`,
+      );
     await ingest.flush();
     answer(res, ingest, deps, stopped);
   });
@@ -56,7 +64,10 @@ async function ingestNdjson(req: Request, ingest: Ingest): Promise<HttpError | u
         continue;
       }
       if ('tooLong' in line) {
-        ingest.reject([{ index, field: '(line)', message: `line ${line.number} is longer than ${MAX_NDJSON_LINE} bytes; skipped` }], line.bytes);
+        ingest.reject(
+          [{ index, field: '(line)', message: `line ${line.number} is longer than ${MAX_NDJSON_LINE} bytes; skipped` }],
+          line.bytes,
+        );
         continue;
       }
       const text = line.text.toString('utf8');
@@ -83,9 +94,18 @@ async function ingestNdjson(req: Request, ingest: Ingest): Promise<HttpError | u
 }
 
 const tooMuchBadInput = (where: string) =>
-  new HttpError(400, 'too_many_invalid', `too many invalid items; the rest of the body, from ${where} on, was not read (the valid items before it were stored)`);
+  new HttpError(
+    400,
+    'too_many_invalid',
+    `too many invalid items; the rest of the body, from ${where} on, was not read (the valid items before it were stored)`,
+  );
 
-function answer(res: Response, ingest: Ingest, deps: { metrics: OutputMetrics; onHops?: (hops: string[]) => void }, stopped: HttpError | undefined): void {
+function answer(
+  res: Response,
+  ingest: Ingest,
+  deps: { metrics: OutputMetrics; onHops?: (hops: string[]) => void },
+  stopped: HttpError | undefined,
+): void {
   const { accepted, duplicate, rejected, errors, newHops, links, routeChanges } = ingest.summary;
   deps.metrics.accepted.inc(accepted);
   deps.metrics.duplicate.inc(duplicate);
@@ -98,9 +118,15 @@ function answer(res: Response, ingest: Ingest, deps: { metrics: OutputMetrics; o
     res.json(counts);
     return;
   }
-  const listed = `${errors.slice(0, 3).map((e) => `[${e.index}] ${e.field}: ${e.message}`).join('; ')}${errors.length > 3 ? '; …' : ''}`;
+  const listed = `${errors
+    .slice(0, 3)
+    .map((e) => `[${e.index}] ${e.field}: ${e.message}`)
+    .join('; ')}${errors.length > 3 ? '; …' : ''}`;
   const error = stopped
-    ? { code: stopped.code, message: `${stopped.message}${rejected ? `; ${rejected} item(s) rejected: ${listed}` : ''}` }
+    ? {
+        code: stopped.code,
+        message: `${stopped.message}${rejected ? `; ${rejected} item(s) rejected: ${listed}` : ''}`,
+      }
     : { code: 'invalid_results', message: `${rejected} item(s) rejected (the valid ones were stored): ${listed}` };
   // read_all: false tells a client that the items after the cut were neither stored nor rejected.
   res.status(stopped?.status ?? 400).json({ error, ...counts, ...(stopped ? { read_all: false } : {}), errors });

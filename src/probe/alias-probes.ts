@@ -1,7 +1,14 @@
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { buildEchoRequest, ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY } from './icmp-packets.js';
-import { buildPrespecifiedTimestamp, buildRecordRoute, ipIdOf, quotedOptions, receivedOptions, type IpOptions } from './ip-options.js';
+import {
+  buildPrespecifiedTimestamp,
+  buildRecordRoute,
+  ipIdOf,
+  quotedOptions,
+  receivedOptions,
+  type IpOptions,
+} from './ip-options.js';
 import type { OptionsIcmpSocket } from './options-socket.js';
 import { PendingProbes } from './pending-probes.js';
 import { replyFromIcmp, type ProbeReply } from './probe-reply.js';
@@ -35,18 +42,35 @@ export class AliasProber {
     this.unlisten = socket.listen((msg, packet, at) => {
       let key: string | undefined;
       if (msg.type === ICMP_ECHO_REPLY && msg.echo?.id === this.id) key = `icmp|${msg.from}|${msg.echo.seq}`;
-      else if (msg.quoted?.protocol === 1 && msg.quoted.icmp?.id === this.id) key = `icmp|${msg.quoted.dst}|${msg.quoted.icmp.seq}`;
-      else if (msg.type === ICMP_DEST_UNREACHABLE && msg.quoted?.protocol === 17 && msg.quoted.ports) key = `udp|${msg.quoted.dst}|${msg.quoted.ports.src}|${msg.quoted.ports.dst}`;
+      else if (msg.quoted?.protocol === 1 && msg.quoted.icmp?.id === this.id)
+        key = `icmp|${msg.quoted.dst}|${msg.quoted.icmp.seq}`;
+      else if (msg.type === ICMP_DEST_UNREACHABLE && msg.quoted?.protocol === 17 && msg.quoted.ports)
+        key = `udp|${msg.quoted.dst}|${msg.quoted.ports.src}|${msg.quoted.ports.dst}`;
       if (!key) return;
-      this.pending.settle(key, at, (rttUs) => ({ ...replyFromIcmp(msg, rttUs), options: receivedOptions(packet), quoted: quotedOptions(packet), ipId: ipIdOf(packet) }) as AliasReply);
+      this.pending.settle(
+        key,
+        at,
+        (rttUs) =>
+          ({
+            ...replyFromIcmp(msg, rttUs),
+            options: receivedOptions(packet),
+            quoted: quotedOptions(packet),
+            ipId: ipIdOf(packet),
+          }) as AliasReply,
+      );
     });
   }
 
   /** One echo request with IP options; `checksum` keeps a Paris flow. */
-  echo(dst: string, opts: { ttl?: number; options?: Buffer; checksum?: number; timeoutMs?: number } = {}): Promise<AliasReply | undefined> {
+  echo(
+    dst: string,
+    opts: { ttl?: number; options?: Buffer; checksum?: number; timeoutMs?: number } = {},
+  ): Promise<AliasReply | undefined> {
     const seq = (this.seq = (this.seq + 1) & 0xffff);
     const packet = buildEchoRequest({ id: this.id, seq, checksum: opts.checksum });
-    const sent = this.pending.run(`icmp|${dst}|${seq}`, opts.timeoutMs ?? 1_000, (sending) => this.socket.send(packet, dst, { ttl: opts.ttl ?? 64, options: opts.options }, sending));
+    const sent = this.pending.run(`icmp|${dst}|${seq}`, opts.timeoutMs ?? 1_000, (sending) =>
+      this.socket.send(packet, dst, { ttl: opts.ttl ?? 64, options: opts.options }, sending),
+    );
     return sent as Promise<AliasReply | undefined>;
   }
 
@@ -54,7 +78,12 @@ export class AliasProber {
    * DisCarte: an echo with the record-route option, expiring at `ttl` on the Paris flow `checksum`. The list
    * comes from the header the router quoted, or from the echo reply's own header at the destination.
    */
-  async recordRoute(dst: string, ttl: number, checksum: number, timeoutMs?: number): Promise<{ from: string | null; icmpType?: number; recorded: string[] }> {
+  async recordRoute(
+    dst: string,
+    ttl: number,
+    checksum: number,
+    timeoutMs?: number,
+  ): Promise<{ from: string | null; icmpType?: number; recorded: string[] }> {
     const r = await this.echo(dst, { ttl, checksum, options: buildRecordRoute(), timeoutMs });
     if (!r) return { from: null, recorded: [] };
     const recorded = (r.icmpType === ICMP_ECHO_REPLY ? r.options.recordRoute : r.quoted.recordRoute) ?? [];
@@ -96,7 +125,10 @@ export class AliasProber {
   private udpSocket(): Promise<{ socket: dgram.Socket; port: number }> {
     this.udp ??= new Promise((resolve, reject) => {
       // Not connected, so the kernel does not turn the unreachable into an error on the socket.
-      const socket = dgram.createSocket({ type: 'udp4', lookup: (a: string, _o: unknown, cb: (e: Error | null, a: string, f: number) => void) => cb(null, a, 4) });
+      const socket = dgram.createSocket({
+        type: 'udp4',
+        lookup: (a: string, _o: unknown, cb: (e: Error | null, a: string, f: number) => void) => cb(null, a, 4),
+      });
       socket.on('error', () => {});
       socket.once('error', reject);
       socket.bind(0, () => resolve({ socket, port: socket.address().port }));

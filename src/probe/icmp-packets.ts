@@ -77,10 +77,17 @@ export function parseIcmpPacket(buf: Buffer): IcmpMessage | undefined {
   if (buf.length < q + 20 || buf[q]! >> 4 !== 4) return msg;
   const qihl = (buf[q]! & 0x0f) * 4;
   const t = q + qihl;
-  const quoted: QuotedProbe = { dst: ipv4(buf, q + 16), protocol: buf[q + 9]!, ipId: buf.readUInt16BE(q + 4), ttl: buf[q + 8]! };
+  const quoted: QuotedProbe = {
+    dst: ipv4(buf, q + 16),
+    protocol: buf[q + 9]!,
+    ipId: buf.readUInt16BE(q + 4),
+    ttl: buf[q + 8]!,
+  };
   if (buf.length >= t + 8) {
-    if (quoted.protocol === 1) quoted.icmp = { checksum: buf.readUInt16BE(t + 2), id: buf.readUInt16BE(t + 4), seq: buf.readUInt16BE(t + 6) };
-    if (quoted.protocol === 6 || quoted.protocol === 17) quoted.ports = { src: buf.readUInt16BE(t), dst: buf.readUInt16BE(t + 2) };
+    if (quoted.protocol === 1)
+      quoted.icmp = { checksum: buf.readUInt16BE(t + 2), id: buf.readUInt16BE(t + 4), seq: buf.readUInt16BE(t + 6) };
+    if (quoted.protocol === 6 || quoted.protocol === 17)
+      quoted.ports = { src: buf.readUInt16BE(t), dst: buf.readUInt16BE(t + 2) };
     if (quoted.protocol === 6) quoted.tcpSeq = buf.readUInt32BE(t + 4);
     if (quoted.protocol === 17) {
       quoted.udpLength = buf.readUInt16BE(t + 4);

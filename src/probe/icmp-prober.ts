@@ -20,7 +20,8 @@ export class IcmpProber {
     this.unlisten = socket.listen((msg, at) => {
       let key: string | undefined;
       if (msg.type === ICMP_ECHO_REPLY && msg.echo?.id === this.id) key = `${msg.from}|${msg.echo.seq}`;
-      else if (msg.quoted?.protocol === 1 && msg.quoted.icmp?.id === this.id) key = `${msg.quoted.dst}|${msg.quoted.icmp.seq}`;
+      else if (msg.quoted?.protocol === 1 && msg.quoted.icmp?.id === this.id)
+        key = `${msg.quoted.dst}|${msg.quoted.icmp.seq}`;
       if (key) this.pending.settle(key, at, (rttUs) => replyFromIcmp(msg, rttUs));
     });
   }
@@ -29,10 +30,15 @@ export class IcmpProber {
    * Sends one echo request to `dst` (with `ttl`, and a fixed ICMP checksum when given, for Paris
    * traceroute) and resolves with the answer, or undefined after `timeoutMs`.
    */
-  echo(dst: string, opts: { ttl?: number; timeoutMs?: number; checksum?: number; payloadSize?: number } = {}): Promise<ProbeReply | undefined> {
+  echo(
+    dst: string,
+    opts: { ttl?: number; timeoutMs?: number; checksum?: number; payloadSize?: number } = {},
+  ): Promise<ProbeReply | undefined> {
     const seq = (this.seq = (this.seq + 1) & 0xffff);
     const packet = buildEchoRequest({ id: this.id, seq, checksum: opts.checksum, payloadSize: opts.payloadSize });
-    return this.pending.run(`${dst}|${seq}`, opts.timeoutMs ?? 1_000, (sending) => this.socket.send(packet, dst, opts.ttl ?? 64, sending));
+    return this.pending.run(`${dst}|${seq}`, opts.timeoutMs ?? 1_000, (sending) =>
+      this.socket.send(packet, dst, opts.ttl ?? 64, sending),
+    );
   }
 
   close(): void {

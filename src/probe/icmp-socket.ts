@@ -6,7 +6,14 @@ const require = createRequire(import.meta.url);
 interface RawSocket {
   on(event: 'message', cb: (buf: Buffer, source: string) => void): void;
   on(event: 'error', cb: (err: Error) => void): void;
-  send(buf: Buffer, offset: number, length: number, address: string, before: () => void, after: (err: Error | null, bytes: number) => void): void;
+  send(
+    buf: Buffer,
+    offset: number,
+    length: number,
+    address: string,
+    before: () => void,
+    after: (err: Error | null, bytes: number) => void,
+  ): void;
   setOption(level: number, option: number, value: number): void;
   setOption(level: number, option: number, value: Buffer, length: number): void;
   close(): void;
@@ -63,7 +70,9 @@ export class RawIcmp {
     try {
       return new RawIcmp(raw.createSocket({ protocol: raw.Protocol.ICMP }), raw);
     } catch (err) {
-      throw new RawSocketUnavailable(`cannot open a raw ICMP socket (needs root or CAP_NET_RAW): ${(err as Error).message}`);
+      throw new RawSocketUnavailable(
+        `cannot open a raw ICMP socket (needs root or CAP_NET_RAW): ${(err as Error).message}`,
+      );
     }
   }
 
@@ -76,7 +85,9 @@ export class RawIcmp {
   send(packet: Buffer, dst: string, before: () => void, name = 'ICMP socket'): Promise<bigint> {
     if (this.closed) return Promise.reject(this.failure ?? new Error(`${name} is closed`));
     return new Promise((resolve, reject) => {
-      this.socket.send(packet, 0, packet.length, dst, before, (err) => (err ? reject(err) : resolve(process.hrtime.bigint())));
+      this.socket.send(packet, 0, packet.length, dst, before, (err) =>
+        err ? reject(err) : resolve(process.hrtime.bigint()),
+      );
     });
   }
 
@@ -87,7 +98,12 @@ export class RawIcmp {
   /** IP options for the packets sent from now on; an empty buffer clears them. */
   setIpOptions(options: Buffer): void {
     // A zero length clears the options; the buffer itself must not be empty for raw-socket.
-    this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_OPTIONS, options.length > 0 ? options : Buffer.alloc(4), options.length);
+    this.socket.setOption(
+      this.raw.SocketLevel.IPPROTO_IP,
+      this.raw.SocketOption.IP_OPTIONS,
+      options.length > 0 ? options : Buffer.alloc(4),
+      options.length,
+    );
   }
 
   close(): void {

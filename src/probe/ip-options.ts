@@ -17,7 +17,8 @@ export const TS_MAX_ENTRIES = 4;
 const ipv4 = (buf: Buffer, at: number) => `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
 const writeIpv4 = (buf: Buffer, at: number, address: string) => {
   const parts = address.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${address}`);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new Error(`not an IPv4 address: ${address}`);
   parts.forEach((p, i) => (buf[at + i] = p));
 };
 
@@ -38,7 +39,8 @@ export function buildRecordRoute(slots = RR_MAX_SLOTS): Buffer {
 
 /** A timestamp option asking each of `addresses`, in order, to stamp when the packet reaches it. */
 export function buildPrespecifiedTimestamp(addresses: string[]): Buffer {
-  if (addresses.length < 1 || addresses.length > TS_MAX_ENTRIES) throw new Error(`prespecified timestamps take 1 to ${TS_MAX_ENTRIES} addresses`);
+  if (addresses.length < 1 || addresses.length > TS_MAX_ENTRIES)
+    throw new Error(`prespecified timestamps take 1 to ${TS_MAX_ENTRIES} addresses`);
   const buf = Buffer.alloc(4 + 8 * addresses.length);
   buf[0] = IPOPT_TS;
   buf[1] = buf.length;

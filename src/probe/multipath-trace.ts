@@ -41,7 +41,12 @@ export interface MultipathOptions {
  * flow took is known), then new flows are added until the stopping point for the number of interfaces
  * seen is reached. A hop that no flow answered breaks the links through it; there are no links across it.
  */
-export async function traceMultipath(dst: string, method: TraceMethod, send: SendFlowProbe, opts: MultipathOptions = {}): Promise<MultipathResult> {
+export async function traceMultipath(
+  dst: string,
+  method: TraceMethod,
+  send: SendFlowProbe,
+  opts: MultipathOptions = {},
+): Promise<MultipathResult> {
   const confidence = opts.confidence ?? 0.95;
   const maxHops = opts.maxHops ?? 30;
   const gapLimit = opts.gapLimit ?? 5;
@@ -71,7 +76,7 @@ export async function traceMultipath(dst: string, method: TraceMethod, send: Sen
     // one more successor, else a balancer behind a rarely taken branch keeps a successor hidden. New flows
     // are found by probing fresh ones at the previous TTL until they land on the interface that lacks them.
     const before = result.hops.at(-1);
-    for (let tries = 0; before && tries < maxFlows; ) {
+    for (let tries = 0; before && tries < maxFlows;) {
       const short = shortVertices(previous, answers, confidence);
       if (short.size === 0) break;
       const fresh = Array.from({ length: Math.min(16, maxFlows - tries) }, () => nextFlow++);
@@ -129,7 +134,11 @@ export async function traceMultipath(dst: string, method: TraceMethod, send: Sen
 }
 
 /** Interfaces of the previous hop with fewer flows probed through them than their successors call for. */
-function shortVertices(previous: Map<number, string | null>, answers: Map<number, ProbeReply | null>, confidence: number): Set<string> {
+function shortVertices(
+  previous: Map<number, string | null>,
+  answers: Map<number, ProbeReply | null>,
+  confidence: number,
+): Set<string> {
   const through = new Map<string, { flows: number; next: Set<string> }>();
   for (const [flow, reply] of answers) {
     const v = previous.get(flow);
@@ -139,6 +148,7 @@ function shortVertices(previous: Map<number, string | null>, answers: Map<number
     if (reply) entry.next.add(reply.from);
   }
   const short = new Set<string>();
-  for (const [v, { flows, next }] of through) if (flows < stoppingPoint(Math.max(1, next.size), confidence)) short.add(v);
+  for (const [v, { flows, next }] of through)
+    if (flows < stoppingPoint(Math.max(1, next.size), confidence)) short.add(v);
   return short;
 }

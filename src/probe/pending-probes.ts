@@ -22,11 +22,18 @@ export class PendingProbes {
    * in our process) and the start of the timeout. A key still pending (a wrapped sequence number) is given
    * up first, so its timer can never end the new probe.
    */
-  run(key: string, timeoutMs: number, send: (sending: () => void) => Promise<unknown>): Promise<ProbeReply | undefined> {
+  run(
+    key: string,
+    timeoutMs: number,
+    send: (sending: () => void) => Promise<unknown>,
+  ): Promise<ProbeReply | undefined> {
     const previous = this.pending.get(key);
     if (previous) this.finish(key, undefined, previous);
     return new Promise((resolve) => {
-      const entry: Pending = { resolve, timer: setTimeout(() => this.finish(key, undefined, entry), timeoutMs + QUEUE_GRACE_MS) };
+      const entry: Pending = {
+        resolve,
+        timer: setTimeout(() => this.finish(key, undefined, entry), timeoutMs + QUEUE_GRACE_MS),
+      };
       this.pending.set(key, entry);
       send(() => {
         entry.sentAt = process.hrtime.bigint();

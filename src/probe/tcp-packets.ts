@@ -50,4 +50,6 @@ export function parseTcpSegment(buf: Buffer): TcpSegment | undefined {
 }
 
 export const tcpChecksumValid = (segment: Buffer, src: string, dst: string): boolean =>
-  internetChecksum(Buffer.concat([octets(src), octets(dst), Buffer.from([0, 6, segment.length >> 8, segment.length & 0xff]), segment])) === 0;
+  internetChecksum(
+    Buffer.concat([octets(src), octets(dst), Buffer.from([0, 6, segment.length >> 8, segment.length & 0xff]), segment]),
+  ) === 0;

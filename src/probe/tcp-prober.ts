@@ -12,7 +12,14 @@ const require = createRequire(import.meta.url);
 interface RawTcpSocket {
   on(event: 'message', cb: (buf: Buffer) => void): void;
   on(event: 'error', cb: (err: Error) => void): void;
-  send(buf: Buffer, offset: number, length: number, address: string, before: () => void, after: (err: Error | null) => void): void;
+  send(
+    buf: Buffer,
+    offset: number,
+    length: number,
+    address: string,
+    before: () => void,
+    after: (err: Error | null) => void,
+  ): void;
   setOption(level: number, option: number, value: number): void;
   close(): void;
 }
@@ -31,11 +38,17 @@ export class TcpProber {
 
   constructor(icmp: IcmpSocket) {
     try {
-      const raw = require('raw-socket') as { createSocket(o: { protocol: number }): RawTcpSocket; SocketLevel: { IPPROTO_IP: number }; SocketOption: { IP_TTL: number } };
+      const raw = require('raw-socket') as {
+        createSocket(o: { protocol: number }): RawTcpSocket;
+        SocketLevel: { IPPROTO_IP: number };
+        SocketOption: { IP_TTL: number };
+      };
       this.raw = raw;
       this.socket = raw.createSocket({ protocol: 6 });
     } catch (err) {
-      throw new RawSocketUnavailable(`cannot open a raw TCP socket (needs root or CAP_NET_RAW): ${(err as Error).message}`);
+      throw new RawSocketUnavailable(
+        `cannot open a raw TCP socket (needs root or CAP_NET_RAW): ${(err as Error).message}`,
+      );
     }
     this.socket.on('error', () => {});
     this.socket.on('message', (buf) => {
@@ -44,12 +57,19 @@ export class TcpProber {
       if (!seg || !(seg.rst || (seg.syn && seg.ackFlag))) return;
       // A SYN-ACK or RST acknowledges our sequence + 1.
       const key = `${seg.src}|${seg.dstPort}|${seg.srcPort}|${(seg.ack - 1) >>> 0}`;
-      this.pending.settle(key, at, (rttUs) => ({ from: seg.src, rttUs, replyTtl: seg.ttl, tcpFlags: seg.rst ? 'rst' : 'syn-ack' }));
+      this.pending.settle(key, at, (rttUs) => ({
+        from: seg.src,
+        rttUs,
+        replyTtl: seg.ttl,
+        tcpFlags: seg.rst ? 'rst' : 'syn-ack',
+      }));
     });
     this.unlisten = icmp.listen((msg, at) => {
       const q = msg.quoted;
       if (q?.protocol !== 6 || !q.ports || q.tcpSeq === undefined) return;
-      this.pending.settle(`${q.dst}|${q.ports.src}|${q.ports.dst}|${q.tcpSeq >>> 0}`, at, (rttUs) => replyFromIcmp(msg, rttUs));
+      this.pending.settle(`${q.dst}|${q.ports.src}|${q.ports.dst}|${q.tcpSeq >>> 0}`, at, (rttUs) =>
+        replyFromIcmp(msg, rttUs),
+      );
     });
   }
 
@@ -58,24 +78,30 @@ export class TcpProber {
     return randomInt(20_000, 32_000);
   }
 
-  async probe(dst: string, opts: { srcPort: number; dstPort: number; ttl: number; timeoutMs?: number }): Promise<ProbeReply | undefined> {
+  async probe(
+    dst: string,
+    opts: { srcPort: number; dstPort: number; ttl: number; timeoutMs?: number },
+  ): Promise<ProbeReply | undefined> {
     const src = await sourceAddressFor(dst);
     const seq = randomInt(0, 2 ** 32 - 1);
     const segment = buildTcpSyn({ src, dst, srcPort: opts.srcPort, dstPort: opts.dstPort, seq });
-    return this.pending.run(`${dst}|${opts.srcPort}|${opts.dstPort}|${seq}`, opts.timeoutMs ?? 1_000, (sending) =>
-      new Promise<bigint>((resolve, reject) =>
-        this.socket.send(
-          segment,
-          0,
-          segment.length,
-          dst,
-          () => {
-            this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, opts.ttl);
-            sending();
-          },
-          (err) => (err ? reject(err) : resolve(process.hrtime.bigint())),
+    return this.pending.run(
+      `${dst}|${opts.srcPort}|${opts.dstPort}|${seq}`,
+      opts.timeoutMs ?? 1_000,
+      (sending) =>
+        new Promise<bigint>((resolve, reject) =>
+          this.socket.send(
+            segment,
+            0,
+            segment.length,
+            dst,
+            () => {
+              this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, opts.ttl);
+              sending();
+            },
+            (err) => (err ? reject(err) : resolve(process.hrtime.bigint())),
+          ),
         ),
-      ),
     );
   }
 

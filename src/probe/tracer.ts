@@ -3,7 +3,15 @@ import { IcmpProber } from './icmp-prober.js';
 import type { IcmpSocket } from './icmp-socket.js';
 import { TcpProber } from './tcp-prober.js';
 import { traceMultipath, type MultipathOptions, type MultipathResult } from './multipath-trace.js';
-import { traceDoubletree, traceFlow, type DoubletreeOptions, type SendProbe, type TraceMethod, type TraceOptions, type TraceResult } from './traceroute.js';
+import {
+  traceDoubletree,
+  traceFlow,
+  type DoubletreeOptions,
+  type SendProbe,
+  type TraceMethod,
+  type TraceOptions,
+  type TraceResult,
+} from './traceroute.js';
 import { UdpProber } from './udp-prober.js';
 
 export interface TracerOptions extends TraceOptions {
@@ -43,7 +51,9 @@ export class Tracer {
     const perHop = opts.probesPerHop ?? 3;
     const run = (flow: number, send: SendProbe) => {
       const pacedSend = paced(opts.pace, send);
-      return opts.doubletree ? traceDoubletree(dst, method, flow, pacedSend, { ...opts, ...opts.doubletree }) : traceFlow(dst, method, flow, pacedSend, opts);
+      return opts.doubletree
+        ? traceDoubletree(dst, method, flow, pacedSend, { ...opts, ...opts.doubletree })
+        : traceFlow(dst, method, flow, pacedSend, opts);
     };
     switch (method) {
       case 'icmp-paris': {
@@ -73,12 +83,21 @@ export class Tracer {
    * Multipath traceroute (MDA-lite): flow n is the n-th flow identifier of the method (ICMP checksum n,
    * UDP source port of flow slot n, TCP source port base + n).
    */
-  async multipath(dst: string, method: TraceMethod, opts: MultipathOptions & { timeoutMs?: number; tcpPort?: number; pace?: () => Promise<void> } = {}): Promise<MultipathResult> {
+  async multipath(
+    dst: string,
+    method: TraceMethod,
+    opts: MultipathOptions & { timeoutMs?: number; tcpPort?: number; pace?: () => Promise<void> } = {},
+  ): Promise<MultipathResult> {
     const timeoutMs = opts.timeoutMs ?? 1_000;
     const pace = opts.pace ?? (async () => {});
     switch (method) {
       case 'icmp-paris':
-        return traceMultipath(dst, method, async (flow, ttl) => (await pace(), this.icmp.echo(dst, { ttl, checksum: flow, timeoutMs })), opts);
+        return traceMultipath(
+          dst,
+          method,
+          async (flow, ttl) => (await pace(), this.icmp.echo(dst, { ttl, checksum: flow, timeoutMs })),
+          opts,
+        );
       case 'udp-paris': {
         const base = randomInt(1, 2 ** 30);
         const opened = new Set<number>();
@@ -103,7 +122,12 @@ export class Tracer {
       case 'tcp-syn': {
         const base = TcpProber.flowPort();
         const dstPort = opts.tcpPort ?? 80;
-        return traceMultipath(dst, method, async (flow, ttl) => (await pace(), this.tcp.probe(dst, { srcPort: base + flow, dstPort, ttl, timeoutMs })), opts);
+        return traceMultipath(
+          dst,
+          method,
+          async (flow, ttl) => (await pace(), this.tcp.probe(dst, { srcPort: base + flow, dstPort, ttl, timeoutMs })),
+          opts,
+        );
       }
     }
   }

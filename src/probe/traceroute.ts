@@ -100,18 +100,28 @@ const firstAnswer = (probes: Array<ProbeReply | null>) => probes.find((p): p is 
  * `startTtl - 1` until an interface the worker already knows is near it. Hops skipped are counted in
  * `probesSaved`; the result lists the hops probed, in TTL order.
  */
-export async function traceDoubletree(dst: string, method: TraceMethod, flow: number, send: SendProbe, opts: TraceOptions & DoubletreeOptions): Promise<TraceResult> {
+export async function traceDoubletree(
+  dst: string,
+  method: TraceMethod,
+  flow: number,
+  send: SendProbe,
+  opts: TraceOptions & DoubletreeOptions,
+): Promise<TraceResult> {
   const perHop = opts.probesPerHop ?? 3;
   const { stopSet } = opts;
   const start = Math.max(1, Math.min(opts.startTtl, opts.maxHops ?? 30));
   let savedForward = 0;
-  const forward = await traceFlow(dst, method, flow, send, { ...opts, firstTtl: start, stopWhen: (hop) => {
-    const iface = firstAnswer(hop.probes);
-    const remaining = iface && iface !== dst ? stopSet.remainingAfter(iface, dst) : undefined;
-    if (remaining === undefined) return false;
-    savedForward = remaining * perHop;
-    return true;
-  } });
+  const forward = await traceFlow(dst, method, flow, send, {
+    ...opts,
+    firstTtl: start,
+    stopWhen: (hop) => {
+      const iface = firstAnswer(hop.probes);
+      const remaining = iface && iface !== dst ? stopSet.remainingAfter(iface, dst) : undefined;
+      if (remaining === undefined) return false;
+      savedForward = remaining * perHop;
+      return true;
+    },
+  });
   const hops = [...forward.hops];
   let savedBackward = 0;
   let probesSent = forward.probesSent;
@@ -125,7 +135,11 @@ export async function traceDoubletree(dst: string, method: TraceMethod, flow: nu
       break;
     }
   }
-  stopSet.learn(dst, hops.map((h) => ({ ttl: h.ttl, from: firstAnswer(h.probes) })), start);
+  stopSet.learn(
+    dst,
+    hops.map((h) => ({ ttl: h.ttl, from: firstAnswer(h.probes) })),
+    start,
+  );
   const probesSaved = savedForward + savedBackward;
   stopSet.saved += probesSaved;
   return { ...forward, hops, probesSent, probesSaved };

@@ -7,7 +7,11 @@ import { replyFromIcmp, type ProbeReply } from './probe-reply.js';
 export const DEFAULT_UDP_PORT = 33434;
 
 /** Destinations are address literals: answer at once instead of asking the resolver. */
-const literalLookup = (address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void) => cb(null, address, 4);
+const literalLookup = (
+  address: string,
+  _opts: unknown,
+  cb: (err: Error | null, address: string, family: number) => void,
+) => cb(null, address, 4);
 
 interface FlowSocket {
   socket: dgram.Socket;
@@ -32,7 +36,9 @@ export class UdpProber {
     this.unlisten = icmp.listen((msg, at) => {
       const q = msg.quoted;
       if (q?.protocol !== 17 || !q.ports || q.udpLength === undefined) return;
-      this.pending.settle(`${q.dst}|${q.ports.src}|${q.ports.dst}|${q.udpLength}`, at, (rttUs) => replyFromIcmp(msg, rttUs));
+      this.pending.settle(`${q.dst}|${q.ports.src}|${q.ports.dst}|${q.udpLength}`, at, (rttUs) =>
+        replyFromIcmp(msg, rttUs),
+      );
     });
   }
 
@@ -74,7 +80,9 @@ export class UdpProber {
           new Promise<bigint>((resolve, reject) => {
             entry.socket.setTTL(opts.ttl);
             sending();
-            entry.socket.send(payload, entry.dstPort, entry.dst, (err) => (err ? reject(err) : resolve(process.hrtime.bigint())));
+            entry.socket.send(payload, entry.dstPort, entry.dst, (err) =>
+              err ? reject(err) : resolve(process.hrtime.bigint()),
+            );
           }),
       );
       entry.queue = sent.catch(() => {});

@@ -25,12 +25,16 @@ export function extractLinks(result: Result): { links: LinkObservation[]; hops: 
       const answers = hop.probes.filter((p) => p !== null);
       const first = answers[0];
       if (!first) continue;
-      perTtl.set(hop.ttl, { from: first.from, rtt: best(answers.filter((a) => a.from === first.from).map((a) => a.rtt_us)) });
+      perTtl.set(hop.ttl, {
+        from: first.from,
+        rtt: best(answers.filter((a) => a.from === first.from).map((a) => a.rtt_us)),
+      });
       if (first.from !== result.target) hops.add(first.from);
     }
     for (const [ttl, near] of perTtl) {
       const far = perTtl.get(ttl + 1);
-      if (far && far.from !== near.from) links.push({ near: near.from, far: far.from, deltaUs: (far.rtt ?? 0) - (near.rtt ?? 0), seenAt });
+      if (far && far.from !== near.from)
+        links.push({ near: near.from, far: far.from, deltaUs: (far.rtt ?? 0) - (near.rtt ?? 0), seenAt });
     }
   } else if (result.type === 'multipath') {
     const rtt = new Map<string, number | undefined>();
@@ -41,7 +45,8 @@ export function extractLinks(result: Result): { links: LinkObservation[]; hops: 
       }
     }
     // A destination that answers at two TTLs in a row (its reply outruns a TTL) is no link to itself.
-    for (const [near, far] of result.links) if (near !== far) links.push({ near, far, deltaUs: (rtt.get(far) ?? 0) - (rtt.get(near) ?? 0), seenAt });
+    for (const [near, far] of result.links)
+      if (near !== far) links.push({ near, far, deltaUs: (rtt.get(far) ?? 0) - (rtt.get(near) ?? 0), seenAt });
   }
   return { links, hops: [...hops] };
 }

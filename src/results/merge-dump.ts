@@ -24,8 +24,16 @@ export interface MergeOutcome {
 
 /** Where each table of a dump goes while merging; anything else in the dump (targets, cursors) is skipped. */
 const STAGING: Array<{ match: RegExp; table: string; ddl: string }> = [
-  { match: /^measurements\.results(_\w+)?$/, table: 'merge_results', ddl: 'create temp table merge_results (like measurements.results)' },
-  { match: /^public\.result_ids$/, table: 'merge_result_ids', ddl: 'create temp table merge_result_ids (like public.result_ids)' },
+  {
+    match: /^measurements\.results(_\w+)?$/,
+    table: 'merge_results',
+    ddl: 'create temp table merge_results (like measurements.results)',
+  },
+  {
+    match: /^public\.result_ids$/,
+    table: 'merge_result_ids',
+    ddl: 'create temp table merge_result_ids (like public.result_ids)',
+  },
   { match: /^public\.hops$/, table: 'merge_hops', ddl: 'create temp table merge_hops (like public.hops)' },
   { match: /^public\.links$/, table: 'merge_links', ddl: 'create temp table merge_links (like public.links)' },
 ];
@@ -39,7 +47,11 @@ const BATCH = 500;
  * counts nothing twice. Links and ids the source kept after retiring their results are added only where
  * unknown here. The archive is read by `pg_restore --data-only` and streamed, by COPY, into session tables.
  */
-export async function mergeDump(pool: Pool, file: string, opts: { pgRestore?: string | undefined } = {}): Promise<MergeOutcome> {
+export async function mergeDump(
+  pool: Pool,
+  file: string,
+  opts: { pgRestore?: string | undefined } = {},
+): Promise<MergeOutcome> {
   const client = await pool.connect();
   try {
     await dropStaging(client);
@@ -49,7 +61,11 @@ export async function mergeDump(pool: Pool, file: string, opts: { pgRestore?: st
     const outcome: MergeOutcome = {
       file,
       results: await mergeResults(pool, client),
-      retiredIds: await countedInsert(client, 'merge_result_ids', 'insert into result_ids (id, received_at) select id, received_at from merge_result_ids on conflict do nothing'),
+      retiredIds: await countedInsert(
+        client,
+        'merge_result_ids',
+        'insert into result_ids (id, received_at) select id, received_at from merge_result_ids on conflict do nothing',
+      ),
       hops: await mergeHops(client),
       links: await countedInsert(
         client,
@@ -120,7 +136,8 @@ async function stageDump(client: PoolClient, file: string, pgRestore: string | u
     throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
   }
   const [code] = await exited;
-  if (code !== 0) throw new Error(`${file}: pg_restore (${tool.path}, ${tool.version}) exited with ${code}: ${stderr.trim()}`);
+  if (code !== 0)
+    throw new Error(`${file}: pg_restore (${tool.path}, ${tool.version}) exited with ${code}: ${stderr.trim()}`);
   if (copy) throw new Error(`${file}: the dump ended inside a COPY block (truncated?)`);
 }
 
@@ -153,7 +170,10 @@ async function mergeResults(pool: Pool, client: PoolClient): Promise<MergeOutcom
       batch.push(v.result);
       receivedAt.set(row.id, row.at);
     }
-    await ensurePartitionsFor(pool, rows.map((r) => r.day));
+    await ensurePartitionsFor(
+      pool,
+      rows.map((r) => r.day),
+    );
     const out = await storeResults(pool, batch, { receivedAt });
     if (out.accepted > 0) await rewindResultsPerMinute(pool, rows[0]!.at); // they keep their received_at: recount those minutes
     totals.stored += out.accepted;
@@ -163,7 +183,7 @@ async function mergeResults(pool: Pool, client: PoolClient): Promise<MergeOutcom
 
 async function mergeHops(client: PoolClient): Promise<MergeOutcome['hops']> {
   const totals = { read: 0, added: 0 };
-  for (let last = -1; ; ) {
+  for (let last = -1; ;) {
     const { rows } = await client.query<{ id: string; address: string }>(
       `select id::text, host(address) as address from merge_hops where id > $1 order by id limit 5000`,
       [last],
@@ -171,11 +191,20 @@ async function mergeHops(client: PoolClient): Promise<MergeOutcome['hops']> {
     if (rows.length === 0) return totals;
     last = Number(rows.at(-1)!.id);
     totals.read += rows.length;
-    totals.added += (await addHops(client, rows.map((r) => r.address))).added;
+    totals.added += (
+      await addHops(
+        client,
+        rows.map((r) => r.address),
+      )
+    ).added;
   }
 }
 
-async function countedInsert(client: PoolClient, staging: string, sql: string): Promise<{ read: number; added: number }> {
+async function countedInsert(
+  client: PoolClient,
+  staging: string,
+  sql: string,
+): Promise<{ read: number; added: number }> {
   const read = await client.query<{ n: number }>(`select count(*)::int as n from ${staging}`);
   const ins = await client.query(sql);
   return { read: read.rows[0]!.n, added: ins.rowCount ?? 0 };

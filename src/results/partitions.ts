@@ -17,7 +17,10 @@ export function ensurePartitionsFor(pool: Pool, days: Iterable<string>): Promise
   if (list.length === 0) return Promise.resolve(0);
   return inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [PARTITION_LOCK_KEY]);
-    const { rows } = await client.query<{ n: number }>('select count(*) filter (where measurements.ensure_partition(d))::int as n from unnest($1::date[]) as d', [list]);
+    const { rows } = await client.query<{ n: number }>(
+      'select count(*) filter (where measurements.ensure_partition(d))::int as n from unnest($1::date[]) as d',
+      [list],
+    );
     return rows[0]!.n;
   });
 }

@@ -1,5 +1,13 @@
 import type { PoolClient } from '../db/create-pool.js';
-import { answeredTtls, divergeTtl, MULTIPATH_FLOW, pathHash, unionPath, type RouteObservation, type RoutePath } from './route-paths.js';
+import {
+  answeredTtls,
+  divergeTtl,
+  MULTIPATH_FLOW,
+  pathHash,
+  unionPath,
+  type RouteObservation,
+  type RoutePath,
+} from './route-paths.js';
 
 export interface RouteOutcome {
   /** Route observations that started a new path (a route-change event each). */
@@ -61,7 +69,19 @@ export async function recordRoutes(client: PoolClient, observations: RouteObserv
         stale++;
         continue;
       }
-      const fresh = (): Span => ({ id: 0, isNew: true, pathId: 0, hops: o.hops, reached: o.reached, silentTtls: o.silentTtls, firstSeenAt: at, lastSeenAt: at, addedObservations: 1, firstResult: o.resultId, lastResult: o.resultId });
+      const fresh = (): Span => ({
+        id: 0,
+        isNew: true,
+        pathId: 0,
+        hops: o.hops,
+        reached: o.reached,
+        silentTtls: o.silentTtls,
+        firstSeenAt: at,
+        lastSeenAt: at,
+        addedObservations: 1,
+        firstResult: o.resultId,
+        lastResult: o.resultId,
+      });
       if (!span) {
         span = fresh();
         touched.push(span);
@@ -101,14 +121,27 @@ async function internPaths(client: PoolClient, pictures: RoutePath[]): Promise<M
     `insert into paths (hash, hops, reached, silent_ttls)
      select h, p, r, coalesce(array(select jsonb_array_elements_text(s)::int), '{}') from unnest($1::uuid[], $2::jsonb[], $3::bool[], $4::jsonb[]) as u(h, p, r, s)
      on conflict (hash) do nothing`,
-    [hashes, hashes.map((h) => JSON.stringify(byHash.get(h)!.hops)), hashes.map((h) => byHash.get(h)!.reached), hashes.map((h) => JSON.stringify(byHash.get(h)!.silentTtls ?? []))],
+    [
+      hashes,
+      hashes.map((h) => JSON.stringify(byHash.get(h)!.hops)),
+      hashes.map((h) => byHash.get(h)!.reached),
+      hashes.map((h) => JSON.stringify(byHash.get(h)!.silentTtls ?? [])),
+    ],
   );
   // A separate statement: it sees paths another instance inserted while this one waited on the conflict.
-  const { rows } = await client.query<{ id: string; hash: string }>(`select id, hash from paths where hash = any($1::uuid[])`, [hashes]);
+  const { rows } = await client.query<{ id: string; hash: string }>(
+    `select id, hash from paths where hash = any($1::uuid[])`,
+    [hashes],
+  );
   return new Map(rows.map((r) => [r.hash, Number(r.id)]));
 }
 
-const keyArrays = (keys: RouteKey[]) => [keys.map((k) => k.worker), keys.map((k) => k.target), keys.map((k) => k.method), keys.map((k) => k.flow)];
+const keyArrays = (keys: RouteKey[]) => [
+  keys.map((k) => k.worker),
+  keys.map((k) => k.target),
+  keys.map((k) => k.method),
+  keys.map((k) => k.flow),
+];
 
 /** Creates the routes' rows where missing, then locks them all in key order and reads each one's open span. */
 async function lockRoutes(client: PoolClient, keys: RouteKey[]): Promise<Array<Span | undefined>> {
@@ -128,7 +161,18 @@ async function lockRoutes(client: PoolClient, keys: RouteKey[]): Promise<Array<S
   );
   // Read after the locks, in a statement of its own: its snapshot then includes the spans of whoever held a
   // lock before us (a join under FOR UPDATE would recheck the locked row but not the spans it points to).
-  const { rows } = await client.query<{ ord: string; span_id: string; path_id: string; first_seen_at: Date; last_seen_at: Date; first_result: string; last_result: string; hops: string[][]; reached: boolean; silent_ttls: number[] }>(
+  const { rows } = await client.query<{
+    ord: string;
+    span_id: string;
+    path_id: string;
+    first_seen_at: Date;
+    last_seen_at: Date;
+    first_result: string;
+    last_result: string;
+    hops: string[][];
+    reached: boolean;
+    silent_ttls: number[];
+  }>(
     `select k.ord, s.id as span_id, s.path_id, s.first_seen_at, s.last_seen_at, s.first_result, s.last_result, p.hops, p.reached, p.silent_ttls
        from unnest($1::text[], $2::inet[], $3::text[], $4::int[]) with ordinality as k(worker, target, method, flow, ord)
        join route_current c using (worker, target, method, flow)
@@ -139,17 +183,35 @@ async function lockRoutes(client: PoolClient, keys: RouteKey[]): Promise<Array<S
   const out: Array<Span | undefined> = new Array(keys.length);
   for (const r of rows) {
     out[Number(r.ord) - 1] = {
-      id: Number(r.span_id), isNew: false, pathId: Number(r.path_id), hops: r.hops, reached: r.reached, silentTtls: r.silent_ttls,
-      firstSeenAt: r.first_seen_at.getTime(), lastSeenAt: r.last_seen_at.getTime(), addedObservations: 0, firstResult: r.first_result, lastResult: r.last_result,
+      id: Number(r.span_id),
+      isNew: false,
+      pathId: Number(r.path_id),
+      hops: r.hops,
+      reached: r.reached,
+      silentTtls: r.silent_ttls,
+      firstSeenAt: r.first_seen_at.getTime(),
+      lastSeenAt: r.last_seen_at.getTime(),
+      addedObservations: 0,
+      firstResult: r.first_result,
+      lastResult: r.last_result,
     };
   }
   return out;
 }
 
-async function writeSpans(client: PoolClient, keys: RouteKey[], current: Array<Span | undefined>, touched: Span[], changes: Change[]): Promise<void> {
+async function writeSpans(
+  client: PoolClient,
+  keys: RouteKey[],
+  current: Array<Span | undefined>,
+  touched: Span[],
+  changes: Change[],
+): Promise<void> {
   const created = touched.filter((s) => s.isNew);
   if (created.length > 0) {
-    const { rows } = await client.query<{ id: string }>(`select nextval('route_spans_id_seq') as id from generate_series(1, $1)`, [created.length]);
+    const { rows } = await client.query<{ id: string }>(
+      `select nextval('route_spans_id_seq') as id from generate_series(1, $1)`,
+      [created.length],
+    );
     created.forEach((s, i) => (s.id = Number(rows[i]!.id)));
   }
   const keyOfSpan = new Map<Span, RouteKey>();
@@ -162,7 +224,16 @@ async function writeSpans(client: PoolClient, keys: RouteKey[], current: Array<S
     await client.query(
       `insert into route_spans (id, worker, target, method, flow, path_id, first_seen_at, last_seen_at, observations, first_result, last_result)
        select * from unnest($1::int8[], $2::text[], $3::inet[], $4::text[], $5::int[], $6::int8[], $7::timestamptz[], $8::timestamptz[], $9::int8[], $10::uuid[], $11::uuid[])`,
-      [created.map((s) => s.id), ...keyArrays(k), created.map((s) => s.pathId), created.map((s) => iso(s.firstSeenAt)), created.map((s) => iso(s.lastSeenAt)), created.map((s) => s.addedObservations), created.map((s) => s.firstResult), created.map((s) => s.lastResult)],
+      [
+        created.map((s) => s.id),
+        ...keyArrays(k),
+        created.map((s) => s.pathId),
+        created.map((s) => iso(s.firstSeenAt)),
+        created.map((s) => iso(s.lastSeenAt)),
+        created.map((s) => s.addedObservations),
+        created.map((s) => s.firstResult),
+        created.map((s) => s.lastResult),
+      ],
     );
   }
   const extended = touched.filter((s) => !s.isNew);
@@ -171,7 +242,13 @@ async function writeSpans(client: PoolClient, keys: RouteKey[], current: Array<S
       `update route_spans s set path_id = u.path_id, last_seen_at = u.last_seen_at, observations = s.observations + u.added, last_result = u.last_result
          from unnest($1::int8[], $2::int8[], $3::timestamptz[], $4::int8[], $5::uuid[]) as u(id, path_id, last_seen_at, added, last_result)
         where s.id = u.id`,
-      [extended.map((s) => s.id), extended.map((s) => s.pathId), extended.map((s) => iso(s.lastSeenAt)), extended.map((s) => s.addedObservations), extended.map((s) => s.lastResult)],
+      [
+        extended.map((s) => s.id),
+        extended.map((s) => s.pathId),
+        extended.map((s) => iso(s.lastSeenAt)),
+        extended.map((s) => s.addedObservations),
+        extended.map((s) => s.lastResult),
+      ],
     );
   }
   if (changes.length > 0) {
@@ -180,8 +257,14 @@ async function writeSpans(client: PoolClient, keys: RouteKey[], current: Array<S
        select * from unnest($1::text[], $2::inet[], $3::text[], $4::int[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int[], $10::timestamptz[], $11::timestamptz[], $12::uuid[])`,
       [
         ...keyArrays(changes.map((c) => c.key)),
-        changes.map((c) => c.before.id), changes.map((c) => c.after.id), changes.map((c) => c.before.pathId), changes.map((c) => c.after.pathId),
-        changes.map((c) => c.divergeTtl), changes.map((c) => iso(c.before.lastSeenAt)), changes.map((c) => iso(c.after.firstSeenAt)), changes.map((c) => c.resultId),
+        changes.map((c) => c.before.id),
+        changes.map((c) => c.after.id),
+        changes.map((c) => c.before.pathId),
+        changes.map((c) => c.after.pathId),
+        changes.map((c) => c.divergeTtl),
+        changes.map((c) => iso(c.before.lastSeenAt)),
+        changes.map((c) => iso(c.after.firstSeenAt)),
+        changes.map((c) => c.resultId),
       ],
     );
   }

@@ -26,10 +26,17 @@ const text = (max: number) =>
 /** PostgreSQL refuses year 0000 and UTC offsets beyond ±15:59 that the ISO pattern allows. */
 const timestamp = z.iso
   .datetime({ offset: true })
-  .refine((s) => !s.startsWith('0000') && !/[+-](1[6-9]|2\d):\d\d$/.test(s), 'outside what PostgreSQL stores (year 0001 on, UTC offset at most ±15:59)');
+  .refine(
+    (s) => !s.startsWith('0000') && !/[+-](1[6-9]|2\d):\d\d$/.test(s),
+    'outside what PostgreSQL stores (year 0001 on, UTC offset at most ±15:59)',
+  );
 
 /** Counts end up in integer columns and arrays; nothing real comes near 2^31. */
-const count = z.number().int().min(0).max(2 ** 31 - 1);
+const count = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 
 /**
  * RTTs feed the `real` columns of links as differences: an hour bounds any real probe and keeps them in
@@ -42,7 +49,12 @@ const rtt = z
   .max(MAX_RTT_US)
   .refine((v) => v === 0 || v >= 0.001, 'must be 0 or at least 0.001 µs');
 
-const mplsEntry = z.strictObject({ label: z.number().int().min(0).max(0xfffff), exp: z.number().int().min(0).max(7), bottom: z.boolean(), ttl: z.number().int().min(0).max(255) });
+const mplsEntry = z.strictObject({
+  label: z.number().int().min(0).max(0xfffff),
+  exp: z.number().int().min(0).max(7),
+  bottom: z.boolean(),
+  ttl: z.number().int().min(0).max(255),
+});
 
 export const probeAnswerSchema = z.strictObject({
   from: address,
@@ -87,7 +99,9 @@ export const tracerouteResultSchema = z.strictObject({
   probes_sent: count,
   /** Probes not sent because the stop set already knew the hops (Doubletree). */
   probes_saved: count.optional(),
-  hops: z.array(z.strictObject({ ttl: z.number().int().min(1).max(255), probes: z.array(probeAnswerSchema.nullable()) })),
+  hops: z.array(
+    z.strictObject({ ttl: z.number().int().min(1).max(255), probes: z.array(probeAnswerSchema.nullable()) }),
+  ),
 });
 
 export const multipathResultSchema = z.strictObject({
@@ -134,14 +148,31 @@ export const aliasResultSchema = z.strictObject({
     }),
   ),
   /** Prespecified timestamps: an echo to `address` asking each of `prespecified` to stamp, in order. `stamped` null: no reply. */
-  timestamps: z.array(z.strictObject({ address, prespecified: z.array(address).min(1).max(4), stamped: z.array(z.boolean()).max(4).nullable() })),
+  timestamps: z.array(
+    z.strictObject({
+      address,
+      prespecified: z.array(address).min(1).max(4),
+      stamped: z.array(z.boolean()).max(4).nullable(),
+    }),
+  ),
   /** Mercator: a UDP probe to an unused port of `address`; `from` is who sent the port unreachable (null: nobody). */
   mercator: z.array(z.strictObject({ address, from: address.nullable() })),
   /** Ally: echo requests to `a` and `b` alternately; the IP-ID of each reply in the order received (null: lost). */
-  ipid: z.array(z.strictObject({ a: address, b: address, samples: z.array(z.strictObject({ address, ipid: z.number().int().min(0).max(65535).nullable() })) })),
+  ipid: z.array(
+    z.strictObject({
+      a: address,
+      b: address,
+      samples: z.array(z.strictObject({ address, ipid: z.number().int().min(0).max(65535).nullable() })),
+    }),
+  ),
 });
 
-export const resultSchema = z.discriminatedUnion('type', [pingResultSchema, tracerouteResultSchema, multipathResultSchema, aliasResultSchema]);
+export const resultSchema = z.discriminatedUnion('type', [
+  pingResultSchema,
+  tracerouteResultSchema,
+  multipathResultSchema,
+  aliasResultSchema,
+]);
 
 export type PingResult = z.infer<typeof pingResultSchema>;
 export type TracerouteResult = z.infer<typeof tracerouteResultSchema>;

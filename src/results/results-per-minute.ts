@@ -47,7 +47,10 @@ export function rollUpResultsPerMinute(pool: Pool): Promise<RollUpOutcome> {
  * keeps each result's received_at): /stats counts them live from there on, and the next rollup recounts them.
  */
 export async function rewindResultsPerMinute(db: Pool | PoolClient, since: string): Promise<void> {
-  await db.query(`update results_per_minute_state set rolled_up_to = date_trunc('minute', $1::timestamptz) where rolled_up_to > $1::timestamptz`, [since]);
+  await db.query(
+    `update results_per_minute_state set rolled_up_to = date_trunc('minute', $1::timestamptz) where rolled_up_to > $1::timestamptz`,
+    [since],
+  );
 }
 
 /** Rotation retired every partition up to `day` (UTC, inclusive): their minutes' counts go with them. */
@@ -62,7 +65,9 @@ export async function forgetResultsPerMinuteThrough(db: Pool | PoolClient, day: 
  * 163 ms at 10^6 results over 7 days and grew with them; this reads at most 1,440 rows per type plus a few minutes
  * of results.
  */
-export async function resultsByHour(db: Pool | PoolClient): Promise<Array<{ hour: Date; type: string; results: number }>> {
+export async function resultsByHour(
+  db: Pool | PoolClient,
+): Promise<Array<{ hour: Date; type: string; results: number }>> {
   // The bounds first, as values: with them in the same statement the planner could neither prune partitions nor
   // size the ranges, estimated a scan of every partition and spent ~70 ms compiling it (JIT) at 10^6 results.
   const b = await db.query<{ since: string; lo: string; hi: string }>(

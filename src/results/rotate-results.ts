@@ -63,10 +63,13 @@ export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): 
     }
     const upToToday = rows.filter((p) => p.day <= today);
     if (policy.keep !== undefined && upToToday.length > policy.keep) {
-      for (const p of past.slice(0, upToToday.length - policy.keep)) if (!toRetire.has(p.name)) toRetire.set(p.name, `more than ${policy.keep} partitions`);
+      for (const p of past.slice(0, upToToday.length - policy.keep))
+        if (!toRetire.has(p.name)) toRetire.set(p.name, `more than ${policy.keep} partitions`);
     }
     if (policy.maxSizeMb !== undefined) {
-      let total = rows.reduce((n, p) => n + Number(p.bytes), 0) - past.filter((p) => toRetire.has(p.name)).reduce((n, p) => n + Number(p.bytes), 0);
+      let total =
+        rows.reduce((n, p) => n + Number(p.bytes), 0) -
+        past.filter((p) => toRetire.has(p.name)).reduce((n, p) => n + Number(p.bytes), 0);
       for (const p of past) {
         if (total <= policy.maxSizeMb * 1024 * 1024) break;
         if (toRetire.has(p.name)) continue;
@@ -80,7 +83,13 @@ export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): 
       const count = await client.query<{ n: number }>(`select count(*)::int as n from measurements.${p.name}`);
       await client.query(`alter table measurements.results detach partition measurements.${p.name}`);
       await client.query(`drop table measurements.${p.name}`);
-      retired.push({ partition: p.name, rows: count.rows[0]!.n, bytes: Number(p.bytes), reason: toRetire.get(p.name)!, ...(archive ? { archive } : {}) });
+      retired.push({
+        partition: p.name,
+        rows: count.rows[0]!.n,
+        bytes: Number(p.bytes),
+        reason: toRetire.get(p.name)!,
+        ...(archive ? { archive } : {}),
+      });
       log.info({ partition: p.name, reason: toRetire.get(p.name), archive }, 'results partition retired');
     }
     if (retired.length > 0) {
@@ -102,11 +111,14 @@ async function archivePartition(client: PoolClient, partition: string, dir: stri
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${partition}.ndjson`);
   const out = createWriteStream(`${path}.partial`);
-  await client.query(`declare archive_cursor no scroll cursor for select body from measurements.${partition} order by received_at`);
+  await client.query(
+    `declare archive_cursor no scroll cursor for select body from measurements.${partition} order by received_at`,
+  );
   for (;;) {
     const { rows } = await client.query<{ body: unknown }>('fetch 5000 from archive_cursor');
     if (rows.length === 0) break;
-    if (!out.write(rows.map((r) => JSON.stringify(r.body)).join('\n') + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+    if (!out.write(rows.map((r) => JSON.stringify(r.body)).join('\n') + '\n'))
+      await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await client.query('close archive_cursor');
   out.end();

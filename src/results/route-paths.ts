@@ -72,7 +72,10 @@ export function divergeTtl(picture: RoutePath, trace: RoutePath, mode: 'exact' |
     if (x.length === 0 || y.length === 0) continue;
     // Flows that went unanswered at this TTL may have taken the other side's interfaces (a silent router).
     if (mode === 'overlap' && (picture.silentTtls?.includes(i + 1) || trace.silentTtls?.includes(i + 1))) continue;
-    const differs = mode === 'exact' ? x.length !== y.length || x.some((addr, j) => addr !== y[j]) : !y.some((addr) => x.includes(addr));
+    const differs =
+      mode === 'exact'
+        ? x.length !== y.length || x.some((addr, j) => addr !== y[j])
+        : !y.some((addr) => x.includes(addr));
     if (differs) return i + 1;
   }
   // The shorter one met its target at TTL `common`, where the longer one did not.
@@ -82,7 +85,9 @@ export function divergeTtl(picture: RoutePath, trace: RoutePath, mode: 'exact' |
 
 /** A multipath route's picture grows by every interface its traces find at each TTL. */
 export function unionPath(a: RoutePath, b: RoutePath): RoutePath {
-  const hops = Array.from({ length: Math.max(a.hops.length, b.hops.length) }, (_, i) => [...new Set([...(a.hops[i] ?? []), ...(b.hops[i] ?? [])])].sort());
+  const hops = Array.from({ length: Math.max(a.hops.length, b.hops.length) }, (_, i) =>
+    [...new Set([...(a.hops[i] ?? []), ...(b.hops[i] ?? [])])].sort(),
+  );
   const silentTtls = [...new Set([...(a.silentTtls ?? []), ...(b.silentTtls ?? [])])].sort((x, y) => x - y);
   return { hops, reached: a.reached || b.reached, silentTtls };
 }
@@ -92,6 +97,8 @@ export const answeredTtls = (p: RoutePath): number => p.hops.reduce((n, h) => n 
 
 /** md5 of the canonical form (sorted addresses per TTL, so the same path always hashes alike), as a uuid. */
 export function pathHash(p: RoutePath): string {
-  const hex = createHash('md5').update(JSON.stringify([p.reached, p.hops, p.silentTtls ?? []])).digest('hex');
+  const hex = createHash('md5')
+    .update(JSON.stringify([p.reached, p.hops, p.silentTtls ?? []]))
+    .digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -58,25 +58,54 @@ function storeOnce(pool: Pool, batch: Result[], opts: StoreOptions): Promise<Sto
     );
     const stored = new Set(rows.map((r) => r.id));
     const fresh = unique.filter((r) => stored.has(r.id));
-    await ackLeaseTargets(client, fresh.filter((r) => r.lease).map((r) => ({ lease: r.lease!, target: r.target })));
+    await ackLeaseTargets(
+      client,
+      fresh.filter((r) => r.lease).map((r) => ({ lease: r.lease!, target: r.target })),
+    );
     const observations = fresh.map(extractLinks);
-    const links = await upsertLinks(client, observations.flatMap((o) => o.links));
+    const links = await upsertLinks(
+      client,
+      observations.flatMap((o) => o.links),
+    );
     const hops = [...new Set(observations.flatMap((o) => o.hops))];
     const added = await addHops(client, hops);
-    const routes = await recordRoutes(client, fresh.map(routeObservation).filter((o) => o !== null));
+    const routes = await recordRoutes(
+      client,
+      fresh.map(routeObservation).filter((o) => o !== null),
+    );
     await storeAliasEvidence(client, fresh);
-    return { accepted: fresh.length, duplicate: batch.length - fresh.length, hops, newHops: added.added, links, routeChanges: routes.changes };
+    return {
+      accepted: fresh.length,
+      duplicate: batch.length - fresh.length,
+      hops,
+      newHops: added.added,
+      links,
+      routeChanges: routes.changes,
+    };
   });
 }
 
 /** One statement per batch, links aggregated first so each (near, far) row is touched once. */
 export async function upsertLinks(client: PoolClient, observations: LinkObservation[]): Promise<number> {
   if (observations.length === 0) return 0;
-  const agg = new Map<string, { near: string; far: string; first: string; last: string; count: number; min: number; max: number; sum: number }>();
+  const agg = new Map<
+    string,
+    { near: string; far: string; first: string; last: string; count: number; min: number; max: number; sum: number }
+  >();
   for (const o of observations) {
     const key = `${o.near}>${o.far}`;
     const a = agg.get(key);
-    if (!a) agg.set(key, { near: o.near, far: o.far, first: o.seenAt, last: o.seenAt, count: 1, min: o.deltaUs, max: o.deltaUs, sum: o.deltaUs });
+    if (!a)
+      agg.set(key, {
+        near: o.near,
+        far: o.far,
+        first: o.seenAt,
+        last: o.seenAt,
+        count: 1,
+        min: o.deltaUs,
+        max: o.deltaUs,
+        sum: o.deltaUs,
+      });
     else {
       a.count++;
       a.min = Math.min(a.min, o.deltaUs);
@@ -97,7 +126,16 @@ export async function upsertLinks(client: PoolClient, observations: LinkObservat
        delta_min_us = least(links.delta_min_us, excluded.delta_min_us),
        delta_max_us = greatest(links.delta_max_us, excluded.delta_max_us),
        delta_sum_us = links.delta_sum_us + excluded.delta_sum_us`,
-    [rows.map((r) => r.near), rows.map((r) => r.far), rows.map((r) => r.first), rows.map((r) => r.last), rows.map((r) => r.count), rows.map((r) => r.min), rows.map((r) => r.max), rows.map((r) => r.sum)],
+    [
+      rows.map((r) => r.near),
+      rows.map((r) => r.far),
+      rows.map((r) => r.first),
+      rows.map((r) => r.last),
+      rows.map((r) => r.count),
+      rows.map((r) => r.min),
+      rows.map((r) => r.max),
+      rows.map((r) => r.sum),
+    ],
   );
   return rows.length;
 }

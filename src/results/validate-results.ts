@@ -9,7 +9,10 @@ export interface ItemError {
 }
 
 /** Validates one item against the result schema; errors name the item's index and the field. */
-export function validateResult(item: unknown, index: number): { ok: true; result: Result } | { ok: false; errors: ItemError[] } {
+export function validateResult(
+  item: unknown,
+  index: number,
+): { ok: true; result: Result } | { ok: false; errors: ItemError[] } {
   const parsed = resultSchema.safeParse(item);
   if (parsed.success) return { ok: true, result: parsed.data };
   return {

@@ -24,7 +24,11 @@ export function registerDatabaseMetrics(metrics: ServiceMetrics, pool: Pool): vo
     registers: [metrics.registry],
     async collect() {
       // A scrape while the database is away keeps the last value rather than failing /metrics.
-      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE locked_at IS NULL AND run_at <= now()').catch(() => ({ rows: [] }));
+      const { rows } = await pool
+        .query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE locked_at IS NULL AND run_at <= now()',
+        )
+        .catch(() => ({ rows: [] }));
       if (rows[0]) this.set(rows[0].n);
     },
   });

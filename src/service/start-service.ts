@@ -33,7 +33,10 @@ export interface ServiceParts {
   /** graphile-worker crontab lines. */
   crontab?: string[];
   /** Called once the main listener is up, e.g. to keep its certificate current with `setSecureContext`. */
-  onListening?: (listening: { url: string; setSecureContext?: ((tls: TlsOptions) => void) | undefined }) => void | Promise<void>;
+  onListening?: (listening: {
+    url: string;
+    setSecureContext?: ((tls: TlsOptions) => void) | undefined;
+  }) => void | Promise<void>;
 }
 
 export interface ServiceModule {
@@ -86,17 +89,33 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
   const log = opts.log;
   const lifecycle = opts.lifecycle ?? new Lifecycle(log);
   try {
-    const pool = createPool(opts.databaseUrl, log.child({ module: 'db' }), { applicationName: `hopmap-${module.type}` });
+    const pool = createPool(opts.databaseUrl, log.child({ module: 'db' }), {
+      applicationName: `hopmap-${module.type}`,
+    });
     lifecycle.onShutdown('database pool', () => pool.end());
     const directUrl = opts.databaseDirectUrl ?? opts.databaseUrl;
-    const jobPool = directUrl === opts.databaseUrl ? pool : createPool(directUrl, log.child({ module: 'db-direct' }), { max: jobPoolSize(opts.jobConcurrency ?? 4), applicationName: `hopmap-${module.type}-jobs`, preparedStatements: true });
+    const jobPool =
+      directUrl === opts.databaseUrl
+        ? pool
+        : createPool(directUrl, log.child({ module: 'db-direct' }), {
+            max: jobPoolSize(opts.jobConcurrency ?? 4),
+            applicationName: `hopmap-${module.type}-jobs`,
+            preparedStatements: true,
+          });
     if (jobPool !== pool) lifecycle.onShutdown('direct database pool', () => jobPool.end());
     const identity = makeIdentity(module.type, module.capabilities, opts.name);
     const metrics = new ServiceMetrics(module.type);
     registerDatabaseMetrics(metrics, pool);
     const parts = await module.build({ pool, databaseUrl: directUrl, log, metrics, identity, lifecycle });
 
-    const runner = await startJobRunner({ pool: jobPool, url: directUrl, log, tasks: parts.tasks, crontab: parts.crontab, concurrency: opts.jobConcurrency });
+    const runner = await startJobRunner({
+      pool: jobPool,
+      url: directUrl,
+      log,
+      tasks: parts.tasks,
+      crontab: parts.crontab,
+      concurrency: opts.jobConcurrency,
+    });
     lifecycle.onShutdown('job runner', () => runner.stop());
 
     const { app, state } = createServiceApp({
@@ -118,14 +137,33 @@ export async function startService(module: ServiceModule, opts: StartServiceOpti
     });
     let healthUrl: string | undefined;
     if (opts.healthPort !== undefined) {
-      const health = createServiceApp({ identity, log, metrics, readiness: [{ name: 'database', check: () => checkDatabase(pool) }], guards: parts.guards, routes: parts.healthRoutes, state });
+      const health = createServiceApp({
+        identity,
+        log,
+        metrics,
+        readiness: [{ name: 'database', check: () => checkDatabase(pool) }],
+        guards: parts.guards,
+        routes: parts.healthRoutes,
+        state,
+      });
       const healthListening = await listen(health.app, { port: opts.healthPort, host: opts.host });
       healthUrl = healthListening.url;
       lifecycle.onShutdown('health server', () => healthListening.close(opts.shutdownGraceMs ?? 30_000));
     }
     await parts.onListening?.({ url: listening.url, setSecureContext: listening.setSecureContext });
     log.info({ url: listening.url, healthUrl, instance: identity.instanceId }, `${module.type} service listening`);
-    return { url: listening.url, healthUrl, port: listening.port, pool, identity, metrics, state, lifecycle, setSecureContext: listening.setSecureContext, stop: () => lifecycle.shutdown('stop') };
+    return {
+      url: listening.url,
+      healthUrl,
+      port: listening.port,
+      pool,
+      identity,
+      metrics,
+      state,
+      lifecycle,
+      setSecureContext: listening.setSecureContext,
+      stop: () => lifecycle.shutdown('stop'),
+    };
   } catch (err) {
     await lifecycle.shutdown('start failed');
     throw err;

@@ -9,8 +9,14 @@ export class AddressRangeSet {
   private readonly v6: { starts: bigint[]; ends: bigint[] };
 
   constructor(blocks: Block[]) {
-    this.v4 = merge(blocks.filter((b) => b.family === 4).map((b) => [Number(b.first), Number(b.first + b.size - 1n)] as [number, number]));
-    this.v6 = merge(blocks.filter((b) => b.family === 6).map((b) => [b.first, b.first + b.size - 1n] as [bigint, bigint]));
+    this.v4 = merge(
+      blocks
+        .filter((b) => b.family === 4)
+        .map((b) => [Number(b.first), Number(b.first + b.size - 1n)] as [number, number]),
+    );
+    this.v6 = merge(
+      blocks.filter((b) => b.family === 6).map((b) => [b.first, b.first + b.size - 1n] as [bigint, bigint]),
+    );
   }
 
   get empty(): boolean {
@@ -23,7 +29,9 @@ export class AddressRangeSet {
 
   /** True when every address of `b` is in the set. */
   covers(b: Block): boolean {
-    return b.family === 4 ? within(this.v4, Number(b.first), Number(b.first + b.size - 1n)) : within(this.v6, b.first, b.first + b.size - 1n);
+    return b.family === 4
+      ? within(this.v4, Number(b.first), Number(b.first + b.size - 1n))
+      : within(this.v6, b.first, b.first + b.size - 1n);
   }
 }
 

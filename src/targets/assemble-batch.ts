@@ -26,7 +26,11 @@ export interface Assembled {
  * stream would repeat it, more blocks are opened to find another /24 before giving in (only then does the
  * pool hold a single /24). `openBlock` opens the next block on the consumer's ring, or says there is none.
  */
-export async function assembleBatch(state: BatchState, want: number, openBlock: () => Promise<BlockWalk | undefined>): Promise<Assembled> {
+export async function assembleBatch(
+  state: BatchState,
+  want: number,
+  openBlock: () => Promise<BlockWalk | undefined>,
+): Promise<Assembled> {
   const targets: Candidate[] = [];
   const servedHops: HopCandidate[] = [];
   let ringEmpty = false;
@@ -48,7 +52,8 @@ export async function assembleBatch(state: BatchState, want: number, openBlock: 
     if (state.walks.length === 0 && state.hops.size === 0) return { targets, servedHops, exhausted: true };
 
     let picked = pickStream(state, false);
-    for (let extra = 0; !picked && extra < EXTRA_BLOCKS_FOR_SPREAD && (await open()); extra++) picked = pickStream(state, false);
+    for (let extra = 0; !picked && extra < EXTRA_BLOCKS_FOR_SPREAD && (await open()); extra++)
+      picked = pickStream(state, false);
     picked ??= pickStream(state, true);
     if (!picked) continue;
 

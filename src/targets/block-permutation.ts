@@ -42,7 +42,8 @@ export function blockAddressAt(b: Block, key: number, position: number): bigint 
 /** A keyed permutation of [0, n) for n ≤ 2^32: `index` → its image. Exposed for tests of non-power-of-two n. */
 export function permuteIndex(index: number, n: number, key: number): number {
   if (!(Number.isInteger(n) && n >= 1 && n <= 2 ** 32)) throw new RangeError(`n ${n} must be an integer in 1-2^32`);
-  if (!(Number.isInteger(index) && index >= 0 && index < n)) throw new RangeError(`index ${index} is outside 0-${n - 1}`);
+  if (!(Number.isInteger(index) && index >= 0 && index < n))
+    throw new RangeError(`index ${index} is outside 0-${n - 1}`);
   checkKey(key);
   return permute(index, n, mix32(key));
 }
@@ -60,7 +61,8 @@ function walkBits(b: Block): number {
 }
 
 function checkKey(key: number): void {
-  if (!(Number.isInteger(key) && key >= 0 && key <= 0xffffffff)) throw new RangeError(`key ${key} is not a 32-bit unsigned integer`);
+  if (!(Number.isInteger(key) && key >= 0 && key <= 0xffffffff))
+    throw new RangeError(`key ${key} is not a 32-bit unsigned integer`);
 }
 
 /**

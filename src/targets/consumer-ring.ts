@@ -50,7 +50,14 @@ export class ConsumerRing {
       if (!this.blockAllowed(row.cidr)) continue;
       const parsed = parseTarget(row.cidr);
       if (!parsed.ok) continue;
-      return new BlockWalk(Number(row.id), parsed.block, Number(row.walk_size), walkKey(this.consumerId, row.cidr), 0, this.allowed);
+      return new BlockWalk(
+        Number(row.id),
+        parsed.block,
+        Number(row.walk_size),
+        walkKey(this.consumerId, row.cidr),
+        0,
+        this.allowed,
+      );
     }
   }
 

@@ -8,7 +8,9 @@ export interface Exclusion {
 }
 
 export async function listExclusions(pool: Pool): Promise<Exclusion[]> {
-  const { rows } = await pool.query<Exclusion>('select cidr::text as cidr, reason, added_at from target_exclusions order by cidr');
+  const { rows } = await pool.query<Exclusion>(
+    'select cidr::text as cidr, reason, added_at from target_exclusions order by cidr',
+  );
   return rows;
 }
 
@@ -30,6 +32,9 @@ export async function removeExclusion(pool: Pool, cidr: string): Promise<boolean
 /** `--exclude FILE`: the same format as target files; every line joins the do-not-probe list. */
 export async function importExclusionFile(pool: Pool, path: string): Promise<{ added: number; errors: string[] }> {
   const file = await readTargetFile(path);
-  const added = await addExclusions(pool, file.blocks.map((l) => ({ cidr: l.block.cidr, reason: `${file.source}:${l.line}` })));
+  const added = await addExclusions(
+    pool,
+    file.blocks.map((l) => ({ cidr: l.block.cidr, reason: `${file.source}:${l.line}` })),
+  );
   return { added, errors: file.errors };
 }

@@ -23,7 +23,9 @@ export async function exportConsumerState(pool: Pool): Promise<ConsumerState> {
   const client = await pool.connect();
   try {
     await client.query('begin isolation level repeatable read read only');
-    const hops = await client.query<{ id: string; address: string }>('select id, host(address) as address from hops order by id');
+    const hops = await client.query<{ id: string; address: string }>(
+      'select id, host(address) as address from hops order by id',
+    );
     const ids = hops.rows.map((h) => Number(h.id));
     const consumers = await client.query(
       `select id, pass, pass_started_at, cooldown_until, ring_start, ring_cursor_key, ring_cursor_cidr::text as ring_cursor_cidr,
@@ -48,7 +50,13 @@ export async function exportConsumerState(pool: Pool): Promise<ConsumerState> {
         pass: c.pass,
         pass_started_at: c.pass_started_at.toISOString(),
         cooldown_until: c.cooldown_until?.toISOString() ?? null,
-        ring: { start: c.ring_start, cursor_key: c.ring_cursor_key, cursor_cidr: c.ring_cursor_cidr, wrapped: c.ring_wrapped, done: c.ring_done },
+        ring: {
+          start: c.ring_start,
+          cursor_key: c.ring_cursor_key,
+          cursor_cidr: c.ring_cursor_cidr,
+          wrapped: c.ring_wrapped,
+          done: c.ring_done,
+        },
         hops_served: parseMultirange(c.hops_served)
           .map(([lo, hi]): [number, number] => [lowerBound(ids, lo), lowerBound(ids, hi)])
           .filter(([a, b]) => b > a),
@@ -56,10 +64,20 @@ export async function exportConsumerState(pool: Pool): Promise<ConsumerState> {
         rr_slot: c.rr_slot,
         served_in_pass: Number(c.served_in_pass),
         served_total: Number(c.served_total),
-        blocks: blocks.rows.filter((b) => b.consumer_id === c.id).map((b) => ({ cidr: b.cidr, position: Number(b.position), slot: b.slot })),
+        blocks: blocks.rows
+          .filter((b) => b.consumer_id === c.id)
+          .map((b) => ({ cidr: b.cidr, position: Number(b.position), slot: b.slot })),
         leases: leases.rows
           .filter((l) => l.consumer_id === c.id)
-          .map((l) => ({ id: l.id, pass: l.pass, state: l.state, targets: l.targets, acked: l.acked, issued_at: l.issued_at.toISOString(), expires_at: l.expires_at.toISOString() })),
+          .map((l) => ({
+            id: l.id,
+            pass: l.pass,
+            state: l.state,
+            targets: l.targets,
+            acked: l.acked,
+            issued_at: l.issued_at.toISOString(),
+            expires_at: l.expires_at.toISOString(),
+          })),
       })),
     };
   } catch (err) {

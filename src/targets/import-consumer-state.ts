@@ -17,14 +17,23 @@ export interface ImportStateResult {
  * exist is created; one that does is replaced.
  */
 export async function importConsumerState(pool: Pool, state: ConsumerState): Promise<ImportStateResult> {
-  const result: ImportStateResult = { consumers: state.consumers.length, created: 0, hops: 0, leases: 0, unknownBlocks: [] };
+  const result: ImportStateResult = {
+    consumers: state.consumers.length,
+    created: 0,
+    hops: 0,
+    leases: 0,
+    unknownBlocks: [],
+  };
   return inTransaction(pool, async (client) => {
     const inserted = await client.query(
       `insert into hops (address, family) select a::inet, family(a::inet) from unnest($1::text[]) with ordinality u(a, o) order by o on conflict (address) do nothing`,
       [state.hops],
     );
     result.hops = inserted.rowCount ?? 0;
-    const hopIds = await client.query<{ address: string; id: string }>('select host(address) as address, id from hops where address = any($1::inet[])', [state.hops]);
+    const hopIds = await client.query<{ address: string; id: string }>(
+      'select host(address) as address, id from hops where address = any($1::inet[])',
+      [state.hops],
+    );
     const idOf = new Map(hopIds.rows.map((r) => [r.address, Number(r.id)]));
 
     for (const c of state.consumers) {
@@ -38,7 +47,22 @@ export async function importConsumerState(pool: Pool, state: ConsumerState): Pro
            ring_wrapped = excluded.ring_wrapped, ring_done = excluded.ring_done, hops_served = excluded.hops_served, last_prefix = excluded.last_prefix,
            rr_slot = excluded.rr_slot, served_in_pass = excluded.served_in_pass, served_total = excluded.served_total
          returning (xmax = 0) as created`,
-        [c.id, c.pass, c.pass_started_at, c.cooldown_until, c.ring.start, c.ring.cursor_key, c.ring.cursor_cidr, c.ring.wrapped, c.ring.done, served, c.last_prefix, c.rr_slot, c.served_in_pass, c.served_total],
+        [
+          c.id,
+          c.pass,
+          c.pass_started_at,
+          c.cooldown_until,
+          c.ring.start,
+          c.ring.cursor_key,
+          c.ring.cursor_cidr,
+          c.ring.wrapped,
+          c.ring.done,
+          served,
+          c.last_prefix,
+          c.rr_slot,
+          c.served_in_pass,
+          c.served_total,
+        ],
       );
       if (upsert.rows[0]?.created) result.created++;
 

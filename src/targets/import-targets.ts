@@ -29,7 +29,17 @@ export type ImportProgress = (done: number, total: number, file: string) => void
  */
 export async function importTargets(pool: Pool, path: string, onProgress?: ImportProgress): Promise<ImportSummary> {
   const paths = await listTargetFiles(path);
-  const summary: ImportSummary = { files: paths.length, unchanged: 0, blocks: 0, added: 0, removed: 0, addresses: 0, skipped: 0, duplicates: 0, errors: [] };
+  const summary: ImportSummary = {
+    files: paths.length,
+    unchanged: 0,
+    blocks: 0,
+    added: 0,
+    removed: 0,
+    addresses: 0,
+    skipped: 0,
+    duplicates: 0,
+    errors: [],
+  };
   await inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [IMPORT_LOCK_KEY]);
     for (const [i, p] of paths.entries()) {
@@ -51,8 +61,13 @@ export async function importTargets(pool: Pool, path: string, onProgress?: Impor
   return summary;
 }
 
-async function reconcileFile(client: PoolClient, file: TargetFile): Promise<{ added: number; removed: number } | undefined> {
-  const known = await client.query<{ sha256: string }>('select sha256 from target_sources where source = $1', [file.source]);
+async function reconcileFile(
+  client: PoolClient,
+  file: TargetFile,
+): Promise<{ added: number; removed: number } | undefined> {
+  const known = await client.query<{ sha256: string }>('select sha256 from target_sources where source = $1', [
+    file.source,
+  ]);
   if (known.rows[0]?.sha256 === file.sha256) return undefined;
 
   const cidrs = file.blocks.map((l) => l.block.cidr);

@@ -86,21 +86,40 @@ async function leaseInTransaction(client: PoolClient, req: LeaseRequest, policy:
   if (remaining > 0 && retryAfterSeconds === undefined) {
     const fresh = await leaseFromPool(client, consumerId, consumer, remaining, req.passCooldownMs, policy);
     targets.push(...fresh.targets);
-    if (fresh.exhausted && targets.length === reissued.targets.length) retryAfterSeconds = Math.ceil(req.passCooldownMs / 1000);
+    if (fresh.exhausted && targets.length === reissued.targets.length)
+      retryAfterSeconds = Math.ceil(req.passCooldownMs / 1000);
   }
 
   if (targets.length === 0) {
-    return { lease: null, expiresAt: null, targets, pass: consumer.pass, reissued: 0, setAside: reissued.setAside, retryAfterSeconds };
+    return {
+      lease: null,
+      expiresAt: null,
+      targets,
+      pass: consumer.pass,
+      reissued: 0,
+      setAside: reissued.setAside,
+      retryAfterSeconds,
+    };
   }
   // Re-issued targets come first, so their counts are a prefix of `reissues`; a batch of only new targets stores null.
-  const reissues = reissued.reissues.length > 0 ? [...reissued.reissues, ...new Array<number>(targets.length - reissued.reissues.length).fill(0)] : null;
+  const reissues =
+    reissued.reissues.length > 0
+      ? [...reissued.reissues, ...new Array<number>(targets.length - reissued.reissues.length).fill(0)]
+      : null;
   const lease = await client.query<{ id: string; expires_at: Date }>(
     // clock_timestamp, not now(): leases of one consumer are ordered by when they were issued, not when their transaction began.
     `insert into leases (consumer_id, pass, targets, acked, issued_at, expires_at, reissued_from, reissues)
      values ($1, $2, $3::inet[], '{}', clock_timestamp(), clock_timestamp() + make_interval(secs => $4), $5, $6::smallint[]) returning id, expires_at`,
     [consumerId, consumer.pass, targets, req.leaseTtlMs / 1000, reissued.leaseIds[0] ?? null, reissues],
   );
-  return { lease: lease.rows[0]!.id, expiresAt: lease.rows[0]!.expires_at, targets, pass: consumer.pass, reissued: reissued.targets.length, setAside: reissued.setAside };
+  return {
+    lease: lease.rows[0]!.id,
+    expiresAt: lease.rows[0]!.expires_at,
+    targets,
+    pass: consumer.pass,
+    reissued: reissued.targets.length,
+    setAside: reissued.setAside,
+  };
 }
 
 async function startNextPass(client: PoolClient, consumerId: string, pass: number): Promise<ConsumerRow> {
@@ -141,10 +160,27 @@ async function leaseFromPool(
   );
   const walks = walkRows.rows.flatMap((r) => {
     const parsed = parseTarget(r.cidr);
-    return parsed.ok ? [new BlockWalk(Number(r.block_id), parsed.block, Number(r.walk_size), walkKey(consumerId, r.cidr), Number(r.position), filter.allowed)] : [];
+    return parsed.ok
+      ? [
+          new BlockWalk(
+            Number(r.block_id),
+            parsed.block,
+            Number(r.walk_size),
+            walkKey(consumerId, r.cidr),
+            Number(r.position),
+            filter.allowed,
+          ),
+        ]
+      : [];
   });
 
-  const { hops, skippedHopIds, emptyGaps, sawAllHops } = await unservedHops(client, consumer.hops_served, want, families, filter.allowed);
+  const { hops, skippedHopIds, emptyGaps, sawAllHops } = await unservedHops(
+    client,
+    consumer.hops_served,
+    want,
+    families,
+    filter.allowed,
+  );
   const cursor: RingCursor = {
     start: consumer.ring_start,
     cursorKey: consumer.ring_cursor_key,
@@ -176,7 +212,21 @@ async function leaseFromPool(
         last_prefix = $7, rr_slot = $8, served_in_pass = served_in_pass + $9, served_total = served_total + $9,
         last_seen_at = now(), cooldown_until = case when $10 then now() + make_interval(secs => $11) end
       where id = $1`,
-    [consumerId, cursor.cursorKey, cursor.cursorCidr, cursor.wrapped, cursor.done, servedIds, state.lastPrefix, state.rr, batch.targets.length, exhausted, passCooldownMs / 1000, emptyGaps.map((g) => g.lo), emptyGaps.map((g) => g.hi)],
+    [
+      consumerId,
+      cursor.cursorKey,
+      cursor.cursorCidr,
+      cursor.wrapped,
+      cursor.done,
+      servedIds,
+      state.lastPrefix,
+      state.rr,
+      batch.targets.length,
+      exhausted,
+      passCooldownMs / 1000,
+      emptyGaps.map((g) => g.lo),
+      emptyGaps.map((g) => g.hi),
+    ],
   );
   return { targets: batch.targets.map((t) => t.address), exhausted };
 }
@@ -201,7 +251,12 @@ async function unservedHops(
   want: number,
   families: number[],
   allowed: (a: NonNullable<ReturnType<typeof parseAddress>>) => boolean,
-): Promise<{ hops: HopCandidate[]; skippedHopIds: number[]; emptyGaps: Array<{ lo: number; hi: number }>; sawAllHops: boolean }> {
+): Promise<{
+  hops: HopCandidate[];
+  skippedHopIds: number[];
+  emptyGaps: Array<{ lo: number; hi: number }>;
+  sawAllHops: boolean;
+}> {
   // Ids are not dense (an insert that lost ON CONFLICT still used one up), so some gaps hold no hop at all:
   // those are marked as served too, or they would hide older hops from every later batch of the pass.
   const gaps = await client.query<{ lo: string; hi: string }>(

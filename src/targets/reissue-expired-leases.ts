@@ -28,7 +28,12 @@ export interface Reissued {
  * rides on the lease as `reissues`, parallel to `targets`, so this costs one more column read and no
  * per-target query; the insert into set_aside_targets only runs when something is set aside.
  */
-export async function reissueExpiredLeases(client: PoolClient, consumerId: string, room: number, maxReissues: number): Promise<Reissued> {
+export async function reissueExpiredLeases(
+  client: PoolClient,
+  consumerId: string,
+  room: number,
+  maxReissues: number,
+): Promise<Reissued> {
   const { rows } = await client.query<ExpiredLease>(
     `select id, pass, array(select host(t) from unnest(targets) t) as targets, array(select host(a) from unnest(acked) a) as acked, reissues
        from leases where consumer_id = $1 and state = 'open' and expires_at < now()
@@ -61,9 +66,16 @@ export async function reissueExpiredLeases(client: PoolClient, consumerId: strin
     } else if (aside.length > 0) setAsideLeases.push(lease.id);
     else done.push(lease.id);
   }
-  if (done.length > 0) await client.query(`update leases set state = 'done', closed_at = now() where id = any($1::uuid[])`, [done]);
-  if (setAsideLeases.length > 0) await client.query(`update leases set state = 'set_aside', closed_at = now() where id = any($1::uuid[])`, [setAsideLeases]);
-  if (out.leaseIds.length > 0) await client.query(`update leases set state = 'reissued', closed_at = now() where id = any($1::uuid[])`, [out.leaseIds]);
+  if (done.length > 0)
+    await client.query(`update leases set state = 'done', closed_at = now() where id = any($1::uuid[])`, [done]);
+  if (setAsideLeases.length > 0)
+    await client.query(`update leases set state = 'set_aside', closed_at = now() where id = any($1::uuid[])`, [
+      setAsideLeases,
+    ]);
+  if (out.leaseIds.length > 0)
+    await client.query(`update leases set state = 'reissued', closed_at = now() where id = any($1::uuid[])`, [
+      out.leaseIds,
+    ]);
   if (setAside.addresses.length > 0) {
     // ON CONFLICT: an address set aside twice in one pass (say, after an import) is counted once, here and on /status alike.
     const inserted = await client.query(

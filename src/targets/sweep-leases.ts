@@ -13,8 +13,12 @@ export const sweepLeases: Task = async (_payload, helpers) => {
     `update leases set state = 'done', closed_at = now()
       where id in (select id from leases where state = 'open' and expires_at < now() and targets <@ acked for update skip locked)`,
   );
-  const waiting = await helpers.query<{ n: number }>(`select count(*)::int as n from leases where state = 'open' and expires_at < now()`);
-  const deleted = await helpers.query(`delete from leases where state <> 'open' and closed_at < now() - interval '${CLOSED_LEASE_RETENTION}'`);
+  const waiting = await helpers.query<{ n: number }>(
+    `select count(*)::int as n from leases where state = 'open' and expires_at < now()`,
+  );
+  const deleted = await helpers.query(
+    `delete from leases where state <> 'open' and closed_at < now() - interval '${CLOSED_LEASE_RETENTION}'`,
+  );
   // A pass before the current one ended when the current one started.
   const forgotten = await helpers.query(
     `delete from set_aside_targets s using consumers c

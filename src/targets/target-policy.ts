@@ -36,7 +36,9 @@ export class TargetPolicy {
       this.excluded = { version: exclusionsVersion, set: new AddressRangeSet(blocks) };
     }
     const excluded = this.excluded.set;
-    const allowed = excluded.empty ? (a: Address) => !this.reserved.isReserved(a).reserved : (a: Address) => !this.reserved.isReserved(a).reserved && !excluded.has(a);
+    const allowed = excluded.empty
+      ? (a: Address) => !this.reserved.isReserved(a).reserved
+      : (a: Address) => !this.reserved.isReserved(a).reserved && !excluded.has(a);
     const blockAllowed = (cidr: string) => {
       const parsed = parseTarget(cidr);
       return parsed.ok && this.reserved.blockStatus(parsed.block) !== 'reserved' && !excluded.covers(parsed.block);

@@ -36,6 +36,9 @@ export async function targetStatus(pool: Pool): Promise<unknown> {
       state: c.cooldown_until ? 'cooldown' : 'walking',
       progress: poolSize > 0 ? Math.min(1, Number(c.served_in_pass) / poolSize) : 0,
     })),
-    leases: { ...leases.rows[0], set_aside_in_pass: consumers.rows.reduce((sum, c) => sum + Number(c.set_aside_in_pass), 0) },
+    leases: {
+      ...leases.rows[0],
+      set_aside_in_pass: consumers.rows.reduce((sum, c) => sum + Number(c.set_aside_in_pass), 0),
+    },
   };
 }

@@ -17,7 +17,19 @@ export interface UpService {
 }
 
 export const UP_SERVICES: UpService[] = [
-  { command: 'input', portKey: 'inputPort', port: 8080, args: ['--targets', `${PROJECT_ROOT}/cloud-provider-ip-addresses`] },
+  {
+    command: 'input',
+    portKey: 'inputPort',
+    port: 8080,
+    args: ['--targets', `${PROJECT_ROOT}/cloud-provider-ip-addresses`],
+  },
   { command: 'output', portKey: 'outputPort', port: 8081, healthPortKey: 'outputHealthPort' },
-  { command: 'manager', portKey: 'managerPort', port: 8443, serverKey: true, https: true, args: ['--tls', 'self-signed'] },
+  {
+    command: 'manager',
+    portKey: 'managerPort',
+    port: 8443,
+    serverKey: true,
+    https: true,
+    args: ['--tls', 'self-signed'],
+  },
 ];

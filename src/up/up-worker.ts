@@ -44,7 +44,8 @@ export function upWorkerChild(opts: UpWorkerOptions): ChildSpec {
     api_key: opts.apiKey,
     spool_dir: join(dir, 'spool'),
   });
-  const header = '# Written by hopmap up at each start from its flags (--worker-id, --worker-pps, --worker-health-port);\n# api_key is made at each start and the previous one revoked.\n';
+  const header =
+    '# Written by hopmap up at each start from its flags (--worker-id, --worker-pps, --worker-health-port);\n# api_key is made at each start and the previous one revoked.\n';
   writeFileSync(config, `${header}${body}`, { mode: 0o600 });
   chmodSync(config, 0o600); // an older config may have been readable by others
   return { name: 'worker', args: [BIN_PATH, 'ping', '--config', config] };

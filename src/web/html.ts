@@ -1,6 +1,9 @@
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** A tagged template that escapes every interpolated value unless it is already `Html`. */
@@ -14,7 +17,12 @@ export class Html {
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0]!;
   values.forEach((v, i) => {
-    out += (Array.isArray(v) ? v.map((x) => (x instanceof Html ? x.value : escapeHtml(x))).join('') : v instanceof Html ? v.value : escapeHtml(v)) + strings[i + 1]!;
+    out +=
+      (Array.isArray(v)
+        ? v.map((x) => (x instanceof Html ? x.value : escapeHtml(x))).join('')
+        : v instanceof Html
+          ? v.value
+          : escapeHtml(v)) + strings[i + 1]!;
   });
   return new Html(out);
 }

@@ -16,12 +16,31 @@ export interface PageContext {
  */
 export function layout(ctx: PageContext, body: Html): string {
   const nav = ctx.user
-    ? html`<nav><a href="/">Dashboard</a> <a href="/workers">Workers</a> <a href="/paths">Paths</a> <a href="/map/graph">Graph</a> <a href="/world">World map</a> <a href="/api-keys">API keys</a>
-        <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrfToken}"><button type="submit">Log out ${ctx.user}</button></form></nav>`
+    ? html`<nav>
+        <a href="/">Dashboard</a> <a href="/workers">Workers</a> <a href="/paths">Paths</a>
+        <a href="/map/graph">Graph</a> <a href="/world">World map</a> <a href="/api-keys">API keys</a>
+        <form method="post" action="/logout" class="inline">
+          <input type="hidden" name="_csrf" value="${ctx.csrfToken}" /><button type="submit">
+            Log out ${ctx.user}
+          </button>
+        </form>
+      </nav>`
     : html``;
   const flash = ctx.flash ? html`<p class="flash ${ctx.flash.kind}" role="status">${ctx.flash.message}</p>` : html``;
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${ctx.title} · hopmap</title><link rel="stylesheet" href="/static/manager.css"></head>
-<body><header><strong>hopmap</strong> ${nav}</header><main><h1>${ctx.title}</h1>${flash}${body}</main></body></html>`.value;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${ctx.title} · hopmap</title>
+        <link rel="stylesheet" href="/static/manager.css" />
+      </head>
+      <body>
+        <header><strong>hopmap</strong> ${nav}</header>
+        <main>
+          <h1>${ctx.title}</h1>
+          ${flash}${body}
+        </main>
+      </body>
+    </html>`.value;
 }

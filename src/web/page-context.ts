@@ -10,5 +10,10 @@ export function currentUser(locals: Record<string, unknown>): string | undefined
 /** The page frame's context from what the app's session and CSRF middleware left in res.locals (absent before they exist). */
 export function pageContext(res: Response, title: string, flash?: PageContext['flash']): PageContext {
   const csrfToken = res.locals.csrfToken;
-  return { title, user: currentUser(res.locals), csrfToken: typeof csrfToken === 'string' ? csrfToken : undefined, flash };
+  return {
+    title,
+    user: currentUser(res.locals),
+    csrfToken: typeof csrfToken === 'string' ? csrfToken : undefined,
+    flash,
+  };
 }

@@ -28,7 +28,8 @@ export function withLooseCandidates(strict: Pair[], hops: Hops, target: string):
     const next = hops[i + 1];
     if (!h.from || h.from === target || h.icmp_type !== 11 || h.recorded.length === 0) return;
     add(h.from, h.recorded.at(-1));
-    if (next?.ttl === h.ttl + 1 && next.recorded.length === h.recorded.length + 1) add(h.from, next.recorded[h.recorded.length - 1]);
+    if (next?.ttl === h.ttl + 1 && next.recorded.length === h.recorded.length + 1)
+      add(h.from, next.recorded[h.recorded.length - 1]);
   });
   return [...strict, ...out];
 }
@@ -58,7 +59,14 @@ export function mateCandidates(strict: Pair[], hops: Hops, target: string): Pair
   const byTtl = new Map(hops.map((h) => [h.ttl, h]));
   for (const h of hops) {
     const next = byTtl.get(h.ttl + 1);
-    if (h.from && h.from !== target && h.icmp_type === 11 && !paired.has(h.from) && next?.from && next.icmp_type === 11) {
+    if (
+      h.from &&
+      h.from !== target &&
+      h.icmp_type === 11 &&
+      !paired.has(h.from) &&
+      next?.from &&
+      next.icmp_type === 11
+    ) {
       add(h.from, linkMate(next.from));
     }
     const before = byTtl.get(h.ttl - 1);

@@ -126,7 +126,9 @@ export class ResultDelivery {
       this.wake?.();
     });
     this.log.info({ output: this.sink.describe(), backlog: this.spool.depth }, 'delivering results');
-    this.running = this.run().catch((err: unknown) => this.log.error({ err }, 'result delivery stopped by a bug; results stay spooled'));
+    this.running = this.run().catch((err: unknown) =>
+      this.log.error({ err }, 'result delivery stopped by a bug; results stay spooled'),
+    );
   }
 
   /** Stops taking breaks and sends what it can for up to `flushTimeoutMs`; what is left stays spooled for the next start. */
@@ -147,7 +149,10 @@ export class ResultDelivery {
       this.unsubscribe?.();
     }
     const backlog = this.spool.depth;
-    this.log.info({ delivered: this.spool.ledger.delivered, backlog }, backlog ? 'delivery stopped; the rest stays spooled' : 'delivery stopped; everything delivered');
+    this.log.info(
+      { delivered: this.spool.ledger.delivered, backlog },
+      backlog ? 'delivery stopped; the rest stays spooled' : 'delivery stopped; everything delivered',
+    );
   }
 
   private async run(): Promise<void> {
@@ -155,7 +160,8 @@ export class ResultDelivery {
     let limit = this.opts.batchSize;
     while (!this.deadline.signal.aborted) {
       try {
-        if (this.quarantine?.size && this.opts.now() >= this.quarantineDueAt && !this.stopping.signal.aborted) await this.retryQuarantine();
+        if (this.quarantine?.size && this.opts.now() >= this.quarantineDueAt && !this.stopping.signal.aborted)
+          await this.retryQuarantine();
         this.appended = false;
         const batch = await this.spool.peek(this.search.limit(limit), this.opts.maxBatchBytes);
         if (batch.items.length === 0) {
@@ -179,7 +185,10 @@ export class ResultDelivery {
         if (outcome.permanent === 'batch' && batch.items.length > 1) {
           // Too large (413): halve until it fits; a success doubles the size again.
           limit = Math.ceil(batch.items.length / 2);
-          this.log.warn({ items: batch.items.length, bytes: batch.bytes, reason: outcome.reason }, 'batch refused as too large; sending smaller batches');
+          this.log.warn(
+            { items: batch.items.length, bytes: batch.bytes, reason: outcome.reason },
+            'batch refused as too large; sending smaller batches',
+          );
           continue;
         }
         if (outcome.permanent === 'batch') {
@@ -190,7 +199,10 @@ export class ResultDelivery {
           const step = this.search.failed(batch.items.length, outcome);
           if (step === 'split') {
             this.recordFailure(outcome, failures);
-            this.log.warn({ items: batch.items.length, reason: outcome.reason }, 'a batch keeps failing with a 5xx: sending it in halves to find the result the output fails on');
+            this.log.warn(
+              { items: batch.items.length, reason: outcome.reason },
+              'a batch keeps failing with a 5xx: sending it in halves to find the result the output fails on',
+            );
             continue;
           }
           if (step === 'probe') {
@@ -205,7 +217,9 @@ export class ResultDelivery {
         await this.pause(this.recordFailure(outcome, failures++));
       } catch (err) {
         // A disk error in the spool: nothing is lost by waiting, and the worker keeps measuring.
-        await this.pause(this.recordFailure({ ok: false, reason: `result spool: ${(err as Error).message}` }, failures++));
+        await this.pause(
+          this.recordFailure({ ok: false, reason: `result spool: ${(err as Error).message}` }, failures++),
+        );
       }
     }
   }
@@ -218,12 +232,19 @@ export class ResultDelivery {
     }
   }
 
-  private async acknowledge(batch: SpoolBatch, outcome: { ok: true; rejected?: Array<{ index: number; error: unknown }> }): Promise<void> {
+  private async acknowledge(
+    batch: SpoolBatch,
+    outcome: { ok: true; rejected?: Array<{ index: number; error: unknown }> },
+  ): Promise<void> {
     const rejected = outcome.rejected ?? [];
     await this.spool.ack(batch.token, { rejected: rejected.length });
-    if (this.counts.consecutiveFailures > 0) this.log.info({ failedAttempts: this.counts.consecutiveFailures }, 'delivery recovered');
+    if (this.counts.consecutiveFailures > 0)
+      this.log.info({ failedAttempts: this.counts.consecutiveFailures }, 'delivery recovered');
     for (const { index, error } of rejected) {
-      this.log.error({ id: (batch.items[index] as { id?: unknown } | undefined)?.id, error }, 'the receiver rejected a result; it will not be sent again');
+      this.log.error(
+        { id: (batch.items[index] as { id?: unknown } | undefined)?.id, error },
+        'the receiver rejected a result; it will not be sent again',
+      );
     }
     this.counts.consecutiveFailures = 0;
     this.lastSuccessAt = this.lastProgressAt = this.opts.now();
@@ -260,15 +281,24 @@ export class ResultDelivery {
     }
     for (const item of batch.items) {
       this.log.error(
-        { id: (item as { id?: unknown }).id, reason: outcome.reason, quarantined: quarantine.size, retryInMs: this.quarantineDueAt - this.opts.now() },
+        {
+          id: (item as { id?: unknown }).id,
+          reason: outcome.reason,
+          quarantined: quarantine.size,
+          retryInMs: this.quarantineDueAt - this.opts.now(),
+        },
         'the output fails on this result while it stores others: quarantined beside the spool and tried again later; the rest flows on',
       );
     }
   }
 
   private async retryQuarantine(): Promise<void> {
-    const through = await retryQuarantined(this.quarantine!, (items) => this.send(items), { log: this.log, signal: this.stopping.signal });
-    this.quarantineWait = through > 0 ? this.opts.quarantineRetryMs : Math.min(this.opts.quarantineRetryMaxMs, this.quarantineWait * 2);
+    const through = await retryQuarantined(this.quarantine!, (items) => this.send(items), {
+      log: this.log,
+      signal: this.stopping.signal,
+    });
+    this.quarantineWait =
+      through > 0 ? this.opts.quarantineRetryMs : Math.min(this.opts.quarantineRetryMaxMs, this.quarantineWait * 2);
     this.quarantineDueAt = this.opts.now() + this.quarantineWait;
   }
 
@@ -278,12 +308,20 @@ export class ResultDelivery {
     this.counts.consecutiveFailures++;
     this.lastError = outcome.reason;
     if (outcome.permanent === 'receiver') {
-      this.log.error({ output: this.sink.describe(), reason: outcome.reason }, 'the receiver refuses this worker; results stay spooled until it is fixed');
+      this.log.error(
+        { output: this.sink.describe(), reason: outcome.reason },
+        'the receiver refuses this worker; results stay spooled until it is fixed',
+      );
       return this.opts.maxDelayMs;
     }
-    const backoff = Math.round(this.opts.random() * Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** failures));
+    const backoff = Math.round(
+      this.opts.random() * Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** failures),
+    );
     const wait = Math.max(backoff, Math.min(outcome.retryAfterMs ?? 0, this.opts.maxRetryAfterMs));
-    this.log[failures === 0 ? 'warn' : 'debug']({ reason: outcome.reason, attempt: failures + 1, retryInMs: wait, backlog: this.spool.depth }, 'delivery failed; results stay spooled');
+    this.log[failures === 0 ? 'warn' : 'debug'](
+      { reason: outcome.reason, attempt: failures + 1, retryInMs: wait, backlog: this.spool.depth },
+      'delivery failed; results stay spooled',
+    );
     return wait;
   }
 
@@ -291,7 +329,9 @@ export class ResultDelivery {
   private idle(): Promise<void> {
     if (this.appended || this.stopping.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = this.quarantine?.size ? setTimeout(() => this.wake?.(), Math.max(0, this.quarantineDueAt - this.opts.now())) : undefined;
+      const timer = this.quarantine?.size
+        ? setTimeout(() => this.wake?.(), Math.max(0, this.quarantineDueAt - this.opts.now()))
+        : undefined;
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;

@@ -65,7 +65,11 @@ export class IsolationGuard {
   }
 
   status(): { state: NetworkState; since: string | null; held_targets: number } {
-    return { state: this.current, since: this.isolatedSince?.toISOString() ?? null, held_targets: this.held.length + this.retries.length };
+    return {
+      state: this.current,
+      since: this.isolatedSince?.toISOString() ?? null,
+      held_targets: this.held.length + this.retries.length,
+    };
   }
 
   /** Resolves when the loop may measure: at once unless the canaries are being asked or the worker is cut off. */
@@ -126,7 +130,10 @@ export class IsolationGuard {
     await this.task;
     const rest = [...this.held.splice(0), ...this.retries.splice(0)];
     if (rest.length > 0) {
-      this.opts.log.info({ targets: rest.length, isolated: this.current === 'isolated' }, 'stopping: storing unanswered results as measured');
+      this.opts.log.info(
+        { targets: rest.length, isolated: this.current === 'isolated' },
+        'stopping: storing unanswered results as measured',
+      );
       await this.opts.store(rest.flatMap((h) => h.results));
     }
     return paused;
@@ -174,7 +181,11 @@ export class IsolationGuard {
     if (this.stopped) return;
     if (verdict !== false) {
       // 'unknown': no target has answered yet, so nothing says the network is down; never stall on that.
-      if (verdict === 'unknown') this.opts.log.debug({ targets: this.held.length }, 'no canary known yet: storing unanswered results as measured');
+      if (verdict === 'unknown')
+        this.opts.log.debug(
+          { targets: this.held.length },
+          'no canary known yet: storing unanswered results as measured',
+        );
       this.current = 'ok';
       const streak = this.held.splice(0);
       this.openGate();
@@ -186,7 +197,10 @@ export class IsolationGuard {
     this.isolatedSince = new Date();
     this.retries.push(...this.held.splice(0));
     this.opts.onIsolated?.(true);
-    this.opts.log.warn({ heldTargets: this.retries.length, canaries: this.ring }, 'no target and no canary answers: this worker seems cut off; probing paused, results held');
+    this.opts.log.warn(
+      { heldTargets: this.retries.length, canaries: this.ring },
+      'no target and no canary answers: this worker seems cut off; probing paused, results held',
+    );
     let delay = this.recheck.firstMs;
     for (;;) {
       await sleep(delay, undefined, { signal: this.wake.signal }).catch(() => {});
@@ -196,7 +210,10 @@ export class IsolationGuard {
     }
     if (this.stopped) return;
     const isolatedMs = Date.now() - this.isolatedSince.getTime();
-    this.opts.log.info({ isolatedMs, remeasured: this.retries.length }, 'network back: measuring again the targets probed while cut off');
+    this.opts.log.info(
+      { isolatedMs, remeasured: this.retries.length },
+      'network back: measuring again the targets probed while cut off',
+    );
     this.current = 'ok';
     this.isolatedSince = undefined;
     this.opts.onIsolated?.(false);

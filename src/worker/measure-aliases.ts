@@ -2,7 +2,13 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { discartePairs } from '../aliases/alias-evidence.js';
 import { mateCandidates, withLooseCandidates } from './alias-candidates.js';
 import type { AliasProber } from '../probe/alias-probes.js';
-import { RESULT_FORMAT, type AliasResult, type MultipathResultRecord, type Result, type TracerouteResult } from '../results/result-schema.js';
+import {
+  RESULT_FORMAT,
+  type AliasResult,
+  type MultipathResultRecord,
+  type Result,
+  type TracerouteResult,
+} from '../results/result-schema.js';
 
 export interface AliasMeasureOptions {
   prober: AliasProber;
@@ -36,7 +42,11 @@ const MERCATOR_MAX = 48;
  * One alias measurement of the routers toward `target` (docs/probing.md): record route on every TTL of the
  * Paris flow, then prespecified timestamps, Mercator and Ally on what it found. Every probe is paced.
  */
-export async function measureAliases(target: string, path: TracedPath, opts: AliasMeasureOptions): Promise<AliasResult> {
+export async function measureAliases(
+  target: string,
+  path: TracedPath,
+  opts: AliasMeasureOptions,
+): Promise<AliasResult> {
   const startedAt = new Date().toISOString();
   const flow = path.flow ?? randomInt(1, 0xffff);
   let sent = 0;
@@ -51,9 +61,20 @@ export async function measureAliases(target: string, path: TracedPath, opts: Ali
   const t = opts.timeoutMs;
 
   // Record route on each TTL of the path at once (paced), then on past its end until the destination answers.
-  const rr = (ttl: number) => probe(() => p.recordRoute(target, ttl, flow, t), (r) => r.from !== null).then((r) => ({ ttl, from: r.from, ...(r.icmpType !== undefined ? { icmp_type: r.icmpType } : {}), recorded: r.recorded }));
+  const rr = (ttl: number) =>
+    probe(
+      () => p.recordRoute(target, ttl, flow, t),
+      (r) => r.from !== null,
+    ).then((r) => ({
+      ttl,
+      from: r.from,
+      ...(r.icmpType !== undefined ? { icmp_type: r.icmpType } : {}),
+      recorded: r.recorded,
+    }));
   const lastTtl = Math.min(Math.max(path.lastTtl, 1), opts.maxHops);
-  const recordRoute: AliasResult['record_route'] = await Promise.all(Array.from({ length: lastTtl }, (_, i) => rr(i + 1)));
+  const recordRoute: AliasResult['record_route'] = await Promise.all(
+    Array.from({ length: lastTtl }, (_, i) => rr(i + 1)),
+  );
   const reachedAt = () => recordRoute.find((h) => h.from === target);
   for (let ttl = lastTtl + 1, silent = 0; !reachedAt() && ttl <= opts.maxHops && silent < EXTRA_TTLS; ttl++) {
     const h = await rr(ttl);
@@ -64,8 +85,20 @@ export async function measureAliases(target: string, path: TracedPath, opts: Ali
   const kept = reached ? recordRoute.filter((h) => h.ttl <= reached.ttl) : recordRoute;
 
   const result: AliasResult = {
-    format: RESULT_FORMAT, id: randomUUID(), type: 'alias', worker: opts.workerId, lease: opts.lease, target,
-    started_at: startedAt, finished_at: startedAt, flow, probes_sent: 0, record_route: kept, timestamps: [], mercator: [], ipid: [],
+    format: RESULT_FORMAT,
+    id: randomUUID(),
+    type: 'alias',
+    worker: opts.workerId,
+    lease: opts.lease,
+    target,
+    started_at: startedAt,
+    finished_at: startedAt,
+    flow,
+    probes_sent: 0,
+    record_route: kept,
+    timestamps: [],
+    mercator: [],
+    ipid: [],
   };
   const strict = discartePairs(result);
   const candidates = withLooseCandidates(strict, kept, target);
@@ -80,10 +113,18 @@ export async function measureAliases(target: string, path: TracedPath, opts: Ali
   const routers = kept.filter((h) => h.from && h.from !== target && h.icmp_type === 11);
   for (let i = 0; i + 1 < routers.length; i++) {
     const [near, far] = [routers[i]!, routers[i + 1]!];
-    if (far.ttl === near.ttl + 1 && near.from !== far.from) tests.set(`${near.from} ${far.from}`, [near.from!, far.from!]);
+    if (far.ttl === near.ttl + 1 && near.from !== far.from)
+      tests.set(`${near.from} ${far.from}`, [near.from!, far.from!]);
   }
   result.timestamps = await Promise.all(
-    [...tests.values()].map(async ([a, b]) => ({ address: a, prespecified: [a, b], stamped: await probe(() => p.timestamps(a, [a, b], t), (s) => s !== null) })),
+    [...tests.values()].map(async ([a, b]) => ({
+      address: a,
+      prespecified: [a, b],
+      stamped: await probe(
+        () => p.timestamps(a, [a, b], t),
+        (s) => s !== null,
+      ),
+    })),
   );
 
   // Mercator on every router address seen: the trace's, the record-route answers', and the stamps (the
@@ -96,13 +137,28 @@ export async function measureAliases(target: string, path: TracedPath, opts: Ali
   }
   for (const h of kept) if (h.recorded[0]) addresses.delete(h.recorded[0]);
   addresses.delete(target);
-  result.mercator = await Promise.all([...addresses].slice(0, MERCATOR_MAX).map(async (address) => ({ address, from: await probe(() => p.mercator(address, t), (f) => f !== null) })));
+  result.mercator = await Promise.all(
+    [...addresses].slice(0, MERCATOR_MAX).map(async (address) => ({
+      address,
+      from: await probe(
+        () => p.mercator(address, t),
+        (f) => f !== null,
+      ),
+    })),
+  );
 
   // Ally: alternate echoes to each candidate pair, one at a time so the IP-IDs come back in sending order.
   for (const [a, b] of candidates) {
     const samples: AliasResult['ipid'][number]['samples'] = [];
     for (let round = 0; round < ALLY_ROUNDS; round++) {
-      for (const address of [a, b]) samples.push({ address, ipid: await probe(() => p.ipId(address, t), (id) => id !== null) });
+      for (const address of [a, b])
+        samples.push({
+          address,
+          ipid: await probe(
+            () => p.ipId(address, t),
+            (id) => id !== null,
+          ),
+        });
     }
     result.ipid.push({ a, b, samples });
   }
@@ -115,7 +171,11 @@ export function tracedPath(results: readonly Result[]): TracedPath {
   const traced = results.findLast((r): r is TracerouteResult => r.type === 'traceroute');
   if (traced) {
     const addresses = traced.hops.flatMap((h) => h.probes.flatMap((p) => (p ? [p.from] : [])));
-    return { flow: traced.method === 'icmp-paris' ? traced.flow : undefined, lastTtl: traced.hops.at(-1)?.ttl ?? 1, addresses };
+    return {
+      flow: traced.method === 'icmp-paris' ? traced.flow : undefined,
+      lastTtl: traced.hops.at(-1)?.ttl ?? 1,
+      addresses,
+    };
   }
   const multipath = results.findLast((r): r is MultipathResultRecord => r.type === 'multipath');
   return { lastTtl: multipath?.hops.at(-1)?.ttl ?? 1, addresses: multipath?.hops.flatMap((h) => h.interfaces) ?? [] };

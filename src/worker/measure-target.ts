@@ -3,7 +3,13 @@ import type { AliasProber } from '../probe/alias-probes.js';
 import type { ProbeReply } from '../probe/probe-reply.js';
 import type { Tracer } from '../probe/tracer.js';
 import type { DoubletreeOptions, TraceMethod } from '../probe/traceroute.js';
-import { RESULT_FORMAT, type MultipathResultRecord, type PingResult, type Result, type TracerouteResult } from '../results/result-schema.js';
+import {
+  RESULT_FORMAT,
+  type MultipathResultRecord,
+  type PingResult,
+  type Result,
+  type TracerouteResult,
+} from '../results/result-schema.js';
 import { measureAliases, tracedPath } from './measure-aliases.js';
 import { tcpPing } from './tcp-ping.js';
 
@@ -17,7 +23,15 @@ export interface MeasureOptions {
   pingCount: number;
   tcpPorts: number[];
   timeoutMs: number;
-  traceroute: false | { method: TraceMethod; mode: 'single' | 'multipath'; maxHops: number; confidence: number; doubletree?: DoubletreeOptions };
+  traceroute:
+    | false
+    | {
+        method: TraceMethod;
+        mode: 'single' | 'multipath';
+        maxHops: number;
+        confidence: number;
+        doubletree?: DoubletreeOptions;
+      };
   onProbe?: (answered: boolean) => void;
   /** Alias resolution after the trace, on the traced targets `due()` picks (measure-aliases.ts). */
   aliases?: { prober: AliasProber; due: () => boolean };
@@ -45,7 +59,12 @@ export async function measureTarget(target: string, lease: string | null, opts: 
   const startedAt = new Date().toISOString();
   const singleTrace = async (method: TraceMethod): Promise<TracerouteResult> => {
     const begun = new Date().toISOString();
-    const tr = await pacedTracer.trace(target, method, { maxHops: t.maxHops, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take(), doubletree: t.doubletree });
+    const tr = await pacedTracer.trace(target, method, {
+      maxHops: t.maxHops,
+      timeoutMs: opts.timeoutMs,
+      pace: () => opts.pacer.take(),
+      doubletree: t.doubletree,
+    });
     return {
       ...base,
       id: randomUUID(),
@@ -62,7 +81,12 @@ export async function measureTarget(target: string, lease: string | null, opts: 
     };
   };
   if (t.mode === 'multipath') {
-    const mp = await pacedTracer.multipath(target, t.method, { maxHops: t.maxHops, confidence: t.confidence, timeoutMs: opts.timeoutMs, pace: () => opts.pacer.take() });
+    const mp = await pacedTracer.multipath(target, t.method, {
+      maxHops: t.maxHops,
+      confidence: t.confidence,
+      timeoutMs: opts.timeoutMs,
+      pace: () => opts.pacer.take(),
+    });
     const record: MultipathResultRecord = {
       ...base,
       id: randomUUID(),
@@ -73,19 +97,33 @@ export async function measureTarget(target: string, lease: string | null, opts: 
       probes_sent: mp.probesSent,
       started_at: startedAt,
       finished_at: new Date().toISOString(),
-      hops: mp.hops.map((h) => ({ ttl: h.ttl, interfaces: h.interfaces, flows: h.flows, silent: h.silent, rtts_us: h.rttUs })),
+      hops: mp.hops.map((h) => ({
+        ttl: h.ttl,
+        interfaces: h.interfaces,
+        flows: h.flows,
+        silent: h.silent,
+        rtts_us: h.rttUs,
+      })),
       links: mp.links,
     };
     results.push(record);
     // A router that sends no ICMP errors answers no UDP or TCP probe either, but still answers echo (the
     // ping just did): one ICMP Paris trace finds the link into it that the multipath trace could not.
-    if (!mp.reached && t.method !== 'icmp-paris' && opts.pingMethod === 'icmp') results.push(await singleTrace('icmp-paris'));
+    if (!mp.reached && t.method !== 'icmp-paris' && opts.pingMethod === 'icmp')
+      results.push(await singleTrace('icmp-paris'));
   } else {
     results.push(await singleTrace(t.method));
   }
   // IP options are IPv4 only.
   if (opts.aliases && !target.includes(':') && opts.aliases.due()) {
-    const aliasOpts = { prober: opts.aliases.prober, workerId: opts.workerId, lease, pace: () => opts.pacer.take(), timeoutMs: opts.timeoutMs, maxHops: t.maxHops };
+    const aliasOpts = {
+      prober: opts.aliases.prober,
+      workerId: opts.workerId,
+      lease,
+      pace: () => opts.pacer.take(),
+      timeoutMs: opts.timeoutMs,
+      maxHops: t.maxHops,
+    };
     // Background work: a failure of it must not cost the target's ping and traceroute.
     const alias = await measureAliases(target, tracedPath(results), aliasOpts).catch(() => undefined);
     if (alias) results.push(alias);
@@ -93,7 +131,10 @@ export async function measureTarget(target: string, lease: string | null, opts: 
   return results;
 }
 
-async function pingTarget(target: string, opts: MeasureOptions): Promise<Omit<PingResult, 'format' | 'worker' | 'lease' | 'target'>> {
+async function pingTarget(
+  target: string,
+  opts: MeasureOptions,
+): Promise<Omit<PingResult, 'format' | 'worker' | 'lease' | 'target'>> {
   const startedAt = new Date().toISOString();
   const rtts: number[] = [];
   let replyTtl: number | undefined;
@@ -133,7 +174,9 @@ export async function pingOnce(
 ): Promise<{ rttUs: number; replyTtl?: number; port?: number } | undefined> {
   if (opts.pingMethod === 'icmp' && opts.tracer) {
     const r = await opts.tracer.echo.echo(target, { timeoutMs: opts.timeoutMs });
-    return r !== undefined && r.from === target && r.icmpType === 0 ? { rttUs: r.rttUs, replyTtl: r.replyTtl } : undefined;
+    return r !== undefined && r.from === target && r.icmpType === 0
+      ? { rttUs: r.rttUs, replyTtl: r.replyTtl }
+      : undefined;
   }
   for (const port of opts.tcpPorts) {
     const answer = await tcpPing(target, port, opts.timeoutMs);

@@ -8,7 +8,10 @@ export class Pacer {
   private nextAt = 0;
   private readonly gapMs: number;
 
-  constructor(readonly pps: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    readonly pps: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.gapMs = 1_000 / pps;
   }
 

@@ -66,13 +66,18 @@ export class ProbeLoop {
         failures++;
         this.opts.onFetch?.(false);
         const delay = Math.round(Math.random() * Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6)));
-        this.opts.log.warn({ err: (err as Error).message, retryInMs: delay }, `cannot get targets from ${this.opts.source.describe()}`);
+        this.opts.log.warn(
+          { err: (err as Error).message, retryInMs: delay },
+          `cannot get targets from ${this.opts.source.describe()}`,
+        );
         await this.pause(delay);
         continue;
       }
       const due = batch.targets.filter((t) => this.due(t));
       if (due.length === 0) {
-        await this.pause(batch.targets.length === 0 ? (batch.retryAfterMs ?? this.opts.intervalMs) : this.opts.intervalMs);
+        await this.pause(
+          batch.targets.length === 0 ? (batch.retryAfterMs ?? this.opts.intervalMs) : this.opts.intervalMs,
+        );
         continue;
       }
       await this.measureAll(due, batch.lease);
@@ -91,7 +96,8 @@ export class ProbeLoop {
       for (;;) {
         await guard?.ready();
         if (this.abandonBatch) return;
-        const job: MeasuredTarget | undefined = guard?.nextRetry() ?? (next < targets.length ? { target: targets[next++]!, lease } : undefined);
+        const job: MeasuredTarget | undefined =
+          guard?.nextRetry() ?? (next < targets.length ? { target: targets[next++]!, lease } : undefined);
         if (!job) return;
         this.lastProbed.set(job.target, Date.now());
         try {

@@ -39,7 +39,8 @@ export class ResultQuarantine {
     }
     ledger.produced += held.length;
     ledger.quarantined += held.length;
-    if (held.length) log?.warn({ quarantined: held.length }, 'result quarantine: results from before the restart are still held');
+    if (held.length)
+      log?.warn({ quarantined: held.length }, 'result quarantine: results from before the restart are still held');
     return new ResultQuarantine(path, ledger, log, held);
   }
 
@@ -70,7 +71,12 @@ export class ResultQuarantine {
     if (rejected) this.ledger.rejected++;
     else this.ledger.delivered++;
     // If the rewrite fails (a full disk) the result is sent again after a restart; the output de-duplicates it.
-    await this.rewrite().catch((err: Error) => this.log?.warn({ err: err.message }, 'result quarantine: file not rewritten; a released result may be sent again after a restart'));
+    await this.rewrite().catch((err: Error) =>
+      this.log?.warn(
+        { err: err.message },
+        'result quarantine: file not rewritten; a released result may be sent again after a restart',
+      ),
+    );
   }
 
   private async rewrite(): Promise<void> {

@@ -62,11 +62,13 @@ export function createResultSink(output: string, opts: SinkOptions): ResultSink 
     const colon = rest.indexOf(':');
     const socketPath = colon === -1 ? rest : rest.slice(0, colon);
     const path = colon === -1 ? DEFAULT_HTTP_PATH : rest.slice(colon + 1);
-    if (!socketPath.startsWith('/') || !path.startsWith('/')) throw new Error(`invalid output ${output}: expected unix:///path/to.sock or unix:///path/to.sock:/http/path`);
+    if (!socketPath.startsWith('/') || !path.startsWith('/'))
+      throw new Error(`invalid output ${output}: expected unix:///path/to.sock or unix:///path/to.sock:/http/path`);
     return createHttpSink({ socketPath, path }, opts);
   }
   if (/^file:\/\//i.test(output)) return createFileSink(fileURLToPath(output));
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(output)) throw new Error(`invalid output ${output}: expected an http(s)://, unix:// or file:// URL, or a file path`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(output))
+    throw new Error(`invalid output ${output}: expected an http(s)://, unix:// or file:// URL, or a file path`);
   return createFileSink(resolvePath(output));
 }
 
@@ -93,7 +95,12 @@ function failoverSink(sinks: ResultSink[]): ResultSink {
           return last;
         }
         reasons.push(last.reason);
-        if (last.status !== undefined && last.status >= 500 && !(last.status === 503 && last.retryAfterMs !== undefined)) status = last.status;
+        if (
+          last.status !== undefined &&
+          last.status >= 500 &&
+          !(last.status === 503 && last.retryAfterMs !== undefined)
+        )
+          status = last.status;
         if (signal?.aborted) break;
       }
       current = (current + 1) % sinks.length;

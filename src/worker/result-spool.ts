@@ -2,7 +2,18 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/create-logger.js';
 import { ResultLedger } from './result-ledger.js';
-import { freeSpace, fsyncDir, listSegments, readCursor, readLines, removeStaleCursorTmp, scanSegment, segmentName, writeCursor, type SpoolPosition } from './spool-files.js';
+import {
+  freeSpace,
+  fsyncDir,
+  listSegments,
+  readCursor,
+  readLines,
+  removeStaleCursorTmp,
+  scanSegment,
+  segmentName,
+  writeCursor,
+  type SpoolPosition,
+} from './spool-files.js';
 
 export interface SpoolOptions {
   /** Bound on the segment files on disk; past it the oldest segment is dropped (see docs/worker-delivery.md). */
@@ -91,7 +102,8 @@ export class ResultSpool {
     const saved = await readCursor(dir);
     let seqs = await listSegments(dir);
     // Older segments are delivered: a crash between saving the cursor and deleting them leaves them behind.
-    for (const seq of seqs.filter((s) => saved && s < saved.seq)) await rm(join(dir, segmentName(seq)), { force: true });
+    for (const seq of seqs.filter((s) => saved && s < saved.seq))
+      await rm(join(dir, segmentName(seq)), { force: true });
     seqs = seqs.filter((s) => !saved || s >= saved.seq);
     if (seqs.length === 0) {
       seqs = [saved?.seq ?? 1];
@@ -101,19 +113,41 @@ export class ResultSpool {
     const segments: Segment[] = [];
     for (const seq of seqs) {
       const { size, items, tornBytes } = await scanSegment(join(dir, segmentName(seq)));
-      if (tornBytes > 0) opts.log?.warn({ segment: segmentName(seq), tornBytes }, 'result spool: cut a torn last line (the worker stopped in the middle of a write)');
+      if (tornBytes > 0)
+        opts.log?.warn(
+          { segment: segmentName(seq), tornBytes },
+          'result spool: cut a torn last line (the worker stopped in the middle of a write)',
+        );
       segments.push({ seq, size, items });
     }
     const head = segments[0]!;
-    const cursor = saved?.seq === head.seq ? await positionAt(join(dir, segmentName(head.seq)), head, saved.offset) : { seq: head.seq, offset: 0, done: 0 };
+    const cursor =
+      saved?.seq === head.seq
+        ? await positionAt(join(dir, segmentName(head.seq)), head, saved.offset)
+        : { seq: head.seq, offset: 0, done: 0 };
     const tail = await open(join(dir, segmentName(segments.at(-1)!.seq)), 'a');
     const fixed = opts.segmentBytes === undefined ? undefined : Math.min(opts.maxBytes, opts.segmentBytes);
-    const spool = new ResultSpool(dir, opts.maxBytes, fixed, opts.ledger ?? new ResultLedger(), opts.log, segments, cursor, tail);
+    const spool = new ResultSpool(
+      dir,
+      opts.maxBytes,
+      fixed,
+      opts.ledger ?? new ResultLedger(),
+      opts.log,
+      segments,
+      cursor,
+      tail,
+    );
     spool.ledger.produced += spool.depth;
     await spool.measureRoom();
     // Made now, while there is room: from then on the cursor is rewritten in place and needs none.
-    await writeCursor(dir, cursor).catch((err: Error) => opts.log?.warn({ err: err.message }, 'result spool: cursor not saved at start'));
-    if (spool.depth > 0) opts.log?.info({ backlog: spool.depth, bytes: spool.bytes }, 'result spool: undelivered results from before the restart');
+    await writeCursor(dir, cursor).catch((err: Error) =>
+      opts.log?.warn({ err: err.message }, 'result spool: cursor not saved at start'),
+    );
+    if (spool.depth > 0)
+      opts.log?.info(
+        { backlog: spool.depth, bytes: spool.bytes },
+        'result spool: undelivered results from before the restart',
+      );
     return spool;
   }
 
@@ -157,7 +191,8 @@ export class ResultSpool {
     if (results.length === 0) return Promise.resolve();
     let data = '';
     for (const r of results) {
-      if (typeof r !== 'object' || r === null || Array.isArray(r)) return Promise.reject(new TypeError('result spool: a result must be a JSON object'));
+      if (typeof r !== 'object' || r === null || Array.isArray(r))
+        return Promise.reject(new TypeError('result spool: a result must be a JSON object'));
       data += `${JSON.stringify(r)}\n`;
     }
     return new Promise((resolve, reject) => {
@@ -198,7 +233,10 @@ export class ResultSpool {
             } catch {
               skipped++;
               if (!look) this.corruptLines++;
-              this.log?.warn({ segment: segmentName(seg.seq), offset: pos.offset - length }, 'result spool: skipped a line that is not JSON');
+              this.log?.warn(
+                { segment: segmentName(seg.seq), offset: pos.offset - length },
+                'result spool: skipped a line that is not JSON',
+              );
             }
             return true;
           });
@@ -229,7 +267,10 @@ export class ResultSpool {
       }
       const removed: Segment[] = [];
       while (this.segments.length > 1 && this.segments[0]!.seq < token.seq) removed.push(this.segments.shift()!);
-      this.cursor = this.segments[0]!.seq === token.seq ? { seq: token.seq, offset: token.offset, done: token.done } : { seq: this.segments[0]!.seq, offset: 0, done: 0 };
+      this.cursor =
+        this.segments[0]!.seq === token.seq
+          ? { seq: token.seq, offset: token.offset, done: token.done }
+          : { seq: this.segments[0]!.seq, offset: 0, done: 0 };
       if (this.cursor.offset >= this.segments[0]!.size && this.segments.length > 1) {
         removed.push(this.segments.shift()!);
         this.cursor = { seq: this.segments[0]!.seq, offset: 0, done: 0 };
@@ -259,7 +300,10 @@ export class ResultSpool {
     const lost = this.orphaned;
     this.orphaned = 0;
     this.ledger.drop(lost);
-    this.log?.error({ dropped: lost, droppedTotal: this.ledger.dropped }, 'result spool: results lost (their segment was dropped while they were out for delivery, and delivery failed)');
+    this.log?.error(
+      { dropped: lost, droppedTotal: this.ledger.dropped },
+      'result spool: results lost (their segment was dropped while they were out for delivery, and delivery failed)',
+    );
   }
 
   /** Calls `listener` after each durable append (how delivery wakes up without polling). */
@@ -306,7 +350,10 @@ export class ResultSpool {
     } catch (err) {
       this.ledger.produced += count;
       this.ledger.drop(count);
-      this.log?.error({ err: (err as Error).message, dropped: count, droppedTotal: this.ledger.dropped }, 'result spool: results lost, they could not be written');
+      this.log?.error(
+        { err: (err as Error).message, dropped: count, droppedTotal: this.ledger.dropped },
+        'result spool: results lost, they could not be written',
+      );
       for (const g of group) g.reject(err);
       return;
     }
@@ -342,16 +389,24 @@ export class ResultSpool {
     if (this.bytes === 0) return false;
     if (this.segments.length === 1) await this.rotate();
     const head = this.segments.shift()!;
-    const flying = this.inFlight && before(this.cursor, this.inFlight) ? (this.inFlight.seq === head.seq ? this.inFlight.done : head.items) - this.cursor.done : 0;
+    const flying =
+      this.inFlight && before(this.cursor, this.inFlight)
+        ? (this.inFlight.seq === head.seq ? this.inFlight.done : head.items) - this.cursor.done
+        : 0;
     const lost = head.items - this.cursor.done - flying;
     this.orphaned += flying;
     this.cursor = { seq: this.segments[0]!.seq, offset: 0, done: 0 };
     this.ledger.drop(lost);
     // Space first (the disk may be full); a cursor naming a deleted segment makes open() start at the next one.
     await rm(join(this.dir, segmentName(head.seq)), { force: true });
-    await writeCursor(this.dir, this.cursor).catch((err: Error) => this.log?.warn({ err: err.message }, 'result spool: cursor not saved after dropping a segment'));
+    await writeCursor(this.dir, this.cursor).catch((err: Error) =>
+      this.log?.warn({ err: err.message }, 'result spool: cursor not saved after dropping a segment'),
+    );
     if (lost > 0) {
-      this.log?.error({ dropped: lost, droppedTotal: this.ledger.dropped, cause, maxBytes: this.maxBytes, capacity: this.room }, 'result spool is full: dropped the oldest undelivered results');
+      this.log?.error(
+        { dropped: lost, droppedTotal: this.ledger.dropped, cause, maxBytes: this.maxBytes, capacity: this.room },
+        'result spool is full: dropped the oldest undelivered results',
+      );
     }
     return true;
   }

@@ -21,13 +21,21 @@ export async function retryQuarantined(
     if (outcome.ok) {
       const rejected = (outcome.rejected?.length ?? 0) > 0;
       await quarantine.release(item, { rejected });
-      if (rejected) log.error({ id, error: outcome.rejected![0]!.error }, 'the receiver rejected a quarantined result; it will not be sent again');
+      if (rejected)
+        log.error(
+          { id, error: outcome.rejected![0]!.error },
+          'the receiver rejected a quarantined result; it will not be sent again',
+        );
       else log.info({ id }, 'a quarantined result was delivered');
       through++;
       continue;
     }
     if (!mayBeTheBatch(outcome)) break;
   }
-  if (quarantine.size) log.warn({ quarantined: quarantine.size, delivered: through }, 'results still quarantined: the output fails on them');
+  if (quarantine.size)
+    log.warn(
+      { quarantined: quarantine.size, delivered: through },
+      'results still quarantined: the output fails on them',
+    );
   return through;
 }

@@ -36,7 +36,11 @@ export interface RunningWorker {
  * its delivery, the probe loop, and the health server. Stopping lets measurements in flight finish, then
  * flushes results for up to `shutdownFlush` and leaves the rest spooled for the next start.
  */
-export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new Lifecycle(log)): Promise<RunningWorker> {
+export async function runWorker(
+  cfg: WorkerConfig,
+  log: Logger,
+  lifecycle = new Lifecycle(log),
+): Promise<RunningWorker> {
   const metrics = new ServiceMetrics('ping');
   const sent = metrics.counter('probes_sent_total', 'probe packets sent (pings and traceroute probes)');
   const answered = metrics.counter('probes_answered_total', 'pings answered');
@@ -74,7 +78,11 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   }
 
   const ledger = new ResultLedger();
-  const spool = await ResultSpool.open(cfg.spoolDir, { maxBytes: cfg.spoolMaxMb * 1024 * 1024, ledger, log: log.child({ module: 'spool' }) });
+  const spool = await ResultSpool.open(cfg.spoolDir, {
+    maxBytes: cfg.spoolMaxMb * 1024 * 1024,
+    ledger,
+    log: log.child({ module: 'spool' }),
+  });
   lifecycle.onShutdown('spool', () => spool.close());
   const quarantine = await ResultQuarantine.open(cfg.spoolDir, ledger, log.child({ module: 'quarantine' }));
   new Gauge({
@@ -85,12 +93,25 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
       this.set(spool.depth);
     },
   });
-  const sink = createResultSink(cfg.outputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, ca: cfg.caFile, log: log.child({ module: 'delivery' }) });
+  const sink = createResultSink(cfg.outputFile, {
+    workerId: cfg.workerId,
+    apiKey: cfg.apiKey,
+    ca: cfg.caFile,
+    log: log.child({ module: 'delivery' }),
+  });
   lifecycle.onShutdown('sink', () => sink.close());
-  const delivery = new ResultDelivery({ spool, sink, quarantine, quarantineRetryMs: cfg.quarantineRetry, log: log.child({ module: 'delivery' }) });
+  const delivery = new ResultDelivery({
+    spool,
+    sink,
+    quarantine,
+    quarantineRetryMs: cfg.quarantineRetry,
+    log: log.child({ module: 'delivery' }),
+  });
   registerResultAccounts(metrics.registry, () => delivery.stats);
   // After the delivery's last flush: what a supervisor (hopmap lab run) checks for lost results.
-  lifecycle.onShutdown('summary', async () => log.info({ produced: ledger.produced, spooled: spool.depth, delivery: delivery.stats }, 'worker summary'));
+  lifecycle.onShutdown('summary', async () =>
+    log.info({ produced: ledger.produced, spooled: spool.depth, delivery: delivery.stats }, 'worker summary'),
+  );
   delivery.start();
   lifecycle.onShutdown('delivery', () => delivery.stop({ flushTimeoutMs: cfg.shutdownFlush }));
 
@@ -103,9 +124,15 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
     await spool.append(batch);
     for (const r of batch) results.inc({ type: r.type });
   };
-  const isolated = metrics.gauge('worker_isolated', '1 while the worker seems cut off from the network (no target and no canary answers): probing paused');
+  const isolated = metrics.gauge(
+    'worker_isolated',
+    '1 while the worker seems cut off from the network (no target and no canary answers): probing paused',
+  );
   isolated.set(0);
-  const remeasured = metrics.counter('targets_remeasured_total', 'targets measured again because they were probed while the worker was cut off');
+  const remeasured = metrics.counter(
+    'targets_remeasured_total',
+    'targets measured again because they were probed while the worker was cut off',
+  );
   // A cut fails every measurement in flight at once, so a streak shorter than `concurrency` proves nothing; 8
   // keeps the check (usually one canary ping) to about 1 packet in 25 on a sweep of dead addresses (3 pings each).
   const guard = cfg.isolationCheck
@@ -113,7 +140,10 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
         threshold: Math.max(8, cfg.concurrency),
         probeCanary: async (address) => {
           await paced.take();
-          return (await pingOnce(address, { tracer, pingMethod, tcpPorts: cfg.tcpPorts, timeoutMs: cfg.probeTimeout })) !== undefined;
+          return (
+            (await pingOnce(address, { tracer, pingMethod, tcpPorts: cfg.tcpPorts, timeoutMs: cfg.probeTimeout })) !==
+            undefined
+          );
         },
         store,
         log: log.child({ module: 'isolation' }),
@@ -160,8 +190,21 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
   loop.start();
   lifecycle.onShutdown('probe loop', () => loop.stop());
 
-  const identity = makeIdentity('ping', ['icmp', 'tcp', ...(tracer ? ['traceroute', 'icmp-paris', 'udp-paris', 'tcp-syn', 'multipath'] : [])], cfg.workerId);
-  const atRisk = () => resultsAtRisk({ delivery: delivery.stats, droppedLastHour: ledger.droppedLastHour(), spoolFullness: spool.fullness, spoolCapacity: spool.capacity }, { stallMs: cfg.deliveryStallAlert });
+  const identity = makeIdentity(
+    'ping',
+    ['icmp', 'tcp', ...(tracer ? ['traceroute', 'icmp-paris', 'udp-paris', 'tcp-syn', 'multipath'] : [])],
+    cfg.workerId,
+  );
+  const atRisk = () =>
+    resultsAtRisk(
+      {
+        delivery: delivery.stats,
+        droppedLastHour: ledger.droppedLastHour(),
+        spoolFullness: spool.fullness,
+        spoolCapacity: spool.capacity,
+      },
+      { stallMs: cfg.deliveryStallAlert },
+    );
   const { app, state } = createServiceApp({
     identity,
     log,
@@ -176,7 +219,13 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
         pps_cap: cfg.pps,
         stop_set: stopSet ? { probes_saved: stopSet.saved } : null,
         input: { source: cfg.inputFile, last_fetch_ok: lastFetchOk ?? null },
-        spool: { depth: spool.depth, bytes: spool.bytes, capacity: spool.capacity, dropped: spool.dropped, quarantined: quarantine.size },
+        spool: {
+          depth: spool.depth,
+          bytes: spool.bytes,
+          capacity: spool.capacity,
+          dropped: spool.dropped,
+          quarantined: quarantine.size,
+        },
         delivery: delivery.stats,
         network: guard ? guard.status() : { state: 'unchecked', since: null, held_targets: 0 },
       };
@@ -187,7 +236,10 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
     state.draining = true;
     await server.close(5_000);
   });
-  log.info({ health: server.url, input: cfg.inputFile, output: cfg.outputFile, pps: cfg.pps, pingMethod }, 'worker running');
+  log.info(
+    { health: server.url, input: cfg.inputFile, output: cfg.outputFile, pps: cfg.pps, pingMethod },
+    'worker running',
+  );
   return { url: server.url, lifecycle, stop: () => lifecycle.shutdown('stop') };
 }
 
@@ -196,7 +248,12 @@ export async function runWorker(cfg: WorkerConfig, log: Logger, lifecycle = new 
  * what comes and goes. `produced = delivered + rejected + quarantined + dropped + backlog`.
  */
 function registerResultAccounts(registry: Registry, accounts: () => ResultAccounts): void {
-  const counters = { produced: 'results spooled (and found spooled at start)', delivered: 'results the output has', rejected: 'results the output refused for good', dropped: 'results lost: the spool or its disk was full' } as const;
+  const counters = {
+    produced: 'results spooled (and found spooled at start)',
+    delivered: 'results the output has',
+    rejected: 'results the output refused for good',
+    dropped: 'results lost: the spool or its disk was full',
+  } as const;
   for (const [name, help] of Object.entries(counters)) {
     new Counter({
       name: `hopmap_results_${name}_total`,
@@ -208,7 +265,10 @@ function registerResultAccounts(registry: Registry, accounts: () => ResultAccoun
       },
     });
   }
-  const gauges = { quarantined: 'results held aside: the output fails on them while it stores others', backlog: 'results spooled, waiting for delivery' } as const;
+  const gauges = {
+    quarantined: 'results held aside: the output fails on them while it stores others',
+    backlog: 'results spooled, waiting for delivery',
+  } as const;
   for (const [name, help] of Object.entries(gauges)) {
     new Gauge({
       name: `hopmap_results_${name}`,

@@ -15,10 +15,21 @@ const MAX_ANSWER_BYTES = 256 * 1024;
  */
 export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSink {
   const secure = 'url' in target && target.url.protocol === 'https:';
-  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 1, ...(opts.ca ? { ca: [...tls.rootCertificates, opts.ca.toString('utf8')] } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const where = 'url' in target ? `${target.url.origin}${target.url.pathname}` : `unix://${target.socketPath}:${target.path}`;
+  const agent = secure
+    ? new https.Agent({
+        keepAlive: true,
+        maxSockets: 1,
+        ...(opts.ca ? { ca: [...tls.rootCertificates, opts.ca.toString('utf8')] } : {}),
+      })
+    : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const where =
+    'url' in target ? `${target.url.origin}${target.url.pathname}` : `unix://${target.socketPath}:${target.path}`;
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-worker-id': opts.workerId, 'user-agent': `hopmap-worker/${VERSION}` };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-worker-id': opts.workerId,
+    'user-agent': `hopmap-worker/${VERSION}`,
+  };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
 
   return {
@@ -28,7 +39,13 @@ export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSin
       const body = Buffer.from(JSON.stringify(batch), 'utf8');
       return new Promise<SendOutcome>((resolve) => {
         const fail = (err: Error) => resolve({ ok: false, reason: `${where}: ${err.message}` });
-        const requestOpts = { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) }, signal, timeout: timeoutMs };
+        const requestOpts = {
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'content-length': String(body.length) },
+          signal,
+          timeout: timeoutMs,
+        };
         const onAnswer = (res: http.IncomingMessage) => {
           const chunks: Buffer[] = [];
           let kept = 0;
@@ -37,11 +54,16 @@ export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSin
             kept += c.length;
           });
           res.on('error', fail);
-          res.on('end', () => resolve(interpretAnswer(res.statusCode ?? 0, res.headers['retry-after'], Buffer.concat(chunks).toString('utf8'))));
+          res.on('end', () =>
+            resolve(
+              interpretAnswer(res.statusCode ?? 0, res.headers['retry-after'], Buffer.concat(chunks).toString('utf8')),
+            ),
+          );
         };
-        const req = 'url' in target
-          ? (secure ? https : http).request(target.url, requestOpts, onAnswer)
-          : http.request({ ...requestOpts, socketPath: target.socketPath, path: target.path }, onAnswer);
+        const req =
+          'url' in target
+            ? (secure ? https : http).request(target.url, requestOpts, onAnswer)
+            : http.request({ ...requestOpts, socketPath: target.socketPath, path: target.path }, onAnswer);
         req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
         req.on('error', fail);
         req.end(body);
@@ -57,7 +79,12 @@ export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSin
  * body was not read to its end (`read_all: false`). 413: too big, split it.
  * Any other 4xx (bad API key, wrong URL): keep the results until an operator fixes it.
  */
-export function interpretAnswer(status: number, retryAfter: string | undefined, text: string, now = Date.now()): SendOutcome {
+export function interpretAnswer(
+  status: number,
+  retryAfter: string | undefined,
+  text: string,
+  now = Date.now(),
+): SendOutcome {
   const body = parseJson(text);
   if (status >= 200 && status < 300) return { ok: true, rejected: rejectedItems(body) };
   const reason = `HTTP ${status}${errorMessage(body, text)}`;
@@ -67,15 +94,18 @@ export function interpretAnswer(status: number, retryAfter: string | undefined, 
   }
   // Checked before the summary: an output that stopped reading part-way (413, too much bad input) stored only
   // what came before the cut, so the batch goes again in smaller pieces (what was stored is a duplicate then).
-  if (status === 413 || (isIngestSummary(body) && (body as { read_all?: unknown }).read_all === false)) return { ok: false, reason, permanent: 'batch' };
+  if (status === 413 || (isIngestSummary(body) && (body as { read_all?: unknown }).read_all === false))
+    return { ok: false, reason, permanent: 'batch' };
   if (status >= 400 && isIngestSummary(body)) return { ok: true, rejected: rejectedItems(body) };
   return { ok: false, reason: `${reason}${keyRefusal(status, 'post results')}`, permanent: 'receiver' };
 }
 
 /** What a worker's operator should do about a 401 or 403; empty for any other status. */
 export function keyRefusal(status: number, what: string): string {
-  if (status === 401) return ` (no usable api_key: set api_key in the worker config to an active key of role worker, made by hopmap keys add NAME --role worker)`;
-  if (status === 403) return ` (this worker's api_key may not ${what}: it needs role worker, made by hopmap keys add NAME --role worker)`;
+  if (status === 401)
+    return ` (no usable api_key: set api_key in the worker config to an active key of role worker, made by hopmap keys add NAME --role worker)`;
+  if (status === 403)
+    return ` (this worker's api_key may not ${what}: it needs role worker, made by hopmap keys add NAME --role worker)`;
   return '';
 }
 
@@ -96,20 +126,29 @@ function parseJson(text: string): unknown {
 }
 
 function isIngestSummary(body: unknown): body is { errors?: unknown; rejected?: unknown } {
-  return typeof body === 'object' && body !== null && (Array.isArray((body as { errors?: unknown }).errors) || typeof (body as { rejected?: unknown }).rejected === 'number');
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    (Array.isArray((body as { errors?: unknown }).errors) ||
+      typeof (body as { rejected?: unknown }).rejected === 'number')
+  );
 }
 
 function rejectedItems(body: unknown): RejectedItem[] | undefined {
   if (!isIngestSummary(body) || !Array.isArray(body.errors)) return undefined;
   const items = body.errors
-    .filter((e): e is { index: number } => typeof e === 'object' && e !== null && Number.isInteger((e as { index?: unknown }).index))
+    .filter(
+      (e): e is { index: number } =>
+        typeof e === 'object' && e !== null && Number.isInteger((e as { index?: unknown }).index),
+    )
     .map((e) => ({ index: e.index, error: e }));
   return items.length ? items : undefined;
 }
 
 function errorMessage(body: unknown, text: string): string {
   const err = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  if (err && typeof err.message === 'string') return `: ${typeof err.code === 'string' ? `${err.code}: ` : ''}${err.message}`;
+  if (err && typeof err.message === 'string')
+    return `: ${typeof err.code === 'string' ? `${err.code}: ` : ''}${err.message}`;
   const line = text.trim().split('\n', 1)[0]?.slice(0, 200);
   return line ? `: ${line}` : '';
 }

@@ -35,7 +35,8 @@ export async function readCursor(dir: string): Promise<Omit<SpoolPosition, 'done
   }
   try {
     const { seq, offset } = JSON.parse(text) as { seq: unknown; offset: unknown };
-    if (Number.isSafeInteger(seq) && Number.isSafeInteger(offset) && (offset as number) >= 0) return { seq: seq as number, offset: offset as number };
+    if (Number.isSafeInteger(seq) && Number.isSafeInteger(offset) && (offset as number) >= 0)
+      return { seq: seq as number, offset: offset as number };
   } catch {
     // fall through: a cursor we cannot read means "redeliver from the oldest segment"; ids make that harmless
   }
@@ -106,7 +107,12 @@ export async function fsyncDir(dir: string): Promise<void> {
  * Calls `onLine` with each complete line of `fh` between `start` and `end`, and its length with the
  * newline; stops when `onLine` returns false. A last line without its newline is not reported.
  */
-export async function readLines(fh: FileHandle, start: number, end: number, onLine: (line: Buffer, length: number) => boolean): Promise<void> {
+export async function readLines(
+  fh: FileHandle,
+  start: number,
+  end: number,
+  onLine: (line: Buffer, length: number) => boolean,
+): Promise<void> {
   let pos = start;
   let carry = Buffer.alloc(0);
   while (pos < end) {

@@ -41,7 +41,10 @@ export function targetSource(spec: string, opts: InputSourceOptions): TargetSour
 
 /** `a, b,c` → ['a', 'b', 'c']: the upstream list syntax of `input_file` and `output_file`. */
 export function splitUpstreams(spec: string): string[] {
-  return spec.split(',').map((s) => s.trim()).filter(Boolean);
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -78,11 +81,16 @@ class FailoverSource implements TargetSource {
 export function parseUnixSpec(spec: string, defaultPath: string): { socketPath: string; path: string } {
   const rest = spec.slice('unix://'.length);
   const colon = rest.indexOf(':');
-  return colon === -1 ? { socketPath: rest, path: defaultPath } : { socketPath: rest.slice(0, colon), path: rest.slice(colon + 1) };
+  return colon === -1
+    ? { socketPath: rest, path: defaultPath }
+    : { socketPath: rest.slice(0, colon), path: rest.slice(colon + 1) };
 }
 
 class InputServiceSource implements TargetSource {
-  constructor(private readonly spec: string, private readonly opts: InputSourceOptions) {}
+  constructor(
+    private readonly spec: string,
+    private readonly opts: InputSourceOptions,
+  ) {}
 
   describe(): string {
     return this.spec;
@@ -92,22 +100,36 @@ class InputServiceSource implements TargetSource {
     const headers: Record<string, string> = { 'x-consumer-id': this.opts.workerId, accept: 'application/json' };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     let req: http.ClientRequest;
-    const onResponse = (resolve: (b: TargetBatch) => void, reject: (e: Error) => void) => (res: http.IncomingMessage) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('error', reject);
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new UpstreamError(`${this.spec}: GET targets answered ${res.statusCode}: ${body.slice(0, 200)}${keyRefusal(res.statusCode ?? 0, 'lease targets')}`));
-        try {
-          const parsed = JSON.parse(body) as { lease: string | null; targets: string[]; retry_after_seconds?: number };
-          const targets = parsed.targets.filter((t) => parseAddress(t) !== null);
-          resolve({ lease: parsed.lease, targets, ...(parsed.retry_after_seconds ? { retryAfterMs: parsed.retry_after_seconds * 1000 } : {}) });
-        } catch (err) {
-          reject(new UpstreamError(`${this.spec}: GET targets answered malformed JSON: ${(err as Error).message}`));
-        }
-      });
-    };
+    const onResponse =
+      (resolve: (b: TargetBatch) => void, reject: (e: Error) => void) => (res: http.IncomingMessage) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('error', reject);
+        res.on('end', () => {
+          if (res.statusCode !== 200)
+            return reject(
+              new UpstreamError(
+                `${this.spec}: GET targets answered ${res.statusCode}: ${body.slice(0, 200)}${keyRefusal(res.statusCode ?? 0, 'lease targets')}`,
+              ),
+            );
+          try {
+            const parsed = JSON.parse(body) as {
+              lease: string | null;
+              targets: string[];
+              retry_after_seconds?: number;
+            };
+            const targets = parsed.targets.filter((t) => parseAddress(t) !== null);
+            resolve({
+              lease: parsed.lease,
+              targets,
+              ...(parsed.retry_after_seconds ? { retryAfterMs: parsed.retry_after_seconds * 1000 } : {}),
+            });
+          } catch (err) {
+            reject(new UpstreamError(`${this.spec}: GET targets answered malformed JSON: ${(err as Error).message}`));
+          }
+        });
+      };
     return new Promise((resolve, reject) => {
       if (this.spec.startsWith('unix://')) {
         const { socketPath, path } = parseUnixSpec(this.spec, '/targets');
@@ -117,10 +139,15 @@ class InputServiceSource implements TargetSource {
         if (!url.pathname.endsWith('/targets')) url.pathname = `${url.pathname.replace(/\/$/, '')}/targets`;
         url.searchParams.set('n', String(n));
         const ca = this.opts.ca ? { ca: [...tls.rootCertificates, this.opts.ca.toString('utf8')] } : {};
-        req = url.protocol === 'https:' ? https.request(url, { headers, ...ca }, onResponse(resolve, reject)) : http.request(url, { headers }, onResponse(resolve, reject));
+        req =
+          url.protocol === 'https:'
+            ? https.request(url, { headers, ...ca }, onResponse(resolve, reject))
+            : http.request(url, { headers }, onResponse(resolve, reject));
       }
       req.setTimeout(30_000, () => req.destroy(new UpstreamError(`${this.spec}: no answer within 30 s`)));
-      req.on('error', (err) => reject(err instanceof UpstreamError ? err : new UpstreamError(`${this.spec}: ${err.message}`)));
+      req.on('error', (err) =>
+        reject(err instanceof UpstreamError ? err : new UpstreamError(`${this.spec}: ${err.message}`)),
+      );
       req.end();
     });
   }
@@ -141,7 +168,10 @@ class FileSource implements TargetSource {
       const text = await readFile(this.path, 'utf8').catch((err: Error) => {
         throw new UpstreamError(`${this.path}: ${err.message}`);
       });
-      this.queue = text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim()).filter((l) => parseAddress(l) !== null);
+      this.queue = text
+        .split(/\r?\n/)
+        .map((l) => l.replace(/#.*/, '').trim())
+        .filter((l) => parseAddress(l) !== null);
       if (this.queue.length === 0) return { lease: null, targets: [], retryAfterMs: 60_000 };
     }
     return { lease: null, targets: this.queue.splice(0, n) };

@@ -22,7 +22,9 @@ export function tcpPing(dst: string, port: number, timeoutMs: number): Promise<T
       resolve(answer);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
-    socket.once('connect', () => done({ port, rttUs: microseconds(started, process.hrtime.bigint()), outcome: 'open' }));
+    socket.once('connect', () =>
+      done({ port, rttUs: microseconds(started, process.hrtime.bigint()), outcome: 'open' }),
+    );
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const at = process.hrtime.bigint();
       done(err.code === 'ECONNREFUSED' ? { port, rttUs: microseconds(started, at), outcome: 'refused' } : undefined);

@@ -18,7 +18,10 @@ export const workerConfig = z.object({
   tracerouteMaxHops: positiveInt().max(64).default(30),
   healthCheckPort: port().default(8090),
   healthCheckHost: z.string().min(1).default('0.0.0.0'),
-  workerId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -').default(hostname()),
+  workerId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -')
+    .default(hostname()),
   apiKey: z.string().min(1).optional(),
   /** Extra CA certificates (PEM) to trust for https inputs and outputs, e.g. a manager's self-signed one. */
   caFile: z

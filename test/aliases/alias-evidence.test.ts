@@ -23,17 +23,47 @@ const chainRR: AliasResult['record_route'] = [
 
 function result(over: Partial<AliasResult>): AliasResult {
   const r: AliasResult = {
-    format: RESULT_FORMAT, id: '6f1d2c3b-9a8e-4f7d-8c6b-5a4e3d2c1b0a', type: 'alias', worker: 'w1', lease: null, target: TARGET,
-    started_at: '2026-11-30T01:00:00.000Z', finished_at: '2026-11-30T01:00:02.000Z', flow: 4242, probes_sent: 0,
-    record_route: [], timestamps: [], mercator: [], ipid: [], ...over,
+    format: RESULT_FORMAT,
+    id: '6f1d2c3b-9a8e-4f7d-8c6b-5a4e3d2c1b0a',
+    type: 'alias',
+    worker: 'w1',
+    lease: null,
+    target: TARGET,
+    started_at: '2026-11-30T01:00:00.000Z',
+    finished_at: '2026-11-30T01:00:02.000Z',
+    flow: 4242,
+    probes_sent: 0,
+    record_route: [],
+    timestamps: [],
+    mercator: [],
+    ipid: [],
+    ...over,
   };
   return aliasResultSchema.parse(r);
 }
 
-const alias = (a: string, b: string, method: AliasEvidence['method']): AliasEvidence => ({ a, b, method, verdict: 'alias' });
-const distinct = (a: string, b: string, method: AliasEvidence['method']): AliasEvidence => ({ a, b, method, verdict: 'distinct' });
-const ts = (address: string, second: string, stamped: boolean[] | null) => ({ address, prespecified: [address, second], stamped });
-const ids = (a: string, b: string, values: Array<number | null>) => ({ a, b, samples: values.map((ipid, i) => ({ address: i % 2 ? b : a, ipid })) });
+const alias = (a: string, b: string, method: AliasEvidence['method']): AliasEvidence => ({
+  a,
+  b,
+  method,
+  verdict: 'alias',
+});
+const distinct = (a: string, b: string, method: AliasEvidence['method']): AliasEvidence => ({
+  a,
+  b,
+  method,
+  verdict: 'distinct',
+});
+const ts = (address: string, second: string, stamped: boolean[] | null) => ({
+  address,
+  prespecified: [address, second],
+  stamped,
+});
+const ids = (a: string, b: string, values: Array<number | null>) => ({
+  a,
+  b,
+  samples: values.map((ipid, i) => ({ address: i % 2 ? b : a, ipid })),
+});
 
 const cases: Array<{ name: string; input: Partial<AliasResult>; expected: AliasEvidence[] }> = [
   {
@@ -92,14 +122,21 @@ const cases: Array<{ name: string; input: Partial<AliasResult>; expected: AliasE
       target: '198.19.9.9',
       record_route: [
         { ttl: 7, from: A(26), icmp_type: 11, recorded: [A(1), A(5), A(9), A(13), A(17), A(21), A(25), A(26)] },
-        { ttl: 8, from: '198.19.9.9', icmp_type: 0, recorded: [A(1), A(5), A(9), A(13), A(17), A(21), A(25), A(29), A(33)] },
+        {
+          ttl: 8,
+          from: '198.19.9.9',
+          icmp_type: 0,
+          recorded: [A(1), A(5), A(9), A(13), A(17), A(21), A(25), A(29), A(33)],
+        },
       ],
     },
     expected: [alias(A(26), A(29), 'discarte')],
   },
   {
     name: 'timestamps: both directions stamped twice is an alias; one direction alone is not',
-    input: { timestamps: [ts(A(13), A(10), [true, true]), ts(A(10), A(13), [true, true]), ts(A(14), A(17), [true, true])] },
+    input: {
+      timestamps: [ts(A(13), A(10), [true, true]), ts(A(10), A(13), [true, true]), ts(A(14), A(17), [true, true])],
+    },
     expected: [alias(A(10), A(13), 'timestamp')],
   },
   {
@@ -109,12 +146,25 @@ const cases: Array<{ name: string; input: Partial<AliasResult>; expected: AliasE
   },
   {
     name: 'timestamps: no reply, A not stamping, or a malformed list say nothing',
-    input: { timestamps: [ts(A(2), A(10), null), ts(A(6), A(9), [false, false]), ts(A(14), A(14), [true, false]), { address: A(17), prespecified: [A(18), A(17)], stamped: [true, false] }] },
+    input: {
+      timestamps: [
+        ts(A(2), A(10), null),
+        ts(A(6), A(9), [false, false]),
+        ts(A(14), A(14), [true, false]),
+        { address: A(17), prespecified: [A(18), A(17)], stamped: [true, false] },
+      ],
+    },
     expected: [],
   },
   {
     name: 'Mercator: an unreachable from another address is an alias; from the probed address or none, nothing',
-    input: { mercator: [{ address: A(13), from: A(10) }, { address: A(14), from: A(14) }, { address: A(17), from: null }] },
+    input: {
+      mercator: [
+        { address: A(13), from: A(10) },
+        { address: A(14), from: A(14) },
+        { address: A(17), from: null },
+      ],
+    },
     expected: [alias(A(10), A(13), 'mercator')],
   },
   {
@@ -134,21 +184,36 @@ const cases: Array<{ name: string; input: Partial<AliasResult>; expected: AliasE
 describe('alias evidence from an alias result', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const sort = (e: AliasEvidence[]) => [...e].sort((x, y) => `${x.a}${x.b}${x.method}`.localeCompare(`${y.a}${y.b}${y.method}`));
+      const sort = (e: AliasEvidence[]) =>
+        [...e].sort((x, y) => `${x.a}${x.b}${x.method}`.localeCompare(`${y.a}${y.b}${y.method}`));
       assert.deepEqual(sort(aliasEvidence(result(c.input))), sort(c.expected));
     });
   }
 
   it('orders each pair by address value and lists a pair once per method and verdict', () => {
-    const ev = aliasEvidence(result({ mercator: [{ address: A(13), from: A(9) }, { address: A(13), from: A(9) }, { address: A(9), from: A(13) }] }));
+    const ev = aliasEvidence(
+      result({
+        mercator: [
+          { address: A(13), from: A(9) },
+          { address: A(13), from: A(9) },
+          { address: A(9), from: A(13) },
+        ],
+      }),
+    );
     assert.deepEqual(ev, [alias(A(9), A(13), 'mercator')]);
   });
 
   it('gives the evidence docs/result-format.md says of its alias example', () => {
     const docs = readFileSync(`${PROJECT_ROOT}/docs/result-format.md`, 'utf8');
-    const example = [...docs.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!)).find((r) => r.type === 'alias');
+    const example = [...docs.matchAll(/```json\n([\s\S]*?)```/g)]
+      .map((m) => JSON.parse(m[1]!))
+      .find((r) => r.type === 'alias');
     const ev = aliasEvidence(aliasResultSchema.parse(example));
-    const pairs = (method: string, verdict: string) => ev.filter((e) => e.method === method && e.verdict === verdict).map((e) => `${e.a} ${e.b}`).sort();
+    const pairs = (method: string, verdict: string) =>
+      ev
+        .filter((e) => e.method === method && e.verdict === verdict)
+        .map((e) => `${e.a} ${e.b}`)
+        .sort();
     const routers = [`${A(2)} ${A(5)}`, `${A(10)} ${A(13)}`, `${A(14)} ${A(17)}`].sort();
     assert.deepEqual(pairs('discarte', 'alias'), routers);
     assert.deepEqual(pairs('timestamp', 'alias'), [...routers, `${A(6)} ${A(9)}`].sort());

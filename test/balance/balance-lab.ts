@@ -46,13 +46,31 @@ export class ServiceInstance {
 
   async start(): Promise<void> {
     const proc = spawnNode(
-      [BIN_PATH, this.kind, '--host', '127.0.0.1', '--port', String(this.port), '--name', this.name, '--no-migrate', '--drain-delay-ms', String(DRAIN_DELAY_MS), '--shutdown-grace-ms', '10000', ...this.args],
+      [
+        BIN_PATH,
+        this.kind,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        '--name',
+        this.name,
+        '--no-migrate',
+        '--drain-delay-ms',
+        String(DRAIN_DELAY_MS),
+        '--shutdown-grace-ms',
+        '10000',
+        ...this.args,
+      ],
       { LOG_LEVEL: 'warn', ...this.env },
     );
     this.proc = proc;
     live.add(proc);
     void proc.exited.then(() => live.delete(proc));
-    const ready = await pollUntil(`${this.url}/ready`, (r) => r.status === 200, 240_000).catch((err: Error) => ({ status: 0, text: err.message }));
+    const ready = await pollUntil(`${this.url}/ready`, (r) => r.status === 200, 240_000).catch((err: Error) => ({
+      status: 0,
+      text: err.message,
+    }));
     assert.equal(ready.status, 200, `${this.name} is ready:\n${ready.text}\n${proc.output()}`);
   }
 
@@ -71,7 +89,8 @@ export class ServiceInstance {
     assert.equal(res.status, 200, `${this.name} /metrics`);
     let total = 0;
     for (const line of res.text.split('\n')) {
-      if (line.startsWith('hopmap_http_request_duration_seconds_count{') && line.includes(`route="${route}"`)) total += Number(line.split(' ').at(-1));
+      if (line.startsWith('hopmap_http_request_duration_seconds_count{') && line.includes(`route="${route}"`))
+        total += Number(line.split(' ').at(-1));
     }
     return total;
   }
@@ -91,7 +110,10 @@ export interface BalancedService {
  * upstreams point at a closed port: only `kind` is served. `firstArgs` go to the first instance only (a
  * one-time import at start).
  */
-export async function startBalanced(kind: Kind, opts: { env: Record<string, string>; args?: string[]; firstArgs?: string[]; count?: number }): Promise<BalancedService> {
+export async function startBalanced(
+  kind: Kind,
+  opts: { env: Record<string, string>; args?: string[]; firstArgs?: string[]; count?: number },
+): Promise<BalancedService> {
   const instances: ServiceInstance[] = [];
   for (let i = 1; i <= (opts.count ?? 2); i++) {
     const args = [...(opts.args ?? []), ...(i === 1 ? (opts.firstArgs ?? []) : [])];
@@ -108,9 +130,17 @@ export async function startBalanced(kind: Kind, opts: { env: Record<string, stri
     const listen: Record<number, number> = {};
     for (const k of Object.keys(NGINX_PORT) as Kind[]) listen[NGINX_PORT[k]] = await freePort();
     const unused = await freePort();
-    const upstreamPorts = Object.fromEntries((Object.keys(NGINX_PORT) as Kind[]).map((k) => [`hopmap_${k}`, k === kind ? instances.map((s) => s.port) : [unused]]));
+    const upstreamPorts = Object.fromEntries(
+      (Object.keys(NGINX_PORT) as Kind[]).map((k) => [
+        `hopmap_${k}`,
+        k === kind ? instances.map((s) => s.port) : [unused],
+      ]),
+    );
     const deploy = join(PROJECT_ROOT, 'deploy/nginx');
-    const http = [upstreamsOn(readFileSync(join(deploy, 'upstreams.example.conf'), 'utf8'), upstreamPorts), listenOn(readFileSync(join(deploy, 'hopmap.conf'), 'utf8'), listen)].join('\n');
+    const http = [
+      upstreamsOn(readFileSync(join(deploy, 'upstreams.example.conf'), 'utf8'), upstreamPorts),
+      listenOn(readFileSync(join(deploy, 'hopmap.conf'), 'utf8'), listen),
+    ].join('\n');
     nginx = await startNginx({ http, ports: Object.values(listen) });
     return { instances, url: `http://127.0.0.1:${listen[NGINX_PORT[kind]]}`, nginx, stop };
   } catch (err) {
@@ -163,13 +193,22 @@ export async function cycle(
   route: string,
   progress: () => number,
   carryOn = 30,
-): Promise<{ exit: { code: number | null; signal: NodeJS.Signals | null }; servedBefore: number; servedAfterRestart: number }> {
+): Promise<{
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  servedBefore: number;
+  servedAfterRestart: number;
+}> {
   const servedBefore = await victim.served(route);
   assert.ok(servedBefore > 0, `${victim.name} took ${route} traffic before it was stopped`);
   const exit = await victim.stop(signal);
-  if (signal === 'SIGTERM') assert.deepEqual(exit, { code: 0, signal: null }, `${victim.name} shut down cleanly:\n${victim.proc!.output()}`);
+  if (signal === 'SIGTERM')
+    assert.deepEqual(exit, { code: 0, signal: null }, `${victim.name} shut down cleanly:\n${victim.proc!.output()}`);
   const whileDown = progress();
-  await until(`the clients to carry on without ${victim.name}`, () => (progress() >= whileDown + carryOn ? true : undefined), { timeoutMs: 60_000 });
+  await until(
+    `the clients to carry on without ${victim.name}`,
+    () => (progress() >= whileDown + carryOn ? true : undefined),
+    { timeoutMs: 60_000 },
+  );
   await victim.start();
   const servedAfterRestart = await until(
     `nginx to send ${route} to ${victim.name} again`,

@@ -11,7 +11,14 @@ import { testKey } from '../support/keys.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
-import { cycle, newTally, startBalanced, withRetries, type BalancedService, type ServiceInstance } from './balance-lab.js';
+import {
+  cycle,
+  newTally,
+  startBalanced,
+  withRetries,
+  type BalancedService,
+  type ServiceInstance,
+} from './balance-lab.js';
 import { needs } from '../support/needs.js';
 
 const skip = needs('database', 'nginx');
@@ -34,7 +41,11 @@ describe('nginx in front of two inputs: one killed under load', { skip }, () => 
     dir = writeTargetDir({ 'targets.txt': `${TARGETS}\n` });
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     for (const c of CONSUMERS) keys.set(c, await testKey(db.url, 'worker', c));
-    svc = await startBalanced('input', { env: { DATABASE_URL: db.url }, args: ['--lease-ttl', `${LEASE_TTL_S}s`], firstArgs: ['--targets', dir] });
+    svc = await startBalanced('input', {
+      env: { DATABASE_URL: db.url },
+      args: ['--lease-ttl', `${LEASE_TTL_S}s`],
+      firstArgs: ['--targets', dir],
+    });
   });
 
   after(async () => {
@@ -57,7 +68,11 @@ describe('nginx in front of two inputs: one killed under load', { skip }, () => 
       const source = targetSource(svc.url, { workerId: consumer, apiKey: keys.get(consumer) });
       const batch = await withRetries(tally, 'GET /targets', () => source.next(n));
       received.get(consumer)!.push(...batch.targets);
-      if (batch.lease) await ackLeaseTargets(pool, batch.targets.map((target) => ({ lease: batch.lease!, target })));
+      if (batch.lease)
+        await ackLeaseTargets(
+          pool,
+          batch.targets.map((target) => ({ lease: batch.lease!, target })),
+        );
       return batch;
     };
     const consumers = CONSUMERS.map(async (c) => {
@@ -78,9 +93,14 @@ describe('nginx in front of two inputs: one killed under load', { skip }, () => 
     try {
       await until('leases to flow through nginx', () => (progress() >= 20 ? true : undefined), { timeoutMs: 60_000 });
       const [one, two] = svc.instances as [ServiceInstance, ServiceInstance];
-      for (const [victim, signal] of [[one, 'SIGKILL'], [two, 'SIGTERM']] as const) {
+      for (const [victim, signal] of [
+        [one, 'SIGKILL'],
+        [two, 'SIGTERM'],
+      ] as const) {
         const step = await cycle(svc, victim, signal, '/targets', progress);
-        t.diagnostic(`${signal} ${victim.name}: it had answered ${step.servedBefore} GET /targets; after its restart ${step.servedAfterRestart} when we looked`);
+        t.diagnostic(
+          `${signal} ${victim.name}: it had answered ${step.servedBefore} GET /targets; after its restart ${step.servedAfterRestart} when we looked`,
+        );
       }
     } finally {
       running = false;
@@ -88,7 +108,10 @@ describe('nginx in front of two inputs: one killed under load', { skip }, () => 
     }
     if (failure) throw failure;
     const midway = CONSUMERS.map((c) => received.get(c)!.length);
-    assert.ok(midway.every((n) => n < expand(TARGETS).length), `the pass was still going when the drill ended (${midway.join(', ')})`);
+    assert.ok(
+      midway.every((n) => n < expand(TARGETS).length),
+      `the pass was still going when the drill ended (${midway.join(', ')})`,
+    );
 
     // The rest of the pass; then what was leased on an instance that died before answering comes back after its TTL.
     const drain = async (c: string) => {
@@ -103,14 +126,22 @@ describe('nginx in front of two inputs: one killed under load', { skip }, () => 
     const eligible = new Set(expand(TARGETS));
     for (const c of CONSUMERS) {
       const got = received.get(c)!;
-      assert.equal(new Set(got).size, got.length, `${c} received an address twice (${got.length - new Set(got).size} repeats)`);
+      assert.equal(
+        new Set(got).size,
+        got.length,
+        `${c} received an address twice (${got.length - new Set(got).size} repeats)`,
+      );
       assert.equal(got.length, eligible.size, `${c} received every address`);
       assert.ok(got.every((a) => eligible.has(a)));
     }
-    const { rows } = await pool.query(`select count(*) filter (where state = 'open')::int as open, count(*) filter (where state = 'reissued')::int as reissued from leases`);
+    const { rows } = await pool.query(
+      `select count(*) filter (where state = 'open')::int as open, count(*) filter (where state = 'reissued')::int as reissued from leases`,
+    );
     assert.equal(rows[0].open, 0, 'no lease is left unacknowledged');
     const retriedByNginx = svc.nginx.accessLog().filter((l) => l.includes('GET /targets') && /, /.test(l)).length;
-    t.diagnostic(`${tally.ok} leases; failed tries the consumers retried: ${tally.failedTries} (most tries for one: ${tally.maxTries}); requests nginx sent on to the other instance: ${retriedByNginx}; leases served again after their TTL: ${rows[0].reissued}`);
+    t.diagnostic(
+      `${tally.ok} leases; failed tries the consumers retried: ${tally.failedTries} (most tries for one: ${tally.maxTries}); requests nginx sent on to the other instance: ${retriedByNginx}; leases served again after their TTL: ${rows[0].reissued}`,
+    );
     if (tally.failures.length) t.diagnostic(`failures seen: ${[...new Set(tally.failures)].slice(0, 5).join(' | ')}`);
   });
 });

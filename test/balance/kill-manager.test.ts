@@ -8,7 +8,14 @@ import { Browser, codeFor, logIn } from '../manager/manager-browser.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { until } from '../support/until.js';
-import { cycle, newTally, startBalanced, withRetries, type BalancedService, type ServiceInstance } from './balance-lab.js';
+import {
+  cycle,
+  newTally,
+  startBalanced,
+  withRetries,
+  type BalancedService,
+  type ServiceInstance,
+} from './balance-lab.js';
 import { needs } from '../support/needs.js';
 
 const skip = needs('database', 'nginx');
@@ -81,9 +88,14 @@ describe('nginx in front of two managers: one killed while a signed-in operator 
     try {
       await until('pages to load through nginx', () => (progress() >= 20 ? true : undefined), { timeoutMs: 60_000 });
       const [one, two] = svc.instances as [ServiceInstance, ServiceInstance];
-      for (const [victim, signal] of [[one, 'SIGKILL'], [two, 'SIGTERM']] as const) {
+      for (const [victim, signal] of [
+        [one, 'SIGKILL'],
+        [two, 'SIGTERM'],
+      ] as const) {
         const step = await cycle(svc, victim, signal, '/api/me', progress);
-        t.diagnostic(`${signal} ${victim.name}: it had answered ${step.servedBefore} GET /api/me; after its restart ${step.servedAfterRestart} when we looked`);
+        t.diagnostic(
+          `${signal} ${victim.name}: it had answered ${step.servedBefore} GET /api/me; after its restart ${step.servedAfterRestart} when we looked`,
+        );
       }
     } finally {
       running = false;
@@ -97,7 +109,9 @@ describe('nginx in front of two managers: one killed while a signed-in operator 
     assert.equal(out.status, 303, out.text);
     assert.equal((await br.get(`${svc.url}/api/me`)).status, 401, 'signed out on every instance');
 
-    t.diagnostic(`${tally.ok} page loads; failed tries the browser retried: ${tally.failedTries} (most tries for one: ${tally.maxTries})`);
+    t.diagnostic(
+      `${tally.ok} page loads; failed tries the browser retried: ${tally.failedTries} (most tries for one: ${tally.maxTries})`,
+    );
     if (tally.failures.length) t.diagnostic(`failures seen: ${[...new Set(tally.failures)].slice(0, 5).join(' | ')}`);
   });
 });

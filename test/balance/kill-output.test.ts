@@ -43,10 +43,15 @@ describe('nginx in front of two outputs: one killed under load', { skip }, () =>
     let running = true;
     // As the worker delivers: its own HTTP sink (one kept-alive connection), the same batch again until a 2xx.
     const poster = async (p: number) => {
-      const sink = createHttpSink({ url: new URL(`${svc.url}/results`) }, { workerId: `w${p}`, apiKey, timeoutMs: 10_000, log: quietLog });
+      const sink = createHttpSink(
+        { url: new URL(`${svc.url}/results`) },
+        { workerId: `w${p}`, apiKey, timeoutMs: 10_000, log: quietLog },
+      );
       try {
         for (let n = 0; running; n++) {
-          const batch = Array.from({ length: BATCH }, (_, k) => pingResult(`198.18.${p}.${(n * BATCH + k) % 250}`, { worker: `w${p}` }));
+          const batch = Array.from({ length: BATCH }, (_, k) =>
+            pingResult(`198.18.${p}.${(n * BATCH + k) % 250}`, { worker: `w${p}` }),
+          );
           await withRetries(tally, 'POST /results', async () => {
             const out = await sink.send(batch);
             if (!out.ok) throw new Error(out.reason);
@@ -73,10 +78,15 @@ describe('nginx in front of two outputs: one killed under load', { skip }, () =>
     };
     try {
       await until('results to flow through nginx', () => (tally.ok >= 20 ? true : undefined), { timeoutMs: 60_000 });
-      const [one, two] = svc.instances as [typeof svc.instances[0], typeof svc.instances[0]];
-      for (const [victim, signal] of [[one, 'SIGKILL'], [two, 'SIGTERM']] as const) {
+      const [one, two] = svc.instances as [(typeof svc.instances)[0], (typeof svc.instances)[0]];
+      for (const [victim, signal] of [
+        [one, 'SIGKILL'],
+        [two, 'SIGTERM'],
+      ] as const) {
         const step = await cycle(svc, victim, signal, '/results', progress);
-        t.diagnostic(`${signal} ${victim.name}: it had answered ${step.servedBefore} POST /results; after its restart it answered ${step.servedAfterRestart} by the time we looked`);
+        t.diagnostic(
+          `${signal} ${victim.name}: it had answered ${step.servedBefore} POST /results; after its restart it answered ${step.servedAfterRestart} by the time we looked`,
+        );
       }
     } finally {
       running = false;
@@ -94,7 +104,9 @@ describe('nginx in front of two outputs: one killed under load', { skip }, () =>
     assert.equal(stored.length, acknowledged.length, 'nothing stored that was not sent');
 
     const retriedByNginx = svc.nginx.accessLog().filter((l) => l.includes('POST /results') && /, /.test(l)).length;
-    t.diagnostic(`${acknowledged.length} results in ${tally.ok} batches; failed tries the posters retried: ${tally.failedTries} (most tries for one batch: ${tally.maxTries}); batches nginx sent to the other instance itself: ${retriedByNginx}`);
+    t.diagnostic(
+      `${acknowledged.length} results in ${tally.ok} batches; failed tries the posters retried: ${tally.failedTries} (most tries for one batch: ${tally.maxTries}); batches nginx sent to the other instance itself: ${retriedByNginx}`,
+    );
     if (tally.failures.length) t.diagnostic(`failures seen: ${[...new Set(tally.failures)].slice(0, 5).join(' | ')}`);
   });
 });

@@ -54,7 +54,22 @@ describe('hopmap up', { skip }, () => {
     dirs.push(dir);
     const inputPort = await freePort();
     const managerPort = await freePort();
-    const up = spawnNode([BIN_PATH, 'up', '--no-worker', '--input-port', String(inputPort), '--output-port', String(await freePort()), '--output-health-port', String(await freePort()), '--manager-port', String(managerPort)], { DATABASE_URL: db.url, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'warn' });
+    const up = spawnNode(
+      [
+        BIN_PATH,
+        'up',
+        '--no-worker',
+        '--input-port',
+        String(inputPort),
+        '--output-port',
+        String(await freePort()),
+        '--output-health-port',
+        String(await freePort()),
+        '--manager-port',
+        String(managerPort),
+      ],
+      { DATABASE_URL: db.url, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'warn' },
+    );
     children.push(up);
     await up.waitFor(/hopmap is up/, 180_000);
     assert.ok(up.output().includes(`database   ${db.url}`), up.output());
@@ -66,16 +81,22 @@ describe('hopmap up', { skip }, () => {
     assert.ok(up.output().includes(`input      http://127.0.0.1:${inputPort}`), up.output());
     const info = (await request(`http://127.0.0.1:${inputPort}/service-info`)).json();
     assert.equal(info.service_type, 'input');
-    const batch = (await request(`http://127.0.0.1:${inputPort}/targets?n=5`, { headers: bearer(await testKey(db.url, 'worker')) })).json();
+    const batch = (
+      await request(`http://127.0.0.1:${inputPort}/targets?n=5`, { headers: bearer(await testKey(db.url, 'worker')) })
+    ).json();
     assert.equal(batch.targets.length, 5);
 
     // The manager runs too, with a server key `up` made in the state dir (owner-only) and says how to add a user.
     const managerInfo = await new Promise<{ service_type: string }>((resolve, reject) => {
-      const req = https.get(`https://127.0.0.1:${managerPort}/service-info`, { rejectUnauthorized: false, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c));
-        res.on('end', () => resolve(JSON.parse(body)));
-      });
+      const req = https.get(
+        `https://127.0.0.1:${managerPort}/service-info`,
+        { rejectUnauthorized: false, agent: false },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve(JSON.parse(body)));
+        },
+      );
       req.on('error', reject);
     });
     assert.equal(managerInfo.service_type, 'manager', 'the manager answers over HTTPS');
@@ -87,7 +108,11 @@ describe('hopmap up', { skip }, () => {
 
     up.child.kill('SIGINT');
     assert.equal((await up.exited).code, 0, up.output());
-    await assert.rejects(request(`http://127.0.0.1:${inputPort}/health`), /ECONNREFUSED/, 'the service stopped with up');
+    await assert.rejects(
+      request(`http://127.0.0.1:${inputPort}/health`),
+      /ECONNREFUSED/,
+      'the service stopped with up',
+    );
   });
 
   it('without DATABASE_URL starts the embedded PostgreSQL, prints where it lives, and stops it on Ctrl-C', async () => {
@@ -95,7 +120,22 @@ describe('hopmap up', { skip }, () => {
     dirs.push(dir);
     const port = String(await freePort());
     const env = { DATABASE_URL: undefined, HOPMAP_STATE_DIR: dir, HOPMAP_EMBEDDED_PORT: port, LOG_LEVEL: 'warn' };
-    const up = spawnNode([BIN_PATH, 'up', '--no-worker', '--input-port', String(await freePort()), '--output-port', String(await freePort()), '--output-health-port', String(await freePort()), '--manager-port', String(await freePort())], env);
+    const up = spawnNode(
+      [
+        BIN_PATH,
+        'up',
+        '--no-worker',
+        '--input-port',
+        String(await freePort()),
+        '--output-port',
+        String(await freePort()),
+        '--output-health-port',
+        String(await freePort()),
+        '--manager-port',
+        String(await freePort()),
+      ],
+      env,
+    );
     children.push(up);
     await up.waitFor(/hopmap is up/, 180_000);
     const [, url] = up.output().match(/database   (postgres:\S+)/) ?? [];
@@ -134,12 +174,20 @@ describe('hopmap up', { skip }, () => {
     const dir = stateDir();
     dirs.push(dir);
     const workerId = `up-test-${process.pid}`;
-    const env = { DATABASE_URL: socketUrl, HOPMAP_STATE_DIR: dir, LOG_LEVEL: 'info', PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
+    const env = {
+      DATABASE_URL: socketUrl,
+      HOPMAP_STATE_DIR: dir,
+      LOG_LEVEL: 'info',
+      PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`,
+    };
     const up = spawnNode([], env, nodeInNamespace(ns, [BIN_PATH, 'up', '--worker-id', workerId]));
     children.push(up);
     await up.waitFor(/Ctrl-C stops everything/, 180_000);
     assert.ok(up.output().includes(`worker     health: http://127.0.0.1:8092   (id ${workerId})\n`), up.output());
-    assert.match(up.output(), /The worker probes the bootstrap targets on the internet at up to 100 pps \(--worker-pps\);\nhopmap up --no-worker/);
+    assert.match(
+      up.output(),
+      /The worker probes the bootstrap targets on the internet at up to 100 pps \(--worker-pps\);\nhopmap up --no-worker/,
+    );
     assert.ok(existsSync(join(dir, 'worker', 'worker.yaml')), 'the worker config is in the state dir');
 
     const health = await fetchInNamespace(ns, 'http://127.0.0.1:8092/health');
@@ -172,12 +220,18 @@ describe('hopmap up', { skip }, () => {
       assert.equal(before.answered, 0, 'only pings, none answered');
       assert.equal(before.outsidePool, 0, 'every target is a bootstrap target');
       assert.equal(before.outsideLease, 0, 'every target came in a lease the input gave this worker');
-      const { rows: leases } = await client.query<{ acked: number }>(`select coalesce(sum(cardinality(acked)), 0)::int as acked from leases where consumer_id = $1`, [workerId]);
-      assert.ok(leases[0]!.acked > 0, 'the stored results acknowledged the worker\'s leases');
+      const { rows: leases } = await client.query<{ acked: number }>(
+        `select coalesce(sum(cardinality(acked)), 0)::int as acked from leases where consumer_id = $1`,
+        [workerId],
+      );
+      assert.ok(leases[0]!.acked > 0, "the stored results acknowledged the worker's leases");
 
       up.child.kill('SIGINT');
       assert.equal((await up.exited).code, 0, up.output());
-      const summary = up.output().split('\n').find((l) => l.includes('"worker summary"'));
+      const summary = up
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"worker summary"'));
       assert.ok(summary, `the worker stopped gracefully and said what it produced:\n${up.output()}`);
       const { produced, spooled } = JSON.parse(summary) as { produced: number; spooled: number };
       assert.equal(spooled, 0, 'the worker flushed its spool before the output stopped');
@@ -188,7 +242,9 @@ describe('hopmap up', { skip }, () => {
   });
 
   it('rejects a bad configuration value naming the key, exit 2', async () => {
-    const up = spawnNode([BIN_PATH, 'up', '--no-worker', '--embedded-port', 'lots', '--worker-pps', 'lots'], { DATABASE_URL: db.url });
+    const up = spawnNode([BIN_PATH, 'up', '--no-worker', '--embedded-port', 'lots', '--worker-pps', 'lots'], {
+      DATABASE_URL: db.url,
+    });
     assert.equal((await up.exited).code, 2);
     assert.match(up.output(), /invalid configuration --embedded-port: expected a port number/);
     assert.match(up.output(), /invalid configuration --worker-pps: expected a number/);

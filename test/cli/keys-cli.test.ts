@@ -31,14 +31,20 @@ describe('hopmap keys', { skip }, () => {
   });
 
   async function hopmap(args: string[], env: Record<string, string> = {}) {
-    const child = spawnNode([BIN_PATH, ...args], { DATABASE_URL: db.url, HOPMAP_AUTH: undefined, HOPMAP_INPUT_KEY: undefined, ...env });
+    const child = spawnNode([BIN_PATH, ...args], {
+      DATABASE_URL: db.url,
+      HOPMAP_AUTH: undefined,
+      HOPMAP_INPUT_KEY: undefined,
+      ...env,
+    });
     let stdout = '';
     child.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
     const { code } = await child.exited;
     return { code, stdout, output: child.output() };
   }
 
-  const targets = (key: string) => request(`${input.url}/targets?n=1`, { headers: { authorization: `Bearer ${key}`, 'x-consumer-id': 'probe' } });
+  const targets = (key: string) =>
+    request(`${input.url}/targets?n=1`, { headers: { authorization: `Bearer ${key}`, 'x-consumer-id': 'probe' } });
   let key = '';
 
   it('add prints the new key once, as the last line, and it works against a running input at once', async () => {
@@ -54,10 +60,21 @@ describe('hopmap keys', { skip }, () => {
     const res = await targets(key);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json().targets.length, 1);
-    assert.equal((await request(`${input.url}/status`, { headers: { authorization: `Bearer ${key}` } })).status, 403, 'a worker key is no admin key');
+    assert.equal(
+      (await request(`${input.url}/status`, { headers: { authorization: `Bearer ${key}` } })).status,
+      403,
+      'a worker key is no admin key',
+    );
 
     const admin = await hopmap(['keys', 'add', 'operator', '--role', 'admin']);
-    assert.equal((await request(`${input.url}/status`, { headers: { authorization: `Bearer ${admin.stdout.trim().split('\n').at(-1)}` } })).status, 200);
+    assert.equal(
+      (
+        await request(`${input.url}/status`, {
+          headers: { authorization: `Bearer ${admin.stdout.trim().split('\n').at(-1)}` },
+        })
+      ).status,
+      200,
+    );
   });
 
   it('list shows name, prefix, role, created, last use and state, never a key', async () => {
@@ -67,7 +84,12 @@ describe('hopmap keys', { skip }, () => {
     assert.match(header!, /^name\s+prefix\s+role\s+created\s+last used\s+state$/);
     const pi = rows.find((r) => r.startsWith('pi-helsinki '));
     assert.ok(pi, listed.stdout);
-    assert.match(pi!, new RegExp(`^pi-helsinki\\s+${key.slice(0, 11)}…\\s+worker\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+(never|\\d{4}-\\S+)\\s+active$`));
+    assert.match(
+      pi!,
+      new RegExp(
+        `^pi-helsinki\\s+${key.slice(0, 11)}…\\s+worker\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+(never|\\d{4}-\\S+)\\s+active$`,
+      ),
+    );
     assert.ok(rows.some((r) => /^operator\s+hm_\S+\s+admin\s/.test(r)));
     assert.ok(!listed.output.includes(key.slice(11)), 'no key, nor its secret part');
   });
@@ -88,7 +110,11 @@ describe('hopmap keys', { skip }, () => {
 
   it('refuses a bad name or role, and services refuse a bad --auth or --input-key before they start', async () => {
     const cases: Array<[string[], number, RegExp]> = [
-      [['keys', 'add', 'pi helsinki', '--role', 'worker'], 1, /invalid key name "pi helsinki": use 1-64 letters, digits or \. _ : @ -/],
+      [
+        ['keys', 'add', 'pi helsinki', '--role', 'worker'],
+        1,
+        /invalid key name "pi helsinki": use 1-64 letters, digits or \. _ : @ -/,
+      ],
       [['keys', 'add', 'a/b', '--role', 'worker'], 1, /invalid key name/],
       [['keys', 'add', 'pi', '--role', 'root'], 1, /invalid role "root": use worker, feeder, admin/],
       [['keys', 'add', 'pi'], 1, /required option '--role <role>' not specified/],

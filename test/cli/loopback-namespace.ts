@@ -18,11 +18,13 @@ export async function createLoopbackNamespace(lab: string): Promise<string> {
   await ip(['netns', 'add', ns]);
   await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
   const links = (await ip(['-n', ns, '-o', 'link', 'show'])).trim().split('\n');
-  if (links.length !== 1 || !/^\d+: lo:/.test(links[0]!)) throw new Error(`namespace ${ns} has more than lo:\n${links.join('\n')}`);
+  if (links.length !== 1 || !/^\d+: lo:/.test(links[0]!))
+    throw new Error(`namespace ${ns} has more than lo:\n${links.join('\n')}`);
   for (const family of ['-4', '-6']) {
     const routes = (await ip(['-n', ns, family, 'route', 'show', 'table', 'all'])).trim().split('\n').filter(Boolean);
     const offLoopback = routes.filter((r) => !/\bdev lo\b/.test(r));
-    if (offLoopback.length > 0) throw new Error(`namespace ${ns} has routes beyond loopback:\n${offLoopback.join('\n')}`);
+    if (offLoopback.length > 0)
+      throw new Error(`namespace ${ns} has routes beyond loopback:\n${offLoopback.join('\n')}`);
   }
   return ns;
 }

@@ -23,7 +23,9 @@ describe('embedded PostgreSQL shared by several users', { skip }, () => {
     port = await freePort();
   });
   after(async () => {
-    await embeddedCluster(stateDir, port).stop('immediate').catch(() => {});
+    await embeddedCluster(stateDir, port)
+      .stop('immediate')
+      .catch(() => {});
     await rm(stateDir, { recursive: true, force: true });
   });
 
@@ -84,7 +86,9 @@ describe('embedded PostgreSQL shared by several users', { skip }, () => {
       const db = await ensureEmbeddedPostgres({ stateDir: ${JSON.stringify(stateDir)}, port: ${port}, log });
       process.stdout.write('attached\\n');
       process.stdin.once('data', async () => { process.stdout.write(String(await db.release()) + '\\n'); process.exit(0); });`;
-    const other = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const other = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
     other.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise((resolve) => other.on('exit', resolve));

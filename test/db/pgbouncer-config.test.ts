@@ -24,7 +24,8 @@ function parse(argv: string[], env: Record<string, string>) {
   const cmd = addDatabaseOptions(new Command('x')).exitOverride();
   cmd.parse(argv, { from: 'user' });
   const saved = { ...process.env };
-  for (const k of ['DATABASE_URL', 'DATABASE_DIRECT_URL', 'HOPMAP_DATABASE_URL', 'HOPMAP_DATABASE_DIRECT_URL']) delete process.env[k];
+  for (const k of ['DATABASE_URL', 'DATABASE_DIRECT_URL', 'HOPMAP_DATABASE_URL', 'HOPMAP_DATABASE_DIRECT_URL'])
+    delete process.env[k];
   Object.assign(process.env, env);
   try {
     return loadCommandConfig(cmd, schema);
@@ -41,12 +42,24 @@ describe('PgBouncer configuration', { skip }, () => {
     assert.equal(parse(['--database-direct-url', direct], {}).databaseDirectUrl, direct);
     assert.equal(parse([], { HOPMAP_DATABASE_DIRECT_URL: direct }).databaseDirectUrl, direct);
     assert.equal(parse([], { DATABASE_DIRECT_URL: direct }).databaseDirectUrl, direct);
-    assert.throws(() => parse([], { DATABASE_DIRECT_URL: 'mysql://db/x' }), /environment DATABASE_DIRECT_URL: expected a postgres/);
+    assert.throws(
+      () => parse([], { DATABASE_DIRECT_URL: 'mysql://db/x' }),
+      /environment DATABASE_DIRECT_URL: expected a postgres/,
+    );
 
     const cfg = { stateDir: '/nonexistent', embeddedPort: 1 };
-    assert.deepEqual(await resolveDatabase({ ...cfg, databaseUrl: pooled, databaseDirectUrl: direct }, quietLog), { url: pooled, directUrl: direct });
-    assert.deepEqual(await resolveDatabase({ ...cfg, databaseUrl: pooled }, quietLog), { url: pooled, directUrl: pooled });
-    assert.deepEqual(await resolveDatabase({ ...cfg, databaseDirectUrl: direct }, quietLog), { url: direct, directUrl: direct });
+    assert.deepEqual(await resolveDatabase({ ...cfg, databaseUrl: pooled, databaseDirectUrl: direct }, quietLog), {
+      url: pooled,
+      directUrl: direct,
+    });
+    assert.deepEqual(await resolveDatabase({ ...cfg, databaseUrl: pooled }, quietLog), {
+      url: pooled,
+      directUrl: pooled,
+    });
+    assert.deepEqual(await resolveDatabase({ ...cfg, databaseDirectUrl: direct }, quietLog), {
+      url: direct,
+      directUrl: direct,
+    });
   });
 
   it("deploy/pgbouncer/pgbouncer.ini is accepted by Debian's pgbouncer without a warning", async () => {
@@ -63,7 +76,11 @@ describe('PgBouncer configuration', { skip }, () => {
       assert.match(ini, /^pool_mode = transaction$/m);
       writeFileSync(join(dir, 'pgbouncer.ini'), ini, { mode: 0o644 });
       writeFileSync(join(dir, 'userlist.txt'), '"hopmap" "secret"\n', { mode: 0o644 });
-      const proc = spawnNode([], {}, [PGBOUNCER, ...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), join(dir, 'pgbouncer.ini')]);
+      const proc = spawnNode([], {}, [
+        PGBOUNCER,
+        ...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []),
+        join(dir, 'pgbouncer.ini'),
+      ]);
       try {
         await proc.waitFor(/process up: PgBouncer/, 15_000);
       } finally {

@@ -44,7 +44,11 @@ describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
   });
 
   /** Runs a command to its end; one still running after `timeoutMs` (a hang) is killed and reported as such. */
-  async function hopmap(args: string[], overrides: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<{ code: number | null; output: string }> {
+  async function hopmap(
+    args: string[],
+    overrides: Record<string, string | undefined> = {},
+    timeoutMs = 120_000,
+  ): Promise<{ code: number | null; output: string }> {
     const child = spawnNode([BIN_PATH, ...args], env(overrides));
     procs.push(child);
     const timer = setTimeout(() => child.child.kill('SIGKILL'), timeoutMs);
@@ -53,11 +57,20 @@ describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
     return { code, output: child.output() };
   }
 
-  async function startService(command: 'input' | 'output' | 'manager', args: string[], port: number, overrides: Record<string, string> = {}): Promise<string> {
+  async function startService(
+    command: 'input' | 'output' | 'manager',
+    args: string[],
+    port: number,
+    overrides: Record<string, string> = {},
+  ): Promise<string> {
     const proc = spawnNode([BIN_PATH, command, '--host', '127.0.0.1', '--port', String(port), ...args], env(overrides));
     procs.push(proc);
     const url = `http://127.0.0.1:${port}`;
-    assert.equal((await pollUntil(`${url}/ready`, (r) => r.status === 200, 300_000).catch(() => ({ status: 0 }))).status, 200, `${command}:\n${proc.output()}`);
+    assert.equal(
+      (await pollUntil(`${url}/ready`, (r) => r.status === 200, 300_000).catch(() => ({ status: 0 }))).status,
+      200,
+      `${command}:\n${proc.output()}`,
+    );
     return url;
   }
 
@@ -90,7 +103,12 @@ describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
     const feeder = { HOPMAP_INPUT_KEY: await testKey(db.url, 'feeder', 'output') };
     [urls.input, urls.output, urls.manager] = await Promise.all([
       startService('input', ['--lease-ttl', '5m'], inputPort),
-      startService('output', ['--health-port', '0', '--input-url', `http://127.0.0.1:${inputPort}`, '--retention-days', '30'], await freePort(), feeder),
+      startService(
+        'output',
+        ['--health-port', '0', '--input-url', `http://127.0.0.1:${inputPort}`, '--retention-days', '30'],
+        await freePort(),
+        feeder,
+      ),
       startService('manager', ['--tls', 'off'], await freePort()),
     ]);
   });
@@ -103,21 +121,28 @@ describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
     const path = ['31.9.0.1', '31.9.1.1'];
     const results = batch.targets.map((t) => traceResult(t, [...path, t], { lease: batch.lease, worker: 'w1' }));
     // Four batches at once, so the services' pools need more clients than PgBouncer has server connections.
-    const answers = await Promise.all([0, 1, 2, 3].map((i) => postJson(`${urls.output}/results`, results.slice(i * 4, i * 4 + 4), keys.get('w1'))));
+    const answers = await Promise.all(
+      [0, 1, 2, 3].map((i) => postJson(`${urls.output}/results`, results.slice(i * 4, i * 4 + 4), keys.get('w1'))),
+    );
     for (const a of answers) assert.equal(a.status, 200, a.text);
 
     const stored = await direct.query<{ n: number }>('select count(*)::int as n from measurements.results');
     assert.equal(stored.rows[0]!.n, 16);
     const lease = await direct.query<{ state: string }>('select state from leases where id = $1', [batch.lease]);
     assert.equal(lease.rows[0]?.state, 'done', 'every target of the lease has its result');
-    const links = await direct.query<{ near: string; far: string }>(`select host(near) as near, host(far) as far from links where near = '31.9.0.1'::inet`);
+    const links = await direct.query<{ near: string; far: string }>(
+      `select host(near) as near, host(far) as far from links where near = '31.9.0.1'::inet`,
+    );
     assert.deepEqual(links.rows, [{ near: '31.9.0.1', far: '31.9.1.1' }]);
-    const toTargets = await direct.query<{ n: number }>(`select count(*)::int as n from links where near = '31.9.1.1'::inet`);
+    const toTargets = await direct.query<{ n: number }>(
+      `select count(*)::int as n from links where near = '31.9.1.1'::inet`,
+    );
     assert.equal(toTargets.rows[0]!.n, 16, 'a link from the last router to each target');
 
     // A consumer that has not been served yet gets the new hops as targets.
     const fresh = await fetchBatch(urls.input, 'w2', 20, keys.get('w2'));
-    for (const hop of path) assert.ok(fresh.targets.includes(hop), `hop ${hop} fed back as a target: ${fresh.targets.join(' ')}`);
+    for (const hop of path)
+      assert.ok(fresh.targets.includes(hop), `hop ${hop} fed back as a target: ${fresh.targets.join(' ')}`);
   });
 
   it("runs graphile-worker's jobs: rotation enqueued through the pooler retires an old partition", async () => {
@@ -132,12 +157,16 @@ describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
     await until(
       'results_20200101 retired by the rotate_results job',
       async () => {
-        const { rows } = await direct.query<{ n: number }>(`select count(*)::int as n from pg_class where relname = 'results_20200101'`);
+        const { rows } = await direct.query<{ n: number }>(
+          `select count(*)::int as n from pg_class where relname = 'results_20200101'`,
+        );
         return rows[0]!.n === 0 ? true : undefined;
       },
       { timeoutMs: 60_000, everyMs: 200 },
     );
-    const failed = await direct.query<{ n: number }>('select count(*)::int as n from graphile_worker._private_jobs where last_error is not null');
+    const failed = await direct.query<{ n: number }>(
+      'select count(*)::int as n from graphile_worker._private_jobs where last_error is not null',
+    );
     assert.equal(failed.rows[0]!.n, 0, 'no job failed');
   });
 
@@ -150,7 +179,11 @@ describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
     assert.equal((await logIn(br, urls.manager, urls.manager, 'alice', await codeFor(secret))).status, 303);
     // Each /api request goes through the Postgres-backed rate limiter, which asks for named prepared statements.
     const me = await Promise.all(Array.from({ length: 12 }, () => br.get(`${urls.manager}/api/me`)));
-    assert.deepEqual(me.map((r) => r.status), Array(12).fill(200), me.map((r) => r.text).join('\n'));
+    assert.deepEqual(
+      me.map((r) => r.status),
+      Array(12).fill(200),
+      me.map((r) => r.text).join('\n'),
+    );
   });
 
   it('went through PgBouncer: every service is its client, sharing at most the configured server connections', async () => {
@@ -158,16 +191,24 @@ describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
     for (const url of Object.values(urls)) assert.equal((await request(`${url}/ready`)).status, 200);
     const clients = await bouncer.admin<{ database: string; application_name: string }>('SHOW CLIENTS');
     const apps = new Set(clients.filter((c) => c.database === db.name).map((c) => c.application_name));
-    for (const app of ['hopmap-input', 'hopmap-output', 'hopmap-manager']) assert.ok(apps.has(app), `${app} among PgBouncer's clients: ${[...apps].join(', ')}`);
+    for (const app of ['hopmap-input', 'hopmap-output', 'hopmap-manager'])
+      assert.ok(apps.has(app), `${app} among PgBouncer's clients: ${[...apps].join(', ')}`);
     const servers = (await bouncer.admin<{ database: string }>('SHOW SERVERS')).filter((s) => s.database === db.name);
     assert.ok(servers.length <= POOL_SIZE, `${servers.length} server connections`);
-    const pools = (await bouncer.admin<{ database: string; pool_mode: string }>('SHOW POOLS')).filter((p) => p.database === db.name);
-    assert.deepEqual(pools.map((p) => p.pool_mode), ['transaction']);
+    const pools = (await bouncer.admin<{ database: string; pool_mode: string }>('SHOW POOLS')).filter(
+      (p) => p.database === db.name,
+    );
+    assert.deepEqual(
+      pools.map((p) => p.pool_mode),
+      ['transaction'],
+    );
     // SHOW STATS totals are refreshed every stats_period (1 s in the test's ini).
     await until(
       "PgBouncer's count of the test's transactions",
       async () => {
-        const row = (await bouncer.admin<{ database: string; total_xact_count: string }>('SHOW STATS')).find((s) => s.database === db.name);
+        const row = (await bouncer.admin<{ database: string; total_xact_count: string }>('SHOW STATS')).find(
+          (s) => s.database === db.name,
+        );
         return row && Number(row.total_xact_count) >= 50 ? row : undefined;
       },
       { timeoutMs: 15_000, everyMs: 250 },
@@ -176,12 +217,21 @@ describe('the pipeline through PgBouncer in transaction mode', { skip }, () => {
     const directApps = await direct.query<{ app: string }>(
       `select distinct application_name as app from pg_stat_activity where datname = current_database() and application_name like 'hopmap-%-jobs' order by 1`,
     );
-    assert.deepEqual(directApps.rows.map((r) => r.app), ['hopmap-input-jobs', 'hopmap-manager-jobs', 'hopmap-output-jobs']);
+    assert.deepEqual(
+      directApps.rows.map((r) => r.app),
+      ['hopmap-input-jobs', 'hopmap-manager-jobs', 'hopmap-output-jobs'],
+    );
   });
 
   it('without DATABASE_DIRECT_URL, a service on the pooler stops at start with an error naming it, migrating or not', async () => {
     const variants = [[], ['--no-migrate']];
-    const runs = await Promise.all(variants.map(async (args) => hopmap(['input', '--host', '127.0.0.1', '--port', String(await freePort()), ...args], { DATABASE_DIRECT_URL: undefined })));
+    const runs = await Promise.all(
+      variants.map(async (args) =>
+        hopmap(['input', '--host', '127.0.0.1', '--port', String(await freePort()), ...args], {
+          DATABASE_DIRECT_URL: undefined,
+        }),
+      ),
+    );
     runs.forEach(({ code, output }, i) => {
       assert.equal(code, 2, output);
       assert.match(output, /^hopmap: .* needs one: set DATABASE_DIRECT_URL/m);

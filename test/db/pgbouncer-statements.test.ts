@@ -17,7 +17,10 @@ describe('PgBouncer in transaction mode: statements and sessions', { skip }, () 
 
   before(async () => {
     db = await createTestDatabase('pgbouncer_statements', { empty: true });
-    [bouncer, sessionBouncer] = await Promise.all([startPgBouncer({ serverUrl: db.adminUrl, poolSize: 2 }), startPgBouncer({ serverUrl: db.adminUrl, poolSize: 2, poolMode: 'session' })]);
+    [bouncer, sessionBouncer] = await Promise.all([
+      startPgBouncer({ serverUrl: db.adminUrl, poolSize: 2 }),
+      startPgBouncer({ serverUrl: db.adminUrl, poolSize: 2, poolMode: 'session' }),
+    ]);
   });
 
   after(async () => {
@@ -31,7 +34,11 @@ describe('PgBouncer in transaction mode: statements and sessions', { skip }, () 
   const namedQueries = async (preparedStatements: boolean) => {
     const pool = createPool(bouncer.url(db.name), quietLog, { max: 4, preparedStatements });
     try {
-      return await Promise.allSettled(Array.from({ length: 24 }, (_, i) => pool.query<{ n: number }>({ name: 'hopmap_probe', text: 'select $1::int as n, pg_sleep(0.01)', values: [i] })));
+      return await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) =>
+          pool.query<{ n: number }>({ name: 'hopmap_probe', text: 'select $1::int as n, pg_sleep(0.01)', values: [i] }),
+        ),
+      );
     } finally {
       await pool.end();
     }
@@ -40,8 +47,15 @@ describe('PgBouncer in transaction mode: statements and sessions', { skip }, () 
   it("a service pool sends libraries' named statements unnamed, so they work through it", async () => {
     const results = await namedQueries(false);
     const failed = results.filter((r) => r.status === 'rejected');
-    assert.equal(failed.length, 0, `failed: ${failed.map((r) => (r as PromiseRejectedResult).reason.message).join('; ')}`);
-    assert.deepEqual(results.map((r) => (r as PromiseFulfilledResult<{ rows: Array<{ n: number }> }>).value.rows[0]!.n), Array.from({ length: 24 }, (_, i) => i));
+    assert.equal(
+      failed.length,
+      0,
+      `failed: ${failed.map((r) => (r as PromiseRejectedResult).reason.message).join('; ')}`,
+    );
+    assert.deepEqual(
+      results.map((r) => (r as PromiseFulfilledResult<{ rows: Array<{ n: number }> }>).value.rows[0]!.n),
+      Array.from({ length: 24 }, (_, i) => i),
+    );
   });
 
   it('with prepared statements allowed, the same queries fail through it (what the unnamed client prevents)', async () => {
@@ -61,7 +75,13 @@ describe('PgBouncer in transaction mode: statements and sessions', { skip }, () 
     }
     const pooled = createPool(bouncer.url(db.name), quietLog, { max: 2 });
     try {
-      await assert.rejects(assertOwnSession(pooled, bouncer.url(db.name), 'the test'), (err: Error) => err instanceof SessionRequiredError && /DATABASE_DIRECT_URL/.test(err.message) && /the test needs one/.test(err.message));
+      await assert.rejects(
+        assertOwnSession(pooled, bouncer.url(db.name), 'the test'),
+        (err: Error) =>
+          err instanceof SessionRequiredError &&
+          /DATABASE_DIRECT_URL/.test(err.message) &&
+          /the test needs one/.test(err.message),
+      );
     } finally {
       await pooled.end();
     }
@@ -70,10 +90,15 @@ describe('PgBouncer in transaction mode: statements and sessions', { skip }, () 
   it('migrating through it fails at once with that message, taking no lock, and works on the direct URL', async () => {
     await assert.rejects(migrateDatabase(bouncer.url(db.name), quietLog), /the migrator .*set DATABASE_DIRECT_URL/s);
     const direct = createPool(db.url, quietLog, { max: 1 });
-    const locks = await direct.query<{ n: number }>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`);
+    const locks = await direct.query<{ n: number }>(
+      `select count(*)::int as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`,
+    );
     await direct.end();
     assert.equal(locks.rows[0]!.n, 0, 'no advisory lock left on any server connection');
     const migrated = await migrateDatabase(db.url, quietLog);
-    assert.ok(migrated.applied > 0 && migrated.applied === migrated.total, `applied ${migrated.applied} of ${migrated.total}`);
+    assert.ok(
+      migrated.applied > 0 && migrated.applied === migrated.total,
+      `applied ${migrated.applied} of ${migrated.total}`,
+    );
   });
 });

@@ -34,7 +34,9 @@ describe('migrations and the drizzle schema agree', { skip }, () => {
   });
 
   it('the latest drizzle-kit snapshot matches the schema (nothing left to generate)', async () => {
-    const snapshots = readdirSync(join(MIGRATIONS_DIR, 'meta')).filter((f) => f.endsWith('_snapshot.json')).sort();
+    const snapshots = readdirSync(join(MIGRATIONS_DIR, 'meta'))
+      .filter((f) => f.endsWith('_snapshot.json'))
+      .sort();
     const latest = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', snapshots.at(-1)!), 'utf8'));
     const statements = await generateMigration(latest, generateDrizzleJson(schema, latest.id));
     assert.deepEqual(statements, [], 'src/db/schema changed without a migration; run `npm run db:generate`');

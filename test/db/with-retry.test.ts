@@ -17,7 +17,11 @@ describe('isTransientDatabaseError', { skip }, () => {
     ['cannot connect now 57P03', { code: '57P03' }, true],
     ['connection failure 08006', { code: '08006' }, true],
     ['connection does not exist 08003', { code: '08003' }, true],
-    ['refused TCP connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), true],
+    [
+      'refused TCP connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      true,
+    ],
     ['terminated connection', new Error('Connection terminated unexpectedly'), true],
     ['unique violation 23505', { code: '23505' }, false],
     ['syntax error 42601', { code: '42601' }, false],

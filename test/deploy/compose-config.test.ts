@@ -55,34 +55,60 @@ interface Compose {
 }
 
 /** `docker-compose config` of a file (relative paths as from the checkout), parsed; or its error. */
-async function composeConfig(file: string, env: Record<string, string> = { SERVER_KEY }): Promise<{ ok: true; config: Compose } | { ok: false; output: string }> {
+async function composeConfig(
+  file: string,
+  env: Record<string, string> = { SERVER_KEY },
+): Promise<{ ok: true; config: Compose } | { ok: false; output: string }> {
   try {
-    const { stdout } = await run('docker-compose', ['--project-directory', PROJECT_ROOT, '-f', file, 'config'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+    const { stdout } = await run('docker-compose', ['--project-directory', PROJECT_ROOT, '-f', file, 'config'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    });
     return { ok: true, config: parseYaml(stdout) as Compose };
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error("docker-compose not found: apt-get install docker-compose (Debian's package)");
+    if (e.code === 'ENOENT')
+      throw new Error("docker-compose not found: apt-get install docker-compose (Debian's package)");
     return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }
 
-const SCHEMAS: Record<string, z.ZodObject> = { input: inputConfig, output: outputConfig, manager: managerConfig as unknown as z.ZodObject, ping: workerConfig };
+const SCHEMAS: Record<string, z.ZodObject> = {
+  input: inputConfig,
+  output: outputConfig,
+  manager: managerConfig as unknown as z.ZodObject,
+  ping: workerConfig,
+};
 const ALIASES: Record<string, string[]> = { ...ENV_ALIASES, serverKey: ['SERVER_KEY'] };
-const envNamesOf = (schema: z.ZodObject) => new Set(Object.keys(schema.shape).flatMap((key) => [envName(key), ...(ALIASES[key] ?? [])]));
+const envNamesOf = (schema: z.ZodObject) =>
+  new Set(Object.keys(schema.shape).flatMap((key) => [envName(key), ...(ALIASES[key] ?? [])]));
 /** Where each command answers /ready in its container. */
-const READY_PORT: Record<string, number> = { input: DEFAULT_INPUT_PORT, output: DEFAULT_OUTPUT_HEALTH_PORT, manager: DEFAULT_MANAGER_PORT, ping: workerConfig.shape.healthCheckPort.parse(undefined) };
+const READY_PORT: Record<string, number> = {
+  input: DEFAULT_INPUT_PORT,
+  output: DEFAULT_OUTPUT_HEALTH_PORT,
+  manager: DEFAULT_MANAGER_PORT,
+  ping: workerConfig.shape.healthCheckPort.parse(undefined),
+};
 /** Where nginx sends each command's traffic. */
-const SERVICE_PORT: Record<string, number> = { input: DEFAULT_INPUT_PORT, output: DEFAULT_OUTPUT_PORT, manager: DEFAULT_MANAGER_PORT };
+const SERVICE_PORT: Record<string, number> = {
+  input: DEFAULT_INPUT_PORT,
+  output: DEFAULT_OUTPUT_PORT,
+  manager: DEFAULT_MANAGER_PORT,
+};
 
-const byCommand = (config: Compose, command: string) => Object.entries(config.services).filter(([, s]) => s.command?.[0] === command);
-const mounts = (s: Service) => (s.volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0]!, target: v.split(':')[1]! } : v));
+const byCommand = (config: Compose, command: string) =>
+  Object.entries(config.services).filter(([, s]) => s.command?.[0] === command);
+const mounts = (s: Service) =>
+  (s.volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0]!, target: v.split(':')[1]! } : v));
 
 /** The upstream blocks of an nginx file: name → the host:port of each server. */
 function parseUpstreams(text: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const body = text.replace(/#.*$/gm, '');
   for (const m of body.matchAll(/upstream\s+(\S+)\s*\{([^}]*)\}/g)) {
-    out.set(m[1]!, [...m[2]!.matchAll(/^\s*server\s+(\S+)/gm)].map((s) => s[1]!));
+    out.set(
+      m[1]!,
+      [...m[2]!.matchAll(/^\s*server\s+(\S+)/gm)].map((s) => s[1]!),
+    );
   }
   return out;
 }
@@ -94,29 +120,48 @@ function assertDeployment(config: Compose): void {
   assert.equal(postgres.length, 1, 'one PostgreSQL service');
   const [pgName, pg] = postgres[0]!;
   assert.ok(pg.healthcheck?.test.join(' ').includes('pg_isready'), 'PostgreSQL has a health check');
-  assert.ok(mounts(pg).some((m) => declared.has(m.source) && m.target === '/var/lib/postgresql/data'), 'PostgreSQL keeps its data in a named volume');
+  assert.ok(
+    mounts(pg).some((m) => declared.has(m.source) && m.target === '/var/lib/postgresql/data'),
+    'PostgreSQL keeps its data in a named volume',
+  );
 
   for (const command of ['input', 'output', 'manager', 'ping']) {
     const instances = byCommand(config, command);
-    assert.equal(instances.length, command === 'ping' ? 1 : 2, `${command === 'ping' ? 'one worker' : `2 instances of ${command}`} (found ${instances.map(([n]) => n).join(', ') || 'none'})`);
+    assert.equal(
+      instances.length,
+      command === 'ping' ? 1 : 2,
+      `${command === 'ping' ? 'one worker' : `2 instances of ${command}`} (found ${instances.map(([n]) => n).join(', ') || 'none'})`,
+    );
     const names = new Set<string>();
     for (const [name, s] of instances) {
       assert.ok(s.build !== undefined, `${name} is built from the checkout's Dockerfile`);
       const probe = s.healthcheck?.test.join(' ') ?? '';
-      assert.match(probe, new RegExp(`127\\.0\\.0\\.1:${READY_PORT[command]}/ready`), `${name}'s health check asks /ready on port ${READY_PORT[command]}`);
+      assert.match(
+        probe,
+        new RegExp(`127\\.0\\.0\\.1:${READY_PORT[command]}/ready`),
+        `${name}'s health check asks /ready on port ${READY_PORT[command]}`,
+      );
       const env = s.environment ?? {};
       const known = envNamesOf(SCHEMAS[command]!);
-      for (const key of Object.keys(env)) assert.ok(known.has(key), `${name} sets ${key}, which hopmap ${command} does not read`);
+      for (const key of Object.keys(env))
+        assert.ok(known.has(key), `${name} sets ${key}, which hopmap ${command} does not read`);
       if (command === 'ping') {
         assert.deepEqual(s.cap_add, ['NET_RAW'], 'the worker gets CAP_NET_RAW and no other capability');
         assert.match(env.HOPMAP_INPUT_FILE ?? '', /^http:\/\/nginx:/, 'the worker fetches targets through nginx');
         assert.match(env.HOPMAP_OUTPUT_FILE ?? '', /^http:\/\/nginx:/, 'the worker delivers results through nginx');
-        assert.ok(mounts(s).some((m) => declared.has(m.source) && m.target === env.HOPMAP_SPOOL_DIR), 'the spool is a named volume');
+        assert.ok(
+          mounts(s).some((m) => declared.has(m.source) && m.target === env.HOPMAP_SPOOL_DIR),
+          'the spool is a named volume',
+        );
       } else {
         assert.deepEqual(s.cap_drop, ['ALL'], `${name} runs without capabilities`);
         assert.equal(s.cap_add, undefined);
         assert.equal(s.depends_on?.[pgName]?.condition, 'service_healthy', `${name} waits for a healthy PostgreSQL`);
-        assert.equal(new URL(env.DATABASE_URL ?? 'x:').hostname, pgName, `${name}'s DATABASE_URL is the compose PostgreSQL`);
+        assert.equal(
+          new URL(env.DATABASE_URL ?? 'x:').hostname,
+          pgName,
+          `${name}'s DATABASE_URL is the compose PostgreSQL`,
+        );
         names.add(env.HOPMAP_NAME ?? '');
       }
     }
@@ -129,13 +174,20 @@ function assertDeployment(config: Compose): void {
   assert.ok(lb.healthcheck, 'nginx has a health check');
   const confd = mounts(lb).filter((m) => m.target.startsWith('/etc/nginx/conf.d/'));
   for (const file of ['deploy/nginx/hopmap.conf', 'deploy/compose/nginx-upstreams.conf']) {
-    assert.ok(confd.some((m) => m.source === join(PROJECT_ROOT, file)), `nginx mounts ${file} into /etc/nginx/conf.d/`);
+    assert.ok(
+      confd.some((m) => m.source === join(PROJECT_ROOT, file)),
+      `nginx mounts ${file} into /etc/nginx/conf.d/`,
+    );
   }
   for (const command of ['input', 'output', 'manager']) {
-    for (const [name] of byCommand(config, command)) assert.equal(lb.depends_on?.[name]?.condition, 'service_healthy', `nginx waits for ${name}`);
+    for (const [name] of byCommand(config, command))
+      assert.equal(lb.depends_on?.[name]?.condition, 'service_healthy', `nginx waits for ${name}`);
   }
   for (const name of declared) {
-    assert.ok(Object.values(config.services).some((s) => mounts(s).some((m) => m.source === name)), `volume ${name} is used`);
+    assert.ok(
+      Object.values(config.services).some((s) => mounts(s).some((m) => m.source === name)),
+      `volume ${name} is used`,
+    );
   }
 }
 
@@ -161,8 +213,15 @@ describe('docker-compose.yml', { skip }, () => {
   });
 
   it('every file the containers mount exists in the checkout (the nginx and Prometheus configurations)', () => {
-    const binds = Object.entries(config.services).flatMap(([name, s]) => mounts(s).filter((m) => m.source.startsWith('/')).map((m) => ({ name, ...m })));
-    assert.ok(binds.some((m) => m.source === join(PROJECT_ROOT, 'deploy/prometheus/prometheus.yml')), 'Prometheus reads deploy/prometheus/prometheus.yml');
+    const binds = Object.entries(config.services).flatMap(([name, s]) =>
+      mounts(s)
+        .filter((m) => m.source.startsWith('/'))
+        .map((m) => ({ name, ...m })),
+    );
+    assert.ok(
+      binds.some((m) => m.source === join(PROJECT_ROOT, 'deploy/prometheus/prometheus.yml')),
+      'Prometheus reads deploy/prometheus/prometheus.yml',
+    );
     for (const m of binds) assert.ok(existsSync(m.source), `${m.source}, mounted at ${m.target} in ${m.name}`);
   });
 
@@ -170,7 +229,9 @@ describe('docker-compose.yml', { skip }, () => {
     const upstreams = parseUpstreams(readFileSync(UPSTREAMS_FILE, 'utf8'));
     assert.deepEqual([...upstreams.keys()].sort(), ['hopmap_input', 'hopmap_manager', 'hopmap_output']);
     for (const command of ['input', 'output', 'manager']) {
-      const want = byCommand(config, command).map(([name]) => `${name}:${SERVICE_PORT[command]}`).sort();
+      const want = byCommand(config, command)
+        .map(([name]) => `${name}:${SERVICE_PORT[command]}`)
+        .sort();
       assert.deepEqual([...upstreams.get(`hopmap_${command}`)!].sort(), want, `upstream hopmap_${command}`);
     }
   });
@@ -184,7 +245,10 @@ describe('docker-compose.yml', { skip }, () => {
       `pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log; events {} http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir}; include ${join(PROJECT_ROOT, 'deploy/nginx/hopmap.conf')}; ${include} }`;
     const nginxT = async (text: string) => {
       writeFileSync(join(dir, 'nginx.conf'), text);
-      return run('nginx', ['-t', '-q', '-p', dir, '-c', join(dir, 'nginx.conf')]).then(() => 'ok', (err: { stderr?: string }) => `failed: ${err.stderr ?? ''}`);
+      return run('nginx', ['-t', '-q', '-p', dir, '-c', join(dir, 'nginx.conf')]).then(
+        () => 'ok',
+        (err: { stderr?: string }) => `failed: ${err.stderr ?? ''}`,
+      );
     };
     assert.equal(await nginxT(conf(`include ${dir}/upstreams.conf;`)), 'ok');
     // Without the upstreams, hopmap.conf's proxy_pass names are unknown hosts: the check can fail.
@@ -194,7 +258,11 @@ describe('docker-compose.yml', { skip }, () => {
   const breakages: Array<[string, (text: string) => string, RegExp]> = [
     ['a misspelled key', (t) => t.replace('  postgres:\n    image:', '  postgres:\n    imag:'), /imag/],
     ['a named volume nobody declared', (t) => t.replace(/^ {2}spool:\n/m, ''), /spool/],
-    ['a YAML indentation error', (t) => t.replace('    command: ["input"]', '  command: ["input"]'), /yaml|mapping|indent|command/i],
+    [
+      'a YAML indentation error',
+      (t) => t.replace('    command: ["input"]', '  command: ["input"]'),
+      /yaml|mapping|indent|command/i,
+    ],
   ];
   for (const [what, breakIt, message] of breakages) {
     it(`docker-compose config rejects a copy with ${what}`, async () => {

@@ -59,7 +59,15 @@ describe('deploy/install.sh', { skip }, () => {
 
   it('--dry-run prints every step for a prefix and changes nothing', async () => {
     const prefix = join(scratch, 'dry', 'opt', 'hopmap');
-    const { code, stdout, stderr } = await install('--dry-run', '--prefix', prefix, '--input', 'http://127.0.0.1:8080', '--output', 'http://127.0.0.1:8081');
+    const { code, stdout, stderr } = await install(
+      '--dry-run',
+      '--prefix',
+      prefix,
+      '--input',
+      'http://127.0.0.1:8080',
+      '--output',
+      'http://127.0.0.1:8081',
+    );
     assert.equal(code, 0, stderr);
     assertInOrder(stdout, [
       new RegExp(`^==> installing ${esc(PROJECT_ROOT)} to ${esc(prefix)}$`),
@@ -67,8 +75,12 @@ describe('deploy/install.sh', { skip }, () => {
       new RegExp(`^\\+ mv ${esc(prefix)}\\.new ${esc(prefix)}$`),
       /^(\+ useradd --system .* hopmap|==> system user hopmap exists)$/,
       /^\+ install -d -m 0750 -o root -g hopmap \/etc\/hopmap$/,
-      new RegExp(`^==> installing /etc/systemd/system/hopmap-ping\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ping --config /etc/hopmap/ping\\.yaml$`),
-      new RegExp(`^==> installing /etc/systemd/system/hopmap-ping@\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ping --config /etc/hopmap/ping-%i\\.yaml$`),
+      new RegExp(
+        `^==> installing /etc/systemd/system/hopmap-ping\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ping --config /etc/hopmap/ping\\.yaml$`,
+      ),
+      new RegExp(
+        `^==> installing /etc/systemd/system/hopmap-ping@\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ping --config /etc/hopmap/ping-%i\\.yaml$`,
+      ),
       /^\+ systemctl daemon-reload$/,
       /^\+ systemctl enable --now hopmap-ping\.service$/,
     ]);
@@ -76,29 +88,57 @@ describe('deploy/install.sh', { skip }, () => {
   });
 
   it('--dry-run writes the given input and output into a new config, quoted for YAML', async (t) => {
-    if (existsSync('/etc/hopmap/ping.yaml')) return t.skip('this machine has /etc/hopmap/ping.yaml, which install.sh keeps');
-    const { code, stdout } = await install('--dry-run', '--prefix', join(scratch, 'cfg'), '--input', 'http://127.0.0.1:8080', '--output', "http://127.0.0.1:8081/r?a=1&b='x'");
+    if (existsSync('/etc/hopmap/ping.yaml'))
+      return t.skip('this machine has /etc/hopmap/ping.yaml, which install.sh keeps');
+    const { code, stdout } = await install(
+      '--dry-run',
+      '--prefix',
+      join(scratch, 'cfg'),
+      '--input',
+      'http://127.0.0.1:8080',
+      '--output',
+      "http://127.0.0.1:8081/r?a=1&b='x'",
+    );
     assert.equal(code, 0);
     assert.match(stdout, /^ {4}\| input_file: 'http:\/\/127\.0\.0\.1:8080'$/m);
     assert.match(stdout, /^ {4}\| output_file: 'http:\/\/127\.0\.0\.1:8081\/r\?a=1&b=''x'''$/m);
   });
 
   it('does not start a worker whose config is still the example, nor with --no-start', async (t) => {
-    if (existsSync('/etc/hopmap/ping.yaml')) return t.skip('this machine has /etc/hopmap/ping.yaml, which install.sh keeps');
+    if (existsSync('/etc/hopmap/ping.yaml'))
+      return t.skip('this machine has /etc/hopmap/ping.yaml, which install.sh keeps');
     const example = await install('--dry-run', '--prefix', join(scratch, 'ex'));
     assert.equal(example.code, 0);
     assert.doesNotMatch(example.stdout, /^\+ systemctl enable/m);
     assert.match(example.stdout, /not starting: edit \/etc\/hopmap\/ping\.yaml/);
-    const noStart = await install('--dry-run', '--no-start', '--prefix', join(scratch, 'ns'), '--input', 'http://127.0.0.1:8080', '--output', 'http://127.0.0.1:8081');
+    const noStart = await install(
+      '--dry-run',
+      '--no-start',
+      '--prefix',
+      join(scratch, 'ns'),
+      '--input',
+      'http://127.0.0.1:8080',
+      '--output',
+      'http://127.0.0.1:8081',
+    );
     assert.equal(noStart.code, 0);
     assert.doesNotMatch(noStart.stdout, /^\+ systemctl enable/m);
     assert.match(noStart.stdout, /^\+ systemctl daemon-reload$/m);
   });
 
-  it('--dry-run installs the services\' units and env file, and starts the services named with --services', async (t) => {
-    if (existsSync('/etc/hopmap/hopmap.env')) return t.skip('this machine has /etc/hopmap/hopmap.env, which install.sh keeps');
+  it("--dry-run installs the services' units and env file, and starts the services named with --services", async (t) => {
+    if (existsSync('/etc/hopmap/hopmap.env'))
+      return t.skip('this machine has /etc/hopmap/hopmap.env, which install.sh keeps');
     const prefix = join(scratch, 'svc');
-    const { code, stdout, stderr } = await install('--dry-run', '--prefix', prefix, '--services', 'input,output@2,manager', '--database-url', 'postgres://hopmap:s3cret@db.lan:6432/hopmap');
+    const { code, stdout, stderr } = await install(
+      '--dry-run',
+      '--prefix',
+      prefix,
+      '--services',
+      'input,output@2,manager',
+      '--database-url',
+      'postgres://hopmap:s3cret@db.lan:6432/hopmap',
+    );
     assert.equal(code, 0, stderr);
     assertInOrder(stdout, [
       /^==> writing \/etc\/hopmap\/hopmap\.env from systemd\/hopmap\.env\.example$/,
@@ -106,8 +146,12 @@ describe('deploy/install.sh', { skip }, () => {
       /^ {4}\| DATABASE_URL=postgres:\/\/hopmap:\*\*\*@db\.lan:6432\/hopmap$/,
       /^\+ install -m 0640 -o root -g hopmap \S+ \/etc\/hopmap\/hopmap\.env$/,
       ...['input', 'output', 'manager'].flatMap((service) => [
-        new RegExp(`^==> installing /etc/systemd/system/hopmap-${service}\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ${service}$`),
-        new RegExp(`^==> installing /etc/systemd/system/hopmap-${service}@\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ${service}$`),
+        new RegExp(
+          `^==> installing /etc/systemd/system/hopmap-${service}\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ${service}$`,
+        ),
+        new RegExp(
+          `^==> installing /etc/systemd/system/hopmap-${service}@\\.service: ExecStart=/\\S+/node ${esc(prefix)}/bin/hopmap\\.js ${service}$`,
+        ),
       ]),
       /^==> installing \/etc\/systemd\/system\/hopmap\.target$/,
       /^\+ systemctl daemon-reload$/,
@@ -138,7 +182,12 @@ describe('deploy/install.sh', { skip }, () => {
     ['the checkout itself as prefix', ['--prefix', PROJECT_ROOT], 1, /not from the installed copy/],
     ['an unknown option', ['--frobnicate'], 2, /unknown option --frobnicate/],
     ['an unknown service', ['--services', 'input,frobnicator'], 1, /--services takes input, output, manager/],
-    ['a database URL that is not PostgreSQL', ['--database-url', 'mysql://db/hopmap'], 1, /--database-url must be a postgres:\/\/ URL/],
+    [
+      'a database URL that is not PostgreSQL',
+      ['--database-url', 'mysql://db/hopmap'],
+      1,
+      /--database-url must be a postgres:\/\/ URL/,
+    ],
   ];
   for (const [what, args, status, message] of refused) {
     it(`refuses ${what}`, async () => {

@@ -18,14 +18,21 @@ const DEPLOY = join(PROJECT_ROOT, 'deploy/nginx');
 async function echoServer(): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reached: req.url })));
+    req.on('end', () =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reached: req.url })),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
 
 /** A request from `from`: on Linux every 127/8 address is this host, so a test can be a client outside 127.0.0.1. */
-function send(port: number, method: string, path: string, from: string): Promise<{ status: number; type: string; body: string }> {
+function send(
+  port: number,
+  method: string,
+  path: string,
+  from: string,
+): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path, localAddress: from, agent: false }, (res) => {
       let body = '';
@@ -52,9 +59,16 @@ describe('deploy/nginx: admin paths for the operators network only', { skip }, (
     const [i, o, m] = upstreams.map((s) => (s.address() as AddressInfo).port);
     [input, output] = [await freePort(), await freePort()];
     const manager = await freePort();
-    const conf = listenOn(readFileSync(join(DEPLOY, 'hopmap.conf'), 'utf8'), { 8080: input, 8081: output, 8443: manager });
+    const conf = listenOn(readFileSync(join(DEPLOY, 'hopmap.conf'), 'utf8'), {
+      8080: input,
+      8081: output,
+      8443: manager,
+    });
     const example = readFileSync(join(DEPLOY, 'upstreams.example.conf'), 'utf8');
-    nginx = await startNginx({ http: conf + upstreamsOn(example, { hopmap_input: [i!], hopmap_output: [o!], hopmap_manager: [m!] }), ports: [input, output, manager] });
+    nginx = await startNginx({
+      http: conf + upstreamsOn(example, { hopmap_input: [i!], hopmap_output: [o!], hopmap_manager: [m!] }),
+      ports: [input, output, manager],
+    });
   });
 
   after(async () => {
@@ -95,7 +109,9 @@ describe('deploy/nginx: admin paths for the operators network only', { skip }, (
       const res = await send(port(), method, path, OUTSIDER);
       assert.equal(res.status, 403, `${method} ${path}: ${res.body}`);
       assert.match(res.type, /^application\/json/);
-      assert.deepEqual(JSON.parse(res.body), { error: { code: 'operators_only', message: 'this path is open to the operators network only' } });
+      assert.deepEqual(JSON.parse(res.body), {
+        error: { code: 'operators_only', message: 'this path is open to the operators network only' },
+      });
     }
   });
 

@@ -39,9 +39,24 @@ const dashboardPanels = (text: string): Panel[] => {
   const flat = (ps: Panel[]): Panel[] => ps.flatMap((p) => [p, ...flat(p.panels ?? [])]);
   return flat((JSON.parse(text) as { panels: Panel[] }).panels);
 };
-const dashboardExprs = (text: string) => dashboardPanels(text).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+const dashboardExprs = (text: string) =>
+  dashboardPanels(text).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /** The metric names a PromQL expression reads: identifiers that are not functions, keywords, labels or strings. */
 export function metricNames(expr: string): string[] {
@@ -50,7 +65,9 @@ export function metricNames(expr: string): string[] {
     .replace(/\{[^}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const names = [...bare.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)\s*(\()?/g)].filter((m) => !m[2] && !KEYWORDS.has(m[1]!.toLowerCase())).map((m) => m[1]!);
+  const names = [...bare.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)\s*(\()?/g)]
+    .filter((m) => !m[2] && !KEYWORDS.has(m[1]!.toLowerCase()))
+    .map((m) => m[1]!);
   return [...new Set(names)];
 }
 
@@ -79,7 +96,12 @@ async function promtool(...args: string[]): Promise<{ ok: boolean; output: strin
 
 /** `promtool check rules` on the expressions as recording rules: PromQL syntax, as Prometheus parses it. */
 async function checkPromql(exprs: string[], file: string): Promise<{ ok: boolean; output: string }> {
-  const rules = exprs.map((expr, i) => `      - record: hopmap:dashboard:${i}\n        expr: ${JSON.stringify(expr.replaceAll('$__rate_interval', '5m'))}`).join('\n');
+  const rules = exprs
+    .map(
+      (expr, i) =>
+        `      - record: hopmap:dashboard:${i}\n        expr: ${JSON.stringify(expr.replaceAll('$__rate_interval', '5m'))}`,
+    )
+    .join('\n');
   writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules}\n`);
   return promtool('check', 'rules', file);
 }
@@ -102,16 +124,23 @@ describe('Prometheus scrape configuration', { skip }, () => {
     assert.match(output, /metric_path/);
   });
 
-  it("scrapes every instance in docker-compose.yml, where it serves /metrics", () => {
-    const config = parseYaml(readFileSync(PROMETHEUS_FILE, 'utf8')) as { scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }> };
-    const compose = parseYaml(readFileSync(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command?: string[] }> };
+  it('scrapes every instance in docker-compose.yml, where it serves /metrics', () => {
+    const config = parseYaml(readFileSync(PROMETHEUS_FILE, 'utf8')) as {
+      scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    const compose = parseYaml(readFileSync(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { command?: string[] }>;
+    };
     // Where each command serves /metrics: the output on its health port, the worker on its health port.
     const metricsPort: Record<string, number> = { input: 8080, output: 8091, manager: 8443, ping: 8090 };
     for (const [command, port] of Object.entries(metricsPort)) {
       const job = config.scrape_configs.find((j) => j.job_name === `hopmap-${command}`);
       assert.ok(job, `a scrape job for ${command}`);
       assert.equal(job.metrics_path ?? '/metrics', '/metrics');
-      const want = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === command).map(([name]) => `${name}:${port}`).sort();
+      const want = Object.entries(compose.services)
+        .filter(([, s]) => s.command?.[0] === command)
+        .map(([name]) => `${name}:${port}`)
+        .sort();
       assert.ok(want.length > 0);
       assert.deepEqual(job.static_configs.flatMap((s) => s.targets).sort(), want, `job hopmap-${command}`);
     }
@@ -122,11 +151,24 @@ describe('Grafana dashboard', { skip }, () => {
   const text = readFileSync(DASHBOARD_FILE, 'utf8');
 
   it('is a dashboard with a panel for each thing an operator watches', () => {
-    const titles = dashboardPanels(text).filter((p) => p.type !== 'row').map((p) => p.title);
-    for (const want of ['Ingest rate', 'Lease rate', 'Request latency', 'Error ratio', 'Probe rate', 'Queue depth', 'Memory', 'Event loop lag', 'Database pool']) {
+    const titles = dashboardPanels(text)
+      .filter((p) => p.type !== 'row')
+      .map((p) => p.title);
+    for (const want of [
+      'Ingest rate',
+      'Lease rate',
+      'Request latency',
+      'Error ratio',
+      'Probe rate',
+      'Queue depth',
+      'Memory',
+      'Event loop lag',
+      'Database pool',
+    ]) {
       assert.ok(titles.includes(want), `a panel "${want}" (have: ${titles.join(', ')})`);
     }
-    for (const p of dashboardPanels(text).filter((p) => p.type !== 'row')) assert.ok((p.targets ?? []).length > 0, `panel "${p.title}" has a query`);
+    for (const p of dashboardPanels(text).filter((p) => p.type !== 'row'))
+      assert.ok((p.targets ?? []).length > 0, `panel "${p.title}" has a query`);
   });
 
   it('every query is PromQL that promtool parses, and a broken one is refused', async () => {
@@ -157,7 +199,13 @@ describe('every metric the dashboard uses is exported by a running hopmap', { sk
 
   before(async () => {
     db = await createTestDatabase('observability');
-    const [input, output, outputHealth, manager, worker] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [input, output, outputHealth, manager, worker] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const targets = join(scratch, 'targets.txt');
     // Targets in the benchmarking range (RFC 2544), pinged over TCP without traceroutes: no host on the
     // internet is ever probed.
@@ -170,9 +218,31 @@ describe('every metric the dashboard uses is exported by a running hopmap', { sk
     };
     // Migrations ran on the template; --no-migrate keeps the four starts from queueing on its lock.
     const [inputProc, outputProc, managerProc] = [
-      start(['input', '--host', '127.0.0.1', '--port', String(input), '--no-migrate', '--targets', targets, '--allow-cidr', '198.18.0.0/15']),
-      start(['output', '--host', '127.0.0.1', '--port', String(output), '--health-port', String(outputHealth), '--no-migrate']),
-      start(['manager', '--host', '127.0.0.1', '--port', String(manager), '--no-migrate', '--tls', 'off'], { SERVER_KEY: randomBytes(KEY_BYTES).toString('base64') }),
+      start([
+        'input',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(input),
+        '--no-migrate',
+        '--targets',
+        targets,
+        '--allow-cidr',
+        '198.18.0.0/15',
+      ]),
+      start([
+        'output',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(output),
+        '--health-port',
+        String(outputHealth),
+        '--no-migrate',
+      ]),
+      start(['manager', '--host', '127.0.0.1', '--port', String(manager), '--no-migrate', '--tls', 'off'], {
+        SERVER_KEY: randomBytes(KEY_BYTES).toString('base64'),
+      }),
     ];
     urls.input = `http://127.0.0.1:${input}`;
     urls.output = `http://127.0.0.1:${outputHealth}`;
@@ -181,24 +251,59 @@ describe('every metric the dashboard uses is exported by a running hopmap', { sk
     // The worker starts once it has an input and an output, while the manager is still starting.
     await Promise.all([inputProc, outputProc].map((p) => p.waitFor(/service listening/, 120_000)));
     start(
-      ['ping', '--input-file', urls.input, '--output-file', `http://127.0.0.1:${output}`, '--health-check-port', String(worker), '--health-check-host', '127.0.0.1',
-        '--ping-method', 'tcp', '--pps', '50', '--spool-dir', join(scratch, 'spool'), '--worker-id', 'obs-1'],
-      { HOPMAP_ENABLE_TRACEROUTE: 'false', HOPMAP_INTERVAL_SECONDS: '1', HOPMAP_PROBE_TIMEOUT: '200ms', HOPMAP_API_KEY: await testKey(db.url, 'worker', 'obs-1') },
+      [
+        'ping',
+        '--input-file',
+        urls.input,
+        '--output-file',
+        `http://127.0.0.1:${output}`,
+        '--health-check-port',
+        String(worker),
+        '--health-check-host',
+        '127.0.0.1',
+        '--ping-method',
+        'tcp',
+        '--pps',
+        '50',
+        '--spool-dir',
+        join(scratch, 'spool'),
+        '--worker-id',
+        'obs-1',
+      ],
+      {
+        HOPMAP_ENABLE_TRACEROUTE: 'false',
+        HOPMAP_INTERVAL_SECONDS: '1',
+        HOPMAP_PROBE_TIMEOUT: '200ms',
+        HOPMAP_API_KEY: await testKey(db.url, 'worker', 'obs-1'),
+      },
     );
     await managerProc.waitFor(/service listening/, 120_000);
 
     // A little traffic on each: leases from the input, results into the output, pages from the manager.
     const key = bearer(await testKey(db.url, 'worker', 'obs-test'));
-    assert.equal((await request(`${urls.input}/targets?n=2`, { headers: { 'X-Consumer-Id': 'obs-test', ...key } })).status, 200);
-    assert.equal((await postJson(`http://127.0.0.1:${output}/results`, [pingResult('198.18.0.1'), pingResult('198.18.0.2')], key)).status, 200);
+    assert.equal(
+      (await request(`${urls.input}/targets?n=2`, { headers: { 'X-Consumer-Id': 'obs-test', ...key } })).status,
+      200,
+    );
+    assert.equal(
+      (await postJson(`http://127.0.0.1:${output}/results`, [pingResult('198.18.0.1'), pingResult('198.18.0.2')], key))
+        .status,
+      200,
+    );
     assert.equal((await postJson(`http://127.0.0.1:${output}/results`, { not: 'a result' }, key)).status, 400);
     assert.equal((await request(`${urls.manager}/ready`)).status, 200);
     await request(`${urls.manager}/no-such-page`);
     // The worker has fetched targets and delivered its results through the output.
-    await until('the worker delivers results', async () => {
-      const res = await request(`${urls.ping}/metrics`).catch(() => undefined);
-      return res?.status === 200 && /^hopmap_results_total\{[^}]*\} [1-9]/m.test(res.body.toString()) ? true : undefined;
-    }, { timeoutMs: 120_000 });
+    await until(
+      'the worker delivers results',
+      async () => {
+        const res = await request(`${urls.ping}/metrics`).catch(() => undefined);
+        return res?.status === 200 && /^hopmap_results_total\{[^}]*\} [1-9]/m.test(res.body.toString())
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
     for (const [service, url] of Object.entries(urls)) {
       const res = await request(`${url}/metrics`);
       assert.equal(res.status, 200, `${service} /metrics`);
@@ -216,15 +321,23 @@ describe('every metric the dashboard uses is exported by a running hopmap', { sk
   it('each service serves the metrics its panels read', () => {
     const exported = new Set(Object.values(scraped).flatMap((text) => [...exportedNames(text)]));
     const missing = dashboardExprs(readFileSync(DASHBOARD_FILE, 'utf8')).flatMap(({ panel, expr }) =>
-      metricNames(expr).filter((name) => !exported.has(name) && !PROMETHEUS_OWN.has(name)).map((name) => `${name} (panel "${panel}")`),
+      metricNames(expr)
+        .filter((name) => !exported.has(name) && !PROMETHEUS_OWN.has(name))
+        .map((name) => `${name} (panel "${panel}")`),
     );
     assert.deepEqual(missing, [], 'the dashboard reads metrics no hopmap process exports');
   });
 
   it('the check fails for a dashboard that reads a metric nobody exports', () => {
     const exported = new Set(Object.values(scraped).flatMap((text) => [...exportedNames(text)]));
-    const names = metricNames('sum(rate(hopmap_results_acceptd_total[5m])) / sum(rate(hopmap_http_request_duration_seconds[5m]))');
-    assert.deepEqual(names.filter((n) => !exported.has(n)), ['hopmap_results_acceptd_total', 'hopmap_http_request_duration_seconds'], 'a typo, and a histogram read without _bucket/_sum/_count');
+    const names = metricNames(
+      'sum(rate(hopmap_results_acceptd_total[5m])) / sum(rate(hopmap_http_request_duration_seconds[5m]))',
+    );
+    assert.deepEqual(
+      names.filter((n) => !exported.has(n)),
+      ['hopmap_results_acceptd_total', 'hopmap_http_request_duration_seconds'],
+      'a typo, and a histogram read without _bucket/_sum/_count',
+    );
   });
 
   it('the traffic shows in the series the dashboard reads', () => {
@@ -233,8 +346,16 @@ describe('every metric the dashboard uses is exported by a running hopmap', { sk
     assert.equal(sample('output', /^hopmap_results_rejected_total\{[^}]*\} (\S+)$/m) >= 1, true, 'results rejected');
     assert.equal(sample('input', /^hopmap_leases_issued_total\{[^}]*\} (\S+)$/m) >= 1, true, 'leases issued');
     assert.ok(sample('ping', /^hopmap_probes_sent_total\{[^}]*\} (\S+)$/m) >= 1, 'probes sent');
-    assert.match(scraped.manager!, /^hopmap_http_request_duration_seconds_count\{[^}]*status="404"[^}]*\} [1-9]/m, 'the manager counted its 404');
-    assert.match(scraped.input!, /^hopmap_db_pool_connections\{state="total"[^}]*\} [1-9]/m, "the input's pool has a connection open");
+    assert.match(
+      scraped.manager!,
+      /^hopmap_http_request_duration_seconds_count\{[^}]*status="404"[^}]*\} [1-9]/m,
+      'the manager counted its 404',
+    );
+    assert.match(
+      scraped.input!,
+      /^hopmap_db_pool_connections\{state="total"[^}]*\} [1-9]/m,
+      "the input's pool has a connection open",
+    );
     assert.match(scraped.output!, /^hopmap_jobs_queued\{[^}]*\} \d+$/m, 'the job backlog is read');
     assert.match(scraped.ping!, /^hopmap_spool_results\{[^}]*\} \d+$/m, "the worker's spool depth is read");
   });

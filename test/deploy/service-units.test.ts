@@ -14,7 +14,16 @@ import { DDNS_ENV_ALIASES } from '../../src/manager/ddns/ddns-config.js';
 import { workerConfig } from '../../src/worker/worker-config.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
-import { makeFakeRoot, parseUnit, readUnit, securityRating, timeSpanMs, UNIT_DIR, unitFiles, verifyUnit } from './systemd-verify.js';
+import {
+  makeFakeRoot,
+  parseUnit,
+  readUnit,
+  securityRating,
+  timeSpanMs,
+  UNIT_DIR,
+  unitFiles,
+  verifyUnit,
+} from './systemd-verify.js';
 import { needs } from '../support/needs.js';
 
 const skip = needs('systemd-analyze');
@@ -27,7 +36,11 @@ after(async () => {
   await assertNoLeaks();
 });
 
-const SCHEMAS: Record<string, z.ZodObject> = { input: inputConfig, output: outputConfig, manager: managerConfig as unknown as z.ZodObject };
+const SCHEMAS: Record<string, z.ZodObject> = {
+  input: inputConfig,
+  output: outputConfig,
+  manager: managerConfig as unknown as z.ZodObject,
+};
 const SERVICES = Object.keys(SCHEMAS);
 const ALIASES: Record<string, string[]> = { ...ENV_ALIASES, ...DDNS_ENV_ALIASES, serverKey: ['SERVER_KEY'] };
 // Names the services read that are not configuration keys: the direct connection for LISTEN and
@@ -44,7 +57,10 @@ function unitEnvironment(text: string): Record<string, string> {
   for (const line of parseUnit(text).get('Environment') ?? []) {
     for (const assignment of line.split(/\s+/)) {
       const eq = assignment.indexOf('=');
-      out[assignment.slice(0, eq)] = assignment.slice(eq + 1).replaceAll('%i', '2').replaceAll('%H', 'edge');
+      out[assignment.slice(0, eq)] = assignment
+        .slice(eq + 1)
+        .replaceAll('%i', '2')
+        .replaceAll('%H', 'edge');
     }
   }
   return out;
@@ -53,10 +69,12 @@ function unitEnvironment(text: string): Record<string, string> {
 /** The KEY=value lines of an env file, and with `commented` also the `#KEY=value` examples in it. */
 function envFileAssignments(text: string, { commented = false } = {}): Record<string, string> {
   const re = commented ? /^#?([A-Z][A-Z0-9_]*)=(.*)$/ : /^([A-Z][A-Z0-9_]*)=(.*)$/;
-  return Object.fromEntries(text.split('\n').flatMap((line) => {
-    const m = re.exec(line.trim());
-    return m ? [[m[1]!, m[2]!]] : [];
-  }));
+  return Object.fromEntries(
+    text.split('\n').flatMap((line) => {
+      const m = re.exec(line.trim());
+      return m ? [[m[1]!, m[2]!]] : [];
+    }),
+  );
 }
 
 const EXAMPLE_ENV = readFileSync(join(UNIT_DIR, 'hopmap.env.example'), 'utf8');
@@ -95,7 +113,18 @@ describe('systemd units of the services', { skip }, () => {
         // An empty CapabilityBoundingSet= drops every capability; a non-empty one would grant some.
         assert.equal(one('CapabilityBoundingSet'), '');
         assert.equal(one('AmbientCapabilities'), '');
-        for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectControlGroups', 'RestrictNamespaces', 'LockPersonality', 'RestrictSUIDSGID']) {
+        for (const key of [
+          'NoNewPrivileges',
+          'ProtectHome',
+          'PrivateTmp',
+          'PrivateDevices',
+          'ProtectKernelTunables',
+          'ProtectKernelModules',
+          'ProtectControlGroups',
+          'RestrictNamespaces',
+          'LockPersonality',
+          'RestrictSUIDSGID',
+        ]) {
           assert.equal(one(key), 'yes', key);
         }
         assert.equal(one('ProtectSystem'), 'strict');
@@ -111,7 +140,8 @@ describe('systemd units of the services', { skip }, () => {
         // Without the '-' prefix a missing file stops the start instead of starting with no database.
         assert.equal(files[0], '/etc/hopmap/hopmap.env');
         assert.ok(files.includes(`-/etc/hopmap/${service}.env`), `${file} reads /etc/hopmap/${service}.env if present`);
-        if (template) assert.equal(files.at(-1), `/etc/hopmap/${service}-%i.env`, 'the instance file is last, so its port wins');
+        if (template)
+          assert.equal(files.at(-1), `/etc/hopmap/${service}-%i.env`, 'the instance file is last, so its port wins');
         const state = one('StateDirectory');
         assert.equal(state, template ? `hopmap/${service}-%i` : `hopmap/${service}`);
         assert.equal(unitEnvironment(readUnit(file)).HOPMAP_STATE_DIR, `/var/lib/${state.replaceAll('%i', '2')}`);
@@ -120,16 +150,30 @@ describe('systemd units of the services', { skip }, () => {
       it(`${file}: every variable it sets is one hopmap ${service} reads, and its values parse`, () => {
         const env = unitEnvironment(readUnit(file));
         const known = envNamesOf(SCHEMAS[service]!);
-        for (const name of Object.keys(env)) assert.ok(known.has(name) || OTHER_ENV.has(name), `${file} sets ${name}, which hopmap ${service} does not read`);
-        const cfg = loadConfig(SCHEMAS[service]!, { env: { ...envFileAssignments(EXAMPLE_ENV), SERVER_KEY, ...env }, envAliases: ALIASES }) as Record<string, unknown>;
-        if (template) assert.equal(cfg.name, `${service}-2@edge`, 'instances of a template tell themselves apart in /service-info');
+        for (const name of Object.keys(env))
+          assert.ok(
+            known.has(name) || OTHER_ENV.has(name),
+            `${file} sets ${name}, which hopmap ${service} does not read`,
+          );
+        const cfg = loadConfig(SCHEMAS[service]!, {
+          env: { ...envFileAssignments(EXAMPLE_ENV), SERVER_KEY, ...env },
+          envAliases: ALIASES,
+        }) as Record<string, unknown>;
+        if (template)
+          assert.equal(cfg.name, `${service}-2@edge`, 'instances of a template tell themselves apart in /service-info');
       });
 
       it(`${file}: TimeoutStopSec outlasts the drain delay and the shutdown grace`, () => {
-        const cfg = loadConfig(SCHEMAS[service]!, { env: { ...unitEnvironment(readUnit(file)), SERVER_KEY }, envAliases: ALIASES }) as { drainDelayMs: number; shutdownGraceMs: number };
+        const cfg = loadConfig(SCHEMAS[service]!, {
+          env: { ...unitEnvironment(readUnit(file)), SERVER_KEY },
+          envAliases: ALIASES,
+        }) as { drainDelayMs: number; shutdownGraceMs: number };
         assert.ok(cfg.drainDelayMs > 0, 'a load balancer gets time to see /ready turn 503');
         const stopMs = timeSpanMs(one('TimeoutStopSec'));
-        assert.ok(stopMs > cfg.drainDelayMs + cfg.shutdownGraceMs, `TimeoutStopSec ${stopMs} ms must exceed ${cfg.drainDelayMs} + ${cfg.shutdownGraceMs} ms`);
+        assert.ok(
+          stopMs > cfg.drainDelayMs + cfg.shutdownGraceMs,
+          `TimeoutStopSec ${stopMs} ms must exceed ${cfg.drainDelayMs} + ${cfg.shutdownGraceMs} ms`,
+        );
       });
 
       it(`${file}: systemd rates its sandbox OK`, async () => {
@@ -140,18 +184,27 @@ describe('systemd units of the services', { skip }, () => {
   }
 
   it('hopmap.env.example sets only names some service reads, and a database URL that parses', () => {
-    const known = new Set([...Object.values(SCHEMAS).flatMap((s) => [...envNamesOf(s)]), ...envNamesOf(workerConfig), ...OTHER_ENV]);
+    const known = new Set([
+      ...Object.values(SCHEMAS).flatMap((s) => [...envNamesOf(s)]),
+      ...envNamesOf(workerConfig),
+      ...OTHER_ENV,
+    ]);
     const assignments = envFileAssignments(EXAMPLE_ENV, { commented: true });
     assert.ok(Object.keys(assignments).length >= 3);
-    for (const name of Object.keys(assignments)) assert.ok(known.has(name), `hopmap.env.example sets ${name}, which no service reads`);
+    for (const name of Object.keys(assignments))
+      assert.ok(known.has(name), `hopmap.env.example sets ${name}, which no service reads`);
     for (const [service, schema] of Object.entries(SCHEMAS)) {
-      const cfg = loadConfig(schema, { env: { ...envFileAssignments(EXAMPLE_ENV), SERVER_KEY }, envAliases: ALIASES }) as { databaseUrl?: string };
+      const cfg = loadConfig(schema, {
+        env: { ...envFileAssignments(EXAMPLE_ENV), SERVER_KEY },
+        envAliases: ALIASES,
+      }) as { databaseUrl?: string };
       assert.match(cfg.databaseUrl ?? '', /^postgres:\/\//, `${service} finds DATABASE_URL in it`);
     }
   });
 
   it('the docs name every unit shipped', () => {
     const doc = readFileSync(join(PROJECT_ROOT, 'docs/deploy-services.md'), 'utf8');
-    for (const file of [...unitFiles().filter((f) => !f.startsWith('hopmap-ping')), 'hopmap.target']) assert.ok(doc.includes(file), `docs/deploy-services.md names ${file}`);
+    for (const file of [...unitFiles().filter((f) => !f.startsWith('hopmap-ping')), 'hopmap.target'])
+      assert.ok(doc.includes(file), `docs/deploy-services.md names ${file}`);
   });
 });

@@ -7,7 +7,16 @@ import { after, describe, it } from 'node:test';
 import { workerConfig } from '../../src/worker/worker-config.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
-import { instanceName, makeFakeRoot, parseUnit, readUnit, securityRating, timeSpanMs, unitFiles, verifyUnit } from './systemd-verify.js';
+import {
+  instanceName,
+  makeFakeRoot,
+  parseUnit,
+  readUnit,
+  securityRating,
+  timeSpanMs,
+  unitFiles,
+  verifyUnit,
+} from './systemd-verify.js';
 import { needs } from '../support/needs.js';
 
 const skip = needs('systemd-analyze');
@@ -25,7 +34,8 @@ after(async () => {
 
 describe('systemd units', { skip }, () => {
   it('ships the single worker and the template', () => {
-    for (const unit of ['hopmap-ping.service', 'hopmap-ping@.service']) assert.ok(UNITS.includes(unit), `systemd/${unit}`);
+    for (const unit of ['hopmap-ping.service', 'hopmap-ping@.service'])
+      assert.ok(UNITS.includes(unit), `systemd/${unit}`);
   });
 
   for (const file of UNITS) {
@@ -74,7 +84,17 @@ describe('systemd units', { skip }, () => {
       assert.equal(one('User'), 'hopmap');
       assert.equal(one('AmbientCapabilities'), 'CAP_NET_RAW');
       assert.equal(one('CapabilityBoundingSet'), 'CAP_NET_RAW');
-      for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectControlGroups', 'RestrictNamespaces', 'LockPersonality']) {
+      for (const key of [
+        'NoNewPrivileges',
+        'ProtectHome',
+        'PrivateTmp',
+        'PrivateDevices',
+        'ProtectKernelTunables',
+        'ProtectKernelModules',
+        'ProtectControlGroups',
+        'RestrictNamespaces',
+        'LockPersonality',
+      ]) {
         assert.equal(one(key), 'yes', key);
       }
       assert.equal(one('ProtectSystem'), 'strict');
@@ -87,7 +107,9 @@ describe('systemd units', { skip }, () => {
       assert.equal(one('WorkingDirectory'), '/opt/hopmap');
       assert.equal(one('ConfigurationDirectory'), 'hopmap');
       assert.ok(unit.get('Environment')?.includes('NODE_ENV=production'));
-      assert.ok(unit.get('Wants')?.includes('network-online.target') && unit.get('After')?.includes('network-online.target'));
+      assert.ok(
+        unit.get('Wants')?.includes('network-online.target') && unit.get('After')?.includes('network-online.target'),
+      );
       assert.equal(one('WantedBy'), 'multi-user.target');
     });
 
@@ -105,28 +127,60 @@ describe('systemd units', { skip }, () => {
 
   it('hopmap-ping.service runs the worker on /etc/hopmap/ping.yaml and spools into its state directory', () => {
     const unit = parseUnit(readUnit('hopmap-ping.service'));
-    assert.deepEqual(unit.get('ExecStart'), ['/usr/bin/node /opt/hopmap/bin/hopmap.js ping --config /etc/hopmap/ping.yaml']);
+    assert.deepEqual(unit.get('ExecStart'), [
+      '/usr/bin/node /opt/hopmap/bin/hopmap.js ping --config /etc/hopmap/ping.yaml',
+    ]);
     assert.deepEqual(unit.get('StateDirectory'), ['hopmap']);
     assert.ok(unit.get('Environment')?.includes('HOPMAP_SPOOL_DIR=/var/lib/hopmap/spool'));
   });
 
   it('hopmap-ping@NAME reads ping-NAME.yaml and keeps its own state directory', () => {
     const unit = parseUnit(readUnit('hopmap-ping@.service'));
-    assert.deepEqual(unit.get('ExecStart'), ['/usr/bin/node /opt/hopmap/bin/hopmap.js ping --config /etc/hopmap/ping-%i.yaml']);
+    assert.deepEqual(unit.get('ExecStart'), [
+      '/usr/bin/node /opt/hopmap/bin/hopmap.js ping --config /etc/hopmap/ping-%i.yaml',
+    ]);
     assert.deepEqual(unit.get('StateDirectory'), ['hopmap/%i']);
     assert.ok(unit.get('Environment')?.includes('HOPMAP_SPOOL_DIR=/var/lib/hopmap/%i/spool'));
   });
 
   // What the unit grants, applied with setpriv to an unprivileged user: enough for the worker's raw
   // socket, and nothing else would be (the control without the capability must fail).
-  it('CAP_NET_RAW alone lets an unprivileged user open the raw ICMP socket', { skip: process.getuid?.() !== 0 && 'needs root to switch users' }, async () => {
-    const caps = parseUnit(readUnit('hopmap-ping.service')).get('AmbientCapabilities')![0]!.split(/\s+/).map((c) => c.replace(/^CAP_/, '').toLowerCase());
-    const script = `const { IcmpSocket } = await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'src/probe/icmp-socket.ts')).href)}); IcmpSocket.open().close(); console.log('opened');`;
-    const openAs = (capArgs: string[]) =>
-      run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--no-new-privs', ...capArgs, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT })
-        .then(({ stdout }) => stdout.trim(), (err: { stderr?: string }) => `failed: ${err.stderr ?? ''}`);
-    const set = caps.map((c) => `+${c}`).join(',');
-    assert.equal(await openAs([`--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=-all,${set}`]), 'opened');
-    assert.match(await openAs(['--bounding-set=-all']), /failed: .*needs root or CAP_NET_RAW/s);
-  });
+  it(
+    'CAP_NET_RAW alone lets an unprivileged user open the raw ICMP socket',
+    { skip: process.getuid?.() !== 0 && 'needs root to switch users' },
+    async () => {
+      const caps = parseUnit(readUnit('hopmap-ping.service'))
+        .get('AmbientCapabilities')![0]!
+        .split(/\s+/)
+        .map((c) => c.replace(/^CAP_/, '').toLowerCase());
+      const script = `const { IcmpSocket } = await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'src/probe/icmp-socket.ts')).href)}); IcmpSocket.open().close(); console.log('opened');`;
+      const openAs = (capArgs: string[]) =>
+        run(
+          'setpriv',
+          [
+            '--reuid=nobody',
+            '--regid=nogroup',
+            '--clear-groups',
+            '--no-new-privs',
+            ...capArgs,
+            process.execPath,
+            '--import',
+            'tsx',
+            '--input-type=module',
+            '-e',
+            script,
+          ],
+          { cwd: PROJECT_ROOT },
+        ).then(
+          ({ stdout }) => stdout.trim(),
+          (err: { stderr?: string }) => `failed: ${err.stderr ?? ''}`,
+        );
+      const set = caps.map((c) => `+${c}`).join(',');
+      assert.equal(
+        await openAs([`--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=-all,${set}`]),
+        'opened',
+      );
+      assert.match(await openAs(['--bounding-set=-all']), /failed: .*needs root or CAP_NET_RAW/s);
+    },
+  );
 });

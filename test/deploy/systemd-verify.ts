@@ -1,5 +1,15 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +18,10 @@ import { PROJECT_ROOT } from '../../src/version.js';
 const run = promisify(execFile);
 
 export const UNIT_DIR = join(PROJECT_ROOT, 'systemd');
-export const unitFiles = (): string[] => readdirSync(UNIT_DIR).filter((f) => f.endsWith('.service')).sort();
+export const unitFiles = (): string[] =>
+  readdirSync(UNIT_DIR)
+    .filter((f) => f.endsWith('.service'))
+    .sort();
 export const readUnit = (file: string): string => readFileSync(join(UNIT_DIR, file), 'utf8');
 
 /** The name systemd loads a unit file as: a template is verified through an instance of it. */
@@ -22,7 +35,9 @@ export const instanceName = (file: string): string => file.replace('@.', '@edge1
  */
 export function makeFakeRoot({ node = true } = {}): { root: string; remove(): void } {
   const root = mkdtempSync(join(tmpdir(), 'hopmap-systemd-root-'));
-  const hostUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((d) => existsSync(join(d, 'sysinit.target')));
+  const hostUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((d) =>
+    existsSync(join(d, 'sysinit.target')),
+  );
   if (!hostUnits) throw new Error("no systemd units on this machine: apt-get install systemd (Debian's package)");
   const units = join(root, 'usr/lib/systemd/system');
   mkdirSync(units, { recursive: true });
@@ -40,7 +55,9 @@ export function makeFakeRoot({ node = true } = {}): { root: string; remove(): vo
 
 async function analyze(args: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run('systemd-analyze', args, { env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' } });
+    const { stdout, stderr } = await run('systemd-analyze', args, {
+      env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' },
+    });
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { code: number | string; stdout?: string; stderr?: string };
@@ -56,12 +73,21 @@ async function analyze(args: string[]): Promise<{ code: number; output: string }
  */
 export async function verifyUnit(root: string, file: string, text: string): Promise<{ ok: boolean; output: string }> {
   writeFileSync(join(root, 'etc/systemd/system', file), text);
-  const { code, output } = await analyze(['verify', '--man=no', '--generators=no', `--root=${root}`, instanceName(file)]);
+  const { code, output } = await analyze([
+    'verify',
+    '--man=no',
+    '--generators=no',
+    `--root=${root}`,
+    instanceName(file),
+  ]);
   return { ok: code === 0 && output.trim() === '', output: `exit ${code}\n${output}` };
 }
 
 /** systemd's own rating of a unit's sandbox: its exposure (0 safe … 10 unsafe) and label (OK, MEDIUM, …). */
-export async function securityRating(root: string, file: string): Promise<{ exposure: number; label: string; output: string }> {
+export async function securityRating(
+  root: string,
+  file: string,
+): Promise<{ exposure: number; label: string; output: string }> {
   writeFileSync(join(root, 'etc/systemd/system', file), readUnit(file));
   const { output } = await analyze(['security', '--offline=true', `--root=${root}`, '--no-pager', instanceName(file)]);
   const m = /Overall exposure level for \S+: ([\d.]+) (\w+)/.exec(output);
@@ -82,12 +108,34 @@ export function parseUnit(text: string): Map<string, string[]> {
   return out;
 }
 
-const SPAN_MS: Record<string, number> = { ms: 1, msec: 1, s: 1000, sec: 1000, second: 1000, seconds: 1000, m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000, h: 3_600_000, hr: 3_600_000, hour: 3_600_000, hours: 3_600_000 };
+const SPAN_MS: Record<string, number> = {
+  ms: 1,
+  msec: 1,
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  seconds: 1000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+  minutes: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+};
 
 /** A systemd time span (`45`, `45s`, `1min 30s`) in milliseconds; a bare number is seconds. */
 export function timeSpanMs(text: string): number {
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*([a-z]*)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join('').replace(/\s/g, '') !== text.replace(/\s/g, '')) throw new Error(`not a time span: ${text}`);
+  if (
+    !parts.length ||
+    parts
+      .map((p) => p[0])
+      .join('')
+      .replace(/\s/g, '') !== text.replace(/\s/g, '')
+  )
+    throw new Error(`not a time span: ${text}`);
   return parts.reduce((sum, [, n, unit]) => {
     const ms = SPAN_MS[unit || 's'];
     if (ms === undefined) throw new Error(`unknown time unit in ${text}`);

@@ -3,7 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabRun } from '../../src/lab/lab-run.js';
 import { loadTopology } from '../../src/lab/topology.js';
-import { assertCompleteMap, drillPlace, INTERNET, removeDrill, startDrill, waitForLoad, workerHealth, type DrillPlace } from '../lab/lab-drill.js';
+import {
+  assertCompleteMap,
+  drillPlace,
+  INTERNET,
+  removeDrill,
+  startDrill,
+  waitForLoad,
+  workerHealth,
+  type DrillPlace,
+} from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { needs } from '../support/needs.js';

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabRun } from '../../src/lab/lab-run.js';
-import { assertCompleteMap, drillPlace, removeDrill, startDrill, waitForLoad, type DrillPlace } from '../lab/lab-drill.js';
+import {
+  assertCompleteMap,
+  drillPlace,
+  removeDrill,
+  startDrill,
+  waitForLoad,
+  type DrillPlace,
+} from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { needs } from '../support/needs.js';
@@ -31,8 +38,15 @@ describe('drill: kill -9 an input instance under load', { skip }, () => {
     const killedAt = new Date();
     assert.ok(run.kill('input-1', DOWN_MS), 'input-1 was running');
     await sleep(DOWN_MS - 2_000);
-    const { rows } = await run.pool.query<{ consumer_id: string }>(`select distinct consumer_id from leases where issued_at > $1 order by 1`, [killedAt]);
-    assert.equal(rows.length, run.vantages.length, `every worker got targets from input-2 while input-1 was away: ${JSON.stringify(rows)}`);
+    const { rows } = await run.pool.query<{ consumer_id: string }>(
+      `select distinct consumer_id from leases where issued_at > $1 order by 1`,
+      [killedAt],
+    );
+    assert.equal(
+      rows.length,
+      run.vantages.length,
+      `every worker got targets from input-2 while input-1 was away: ${JSON.stringify(rows)}`,
+    );
 
     const converged = await run.waitForConvergence({ timeoutMs: 6 * 60_000 });
     const { report } = await run.finish(converged);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabRun } from '../../src/lab/lab-run.js';
-import { assertCompleteMap, drillPlace, removeDrill, startDrill, waitForLoad, type DrillPlace } from '../lab/lab-drill.js';
+import {
+  assertCompleteMap,
+  drillPlace,
+  removeDrill,
+  startDrill,
+  waitForLoad,
+  type DrillPlace,
+} from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { needs } from '../support/needs.js';
@@ -31,7 +38,10 @@ describe('drill: kill -9 an output instance under load', { skip }, () => {
     assert.ok(run.kill('output-1', DOWN_MS), 'output-1 was running');
     await sleep(DOWN_MS - 2_000);
     const during = await run.progress();
-    assert.ok(during.results > before.results, `results kept arriving through output-2 (${before.results} -> ${during.results})`);
+    assert.ok(
+      during.results > before.results,
+      `results kept arriving through output-2 (${before.results} -> ${during.results})`,
+    );
 
     const converged = await run.waitForConvergence({ timeoutMs: 6 * 60_000 });
     const { report } = await run.finish(converged);

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabRun } from '../../src/lab/lab-run.js';
-import { assertCompleteMap, drillPlace, removeDrill, startDrill, waitForLoad, workerHealth, type DrillPlace } from '../lab/lab-drill.js';
+import {
+  assertCompleteMap,
+  drillPlace,
+  removeDrill,
+  startDrill,
+  waitForLoad,
+  workerHealth,
+  type DrillPlace,
+} from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { startThrowawayPostgres } from '../support/throwaway-postgres.js';
 import { needs } from '../support/needs.js';
@@ -11,7 +19,7 @@ const skip = needs('database', 'root', 'ip');
 
 const OUTAGE_MS = 12_000;
 
-describe('drill: PostgreSQL crashes and restarts under load (a server of the test\'s own)', { skip }, () => {
+describe("drill: PostgreSQL crashes and restarts under load (a server of the test's own)", { skip }, () => {
   let pg: Awaited<ReturnType<typeof startThrowawayPostgres>> | undefined;
   let place: DrillPlace;
   let run: LabRun | undefined;

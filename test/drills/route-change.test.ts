@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LabRun } from '../../src/lab/lab-run.js';
 import { routePathsAt } from '../../src/results/route-history.js';
-import { asHops, cutLinkUnderRoute, drillPlace, removeDrill, ROUTE_CHANGE, startDrill, type DrillPlace } from '../lab/lab-drill.js';
+import {
+  asHops,
+  cutLinkUnderRoute,
+  drillPlace,
+  removeDrill,
+  ROUTE_CHANGE,
+  startDrill,
+  type DrillPlace,
+} from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 import { needs } from '../support/needs.js';
@@ -41,7 +49,10 @@ describe('drill: a link goes down and traffic shifts to another path', { skip },
     assert.deepEqual(changes[0]!.before.hops, asHops(truthBefore), 'before: the path through ea1 and ee2');
     assert.deepEqual(last.after.hops, asHops(truthAfter), 'after: the path through ea2, ee3 and ee2');
     assert.ok(changes.length <= 2, JSON.stringify(changes));
-    assert.ok(Date.parse(last.after_first_seen_at) <= firstAfterCut.measured_at.getTime(), 'recorded within one probing cycle: by the first trace begun after the cut');
+    assert.ok(
+      Date.parse(last.after_first_seen_at) <= firstAfterCut.measured_at.getTime(),
+      'recorded within one probing cycle: by the first trace begun after the cut',
+    );
     assert.equal(last.method, 'udp-paris');
     assert.equal(last.diverge_ttl, 2, 'the paths part after the first router');
 

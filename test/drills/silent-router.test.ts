@@ -31,7 +31,11 @@ describe('drill: a silent router starts answering', { skip }, () => {
     await run.waitForConvergence({ timeoutMs: 6 * 60_000 });
     const addresses = run.lab.plan.nodes.get(ROUTER)!.interfaces.map((i) => i.address);
     const seen = `select count(*)::int as n from links where host(near) = any($1) or host(far) = any($1)`;
-    assert.equal((await run.pool.query<{ n: number }>(seen, [addresses])).rows[0]!.n, 0, 'nothing links through the silent router yet');
+    assert.equal(
+      (await run.pool.query<{ n: number }>(seen, [addresses])).rows[0]!.n,
+      0,
+      'nothing links through the silent router yet',
+    );
     const changedAt = new Date();
     await run.lab.setIcmp(ROUTER, 'normal');
     const deadline = Date.now() + 3 * 60_000;
@@ -43,7 +47,11 @@ describe('drill: a silent router starts answering', { skip }, () => {
     const converged = await run.waitForConvergence({ quietMs: 15_000, timeoutMs: 6 * 60_000 });
     const { report } = await run.finish(converged);
     assertCompleteMap(report);
-    const known = (await run.pool.query<{ n: number }>(`select count(*)::int as n from hops where host(address) = any($1)`, [addresses])).rows[0]!.n;
+    const known = (
+      await run.pool.query<{ n: number }>(`select count(*)::int as n from hops where host(address) = any($1)`, [
+        addresses,
+      ])
+    ).rows[0]!.n;
     assert.ok(known >= 2, `${ROUTER}'s interfaces became hops: ${known}`);
     // A `*` that starts answering fills in the route's picture: the same route, not a route change.
     const { rows: changes } = await run.pool.query(

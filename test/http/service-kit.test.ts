@@ -16,7 +16,13 @@ describe('service kit', { skip }, () => {
 
   before(async () => {
     db = await createTestDatabase('service_kit');
-    svc = await startService(demoService, { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog, bodyLimit: '1kb' });
+    svc = await startService(demoService, {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+      bodyLimit: '1kb',
+    });
   });
 
   after(async () => {
@@ -55,7 +61,11 @@ describe('service kit', { skip }, () => {
     assert.equal(res.status, 400);
     const { error } = res.json();
     assert.equal(error.code, 'validation_failed');
-    assert.deepEqual(error.details.map((d: { path: string }) => d.path).sort(), ['body.count', 'body.name', 'body.tags[1]']);
+    assert.deepEqual(error.details.map((d: { path: string }) => d.path).sort(), [
+      'body.count',
+      'body.name',
+      'body.tags[1]',
+    ]);
     assert.match(error.message, /body\.count: .*number/i);
   });
 
@@ -88,7 +98,10 @@ describe('service kit', { skip }, () => {
     assert.match(metrics.headers['content-type'] ?? '', /text\/plain/);
     assert.match(metrics.text, /^hopmap_demo_echoes_total\{service="input"\} [1-9]/m);
     assert.match(metrics.text, /^hopmap_process_cpu_user_seconds_total/m);
-    assert.match(metrics.text, /hopmap_http_request_duration_seconds_count\{service="input",method="POST",route="\/echo",status="200"\}/);
+    assert.match(
+      metrics.text,
+      /hopmap_http_request_duration_seconds_count\{service="input",method="POST",route="\/echo",status="200"\}/,
+    );
   });
 
   it('is ready while its database answers', async () => {
@@ -101,7 +114,10 @@ describe('service kit', { skip }, () => {
     const client = new pg.Client(db.url);
     await client.connect();
     try {
-      const { rows } = await client.query('select service_type, url, capabilities from service_instances where instance_id = $1', [svc.identity.instanceId]);
+      const { rows } = await client.query(
+        'select service_type, url, capabilities from service_instances where instance_id = $1',
+        [svc.identity.instanceId],
+      );
       assert.deepEqual(rows, [{ service_type: 'input', url: svc.url, capabilities: ['demo'] }]);
     } finally {
       await client.end();

@@ -39,7 +39,11 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 function call(base: string, g: Gated, headers: Record<string, string> = {}): Promise<HttpResponse> {
   const body = g.body === undefined ? undefined : JSON.stringify(g.body);
-  return request(`${base}${g.path}`, { method: g.method, body, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers } });
+  return request(`${base}${g.path}`, {
+    method: g.method,
+    body,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+  });
 }
 
 function assertRefused(res: HttpResponse, status: 401 | 403, what: string): void {
@@ -64,12 +68,22 @@ describe('input: keys and roles at the door', { skip }, () => {
     dir = writeTargetDir({ 'blocks.txt': '20.0.0.0/24\n20.0.1.0/24\n20.0.2.0/24\n20.0.3.0/24\n' });
     client = new pg.Client(db.url);
     await client.connect();
-    input = await startService(inputService({ ipv6: false, allow: [], leaseTtlMs: 300_000, passCooldownMs: 3_600_000, maxBatch: 1000, targets: dir }), {
-      databaseUrl: db.url,
-      host: '127.0.0.1',
-      port: 0,
-      log: captured.log,
-    });
+    input = await startService(
+      inputService({
+        ipv6: false,
+        allow: [],
+        leaseTtlMs: 300_000,
+        passCooldownMs: 3_600_000,
+        maxBatch: 1000,
+        targets: dir,
+      }),
+      {
+        databaseUrl: db.url,
+        host: '127.0.0.1',
+        port: 0,
+        log: captured.log,
+      },
+    );
     const pool = input.pool;
     keys.worker = (await createKey(pool, { name: 'pi-helsinki', role: 'worker' })).key;
     keys.worker2 = (await createKey(pool, { name: 'vm-frankfurt', role: 'worker' })).key;
@@ -91,7 +105,11 @@ describe('input: keys and roles at the door', { skip }, () => {
   it('refuses every non-monitoring route without a key (401), with a malformed or unknown key (401) and with a revoked one (401)', async () => {
     for (const g of GATED) {
       assertRefused(await call(input.url, g), 401, `${g.method} ${g.path} anonymous`);
-      assertRefused(await call(input.url, g, { authorization: 'Bearer letmein' }), 401, `${g.method} ${g.path} malformed`);
+      assertRefused(
+        await call(input.url, g, { authorization: 'Bearer letmein' }),
+        401,
+        `${g.method} ${g.path} malformed`,
+      );
       assertRefused(await call(input.url, g, bearer(`hm_${'A'.repeat(43)}`)), 401, `${g.method} ${g.path} unknown`);
       const revoked = await call(input.url, g, bearer(keys.revoked));
       assertRefused(revoked, 401, `${g.method} ${g.path} revoked`);
@@ -106,7 +124,8 @@ describe('input: keys and roles at the door', { skip }, () => {
     for (const g of GATED) {
       for (const role of ['worker', 'feeder'] as const) {
         const res = await call(input.url, g, bearer(keys[role]));
-        if (g.roles.includes(role)) assert.ok(g.ok.includes(res.status), `${g.method} ${g.path} as ${role}: ${res.status} ${res.text}`);
+        if (g.roles.includes(role))
+          assert.ok(g.ok.includes(res.status), `${g.method} ${g.path} as ${role}: ${res.status} ${res.text}`);
         else assertRefused(res, 403, `${g.method} ${g.path} as ${role}`);
       }
       const res = await call(input.url, g, bearer(keys.admin));
@@ -123,7 +142,11 @@ describe('input: keys and roles at the door', { skip }, () => {
   });
 
   it('a worker key cannot exclude, un-exclude, import or read the state: nothing changes in the database', async () => {
-    const admin = await request(`${input.url}/exclusions`, { method: 'POST', body: JSON.stringify({ cidr: '198.51.100.0/24', reason: 'abuse desk' }), headers: { 'content-type': 'application/json', ...bearer(keys.admin) } });
+    const admin = await request(`${input.url}/exclusions`, {
+      method: 'POST',
+      body: JSON.stringify({ cidr: '198.51.100.0/24', reason: 'abuse desk' }),
+      headers: { 'content-type': 'application/json', ...bearer(keys.admin) },
+    });
     assert.equal(admin.status, 201, admin.text);
     const exported = (await request(`${input.url}/export`, { headers: bearer(keys.admin) })).text;
     const before = await snapshot(client);
@@ -134,7 +157,8 @@ describe('input: keys and roles at the door', { skip }, () => {
       { method: 'POST', path: '/import', body: JSON.parse(exported) },
     ];
     for (const a of attempts) {
-      for (const key of [keys.worker, keys.feeder]) assertRefused(await call(input.url, { ...a, roles: [], ok: [] }, bearer(key)), 403, `${a.method} ${a.path}`);
+      for (const key of [keys.worker, keys.feeder])
+        assertRefused(await call(input.url, { ...a, roles: [], ok: [] }, bearer(key)), 403, `${a.method} ${a.path}`);
     }
     assert.deepEqual(await snapshot(client), before);
     const served = await request(`${input.url}/targets?n=5`, { headers: bearer(keys.worker) });
@@ -143,25 +167,38 @@ describe('input: keys and roles at the door', { skip }, () => {
 
   it('a worker key leases only as its own consumer: the same X-Consumer-Id from two keys is two consumers with different batches', async () => {
     const lease = async (key: string, consumer?: string) => {
-      const res = await request(`${input.url}/targets?n=3`, { headers: { ...bearer(key), ...(consumer ? { 'x-consumer-id': consumer } : {}) } });
+      const res = await request(`${input.url}/targets?n=3`, {
+        headers: { ...bearer(key), ...(consumer ? { 'x-consumer-id': consumer } : {}) },
+      });
       assert.equal(res.status, 200, res.text);
       return res.json() as { lease: string; targets: string[] };
     };
     const a = await lease(keys.worker, 'probe-1');
     const b = await lease(keys.worker2, 'probe-1');
-    const { rows } = await client.query<{ id: string; consumer_id: string }>('select id::text, consumer_id from leases where id = any($1::uuid[]) order by consumer_id', [[a.lease, b.lease]]);
-    assert.deepEqual(rows.map((r) => r.consumer_id), ['pi-helsinki/probe-1', 'vm-frankfurt/probe-1']);
+    const { rows } = await client.query<{ id: string; consumer_id: string }>(
+      'select id::text, consumer_id from leases where id = any($1::uuid[]) order by consumer_id',
+      [[a.lease, b.lease]],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.consumer_id),
+      ['pi-helsinki/probe-1', 'vm-frankfurt/probe-1'],
+    );
     assert.notEqual(rows[0]!.id, rows[1]!.id);
 
     await lease(keys.worker);
     await lease(keys.worker, 'pi-helsinki');
     await lease(keys.admin, 'probe-1');
-    const consumers = (await client.query<{ id: string }>('select id from consumers order by id')).rows.map((r) => r.id);
-    for (const id of ['pi-helsinki', 'pi-helsinki/probe-1', 'vm-frankfurt/probe-1', 'probe-1']) assert.ok(consumers.includes(id), `${id} in ${consumers.join(', ')}`);
+    const consumers = (await client.query<{ id: string }>('select id from consumers order by id')).rows.map(
+      (r) => r.id,
+    );
+    for (const id of ['pi-helsinki', 'pi-helsinki/probe-1', 'vm-frankfurt/probe-1', 'probe-1'])
+      assert.ok(consumers.includes(id), `${id} in ${consumers.join(', ')}`);
     assert.ok(!consumers.includes('vm-frankfurt/pi-helsinki'));
 
-    const forged = await request(`${input.url}/targets?n=3`, { headers: { ...bearer(keys.worker), 'x-consumer-id': 'vm-frankfurt/probe-1' } });
-    assert.equal(forged.status, 400, 'another key\'s namespaced id cannot be sent');
+    const forged = await request(`${input.url}/targets?n=3`, {
+      headers: { ...bearer(keys.worker), 'x-consumer-id': 'vm-frankfurt/probe-1' },
+    });
+    assert.equal(forged.status, 400, "another key's namespaced id cannot be sent");
     assert.equal(forged.json().error.code, 'invalid_consumer');
     const viaQuery = await request(`${input.url}/targets?n=1&consumer=probe-2`, { headers: bearer(keys.worker2) });
     const { rows: q } = await client.query('select consumer_id from leases where id = $1', [viaQuery.json().lease]);
@@ -176,7 +213,17 @@ describe('input: --auth off', { skip }, () => {
 
   before(async () => {
     db = await createTestDatabase('input_auth_off');
-    input = await startService(inputService({ ipv6: false, allow: [], leaseTtlMs: 300_000, passCooldownMs: 3_600_000, maxBatch: 1000, auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: captured.log });
+    input = await startService(
+      inputService({
+        ipv6: false,
+        allow: [],
+        leaseTtlMs: 300_000,
+        passCooldownMs: 3_600_000,
+        maxBatch: 1000,
+        auth: 'off',
+      }),
+      { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: captured.log },
+    );
   });
 
   after(async () => {
@@ -190,7 +237,12 @@ describe('input: --auth off', { skip }, () => {
       const res = await call(input.url, g);
       assert.ok(g.ok.includes(res.status), `${g.method} ${g.path}: ${res.status} ${res.text}`);
     }
-    assert.ok(captured.lines.some((l) => JSON.parse(l).level === 40 && /auth is off: anyone who reaches this service can/.test(JSON.parse(l).msg)), captured.lines.join('\n'));
+    assert.ok(
+      captured.lines.some(
+        (l) => JSON.parse(l).level === 40 && /auth is off: anyone who reaches this service can/.test(JSON.parse(l).msg),
+      ),
+      captured.lines.join('\n'),
+    );
   });
 });
 

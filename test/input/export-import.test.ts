@@ -23,7 +23,10 @@ describe('export consumer state from one database, import into a fresh one', { s
   before(async () => {
     [dbA, dbB] = await Promise.all([createTestDatabase('export_a'), createTestDatabase('export_b')]);
     dir = writeTargetDir({ 'targets.txt': '20.0.0.0/24\n21.0.0.0/25\n22.0.0.7\n' });
-    [a, b] = await Promise.all([startInput(dbA.url, { auth: 'off', targets: dir, leaseTtlMs: 1_000 }), startInput(dbB.url, { auth: 'off', targets: dir, leaseTtlMs: 1_000 })]);
+    [a, b] = await Promise.all([
+      startInput(dbA.url, { auth: 'off', targets: dir, leaseTtlMs: 1_000 }),
+      startInput(dbB.url, { auth: 'off', targets: dir, leaseTtlMs: 1_000 }),
+    ]);
   });
 
   after(async () => {
@@ -35,12 +38,18 @@ describe('export consumer state from one database, import into a fresh one', { s
 
   it('lets consumers continue where they were: every address still exactly once, leases included', async () => {
     const eligible = [...expand('20.0.0.0/24', '21.0.0.0/25', '22.0.0.7'), '30.0.0.1', '30.0.0.2'];
-    const seen = new Map<string, string[]>([['e1', []], ['e2', []]]);
+    const seen = new Map<string, string[]>([
+      ['e1', []],
+      ['e2', []],
+    ]);
     // Results acknowledge what was served, as the output service does; only e2's last batch stays open.
     const poolA = new pg.Pool({ connectionString: dbA.url, max: 1 });
     const take = async (consumer: string, n: number) => {
       const batch = await fetchBatch(a.url, consumer, n);
-      await ackLeaseTargets(poolA, batch.targets.map((target) => ({ lease: batch.lease!, target })));
+      await ackLeaseTargets(
+        poolA,
+        batch.targets.map((target) => ({ lease: batch.lease!, target })),
+      );
       seen.get(consumer)!.push(...batch.targets);
     };
     for (let i = 0; i < 5; i++) await take('e1', 20);
@@ -68,7 +77,10 @@ describe('export consumer state from one database, import into a fresh one', { s
       for (;;) {
         const batch = await fetchBatch(b.url, consumer, 25);
         if (batch.targets.length === 0) break;
-        await ackLeaseTargets(poolB, batch.targets.map((target) => ({ lease: batch.lease!, target })));
+        await ackLeaseTargets(
+          poolB,
+          batch.targets.map((target) => ({ lease: batch.lease!, target })),
+        );
         seen.get(consumer)!.push(...batch.targets);
       }
       const got = seen.get(consumer)!;

@@ -19,7 +19,10 @@ describe('discovered hops', { skip }, () => {
   before(async () => {
     db = await createTestDatabase('input_hops');
     dir = writeTargetDir({ 'blocks.txt': '20.0.0.0/28\n' });
-    [a, b] = await Promise.all([startInput(db.url, { auth: 'off', targets: dir }), startInput(db.url, { auth: 'off' })]);
+    [a, b] = await Promise.all([
+      startInput(db.url, { auth: 'off', targets: dir }),
+      startInput(db.url, { auth: 'off' }),
+    ]);
   });
 
   after(async () => {
@@ -48,8 +51,15 @@ describe('discovered hops', { skip }, () => {
       }
       const seq = got.get(c)!;
       const expected = [...expand('20.0.0.0/28'), '31.0.0.1', '31.0.1.1', '32.0.0.1'].sort();
-      assert.deepEqual([...seq].sort(), expected, `${c} got every block address and every new hop once; never the reserved 10.1.2.3`);
-      assert.ok(seq.indexOf('32.0.0.1') < seq.indexOf('31.0.1.1') && seq.indexOf('31.0.1.1') < seq.indexOf('31.0.0.1'), `freshest first: ${seq.join(' ')}`);
+      assert.deepEqual(
+        [...seq].sort(),
+        expected,
+        `${c} got every block address and every new hop once; never the reserved 10.1.2.3`,
+      );
+      assert.ok(
+        seq.indexOf('32.0.0.1') < seq.indexOf('31.0.1.1') && seq.indexOf('31.0.1.1') < seq.indexOf('31.0.0.1'),
+        `freshest first: ${seq.join(' ')}`,
+      );
     }
 
     const metrics = (await request(`${a.url}/metrics`)).text;
@@ -74,11 +84,16 @@ describe('discovered hops', { skip }, () => {
   });
 
   it('adds the valid entries of a body with bad ones and answers 400 naming each bad entry', async () => {
-    const res = await postJson(`${b.url}/hops`, { hops: ['33.0.0.1', '999.1.1.1', null, 'fe80::1%eth0', '2001:db8::1'] });
+    const res = await postJson(`${b.url}/hops`, {
+      hops: ['33.0.0.1', '999.1.1.1', null, 'fe80::1%eth0', '2001:db8::1'],
+    });
     assert.equal(res.status, 400);
     const body = res.json();
     assert.equal(body.error.code, 'invalid_hops');
-    assert.deepEqual(body.error.details.map((d: { path: string }) => d.path), ['hops[1]', 'hops[2]', 'hops[3]']);
+    assert.deepEqual(
+      body.error.details.map((d: { path: string }) => d.path),
+      ['hops[1]', 'hops[2]', 'hops[3]'],
+    );
     assert.match(body.error.message, /3 of 5 hops rejected \(the valid ones were added\)/);
     assert.deepEqual({ added: body.added, rejected: body.rejected }, { added: 2, rejected: 3 });
     const again = await postJson(`${a.url}/hops`, ['33.0.0.1']);
@@ -94,7 +109,10 @@ describe('discovered hops', { skip }, () => {
     assert.equal(malformed.status, 400);
     assert.equal(malformed.json().error.code, 'invalid_json');
 
-    const huge = await postJson(`${a.url}/hops`, JSON.stringify(Array.from({ length: 800_000 }, (_, i) => `40.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)));
+    const huge = await postJson(
+      `${a.url}/hops`,
+      JSON.stringify(Array.from({ length: 800_000 }, (_, i) => `40.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)),
+    );
     assert.equal(huge.status, 413);
     assert.equal(huge.json().error.code, 'payload_too_large');
   });

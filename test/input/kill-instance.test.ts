@@ -26,10 +26,13 @@ describe('kill -9 of an input instance mid-pass', { skip }, () => {
 
   async function startInstance(extra: string[] = []): Promise<string> {
     const port = await freePort();
-    const proc = spawnNode([BIN_PATH, 'input', '--host', '127.0.0.1', '--port', String(port), '--lease-ttl', `${LEASE_TTL_S}s`, ...extra], {
-      DATABASE_URL: db.url,
-      LOG_LEVEL: 'warn',
-    });
+    const proc = spawnNode(
+      [BIN_PATH, 'input', '--host', '127.0.0.1', '--port', String(port), '--lease-ttl', `${LEASE_TTL_S}s`, ...extra],
+      {
+        DATABASE_URL: db.url,
+        LOG_LEVEL: 'warn',
+      },
+    );
     procs.push(proc);
     const url = `http://127.0.0.1:${port}`;
     const ready = await pollUntil(`${url}/ready`, (r) => r.status === 200, 60_000);
@@ -70,7 +73,10 @@ describe('kill -9 of an input instance mid-pass', { skip }, () => {
             const batch = await fetchBatch(list[i % list.length]!, consumer, 16, keys.get(consumer));
             if (batch.targets.length === 0) return;
             received.get(consumer)!.push(...batch.targets);
-            await ackLeaseTargets(pool, batch.targets.map((target) => ({ lease: batch.lease!, target })));
+            await ackLeaseTargets(
+              pool,
+              batch.targets.map((target) => ({ lease: batch.lease!, target })),
+            );
           } catch {
             failedRequests++;
           }
@@ -99,10 +105,16 @@ describe('kill -9 of an input instance mid-pass', { skip }, () => {
 
     for (const c of consumers) {
       const got = received.get(c)!;
-      assert.equal(new Set(got).size, got.length, `${c} received an address twice (${got.length - new Set(got).size} repeats)`);
+      assert.equal(
+        new Set(got).size,
+        got.length,
+        `${c} received an address twice (${got.length - new Set(got).size} repeats)`,
+      );
       assert.deepEqual(new Set(got), eligible, `${c} received every address`);
     }
-    const { rows } = await pool.query(`select count(*) filter (where state = 'open')::int as open, count(*) filter (where state = 'reissued')::int as reissued from leases`);
+    const { rows } = await pool.query(
+      `select count(*) filter (where state = 'open')::int as open, count(*) filter (where state = 'reissued')::int as reissued from leases`,
+    );
     assert.equal(rows[0].open, 0, 'no lease is left unacknowledged');
     assert.ok(rows[0].reissued >= 1, 'the lost batch was served again');
     t.diagnostic(`requests cut by the kill: ${failedRequests}; leases served again: ${rows[0].reissued}`);

@@ -51,7 +51,15 @@ describe('a consumer that never acknowledges', { skip }, () => {
     dir = writeTargetDir({ 'targets.txt': '20.0.0.0/25\n21.0.0.0/26\n22.0.0.0/29\n' });
     // The default --max-reissues (3) is what is under test: no maxReissues given.
     svc = await startService(
-      inputService({ auth: 'off', ipv6: false, allow: [], targets: dir, leaseTtlMs: LEASE_TTL_MS, passCooldownMs: 3_600_000, maxBatch: 1000 }),
+      inputService({
+        auth: 'off',
+        ipv6: false,
+        allow: [],
+        targets: dir,
+        leaseTtlMs: LEASE_TTL_MS,
+        passCooldownMs: 3_600_000,
+        maxBatch: 1000,
+      }),
       { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog },
     );
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
@@ -76,7 +84,10 @@ describe('a consumer that never acknowledges', { skip }, () => {
       let lastExpiry = 0;
       const deadline = Date.now() + 20_000;
       for (;;) {
-        assert.ok(Date.now() < deadline, `the pass never ended: ${silent.length} served, ${new Set(silent).size} distinct`);
+        assert.ok(
+          Date.now() < deadline,
+          `the pass never ended: ${silent.length} served, ${new Set(silent).size} distinct`,
+        );
         const batch = await fetchBatch(svc.url, 'silent', 50);
         if (batch.targets.length > 0) {
           silent.push(...batch.targets);
@@ -95,7 +106,10 @@ describe('a consumer that never acknowledges', { skip }, () => {
         const batch = await fetchBatch(svc.url, 'diligent', 50);
         if (batch.targets.length === 0) return;
         diligent.push(...batch.targets);
-        await ackLeaseTargets(pool, batch.targets.map((target) => ({ lease: batch.lease!, target })));
+        await ackLeaseTargets(
+          pool,
+          batch.targets.map((target) => ({ lease: batch.lease!, target })),
+        );
         await sleep(50);
       }
     };
@@ -108,7 +122,10 @@ describe('a consumer that never acknowledges', { skip }, () => {
     // Each was served once new and re-issued exactly MAX_REISSUES times before being set aside.
     assert.deepEqual(new Set(served.values()), new Set([1 + MAX_REISSUES]));
     assert.equal(silent.length, POOL.length * (1 + MAX_REISSUES));
-    assert.ok(silentLast!.retry_after_seconds! > 3_000, `the silent consumer is in its cooldown (${silentLast!.retry_after_seconds} s)`);
+    assert.ok(
+      silentLast!.retry_after_seconds! > 3_000,
+      `the silent consumer is in its cooldown (${silentLast!.retry_after_seconds} s)`,
+    );
 
     assert.equal(diligent.length, POOL.length, 'the acknowledging consumer got every target once');
     assert.deepEqual(new Set(diligent), new Set(POOL));
@@ -151,7 +168,9 @@ describe('a consumer that never acknowledges', { skip }, () => {
     const next = await fetchBatch(svc.url, 'silent', 1000);
     assert.equal(next.pass, 2);
     assert.deepEqual(new Set(next.targets), new Set(POOL));
-    const status = (await request(`${svc.url}/status`)).json() as { consumers: Array<{ id: string; set_aside_in_pass: number }> };
+    const status = (await request(`${svc.url}/status`)).json() as {
+      consumers: Array<{ id: string; set_aside_in_pass: number }>;
+    };
     assert.equal(status.consumers.find((c) => c.id === 'silent')!.set_aside_in_pass, 0);
   });
 });
@@ -190,7 +209,9 @@ describe('counting re-issues', { skip }, () => {
       }
       const result = await reissueExpiredLeases(client, 'u', room, maxReissues);
       const states = await client.query<{ state: string }>(`select state from leases order by expires_at`);
-      const aside = await client.query<{ a: string }>(`select host(address) as a from set_aside_targets where consumer_id = 'u' and pass = 1 order by address`);
+      const aside = await client.query<{ a: string }>(
+        `select host(address) as a from set_aside_targets where consumer_id = 'u' and pass = 1 order by address`,
+      );
       await client.query('rollback');
       return { result, states: states.rows.map((r) => r.state), setAside: aside.rows.map((r) => r.a) };
     } finally {
@@ -221,7 +242,10 @@ describe('counting re-issues', { skip }, () => {
     },
     {
       name: 'a lease with nothing left to serve but set-aside targets is closed as set_aside',
-      leases: [{ targets: ['20.0.0.1', '20.0.0.2'], acked: ['20.0.0.1'], reissues: [3, 3] }, { targets: ['21.0.0.1'], acked: ['21.0.0.1'] }],
+      leases: [
+        { targets: ['20.0.0.1', '20.0.0.2'], acked: ['20.0.0.1'], reissues: [3, 3] },
+        { targets: ['21.0.0.1'], acked: ['21.0.0.1'] },
+      ],
       room: 10,
       max: 3,
       want: { targets: [], reissues: [], setAside: ['20.0.0.2'], states: ['set_aside', 'done'] },
@@ -242,10 +266,18 @@ describe('counting re-issues', { skip }, () => {
     },
     {
       name: 'a lease that only sets targets aside is taken even with no room left',
-      leases: [{ targets: ['20.0.0.1', '20.0.0.2'], reissues: [1, 1] }, { targets: ['21.0.0.1'], reissues: [3] }],
+      leases: [
+        { targets: ['20.0.0.1', '20.0.0.2'], reissues: [1, 1] },
+        { targets: ['21.0.0.1'], reissues: [3] },
+      ],
       room: 2,
       max: 3,
-      want: { targets: ['20.0.0.1', '20.0.0.2'], reissues: [2, 2], setAside: ['21.0.0.1'], states: ['reissued', 'set_aside'] },
+      want: {
+        targets: ['20.0.0.1', '20.0.0.2'],
+        reissues: [2, 2],
+        setAside: ['21.0.0.1'],
+        states: ['reissued', 'set_aside'],
+      },
     },
   ];
 

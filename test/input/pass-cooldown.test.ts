@@ -35,7 +35,10 @@ describe('passes', { skip }, () => {
     const waiting = await fetchBatch(svc.url, 'p', 10);
     assert.deepEqual(waiting.targets, []);
     assert.equal(waiting.lease, null);
-    assert.ok(waiting.retry_after_seconds! >= 1 && waiting.retry_after_seconds! <= 2, String(waiting.retry_after_seconds));
+    assert.ok(
+      waiting.retry_after_seconds! >= 1 && waiting.retry_after_seconds! <= 2,
+      String(waiting.retry_after_seconds),
+    );
 
     assert.equal((await postJson(`${svc.url}/hops`, ['31.0.0.9'])).json().added, 1);
     assert.deepEqual((await fetchBatch(svc.url, 'p', 10)).targets, [], 'still cooling down');

@@ -43,9 +43,18 @@ describe('what may be served', { skip }, () => {
   it('serves IPv4 only and never reserved ranges by default; --allow-cidr and --ipv6 open them explicitly', async () => {
     assert.deepEqual(await drain(plain.url, 'p1'), ['20.0.0.0', '20.0.0.1', '20.0.0.2', '20.0.0.3']);
     assert.deepEqual(await drain(lab.url, 'l1'), [
-      '198.18.0.0', '198.18.0.1', '198.18.0.2', '198.18.0.3',
-      '20.0.0.0', '20.0.0.1', '20.0.0.2', '20.0.0.3',
-      '2600::', '2600::1', '2600::2', '2600::3',
+      '198.18.0.0',
+      '198.18.0.1',
+      '198.18.0.2',
+      '198.18.0.3',
+      '20.0.0.0',
+      '20.0.0.1',
+      '20.0.0.2',
+      '20.0.0.3',
+      '2600::',
+      '2600::1',
+      '2600::2',
+      '2600::3',
     ]);
   });
 
@@ -54,11 +63,29 @@ describe('what may be served', { skip }, () => {
     assert.equal(add.status, 201);
     assert.deepEqual(add.json(), { received: 1, added: 1 });
     const list = (await request(`${lab.url}/exclusions`)).json().exclusions;
-    assert.deepEqual(list.map((e: { cidr: string; reason: string }) => [e.cidr, e.reason]), [['20.0.0.2/31', 'abuse report #12']]);
+    assert.deepEqual(
+      list.map((e: { cidr: string; reason: string }) => [e.cidr, e.reason]),
+      [['20.0.0.2/31', 'abuse report #12']],
+    );
 
-    assert.deepEqual(await drain(lab.url, 'l2'), ['198.18.0.0', '198.18.0.1', '198.18.0.2', '198.18.0.3', '20.0.0.0', '20.0.0.1', '2600::', '2600::1', '2600::2', '2600::3']);
+    assert.deepEqual(await drain(lab.url, 'l2'), [
+      '198.18.0.0',
+      '198.18.0.1',
+      '198.18.0.2',
+      '198.18.0.3',
+      '20.0.0.0',
+      '20.0.0.1',
+      '2600::',
+      '2600::1',
+      '2600::2',
+      '2600::3',
+    ]);
 
-    const bad = await postJson(`${plain.url}/exclusions`, [{ cidr: '20.0.0.0/8' }, { cidr: '20.0.0.0/40' }, { cidr: '20.0.0.0/24', colour: 'red' }]);
+    const bad = await postJson(`${plain.url}/exclusions`, [
+      { cidr: '20.0.0.0/8' },
+      { cidr: '20.0.0.0/40' },
+      { cidr: '20.0.0.0/24', colour: 'red' },
+    ]);
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json().error.details, [
       { path: 'body[1].cidr', message: 'prefix length 40 is out of range for IPv4 (0-32)' },

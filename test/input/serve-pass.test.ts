@@ -13,11 +13,14 @@ import { needs } from '../support/needs.js';
 const skip = needs('database');
 
 const FILES = {
-  'alpha.txt': '# provider alpha\n20.0.0.0/22\n20.0.8.0/24\n20.0.9.5\n20.0.9.6   # two single addresses in one /24\n10.0.0.0/24\nnot-a-cidr\n20.0.12.1/24\n',
+  'alpha.txt':
+    '# provider alpha\n20.0.0.0/22\n20.0.8.0/24\n20.0.9.5\n20.0.9.6   # two single addresses in one /24\n10.0.0.0/24\nnot-a-cidr\n20.0.12.1/24\n',
   'beta.txt': '20.0.0.0/24\n21.5.0.0/28\n21.5.0.16/28\n\n22.0.0.1\n',
 };
 const EXCLUDED = '20.0.1.0/26';
-const ELIGIBLE = new Set(expand('20.0.0.0/22', '20.0.8.0/24', '20.0.9.5', '20.0.9.6', '21.5.0.0/28', '21.5.0.16/28', '22.0.0.1'));
+const ELIGIBLE = new Set(
+  expand('20.0.0.0/22', '20.0.8.0/24', '20.0.9.5', '20.0.9.6', '21.5.0.0/28', '21.5.0.16/28', '22.0.0.1'),
+);
 for (const a of expand(EXCLUDED)) ELIGIBLE.delete(a);
 
 describe('hopmap input: one pass, two instances, five consumers', { skip }, () => {
@@ -102,7 +105,10 @@ describe('hopmap input: one pass, two instances, five consumers', { skip }, () =
     await client.connect();
     const { rows } = await client.query(`select source, skipped from target_sources order by source`);
     await client.end();
-    assert.deepEqual(rows, [{ source: 'alpha.txt', skipped: 2 }, { source: 'beta.txt', skipped: 0 }]);
+    assert.deepEqual(rows, [
+      { source: 'alpha.txt', skipped: 2 },
+      { source: 'beta.txt', skipped: 0 },
+    ]);
     const metrics = (await request(`${a.url}/metrics`)).text;
     assert.match(metrics, /^hopmap_targets_served_total\{service="input"\} \d+/m);
     assert.match(metrics, /^hopmap_consumer_served_in_pass\{consumer="w1",service="input"\} \d+/m);

@@ -54,11 +54,18 @@ describe('the diamond lab, built for real', { skip }, () => {
     assert.deepEqual(labNamespaces(NAME), [...lab.plan.nodes.values()].map((n) => n.ns).sort());
     const host = await run('ip', ['-o', 'addr', 'show']);
     const ours = lab.plan.links.flatMap((l) => [l.aAddress, l.bAddress]);
-    for (const address of ours) assert.ok(!host.stdout.includes(` ${address}/`), `${address} is not on a host interface`);
+    for (const address of ours)
+      assert.ok(!host.stdout.includes(` ${address}/`), `${address} is not on a host interface`);
   });
 
   it('answers ping from the probe on every interface of every node and on any address of the target lo /24', async () => {
-    const addresses = [...[...lab.plan.nodes.values()].flatMap((n) => n.interfaces.map((i) => i.address)), '198.19.100.0', '198.19.100.1', '198.19.100.77', '198.19.100.255'];
+    const addresses = [
+      ...[...lab.plan.nodes.values()].flatMap((n) => n.interfaces.map((i) => i.address)),
+      '198.19.100.0',
+      '198.19.100.1',
+      '198.19.100.77',
+      '198.19.100.255',
+    ];
     const failed: string[] = [];
     await forEachLimited(addresses, 16, async (address) => {
       const answer = await ping(lab, 'probe', address);
@@ -81,13 +88,23 @@ describe('the diamond lab, built for real', { skip }, () => {
     const seen = new Map<string, HopSequence>();
     await forEachLimited(targets, 8, async (address) => {
       const hops = await Promise.all([1, 2, 3, 4, 5, 6].map((ttl) => ping(lab, 'probe', address, ttl)));
-      seen.set(address, hops.map((h) => h.from));
-      assert.deepEqual(hops.map((h) => h.kind), ['ttl-exceeded', 'ttl-exceeded', 'ttl-exceeded', 'ttl-exceeded', 'none', 'reply'], address);
+      seen.set(
+        address,
+        hops.map((h) => h.from),
+      );
+      assert.deepEqual(
+        hops.map((h) => h.kind),
+        ['ttl-exceeded', 'ttl-exceeded', 'ttl-exceeded', 'ttl-exceeded', 'none', 'reply'],
+        address,
+      );
     });
     const branches = new Set<string>();
     for (const [address, hops] of seen) {
       const paths = lab.truth().truePaths('probe', address);
-      assert.ok(paths.some((p) => JSON.stringify(p) === JSON.stringify(hops)), `${address}: saw ${JSON.stringify(hops)}, truth ${JSON.stringify(paths)}`);
+      assert.ok(
+        paths.some((p) => JSON.stringify(p) === JSON.stringify(hops)),
+        `${address}: saw ${JSON.stringify(hops)}, truth ${JSON.stringify(paths)}`,
+      );
       branches.add(hops[2]!);
     }
     // Each address hashes to one branch; 16 all landing on one has probability 2^-15.
@@ -113,7 +130,10 @@ describe('the diamond lab, built for real', { skip }, () => {
     t.diagnostic(`torn down in ${(performance.now() - down).toFixed(0)} ms`);
     assert.equal(removed.length, lab.plan.nodes.size);
     const listed = await run('ip', ['netns', 'list']);
-    assert.deepEqual(listed.stdout.split('\n').filter((line) => line.startsWith(`hm-${NAME}-`)), []);
+    assert.deepEqual(
+      listed.stdout.split('\n').filter((line) => line.startsWith(`hm-${NAME}-`)),
+      [],
+    );
     assert.deepEqual(await lab.teardown(), [], 'a second teardown finds nothing');
   });
 });

@@ -37,9 +37,15 @@ describe('hopmap lab', { skip }, () => {
       hopmap('truth', 'lab/diamond.yaml', '--json'),
     ]);
     assert.equal(text.code, 0, text.output);
-    assert.match(text.output, /^ {2}r5 +router \(silent\) +hm-diamond-r5 +to-r4 198\.18\.0\.26\/30, to-target 198\.18\.0\.29\/30$/m);
+    assert.match(
+      text.output,
+      /^ {2}r5 +router \(silent\) +hm-diamond-r5 +to-r4 198\.18\.0\.26\/30, to-target 198\.18\.0\.29\/30$/m,
+    );
     assert.match(text.output, /^ {2}r2 - r3a +198\.18\.0\.9 - 198\.18\.0\.10 +198\.18\.0\.8\/30$/m);
-    assert.match(text.output, /traceroute probe -> 198\.19\.100\.9: 2 path\(s\)\n {2}198\.18\.0\.2 {2}198\.18\.0\.6 {2}198\.18\.0\.10 {2}198\.18\.0\.18 {2}\* {2}198\.19\.100\.9\n {2}198\.18\.0\.2 {2}198\.18\.0\.6 {2}198\.18\.0\.14 {2}198\.18\.0\.22 {2}\* {2}198\.19\.100\.9\n/);
+    assert.match(
+      text.output,
+      /traceroute probe -> 198\.19\.100\.9: 2 path\(s\)\n {2}198\.18\.0\.2 {2}198\.18\.0\.6 {2}198\.18\.0\.10 {2}198\.18\.0\.18 {2}\* {2}198\.19\.100\.9\n {2}198\.18\.0\.2 {2}198\.18\.0\.6 {2}198\.18\.0\.14 {2}198\.18\.0\.22 {2}\* {2}198\.19\.100\.9\n/,
+    );
     assert.equal(json.code, 0, json.output);
     const parsed = JSON.parse(json.output);
     assert.equal(parsed.links.length, 8);

@@ -117,7 +117,9 @@ describe('computeRoutes', () => {
       for (const [at, to, via] of c.expect) {
         const cidr = where(plan, to);
         const route = routes.get(at)!.find((r) => r.prefix.cidr === cidr);
-        const attached = plan.nodes.get(at)!.interfaces.some((i) => i.subnet.cidr === cidr) || plan.nodes.get(at)!.lo.some((p) => p.cidr === cidr);
+        const attached =
+          plan.nodes.get(at)!.interfaces.some((i) => i.subnet.cidr === cidr) ||
+          plan.nodes.get(at)!.lo.some((p) => p.cidr === cidr);
         const got = route ? route.nexthops.map((h) => h.peer) : attached ? 'connected' : 'none';
         assert.deepEqual(got, via, `${at} toward ${to} (${cidr})`);
       }
@@ -130,11 +132,21 @@ describe('computeRoutes', () => {
     const prefixes = [...plan.links.map((l) => l.subnet.cidr), '198.19.100.0/24'];
     for (const node of plan.nodes.values()) {
       const own = new Set([...node.interfaces.map((i) => i.subnet.cidr), ...node.lo.map((p) => p.cidr)]);
-      assert.deepEqual(routes.get(node.name)!.map((r) => r.prefix.cidr).sort(), prefixes.filter((p) => !own.has(p)).sort(), node.name);
+      assert.deepEqual(
+        routes
+          .get(node.name)!
+          .map((r) => r.prefix.cidr)
+          .sort(),
+        prefixes.filter((p) => !own.has(p)).sort(),
+        node.name,
+      );
       for (const r of routes.get(node.name)!) {
         for (const h of r.nexthops) {
           const i = node.interfaces.find((x) => x.ifname === h.dev);
-          assert.ok(i && i.peerAddress === h.via && i.peer === h.peer, `${node.name} ${r.prefix.cidr} via ${h.via} dev ${h.dev}`);
+          assert.ok(
+            i && i.peerAddress === h.via && i.peer === h.peer,
+            `${node.name} ${r.prefix.cidr} via ${h.via} dev ${h.dev}`,
+          );
         }
       }
     }

@@ -23,13 +23,18 @@ const TAG = 'tchange';
 const NAME = testLabName(TAG);
 
 /** The address of `node` on its link to `peer`. */
-const at = (plan: LabPlan, node: string, peer: string): string => plan.nodes.get(node)!.interfaces.find((i) => i.peer === peer)!.address;
+const at = (plan: LabPlan, node: string, peer: string): string =>
+  plan.nodes.get(node)!.interfaces.find((i) => i.peer === peer)!.address;
 
 describe('routes and truth with a link down, computed', { skip }, () => {
   const plan = planLab(topology);
   const down = new Set([linkKey('r2', 'r1')]);
   const routes = computeRoutes(plan, down);
-  const via = (node: string, cidr: string) => routes.get(node)!.find((r) => r.prefix.cidr === cidr)?.nexthops.map((h) => h.peer);
+  const via = (node: string, cidr: string) =>
+    routes
+      .get(node)!
+      .find((r) => r.prefix.cidr === cidr)
+      ?.nexthops.map((h) => h.peer);
   const r1r2 = plan.links.find((l) => l.a === 'r1' && l.b === 'r2')!.subnet.cidr;
 
   it('routes around the down link, both ways, and no node has a route to its subnet', () => {
@@ -42,9 +47,17 @@ describe('routes and truth with a link down, computed', { skip }, () => {
 
   it('truth follows the new routes and marks the link down', () => {
     const truth = labTruth(plan, routes, down);
-    assert.deepEqual(truth.truePaths('probe', TARGET), [[at(plan, 'r1', 'probe'), null, at(plan, 'r3b', 'r3a'), at(plan, 'r4', 'r3b'), TARGET]]);
+    assert.deepEqual(truth.truePaths('probe', TARGET), [
+      [at(plan, 'r1', 'probe'), null, at(plan, 'r3b', 'r3a'), at(plan, 'r4', 'r3b'), TARGET],
+    ]);
     assert.throws(() => truth.truePaths('probe', at(plan, 'r2', 'r1')), /probe has no route to 198\.18\.0\.6/);
-    assert.deepEqual(truth.trueLinks().filter((l) => l.down).map((l) => `${l.a}-${l.b}`), ['r1-r2']);
+    assert.deepEqual(
+      truth
+        .trueLinks()
+        .filter((l) => l.down)
+        .map((l) => `${l.a}-${l.b}`),
+      ['r1-r2'],
+    );
   });
 
   it('reinstalls every route and deletes those to prefixes that lost theirs, never a connected one', () => {
@@ -52,7 +65,10 @@ describe('routes and truth with a link down, computed', { skip }, () => {
     assert.ok(probe.includes(`route del ${r1r2}`));
     assert.ok(probe.includes(`route replace 198.19.100.0/24 via ${at(plan, 'r1', 'probe')} dev to-r1`));
     assert.ok(!probe.some((c) => c.startsWith(`route del ${plan.links[0]!.subnet.cidr}`)));
-    assert.ok(!routeCommands(plan, plan.nodes.get('r1')!, routes.get('r1')!).includes(`route del ${r1r2}`), 'r1 owns it');
+    assert.ok(
+      !routeCommands(plan, plan.nodes.get('r1')!, routes.get('r1')!).includes(`route del ${r1r2}`),
+      'r1 owns it',
+    );
   });
 });
 
@@ -95,7 +111,8 @@ async function hopmap(...args: string[]): Promise<{ code: number | null; output:
 describe('a running lab with a link going down and up, and a router turning silent and back', { skip }, () => {
   let lab: Lab;
   let plan: LabPlan;
-  const routeGet = async (node: string, address: string) => (await lab.exec(node, 'ip', ['route', 'get', address])).stdout;
+  const routeGet = async (node: string, address: string) =>
+    (await lab.exec(node, 'ip', ['route', 'get', address])).stdout;
 
   before(async () => {
     await removeStaleTestLabs(TAG);
@@ -116,7 +133,12 @@ describe('a running lab with a link going down and up, and a router turning sile
     assert.deepEqual(lab.truth().truePaths('probe', TARGET), viaR2());
     assert.deepEqual([await trace(lab, 'probe', TARGET)], viaR2());
     const rr = await recordRoute(lab, 'probe', TARGET);
-    assert.deepEqual(rr.slice(0, 4), [lab.addressOf('probe'), at(plan, 'r1', 'r2'), at(plan, 'r2', 'r4'), at(plan, 'r4', 'target')]);
+    assert.deepEqual(rr.slice(0, 4), [
+      lab.addressOf('probe'),
+      at(plan, 'r1', 'r2'),
+      at(plan, 'r2', 'r4'),
+      at(plan, 'r4', 'target'),
+    ]);
     assert.deepEqual(lab.downLinks(), []);
   });
 
@@ -124,18 +146,48 @@ describe('a running lab with a link going down and up, and a router turning sile
     const routes = lab.routes;
     await lab.setLink('r1', 'r2', 'down');
     assert.equal(lab.routes, routes, 'lab.routes is updated in place');
-    assert.deepEqual(lab.routes.get('r1')!.find((r) => r.prefix.cidr === '198.19.100.0/24')!.nexthops.map((h) => h.peer), ['r3a']);
-    assert.deepEqual(lab.downLinks().map((l) => `${l.a}-${l.b}`), ['r1-r2']);
-    assert.deepEqual(lab.truth().trueLinks().filter((l) => l.down).map((l) => `${l.a}-${l.b}`), ['r1-r2']);
+    assert.deepEqual(
+      lab.routes
+        .get('r1')!
+        .find((r) => r.prefix.cidr === '198.19.100.0/24')!
+        .nexthops.map((h) => h.peer),
+      ['r3a'],
+    );
+    assert.deepEqual(
+      lab.downLinks().map((l) => `${l.a}-${l.b}`),
+      ['r1-r2'],
+    );
+    assert.deepEqual(
+      lab
+        .truth()
+        .trueLinks()
+        .filter((l) => l.down)
+        .map((l) => `${l.a}-${l.b}`),
+      ['r1-r2'],
+    );
 
     assert.deepEqual(lab.truth().truePaths('probe', TARGET), aroundR2());
     assert.deepEqual([await trace(lab, 'probe', TARGET)], aroundR2(), 'the silent r3a shows as no answer');
     const rr = await recordRoute(lab, 'probe', TARGET);
-    const forward = [lab.addressOf('probe'), at(plan, 'r1', 'r3a'), at(plan, 'r3a', 'r3b'), at(plan, 'r3b', 'r4'), at(plan, 'r4', 'target')];
+    const forward = [
+      lab.addressOf('probe'),
+      at(plan, 'r1', 'r3a'),
+      at(plan, 'r3a', 'r3b'),
+      at(plan, 'r3b', 'r4'),
+      at(plan, 'r4', 'target'),
+    ];
     assert.deepEqual(rr.slice(0, 5), forward);
     assert.deepEqual(rr.slice(7), [at(plan, 'r4', 'r3b'), at(plan, 'r3b', 'r3a')], 'the reply comes back the same way');
-    assert.match(await routeGet('r2', lab.addressOf('probe')), new RegExp(`via ${at(plan, 'r4', 'r2')} dev to-r4`), 'r2 reaches the probe the long way round');
-    assert.equal((await ping(lab, 'probe', at(plan, 'r2', 'r1'))).kind, 'none', "the down link's subnet is unreachable");
+    assert.match(
+      await routeGet('r2', lab.addressOf('probe')),
+      new RegExp(`via ${at(plan, 'r4', 'r2')} dev to-r4`),
+      'r2 reaches the probe the long way round',
+    );
+    assert.equal(
+      (await ping(lab, 'probe', at(plan, 'r2', 'r1'))).kind,
+      'none',
+      "the down link's subnet is unreachable",
+    );
   });
 
   it('with r1 - r2 up again, the connected routes are back and traffic goes through r2 again', async () => {
@@ -146,10 +198,20 @@ describe('a running lab with a link going down and up, and a router turning sile
       assert.match(connected.stdout, /proto kernel scope link/, `${node}: ${connected.stdout}`);
     }
     assert.deepEqual(lab.downLinks(), []);
-    assert.equal(lab.truth().trueLinks().some((l) => l.down), false);
+    assert.equal(
+      lab
+        .truth()
+        .trueLinks()
+        .some((l) => l.down),
+      false,
+    );
     assert.deepEqual(lab.truth().truePaths('probe', TARGET), viaR2());
     assert.deepEqual([await trace(lab, 'probe', TARGET)], viaR2());
-    assert.deepEqual((await recordRoute(lab, 'probe', TARGET)).slice(0, 3), [lab.addressOf('probe'), at(plan, 'r1', 'r2'), at(plan, 'r2', 'r4')]);
+    assert.deepEqual((await recordRoute(lab, 'probe', TARGET)).slice(0, 3), [
+      lab.addressOf('probe'),
+      at(plan, 'r1', 'r2'),
+      at(plan, 'r2', 'r4'),
+    ]);
     assert.equal((await ping(lab, 'probe', at(plan, 'r2', 'r1'))).kind, 'reply');
   });
 
@@ -170,7 +232,11 @@ describe('a running lab with a link going down and up, and a router turning sile
 
     // Rate-limited leaves credit in the global bucket: silent must refuse anyway.
     await lab.setIcmp('r3a', 'ratelimited');
-    assert.deepEqual(await ping(lab, 'probe', r3b, 2), { kind: 'ttl-exceeded', from: r3a }, 'the first error of a burst');
+    assert.deepEqual(
+      await ping(lab, 'probe', r3b, 2),
+      { kind: 'ttl-exceeded', from: r3a },
+      'the first error of a burst',
+    );
     await lab.setIcmp('r3a', 'silent');
     assert.deepEqual(await ping(lab, 'probe', r3b, 2), { kind: 'none', from: null });
   });
@@ -179,7 +245,10 @@ describe('a running lab with a link going down and up, and a router turning sile
     const r1ToTarget = () => routeGet('r1', TARGET);
     const down = await hopmap('link', FILE, 'r1', 'r2', '--down', '--name', NAME);
     assert.equal(down.code, 0, down.output);
-    assert.match(down.output, new RegExp(`^lab ${NAME}: link r1 - r2 down; routes of 7 nodes reinstalled in \\d+ ms\\nlinks down: r1 - r2\\n$`));
+    assert.match(
+      down.output,
+      new RegExp(`^lab ${NAME}: link r1 - r2 down; routes of 7 nodes reinstalled in \\d+ ms\\nlinks down: r1 - r2\\n$`),
+    );
     assert.match(await r1ToTarget(), new RegExp(`via ${at(plan, 'r3a', 'r1')} dev to-r3a`));
 
     // A second process must keep r1 - r2 down while changing another link.
@@ -189,7 +258,11 @@ describe('a running lab with a link going down and up, and a router turning sile
     assert.match(await r1ToTarget(), new RegExp(`via ${at(plan, 'r3a', 'r1')} dev to-r3a`));
 
     await lab.readState();
-    assert.deepEqual(lab.downLinks().map((l) => `${l.a}-${l.b}`), ['r1-r2'], 'this process reads the state too');
+    assert.deepEqual(
+      lab.downLinks().map((l) => `${l.a}-${l.b}`),
+      ['r1-r2'],
+      'this process reads the state too',
+    );
     assert.deepEqual(lab.truth().truePaths('probe', TARGET), aroundR2());
 
     const up = await hopmap('link', FILE, 'r2', 'r1', '--up', '--name', NAME);
@@ -199,7 +272,10 @@ describe('a running lab with a link going down and up, and a router turning sile
 
     const icmp = await hopmap('icmp', FILE, 'r3a', 'normal', '--name', NAME);
     assert.equal(icmp.output, `lab ${NAME}: r3a icmp silent -> normal\n`);
-    assert.deepEqual(await ping(lab, 'probe', at(plan, 'r3b', 'r3a'), 2), { kind: 'ttl-exceeded', from: at(plan, 'r3a', 'r1') });
+    assert.deepEqual(await ping(lab, 'probe', at(plan, 'r3b', 'r3a'), 2), {
+      kind: 'ttl-exceeded',
+      from: at(plan, 'r3a', 'r1'),
+    });
     await lab.readState();
     assert.equal(plan.nodes.get('r3a')!.icmp, 'normal');
   });
@@ -217,7 +293,10 @@ describe('a running lab with a link going down and up, and a router turning sile
       { code: 2, output: `hopmap: lab ${NAME} has no link r1 - r4\n` },
       { code: 2, output: 'hopmap: say --down or --up\n' },
       { code: 2, output: 'hopmap: icmp mode "loud": use normal, silent, ratelimited\n' },
-      { code: 2, output: `hopmap: lab ${NAME}x is not built (no namespace hm-${NAME}x-probe, hm-${NAME}x-r1, hm-${NAME}x-r2, …); build it with hopmap lab up\n` },
+      {
+        code: 2,
+        output: `hopmap: lab ${NAME}x is not built (no namespace hm-${NAME}x-probe, hm-${NAME}x-r1, hm-${NAME}x-r2, …); build it with hopmap lab up\n`,
+      },
     ]);
   });
 });

@@ -39,7 +39,14 @@ export async function removeDrill(place: DrillPlace, run: LabRun | undefined): P
 }
 
 export function startDrill(place: DrillPlace, db: { serverUrl: string; database: string }): Promise<LabRun> {
-  return LabRun.start({ topology: loadTopology(INTERNET), name: place.name, serverUrl: db.serverUrl, database: db.database, runDir: place.runDir, log: quietLog });
+  return LabRun.start({
+    topology: loadTopology(INTERNET),
+    name: place.name,
+    serverUrl: db.serverUrl,
+    database: db.database,
+    runDir: place.runDir,
+    log: quietLog,
+  });
 }
 
 /** Waits until the run has stored `results` results: the system is busy leasing, probing and ingesting. */
@@ -48,7 +55,10 @@ export async function waitForLoad(run: LabRun, results: number, timeoutMs = 120_
   for (;;) {
     const p = await run.progress();
     if (p.results >= results && p.pending > 0) return p;
-    assert.ok(p.pending > 0 || p.results < results, `the run converged before the drill could strike: ${JSON.stringify(p)}`);
+    assert.ok(
+      p.pending > 0 || p.results < results,
+      `the run converged before the drill could strike: ${JSON.stringify(p)}`,
+    );
     assert.ok(Date.now() < deadline, `the run did not reach ${results} results in time: ${JSON.stringify(p)}`);
     await sleep(200);
   }
@@ -68,10 +78,17 @@ export const LAB_LINK_RECALL = 0.98;
 /** What every drill must end with: the whole reachable map, nothing false, every result stored once. */
 export function assertCompleteMap(report: LabReport): void {
   assert.deepEqual(report.falseLinks, [], 'every discovered link exists in the lab');
-  assert.ok(report.links.recall >= LAB_LINK_RECALL, `recall ${report.links.recall}: missed ${JSON.stringify(report.missedLinks)}`);
+  assert.ok(
+    report.links.recall >= LAB_LINK_RECALL,
+    `recall ${report.links.recall}: missed ${JSON.stringify(report.missedLinks)}`,
+  );
   assert.equal(report.hops.measured, report.hops.known, 'every discovered hop was served and measured');
   assert.equal(report.results.duplicateIds, 0, 'no result stored twice');
-  assert.equal(report.results.producedByWorkers, report.results.stored, 'every result the workers produced is stored, once');
+  assert.equal(
+    report.results.producedByWorkers,
+    report.results.stored,
+    'every result the workers produced is stored, once',
+  );
 }
 
 export interface WorkerHealth {
@@ -81,7 +98,8 @@ export interface WorkerHealth {
 
 /** The worker's /health, read from inside its namespace (it listens on the namespace's loopback). */
 export async function workerHealth(run: LabRun, vantage: string): Promise<WorkerHealth> {
-  const script = "fetch('http://127.0.0.1:8090/health').then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(e.message); process.exit(1); })";
+  const script =
+    "fetch('http://127.0.0.1:8090/health').then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(e.message); process.exit(1); })";
   const out = await run.lab.exec(vantage, process.execPath, ['-e', script], { timeoutMs: 10_000 });
   assert.equal(out.code, 0, `worker ${vantage} /health: ${out.stderr}`);
   return JSON.parse(out.stdout) as WorkerHealth;
@@ -108,7 +126,10 @@ export interface LinkCut {
  * Waits until `vantage`'s multipath route (flow -1) to `target` is known on its one true path, takes `link` down,
  * and waits until a route change onto the new true path is recorded.
  */
-export async function cutLinkUnderRoute(run: LabRun, drill: { vantage: string; target: string; link: readonly [string, string] } = ROUTE_CHANGE): Promise<LinkCut> {
+export async function cutLinkUnderRoute(
+  run: LabRun,
+  drill: { vantage: string; target: string; link: readonly [string, string] } = ROUTE_CHANGE,
+): Promise<LinkCut> {
   const { vantage, target, link } = drill;
   const [truthBefore] = run.lab.truth().truePaths(vantage, target) as [HopSequence];
   assert.equal(run.lab.truth().truePaths(vantage, target).length, 1);
@@ -117,7 +138,11 @@ export async function cutLinkUnderRoute(run: LabRun, drill: { vantage: string; t
   for (;;) {
     const routes = await routePathsAt(run.pool, vantage, target, new Date().toISOString());
     if (routes.some((r) => r.flow === -1)) {
-      assert.deepEqual(routes.find((r) => r.flow === -1)!.hops, asHops(truthBefore), 'the multipath trace shows the one true path');
+      assert.deepEqual(
+        routes.find((r) => r.flow === -1)!.hops,
+        asHops(truthBefore),
+        'the multipath trace shows the one true path',
+      );
       break;
     }
     assert.ok(Date.now() < deadline, `${vantage} never traced ${target}`);
@@ -134,8 +159,12 @@ export async function cutLinkUnderRoute(run: LabRun, drill: { vantage: string; t
   const since = cutAt.toISOString();
   for (;;) {
     const changes = await listRouteChanges(run.pool, { worker: vantage, target, since, limit: 10 });
-    if (changes.some((c) => JSON.stringify(c.after.hops) === JSON.stringify(asHops(truthAfter)))) return { cutAt, truthBefore, truthAfter, changes };
-    assert.ok(Date.now() < deadline + 2 * 60_000, `no route change to the new path was recorded: ${JSON.stringify(changes)}`);
+    if (changes.some((c) => JSON.stringify(c.after.hops) === JSON.stringify(asHops(truthAfter))))
+      return { cutAt, truthBefore, truthAfter, changes };
+    assert.ok(
+      Date.now() < deadline + 2 * 60_000,
+      `no route change to the new path was recorded: ${JSON.stringify(changes)}`,
+    );
     await sleep(500);
   }
 }

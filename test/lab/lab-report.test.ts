@@ -7,19 +7,36 @@ import { bootstrapAddresses, loadTopology } from '../../src/lab/topology.js';
 // `hopmap lab truth lab/diamond.yaml`: probe .1 | r1 .2 (from probe) | r2 .6 (from r1), .9 (to r3a), .13 (to r3b) |
 // r3a .10 (from r2) | r3b .14 (from r2) | r4 .18 (from r3a), .22 (from r3b), .25 (to r5) | r5 silent .26, .29
 const diamond = openLab(loadTopology('lab/diamond.yaml'));
-const DIAMOND_REACHABLE = ['198.18.0.10>198.18.0.18', '198.18.0.14>198.18.0.22', '198.18.0.2>198.18.0.6', '198.18.0.6>198.18.0.10', '198.18.0.6>198.18.0.14'];
+const DIAMOND_REACHABLE = [
+  '198.18.0.10>198.18.0.18',
+  '198.18.0.14>198.18.0.22',
+  '198.18.0.2>198.18.0.6',
+  '198.18.0.6>198.18.0.10',
+  '198.18.0.6>198.18.0.14',
+];
 
 describe('reachableTruth', () => {
   it('on the diamond from one seed: both branches, and every hop traced in turn', () => {
     const truth = reachableTruth(diamond, ['probe'], ['198.19.100.1']);
     assert.deepEqual([...truth.links].sort(), DIAMOND_REACHABLE);
-    assert.deepEqual([...truth.destinations].sort(), ['198.18.0.10', '198.18.0.14', '198.18.0.18', '198.18.0.2', '198.18.0.22', '198.18.0.6', '198.19.100.1']);
+    assert.deepEqual([...truth.destinations].sort(), [
+      '198.18.0.10',
+      '198.18.0.14',
+      '198.18.0.18',
+      '198.18.0.2',
+      '198.18.0.22',
+      '198.18.0.6',
+      '198.19.100.1',
+    ]);
   });
 
   it('a silent router breaks the chain: no link into or out of r5, none across it', () => {
     const { links } = reachableTruth(diamond, ['probe'], ['198.19.100.1']);
     const r5 = ['198.18.0.26', '198.18.0.29'];
-    assert.deepEqual([...links].filter((l) => r5.some((a) => l.includes(a)) || l.endsWith('>198.19.100.1')), []);
+    assert.deepEqual(
+      [...links].filter((l) => r5.some((a) => l.includes(a)) || l.endsWith('>198.19.100.1')),
+      [],
+    );
     // Traced as a destination r5 answers echo, so a link to its own address does exist; the closure never sees it.
     const all = allTrueLinks(diamond, ['probe']);
     assert.ok(all.has('198.18.0.18>198.18.0.26'));
@@ -29,26 +46,34 @@ describe('reachableTruth', () => {
   it('on the small internet from its three vantages: links crossing every pair of adjacent ASes, both ways, none touching a silent router', () => {
     const internet = openLab(loadTopology('lab/internet.yaml'));
     const asOf = (node: string) => internet.plan.nodes.get(node)!.as;
-    const adjacent = new Set(internet.plan.links.filter((l) => asOf(l.a) !== asOf(l.b)).map((l) => [asOf(l.a), asOf(l.b)].sort().join('-')));
+    const adjacent = new Set(
+      internet.plan.links.filter((l) => asOf(l.a) !== asOf(l.b)).map((l) => [asOf(l.a), asOf(l.b)].sort().join('-')),
+    );
     assert.deepEqual([...adjacent].sort(), ['64500-64501', '64500-64502', '64500-64503', '64502-64503']);
 
     const truth = reachableTruth(internet, ['v1', 'v2', 'v3'], bootstrapAddresses(internet.plan));
     assert.equal(truth.links.size, 287);
     assert.equal(truth.destinations.size, 76);
     const crossing = linksByAs(internet, truth.links).filter((r) => r.nearAs !== r.farAs);
-    assert.deepEqual(crossing.map((r) => `${r.nearAs}>${r.farAs} ${r.links}`), [
-      '64501>64500 22',
-      '64502>64500 20',
-      '64500>64501 16',
-      '64500>64502 16',
-      '64503>64500 16',
-      '64502>64503 9',
-      '64503>64502 9',
-      '64500>64503 5',
-    ]);
+    assert.deepEqual(
+      crossing.map((r) => `${r.nearAs}>${r.farAs} ${r.links}`),
+      [
+        '64501>64500 22',
+        '64502>64500 20',
+        '64500>64501 16',
+        '64500>64502 16',
+        '64503>64500 16',
+        '64502>64503 9',
+        '64503>64502 9',
+        '64500>64503 5',
+      ],
+    );
     const silent = new Set(['c6', 'wa2', 'se2']);
     const ends = [...truth.links].flatMap((k) => Object.values(linkPair(k)));
-    assert.deepEqual(ends.filter((a) => silent.has(internet.truth().nodeOf(a)!)), []);
+    assert.deepEqual(
+      ends.filter((a) => silent.has(internet.truth().nodeOf(a)!)),
+      [],
+    );
   });
 });
 
@@ -69,7 +94,10 @@ describe('scoreMap', () => {
       discovered: 5,
       trueDiscovered: 4,
       falseLinks: [{ near: '198.18.0.6', far: '198.18.0.22' }],
-      missed: [{ near: '198.18.0.14', far: '198.18.0.22' }, { near: '198.18.0.6', far: '198.18.0.14' }],
+      missed: [
+        { near: '198.18.0.14', far: '198.18.0.22' },
+        { near: '198.18.0.6', far: '198.18.0.14' },
+      ],
       precision: 0.8,
       recall: 0.6,
     });
@@ -91,14 +119,18 @@ describe('scoreMap', () => {
     const r4 = chain.plan.nodes.get('r4')!.interfaces.find((i) => i.peer === 'r3')!.address;
     const links = allTrueLinks(chain, ['probe']);
     // Every router answers on the chain, so each of the 16 lo addresses is the far end of a link from r4.
-    assert.deepEqual([...links].filter((l) => l.includes('198.19.1.')).sort(), Array.from({ length: 16 }, (_, i) => `${r4}>198.19.1.${i}`).sort());
+    assert.deepEqual(
+      [...links].filter((l) => l.includes('198.19.1.')).sort(),
+      Array.from({ length: 16 }, (_, i) => `${r4}>198.19.1.${i}`).sort(),
+    );
   });
 });
 
 describe('linksByAs', () => {
   it('counts links per AS pair, most first, with - for nodes without an AS and addresses outside the lab', () => {
     const internet = openLab(loadTopology('lab/internet.yaml'));
-    const address = (node: string, peer: string) => internet.plan.nodes.get(node)!.interfaces.find((i) => i.peer === peer)!.address;
+    const address = (node: string, peer: string) =>
+      internet.plan.nodes.get(node)!.interfaces.find((i) => i.peer === peer)!.address;
     const rows = linksByAs(internet, [
       { near: address('wb1', 'wa1'), far: address('c1', 'wb1') },
       { near: address('wb2', 'wa1'), far: address('c1', 'wb2') },

@@ -46,10 +46,22 @@ describe('API keys', { skip }, () => {
     manager = await startManager((app) => {
       app.use(apiKeysApiRouter({ pool }));
       app.use(apiKeysPageRouter({ pool }));
-      app.get('/worker-only', requireRole(pool, ['worker'], { log: quietLog }), (req, res) => void res.json({ key: req.apiKey }));
+      app.get(
+        '/worker-only',
+        requireRole(pool, ['worker'], { log: quietLog }),
+        (req, res) => void res.json({ key: req.apiKey }),
+      );
       // The same check as another manager instance would run it: its own memory of recent writes.
-      app.get('/other-instance', requireRole(pool, ['worker'], { log: quietLog }), (req, res) => void res.json({ key: req.apiKey }));
-      app.get('/third-instance', requireRole(pool, ['worker'], { log: quietLog }), (req, res) => void res.json({ key: req.apiKey }));
+      app.get(
+        '/other-instance',
+        requireRole(pool, ['worker'], { log: quietLog }),
+        (req, res) => void res.json({ key: req.apiKey }),
+      );
+      app.get(
+        '/third-instance',
+        requireRole(pool, ['worker'], { log: quietLog }),
+        (req, res) => void res.json({ key: req.apiKey }),
+      );
     });
   });
 
@@ -114,17 +126,32 @@ describe('API keys', { skip }, () => {
     const admin = await postJson(`${manager.url}/api/keys`, { name: 'operator', role: 'admin' });
     assert.equal(admin.status, 201, admin.text);
     assert.equal(admin.json().role, 'admin');
-    assert.equal((await request(`${manager.url}/worker-only`, bearer(admin.json().key))).status, 200, 'admin is admitted everywhere');
+    assert.equal(
+      (await request(`${manager.url}/worker-only`, bearer(admin.json().key))).status,
+      200,
+      'admin is admitted everywhere',
+    );
     const feeder = await postJson(`${manager.url}/api/keys`, { name: 'output-api', role: 'feeder' });
     assert.equal(feeder.json().role, 'feeder');
     assert.equal((await request(`${manager.url}/worker-only`, bearer(feeder.json().key))).status, 403);
-    for (const body of [{ name: 'x', role: 'root' }, { name: 'pi helsinki' }, { name: 'a/b' }, { name: 'x'.repeat(65) }]) {
+    for (const body of [
+      { name: 'x', role: 'root' },
+      { name: 'pi helsinki' },
+      { name: 'a/b' },
+      { name: 'x'.repeat(65) },
+    ]) {
       const res = await postJson(`${manager.url}/api/keys`, body);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.json().error.code, 'validation_failed');
     }
     const listed = (await request(`${manager.url}/api/keys`)).json().keys as Array<{ name: string; role: string }>;
-    assert.deepEqual(listed.filter((k) => ['operator', 'output-api'].includes(k.name)).map((k) => k.role).sort(), ['admin', 'feeder']);
+    assert.deepEqual(
+      listed
+        .filter((k) => ['operator', 'output-api'].includes(k.name))
+        .map((k) => k.role)
+        .sort(),
+      ['admin', 'feeder'],
+    );
   });
 
   it('refuses a revoked key at once, and revoking again changes nothing', async () => {
@@ -137,14 +164,22 @@ describe('API keys', { skip }, () => {
     const refused = await request(`${manager.url}/worker-only`, bearer(created.key));
     assert.equal(refused.status, 401);
     assert.equal(refused.json().error.code, 'api_key_revoked');
-    assert.equal((await request(`${manager.url}/api/keys/${created.id}`, { method: 'DELETE' })).json().revoked.revoked_at, at);
+    assert.equal(
+      (await request(`${manager.url}/api/keys/${created.id}`, { method: 'DELETE' })).json().revoked.revoked_at,
+      at,
+    );
     assert.equal((await request(`${manager.url}/api/keys/not-a-uuid`, { method: 'DELETE' })).status, 400);
-    assert.equal((await request(`${manager.url}/api/keys/00000000-0000-4000-8000-000000000000`, { method: 'DELETE' })).status, 404);
+    assert.equal(
+      (await request(`${manager.url}/api/keys/00000000-0000-4000-8000-000000000000`, { method: 'DELETE' })).status,
+      404,
+    );
   });
 
   it('records use at most once a minute per key', async () => {
     const { key, record } = await createKey(pool, { name: 'busy', role: 'worker' });
-    const lastUsed = async () => (await pool.query('select last_used_at from manager.api_keys where id = $1', [record.id])).rows[0].last_used_at as Date | null;
+    const lastUsed = async () =>
+      (await pool.query('select last_used_at from manager.api_keys where id = $1', [record.id])).rows[0]
+        .last_used_at as Date | null;
     assert.equal(await lastUsed(), null);
     assert.equal((await request(`${manager.url}/worker-only`, bearer(key))).status, 200);
     let first: Date | null = null;
@@ -158,13 +193,17 @@ describe('API keys', { skip }, () => {
     assert.equal((await lastUsed())!.getTime(), first.getTime(), 'not rewritten by every request');
 
     // Another instance's first use within the minute of the last write is not written either (the SQL guard).
-    await pool.query(`update manager.api_keys set last_used_at = now() - interval '30 seconds' where id = $1`, [record.id]);
+    await pool.query(`update manager.api_keys set last_used_at = now() - interval '30 seconds' where id = $1`, [
+      record.id,
+    ]);
     const pinned = await lastUsed();
     assert.equal((await request(`${manager.url}/other-instance`, bearer(key))).status, 200);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal((await lastUsed())!.getTime(), pinned!.getTime());
     // ...but after a minute it is, from whichever instance sees the key first.
-    await pool.query(`update manager.api_keys set last_used_at = now() - interval '61 seconds' where id = $1`, [record.id]);
+    await pool.query(`update manager.api_keys set last_used_at = now() - interval '61 seconds' where id = $1`, [
+      record.id,
+    ]);
     const old = await lastUsed();
     assert.equal((await request(`${manager.url}/third-instance`, bearer(key))).status, 200);
     let now = old;
@@ -186,17 +225,32 @@ describe('API keys', { skip }, () => {
     assert.equal(created.headers['cache-control'], 'no-store');
     const key = /<pre><code>(hm_[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(created.text)?.[1];
     assert.ok(key, 'the new key is on the page');
-    assert.match(created.text, new RegExp(`input_file: http://manager.example.net/gateway\\noutput_file: http://manager.example.net/gateway\\napi_key: ${key}`));
+    assert.match(
+      created.text,
+      new RegExp(
+        `input_file: http://manager.example.net/gateway\\noutput_file: http://manager.example.net/gateway\\napi_key: ${key}`,
+      ),
+    );
     assert.match(created.text, /New key for pi-kitchen/);
-    assert.match(created.text, /<select name="role"><option value="worker" selected>worker<\/option><option value="feeder">feeder<\/option><option value="admin">admin<\/option><\/select>/);
-    assert.match(created.text, /opens this manager's <code>\/gateway<\/code> and the input and output services directly/);
+    assert.match(
+      created.text,
+      /<select name="role"><option value="worker" selected>worker<\/option><option value="feeder">feeder<\/option><option value="admin">admin<\/option><\/select>/,
+    );
+    assert.match(
+      created.text,
+      /opens this manager's <code>\/gateway<\/code> and the input and output services directly/,
+    );
     assert.equal((await request(`${manager.url}/worker-only`, bearer(key!))).status, 200);
 
     const feeder = await request(`${manager.url}/api-keys`, form({ name: 'output-2', role: 'feeder' }));
     assert.equal(feeder.status, 201);
     const feederKey = /<pre><code>(hm_[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(feeder.text)![1]!;
     assert.match(feeder.text, new RegExp(`--input-key ${feederKey}`));
-    assert.equal((await request(`${manager.url}/worker-only`, bearer(feederKey))).status, 403, 'the page made a feeder key');
+    assert.equal(
+      (await request(`${manager.url}/worker-only`, bearer(feederKey))).status,
+      403,
+      'the page made a feeder key',
+    );
     const bad = await request(`${manager.url}/api-keys`, form({ name: 'pi <kitchen>' }));
     assert.equal(bad.status, 400);
     assert.match(bad.text, /use 1-64 letters, digits or \. _ : @ -/);
@@ -207,14 +261,21 @@ describe('API keys', { skip }, () => {
     await pool.query(`update manager.api_keys set name = 'pi <kitchen>' where id = $1`, [old.record.id]);
     const page = await request(`${manager.url}/api-keys`);
     assert.ok(!page.text.includes(key!.slice(11)), 'shown once: not on the next visit');
-    assert.match(page.text, /<tr id="key-[0-9a-f-]{36}"><td>pi &lt;kitchen&gt;<\/td><td><code>hm_[^<]*<\/code><\/td><td>worker<\/td>/);
+    assert.match(
+      page.text,
+      /<tr id="key-[0-9a-f-]{36}"><td>pi &lt;kitchen&gt;<\/td><td><code>hm_[^<]*<\/code><\/td><td>worker<\/td>/,
+    );
     assert.match(page.text, /<td>output-2<\/td><td><code>hm_[^<]*<\/code><\/td><td>feeder<\/td>/);
     const forms = page.text.match(/<form method="post"[\s\S]*?<\/form>/g) ?? [];
     assert.ok(forms.length >= 2);
     for (const f of forms) assert.match(f, /<input type="hidden" name="_csrf" value="csrf-token-1">/);
     const id = /<tr id="key-([0-9a-f-]{36})"><td>pi-kitchen/.exec(page.text)?.[1];
     assert.ok(id);
-    const revoked = await request(`${manager.url}/api-keys/${id}/revoke`, { method: 'POST', body: '_csrf=csrf-token-1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const revoked = await request(`${manager.url}/api-keys/${id}/revoke`, {
+      method: 'POST',
+      body: '_csrf=csrf-token-1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(revoked.status, 303);
     assert.equal((await request(`${manager.url}/worker-only`, bearer(key!))).status, 401);
     const after = await request(`${manager.url}${revoked.headers.location}`);

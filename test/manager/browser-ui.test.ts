@@ -30,8 +30,16 @@ describe('manager in a browser', { skip }, () => {
   before(async () => {
     db = await createTestDatabase('manager_browser');
     pool = createPool(db.url, quietLog, { max: 2 });
-    manager = await startService(managerService({ serverKey, plugins: installedPlugins }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
-    input = await startService(inputService({ ipv6: false, allow: [], leaseTtlMs: 300_000, passCooldownMs: 3_600_000, maxBatch: 1000 }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, name: 'input-browser', log: quietLog });
+    manager = await startService(managerService({ serverKey, plugins: installedPlugins }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
+    input = await startService(
+      inputService({ ipv6: false, allow: [], leaseTtlMs: 300_000, passCooldownMs: 3_600_000, maxBatch: 1000 }),
+      { databaseUrl: db.url, host: '127.0.0.1', port: 0, name: 'input-browser', log: quietLog },
+    );
     chromium = await launchBrowser();
     browser = chromium.browser;
   });
@@ -59,13 +67,23 @@ describe('manager in a browser', { skip }, () => {
 
     // A phone-sized window shows the same page without sideways scrolling.
     await page.setViewportSize({ width: 375, height: 740 });
-    assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), 'no horizontal scroll at 375 px');
+    assert.ok(
+      await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'),
+      'no horizontal scroll at 375 px',
+    );
     await page.setViewportSize({ width: 1280, height: 800 });
 
     await page.click('nav >> text=Workers');
     await page.fill('input[name=url]', input.url);
-    await Promise.all([page.waitForURL(/\/workers\?added=/), page.click('form[action="/workers"] button[type=submit]')]);
-    assert.match((await page.textContent('main'))!, /Registered input-browser \(input\)/, 'the flash names the detected type');
+    await Promise.all([
+      page.waitForURL(/\/workers\?added=/),
+      page.click('form[action="/workers"] button[type=submit]'),
+    ]);
+    assert.match(
+      (await page.textContent('main'))!,
+      /Registered input-browser \(input\)/,
+      'the flash names the detected type',
+    );
     const row = page.locator('tbody tr', { hasText: 'input-browser' });
     assert.equal(await row.count(), 1, await page.content());
     assert.match((await row.textContent())!, /input/);
@@ -77,13 +95,24 @@ describe('manager in a browser', { skip }, () => {
     const key = /hm_[A-Za-z0-9_-]{20,}/.exec(shown)?.[0];
     assert.ok(key, `the new key is shown once: ${shown}`);
     const asWorker = { headers: { authorization: `Bearer ${key}`, 'x-consumer-id': 'pi-kitchen' } };
-    assert.equal((await request(`${manager.url}/gateway/targets?n=1`, asWorker)).status, 200, 'the key opens the gateway');
+    assert.equal(
+      (await request(`${manager.url}/gateway/targets?n=1`, asWorker)).status,
+      200,
+      'the key opens the gateway',
+    );
 
     await page.goto(`${manager.url}/api-keys`);
     assert.ok(!(await page.content()).includes(key), 'the key is never shown again');
-    await Promise.all([page.waitForEvent('load'), page.locator('tbody tr', { hasText: 'pi-kitchen' }).locator('button', { hasText: 'Revoke' }).click()]);
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.locator('tbody tr', { hasText: 'pi-kitchen' }).locator('button', { hasText: 'Revoke' }).click(),
+    ]);
     assert.match((await page.locator('tbody tr', { hasText: 'pi-kitchen' }).textContent())!, /revoked/i);
-    assert.equal((await request(`${manager.url}/gateway/targets?n=1`, asWorker)).status, 401, 'a revoked key is refused at once');
+    assert.equal(
+      (await request(`${manager.url}/gateway/targets?n=1`, asWorker)).status,
+      401,
+      'a revoked key is refused at once',
+    );
 
     await Promise.all([page.waitForURL(/\/login/), page.click('header button:has-text("Log out")')]);
     await page.goto(`${manager.url}/workers`);

@@ -31,7 +31,8 @@ async function fail2ban(tool: 'fail2ban-regex' | 'fail2ban-client', args: string
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     // needs('fail2ban-regex') above skips this file where fail2ban is not installed.
-    if (e.code === 'ENOENT') throw new Error(`${tool} not found although fail2ban-regex is: a partial fail2ban install`);
+    if (e.code === 'ENOENT')
+      throw new Error(`${tool} not found although fail2ban-regex is: a partial fail2ban install`);
     assert.fail(`${tool} ${args.join(' ')}:\n${e.stdout}${e.stderr}`);
   }
 }
@@ -58,12 +59,27 @@ describe('fail2ban filter on the lines hopmap manager writes', { skip }, () => {
     const pool = createPool(db.url, quietLog, { max: 1 });
     const alice = await addUser(pool, serverKey, 'alice').finally(() => pool.end());
     const port = await freePort();
-    manager = spawnNode([BIN_PATH, 'manager', '--host', '127.0.0.1', '--port', String(port), '--no-migrate', '--tls', 'off', '--login-rate-limit', '3'], {
-      DATABASE_URL: db.url,
-      SERVER_KEY: serverKey.toString('base64'),
-      LOG_LEVEL: 'info',
-      CI: '1',
-    });
+    manager = spawnNode(
+      [
+        BIN_PATH,
+        'manager',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--no-migrate',
+        '--tls',
+        'off',
+        '--login-rate-limit',
+        '3',
+      ],
+      {
+        DATABASE_URL: db.url,
+        SERVER_KEY: serverKey.toString('base64'),
+        LOG_LEVEL: 'info',
+        CI: '1',
+      },
+    );
     await manager.waitFor(/manager service listening/);
     const url = `http://127.0.0.1:${port}`;
 
@@ -94,7 +110,10 @@ describe('fail2ban filter on the lines hopmap manager writes', { skip }, () => {
 
     manager.child.kill('SIGTERM');
     assert.equal((await manager.exited).code, 0, manager.output());
-    lines = manager.output().split('\n').filter((l) => l.startsWith('{'));
+    lines = manager
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     logFile = join(scratch, 'manager.log');
     writeFileSync(logFile, `${lines.join('\n')}\n`);
   });
@@ -108,7 +127,9 @@ describe('fail2ban filter on the lines hopmap manager writes', { skip }, () => {
   });
 
   it('writes exactly one AUTH_FAILURE line per failed login, with each reason', () => {
-    const failures = lines.map((l) => JSON.parse(l) as { msg: string; level: number }).filter((l) => l.msg.startsWith('AUTH_FAILURE'));
+    const failures = lines
+      .map((l) => JSON.parse(l) as { msg: string; level: number })
+      .filter((l) => l.msg.startsWith('AUTH_FAILURE'));
     assert.deepEqual(
       failures.map((f) => f.msg),
       [
@@ -120,12 +141,22 @@ describe('fail2ban filter on the lines hopmap manager writes', { skip }, () => {
         'AUTH_FAILURE ip=198.51.100.16 user=x?ip?203.0.113.99?user??y? reason=unknown_user',
       ],
     );
-    assert.ok(failures.every((f) => f.level === 40), 'logged at warn');
+    assert.ok(
+      failures.every((f) => f.level === 40),
+      'logged at warn',
+    );
   });
 
   it("matches exactly those lines with fail2ban-regex and finds each one's address", async () => {
     const summary = await fail2ban('fail2ban-regex', [logFile, FILTER]);
-    assert.match(summary, new RegExp(`^Lines: ${lines.length} lines, 0 ignored, ${expected.length} matched, ${lines.length - expected.length} missed`, 'm'), summary);
+    assert.match(
+      summary,
+      new RegExp(
+        `^Lines: ${lines.length} lines, 0 ignored, ${expected.length} matched, ${lines.length - expected.length} missed`,
+        'm',
+      ),
+      summary,
+    );
     const found = await fail2ban('fail2ban-regex', ['-o', 'ip', logFile, FILTER]);
     assert.deepEqual(found.trim().split('\n'), expected);
   });
@@ -148,7 +179,10 @@ describe('fail2ban filter on the lines hopmap manager writes', { skip }, () => {
     assert.match(dump, /\['set', 'hopmap-manager', 'addjournalmatch', '_SYSTEMD_UNIT=hopmap-manager.service'\]/);
     // The same filter reads the key refusals of input and output, on their own units.
     assert.match(dump, /\['add', 'hopmap-services', 'systemd'\]/);
-    assert.match(dump, /\['set', 'hopmap-services', 'addjournalmatch', '_SYSTEMD_UNIT=hopmap-input.service', '\+', '_SYSTEMD_UNIT=hopmap-output.service'\]/);
+    assert.match(
+      dump,
+      /\['set', 'hopmap-services', 'addjournalmatch', '_SYSTEMD_UNIT=hopmap-input.service', '\+', '_SYSTEMD_UNIT=hopmap-output.service'\]/,
+    );
   });
 });
 
@@ -165,16 +199,26 @@ describe('fail2ban filter on the key refusals hopmap input writes', { skip }, ()
     const pool = createPool(db.url, quietLog, { max: 1 });
     const { key: feeder } = await createKey(pool, { name: 'feeder-1', role: 'feeder' }).finally(() => pool.end());
     const port = await freePort();
-    input = spawnNode([BIN_PATH, 'input', '--host', '127.0.0.1', '--port', String(port), '--no-migrate'], { DATABASE_URL: db.url, LOG_LEVEL: 'info', CI: '1' });
+    input = spawnNode([BIN_PATH, 'input', '--host', '127.0.0.1', '--port', String(port), '--no-migrate'], {
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'info',
+      CI: '1',
+    });
     await input.waitFor(/input service listening/);
     const url = `http://127.0.0.1:${port}`;
     assert.equal((await request(`${url}/targets`)).status, 401);
-    assert.equal((await request(`${url}/targets`, { headers: { authorization: `Bearer hm_${'A'.repeat(43)}` } })).status, 401);
+    assert.equal(
+      (await request(`${url}/targets`, { headers: { authorization: `Bearer hm_${'A'.repeat(43)}` } })).status,
+      401,
+    );
     assert.equal((await request(`${url}/targets`, { headers: { authorization: `Bearer ${feeder}` } })).status, 403);
     assert.equal((await request(`${url}/health`)).status, 200);
     input.child.kill('SIGTERM');
     assert.equal((await input.exited).code, 0, input.output());
-    lines = input.output().split('\n').filter((l) => l.startsWith('{'));
+    lines = input
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     writeFileSync(logFile, `${lines.join('\n')}\n`);
   });
 
@@ -187,12 +231,17 @@ describe('fail2ban filter on the key refusals hopmap input writes', { skip }, ()
   });
 
   it('writes one line per refusal, never the key, and fail2ban-regex finds each address', async () => {
-    const failures = lines.map((l) => (JSON.parse(l) as { msg: string }).msg).filter((m) => m.startsWith('AUTH_FAILURE'));
-    assert.deepEqual(failures.map((m) => m.replace(/user=key:hm_\S+/, 'user=key:…')), [
-      'AUTH_FAILURE ip=127.0.0.1 user=key:- reason=missing_key',
-      'AUTH_FAILURE ip=127.0.0.1 user=key:… reason=unknown_key',
-      'AUTH_FAILURE ip=127.0.0.1 user=key:… reason=wrong_role',
-    ]);
+    const failures = lines
+      .map((l) => (JSON.parse(l) as { msg: string }).msg)
+      .filter((m) => m.startsWith('AUTH_FAILURE'));
+    assert.deepEqual(
+      failures.map((m) => m.replace(/user=key:hm_\S+/, 'user=key:…')),
+      [
+        'AUTH_FAILURE ip=127.0.0.1 user=key:- reason=missing_key',
+        'AUTH_FAILURE ip=127.0.0.1 user=key:… reason=unknown_key',
+        'AUTH_FAILURE ip=127.0.0.1 user=key:… reason=wrong_role',
+      ],
+    );
     assert.ok(!lines.some((l) => l.includes('A'.repeat(43))), 'no key in any line');
     const summary = await fail2ban('fail2ban-regex', [logFile, FILTER]);
     assert.match(summary, /^Lines: \d+ lines, 0 ignored, 3 matched/m, summary);

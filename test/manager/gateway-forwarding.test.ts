@@ -94,7 +94,12 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
 
   /** A manager whose gateway sees exactly these instances. */
   const manager = async (upstreams: { input?: Upstream[]; output?: Upstream[] }, extra: Partial<GatewayDeps> = {}) => {
-    const m = await rawManager({ pool, log: quietLog, findUpstreams: async (type) => (upstreams[type] ?? []).map((u) => u.url), ...extra });
+    const m = await rawManager({
+      pool,
+      log: quietLog,
+      findUpstreams: async (type) => (upstreams[type] ?? []).map((u) => u.url),
+      ...extra,
+    });
     managers.push(m);
     return m.http.url;
   };
@@ -125,33 +130,48 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
 
   it('streams a gzip NDJSON body through unchanged, headers included, and says which key sent it', async () => {
     const url = await manager({ output: [a] });
-    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: i, pad: randomBytes(48).toString('hex') })).join('\n');
+    const lines = Array.from({ length: 20_000 }, (_, i) =>
+      JSON.stringify({ id: i, pad: randomBytes(48).toString('hex') }),
+    ).join('\n');
     const body = gzipSync(lines);
     assert.ok(body.length > 1024 * 1024, 'larger than what is kept for a retry');
     const first = body.subarray(0, 64 * 1024);
-    const answer = new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
-      const req = http.request(`${url}/gateway/results`, {
-        method: 'POST',
-        agent: false,
-        headers: { ...auth(), 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', 'x-worker-id': 'nat-7', cookie: 'connect.sid=manager-session', 'user-agent': 'hopmap-worker/test' },
-      }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
-      });
-      req.on('error', reject);
-      req.write(first);
-      // The upstream sees the first bytes before the client has sent the rest: streamed, not collected first.
-      (async () => {
-        for (let i = 0; i < 200 && a.receiving === 0; i++) await sleep(10);
-        assert.ok(a.receiving > 0, 'the body is streaming to the upstream while the client still sends');
-        req.end(body.subarray(first.length));
-      })().catch(reject);
-    });
+    const answer = new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>(
+      (resolve, reject) => {
+        const req = http.request(
+          `${url}/gateway/results`,
+          {
+            method: 'POST',
+            agent: false,
+            headers: {
+              ...auth(),
+              'content-type': 'application/x-ndjson',
+              'content-encoding': 'gzip',
+              'x-worker-id': 'nat-7',
+              cookie: 'connect.sid=manager-session',
+              'user-agent': 'hopmap-worker/test',
+            },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+          },
+        );
+        req.on('error', reject);
+        req.write(first);
+        // The upstream sees the first bytes before the client has sent the rest: streamed, not collected first.
+        (async () => {
+          for (let i = 0; i < 200 && a.receiving === 0; i++) await sleep(10);
+          assert.ok(a.receiving > 0, 'the body is streaming to the upstream while the client still sends');
+          req.end(body.subarray(first.length));
+        })().catch(reject);
+      },
+    );
     const res = await answer;
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.headers['x-upstream-note'], 'stored', 'the upstream\'s headers come back');
+    assert.equal(res.headers['x-upstream-note'], 'stored', "the upstream's headers come back");
     assert.equal(JSON.parse(res.text).sha256, sha(body), 'the upstream got the very bytes');
     const seen = a.seen.at(-1)!;
     assert.equal(seen.url, '/results');
@@ -169,21 +189,34 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
   it('sends a batch to the other instance when the first answers 503, even one that answered before reading it', async () => {
     a.mode = 'busy';
     const url = await manager({ output: [a, b] });
-    const body = Buffer.from(JSON.stringify([{ id: 'r1', target: '20.0.0.1' }, { id: 'r2', target: '20.0.0.2' }]));
+    const body = Buffer.from(
+      JSON.stringify([
+        { id: 'r1', target: '20.0.0.1' },
+        { id: 'r2', target: '20.0.0.2' },
+      ]),
+    );
     const before = { a: a.seen.length, b: b.seen.length };
-    const res = await request(`${url}/gateway`, { method: 'POST', body, headers: { ...auth(), 'content-type': 'application/json' } });
+    const res = await request(`${url}/gateway`, {
+      method: 'POST',
+      body,
+      headers: { ...auth(), 'content-type': 'application/json' },
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(a.seen.length - before.a, 1, 'tried the busy one first');
     assert.equal(b.seen.length - before.b, 1);
     assert.ok(b.seen.at(-1)!.body.equals(body), 'the retry carried the same bytes');
-    assert.equal(b.seen.at(-1)!.url, '/results', 'POST /gateway is the worker\'s output_file URL as it is');
+    assert.equal(b.seen.at(-1)!.url, '/results', "POST /gateway is the worker's output_file URL as it is");
   });
 
   it('passes the last 503 through, and does not replay a body larger than it keeps', async () => {
     a.mode = 'busy';
     b.mode = 'busy';
     const both = await manager({ output: [a, b] });
-    const res = await request(`${both}/gateway/results`, { method: 'POST', body: '[]', headers: { ...auth(), 'content-type': 'application/json' } });
+    const res = await request(`${both}/gateway/results`, {
+      method: 'POST',
+      body: '[]',
+      headers: { ...auth(), 'content-type': 'application/json' },
+    });
     assert.equal(res.status, 503);
     assert.equal(res.headers['retry-after'], '7');
     assert.equal(res.json().error.message, 'busy upstream');
@@ -191,7 +224,11 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
     b.mode = 'ok';
     const small = await manager({ output: [a, b] }, { replayBytes: 1024 });
     const before = b.seen.length;
-    const big = await request(`${small}/gateway/results`, { method: 'POST', body: JSON.stringify([{ pad: 'x'.repeat(4096) }]), headers: { ...auth(), 'content-type': 'application/json' } });
+    const big = await request(`${small}/gateway/results`, {
+      method: 'POST',
+      body: JSON.stringify([{ pad: 'x'.repeat(4096) }]),
+      headers: { ...auth(), 'content-type': 'application/json' },
+    });
     assert.equal(big.status, 503, 'not kept, so not sent twice: the worker keeps it spooled and retries');
     assert.equal(b.seen.length, before);
     a.mode = 'ok';
@@ -201,16 +238,28 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
     const url = await manager({ output: [a] }, { maxBodyBytes: 64 * 1024 });
     const before = a.seen.length;
     const big = randomBytes(100 * 1024);
-    const sized = await request(`${url}/gateway/results`, { method: 'POST', body: big, headers: { ...auth(), 'content-type': 'application/x-ndjson' } });
+    const sized = await request(`${url}/gateway/results`, {
+      method: 'POST',
+      body: big,
+      headers: { ...auth(), 'content-type': 'application/x-ndjson' },
+    });
     assert.equal(sized.status, 413);
     assert.equal(sized.json().error.code, 'payload_too_large');
     assert.equal(a.seen.length, before);
 
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${url}/gateway/results`, { method: 'POST', agent: false, headers: { ...auth(), 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode!));
-      });
+      const req = http.request(
+        `${url}/gateway/results`,
+        {
+          method: 'POST',
+          agent: false,
+          headers: { ...auth(), 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 10; i++) req.write(big.subarray(0, 16 * 1024));
       req.end();
@@ -223,7 +272,11 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
     const url = await manager({ output: [a] });
     const before = a.seen.length;
     a.receiving = 0;
-    const req = http.request(`${url}/gateway/results`, { method: 'POST', agent: false, headers: { ...auth(), 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' } });
+    const req = http.request(`${url}/gateway/results`, {
+      method: 'POST',
+      agent: false,
+      headers: { ...auth(), 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' },
+    });
     req.on('error', () => {});
     req.write(randomBytes(16 * 1024));
     for (let i = 0; i < 200 && a.receiving === 0; i++) await sleep(10);
@@ -231,7 +284,11 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
     req.destroy();
     await sleep(200);
     assert.equal(a.seen.length, before, 'the upstream never saw a complete body');
-    const next = await request(`${url}/gateway/results`, { method: 'POST', body: '{"id":1}\n', headers: { ...auth(), 'content-type': 'application/x-ndjson' } });
+    const next = await request(`${url}/gateway/results`, {
+      method: 'POST',
+      body: '{"id":1}\n',
+      headers: { ...auth(), 'content-type': 'application/x-ndjson' },
+    });
     assert.equal(next.status, 200);
   });
 
@@ -243,27 +300,50 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
     await request(`${url}/gateway/targets?n=3`, { headers: { ...auth(), 'x-consumer-id': 'pi-9' } });
     assert.equal(a.seen.at(-1)!.headers['x-consumer-id'], 'pi-9');
     await request(`${url}/gateway/targets?n=3`, { headers: auth() });
-    assert.equal(a.seen.at(-1)!.headers['x-consumer-id'], '127.0.0.1', 'a name unfit for a header: the worker\'s address, not the manager\'s, keys its cursor');
+    assert.equal(
+      a.seen.at(-1)!.headers['x-consumer-id'],
+      '127.0.0.1',
+      "a name unfit for a header: the worker's address, not the manager's, keys its cursor",
+    );
     const named = await createKey(pool, { name: 'pi-kitchen', role: 'worker' });
     await request(`${url}/gateway/targets?n=3`, { headers: { authorization: `Bearer ${named.key}` } });
-    assert.equal(a.seen.at(-1)!.headers['x-consumer-id'], 'pi-kitchen', 'the key\'s name, as an input with keys would take it');
+    assert.equal(
+      a.seen.at(-1)!.headers['x-consumer-id'],
+      'pi-kitchen',
+      "the key's name, as an input with keys would take it",
+    );
   });
 
   it('lets a feeder key post hops only, and admits an admin key everywhere', async () => {
     const url = await manager({ input: [a], output: [a] });
     const feeder = (await createKey(pool, { name: 'output-1', role: 'feeder' })).key;
     const admin = (await createKey(pool, { name: 'operator', role: 'admin' })).key;
-    const post = (path: string, k: string) => request(`${url}${path}`, { method: 'POST', body: '["31.0.0.1"]', headers: { 'content-type': 'application/json', authorization: `Bearer ${k}` } });
+    const post = (path: string, k: string) =>
+      request(`${url}${path}`, {
+        method: 'POST',
+        body: '["31.0.0.1"]',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${k}` },
+      });
     const before = a.seen.length;
-    assert.equal((await request(`${url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${feeder}` } })).status, 403);
+    assert.equal(
+      (await request(`${url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${feeder}` } })).status,
+      403,
+    );
     assert.equal((await post('/gateway/results', feeder)).status, 403);
     assert.equal((await post('/gateway/hops', key)).status, 403, 'a worker key posts no hops');
     assert.equal(a.seen.length, before, 'nothing refused reached the upstream');
     assert.equal((await post('/gateway/hops', feeder)).status, 200);
     assert.equal((await post('/gateway/hops', admin)).status, 200);
     assert.equal((await post('/gateway/results', admin)).status, 200);
-    assert.equal((await request(`${url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${admin}` } })).status, 200);
-    assert.equal((await request(`${url}/gateway/elsewhere`)).status, 401, 'an unknown gateway path asks for a key first');
+    assert.equal(
+      (await request(`${url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${admin}` } })).status,
+      200,
+    );
+    assert.equal(
+      (await request(`${url}/gateway/elsewhere`)).status,
+      401,
+      'an unknown gateway path asks for a key first',
+    );
   });
 
   it('says when no instance is known (503) or none can be reached (502)', async () => {
@@ -276,19 +356,32 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
     const dead = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
     const gone = await rawManager({ pool, log: quietLog, findUpstreams: async () => dead });
     managers.push(gone);
-    const unreachable = await request(`${gone.http.url}/gateway/results`, { method: 'POST', body: '[]', headers: { ...auth(), 'content-type': 'application/json' } });
+    const unreachable = await request(`${gone.http.url}/gateway/results`, {
+      method: 'POST',
+      body: '[]',
+      headers: { ...auth(), 'content-type': 'application/json' },
+    });
     assert.equal(unreachable.status, 502);
     assert.equal(unreachable.json().error.code, 'upstream_unreachable');
     for (const d of dead) assert.match(unreachable.json().error.message, new RegExp(`${d}: .*ECONNREFUSED`));
   });
 
-  it('works behind the service kit\'s JSON parser too: a decoded body goes on as plain JSON', async () => {
+  it("works behind the service kit's JSON parser too: a decoded body goes on as plain JSON", async () => {
     const gateway = createGateway({ pool, log: quietLog, findUpstreams: async () => [b.url] });
-    const { app } = createServiceApp({ identity: makeIdentity('manager', [], 'm'), log: quietLog, metrics: new ServiceMetrics('manager'), routes: (x) => void x.use(gateway.router) });
+    const { app } = createServiceApp({
+      identity: makeIdentity('manager', [], 'm'),
+      log: quietLog,
+      metrics: new ServiceMetrics('manager'),
+      routes: (x) => void x.use(gateway.router),
+    });
     const kit = { gateway, http: await listen(app, { port: 0, host: '127.0.0.1' }) };
     managers.push(kit);
     const results = [{ id: 'r9', target: '20.0.0.9', note: 'ünïcode' }];
-    const res = await request(`${kit.http.url}/gateway/results`, { method: 'POST', body: gzipSync(JSON.stringify(results)), headers: { ...auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    const res = await request(`${kit.http.url}/gateway/results`, {
+      method: 'POST',
+      body: gzipSync(JSON.stringify(results)),
+      headers: { ...auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
     assert.equal(res.status, 200, res.text);
     const seen = b.seen.at(-1)!;
     assert.equal(seen.headers['content-encoding'], undefined);

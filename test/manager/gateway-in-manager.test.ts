@@ -38,7 +38,10 @@ describe('gateway, registry and API keys in the manager service', { skip }, () =
     dir = writeTargetDir({ 'targets.txt': '20.9.0.0/29\n' });
     input = await startInput(db.url, { targets: dir });
     output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
-    manager = await startService(managerService({ serverKey, plugins: [registryPlugin, apiKeysPlugin, gatewayPlugin] }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    manager = await startService(
+      managerService({ serverKey, plugins: [registryPlugin, apiKeysPlugin, gatewayPlugin] }),
+      { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog },
+    );
   });
 
   after(async () => {
@@ -56,7 +59,8 @@ describe('gateway, registry and API keys in the manager service', { skip }, () =
       assert.equal(res.status, 303, page);
       assert.equal(res.headers.location, '/login');
     }
-    for (const api of ['/api/services', '/api/keys']) assert.equal((await anonymous.get(`${manager.url}${api}`)).status, 401, api);
+    for (const api of ['/api/services', '/api/keys'])
+      assert.equal((await anonymous.get(`${manager.url}${api}`)).status, 401, api);
     const gw = await anonymous.get(`${manager.url}/gateway/targets?n=1`);
     assert.equal(gw.status, 401);
     assert.equal(gw.json().error.code, 'api_key_required');
@@ -87,7 +91,10 @@ describe('gateway, registry and API keys in the manager service', { skip }, () =
     assert.equal(batch.targets.length, 3);
     const sink = createResultSink(`${manager.url}/gateway`, { workerId: 'pi-nat', apiKey: key, log: quietLog });
     try {
-      assert.equal((await sink.send(batch.targets.map((t) => pingResult(t, { lease: batch.lease, worker: 'pi-nat' })))).ok, true);
+      assert.equal(
+        (await sink.send(batch.targets.map((t) => pingResult(t, { lease: batch.lease, worker: 'pi-nat' })))).ok,
+        true,
+      );
     } finally {
       await sink.close();
     }

@@ -50,7 +50,12 @@ describe('gateway: a worker behind NAT through the manager', { skip }, () => {
     metrics = new ServiceMetrics('manager');
     gateway = createGateway({ pool, log: quietLog, metrics });
     // The manager as the app builds it: the service kit (its JSON parser runs first), the gateway among the routes.
-    const { app } = createServiceApp({ identity: makeIdentity('manager', [], 'manager-test'), log: quietLog, metrics, routes: (a) => void a.use(gateway.router) });
+    const { app } = createServiceApp({
+      identity: makeIdentity('manager', [], 'manager-test'),
+      log: quietLog,
+      metrics,
+      routes: (a) => void a.use(gateway.router),
+    });
     manager = await listen(app, { port: 0, host: '127.0.0.1' });
     key = (await createKey(pool, { name: 'pi-behind-nat', role: 'worker', createdBy: 'alice' })).key;
     feederKey = (await createKey(pool, { name: 'hop-feeder', role: 'feeder' })).key;
@@ -67,14 +72,19 @@ describe('gateway: a worker behind NAT through the manager', { skip }, () => {
   });
 
   const workerSource = (apiKey = key) => targetSource(`${manager.url}/gateway`, { workerId: 'nat-worker-1', apiKey });
-  const workerSink = (apiKey = key) => createResultSink(`${manager.url}/gateway`, { workerId: 'nat-worker-1', apiKey, log: quietLog });
+  const workerSink = (apiKey = key) =>
+    createResultSink(`${manager.url}/gateway`, { workerId: 'nat-worker-1', apiKey, log: quietLog });
 
-  it('completes target → result with the worker\'s own client code: lease served, results stored, lease acknowledged', async () => {
+  it("completes target → result with the worker's own client code: lease served, results stored, lease acknowledged", async () => {
     const batch = await workerSource().next(5);
     assert.equal(batch.targets.length, 5);
     assert.ok(batch.lease);
     const lease = await pool.query('select consumer_id, state from leases where id = $1', [batch.lease]);
-    assert.deepEqual(lease.rows[0], { consumer_id: 'pi-behind-nat/nat-worker-1', state: 'open' }, 'the input saw the worker\'s key and consumer id: its own namespace, as if it came directly');
+    assert.deepEqual(
+      lease.rows[0],
+      { consumer_id: 'pi-behind-nat/nat-worker-1', state: 'open' },
+      "the input saw the worker's key and consumer id: its own namespace, as if it came directly",
+    );
 
     const results = batch.targets.map((t) => pingResult(t, { lease: batch.lease, worker: 'nat-worker-1' }));
     const sink = workerSink();
@@ -84,7 +94,9 @@ describe('gateway: a worker behind NAT through the manager', { skip }, () => {
     } finally {
       await sink.close();
     }
-    const stored = await pool.query('select count(*)::int as n from result_ids where id = any($1::uuid[])', [results.map((r) => r.id)]);
+    const stored = await pool.query('select count(*)::int as n from result_ids where id = any($1::uuid[])', [
+      results.map((r) => r.id),
+    ]);
     assert.equal(stored.rows[0].n, 5);
     const done = await pool.query('select state from leases where id = $1', [batch.lease]);
     assert.equal(done.rows[0].state, 'done', 'the output acknowledged the lease');
@@ -112,24 +124,41 @@ describe('gateway: a worker behind NAT through the manager', { skip }, () => {
     const sink = workerSink();
     try {
       const last = leases.at(-1)!;
-      const targets = (await pool.query('select host(unnest(targets)) as t from leases where id = $1', [last])).rows.map((r) => r.t as string);
-      assert.equal((await sink.send(targets.map((t) => pingResult(t, { lease: last, worker: 'nat-worker-1' })))).ok, true);
+      const targets = (
+        await pool.query('select host(unnest(targets)) as t from leases where id = $1', [last])
+      ).rows.map((r) => r.t as string);
+      assert.equal(
+        (await sink.send(targets.map((t) => pingResult(t, { lease: last, worker: 'nat-worker-1' })))).ok,
+        true,
+      );
     } finally {
       await sink.close();
     }
   });
 
   it('forwards hops (with a feeder key) to an input and gzip NDJSON results to an output, answers passed through', async () => {
-    const refused = await request(`${manager.url}/gateway/hops`, { method: 'POST', body: '["31.7.0.3"]', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+    const refused = await request(`${manager.url}/gateway/hops`, {
+      method: 'POST',
+      body: '["31.7.0.3"]',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    });
     assert.equal(refused.status, 403, 'a worker key posts no hops');
-    const hops = await request(`${manager.url}/gateway/hops`, { method: 'POST', body: JSON.stringify(['31.7.0.1', '31.7.0.2', 'nope']), headers: { authorization: `Bearer ${feederKey}`, 'content-type': 'application/json' } });
-    assert.equal(hops.status, 400, 'the input\'s answer is passed through');
+    const hops = await request(`${manager.url}/gateway/hops`, {
+      method: 'POST',
+      body: JSON.stringify(['31.7.0.1', '31.7.0.2', 'nope']),
+      headers: { authorization: `Bearer ${feederKey}`, 'content-type': 'application/json' },
+    });
+    assert.equal(hops.status, 400, "the input's answer is passed through");
     assert.equal(hops.json().added, 2);
     assert.match(hops.json().error.message, /1 of 3 hops rejected/);
 
     const results = [traceResult('20.7.0.9', ['31.7.1.1', null, '20.7.0.9']), pingResult('20.7.0.10')];
     const body = gzipSync(results.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const res = await request(`${manager.url}/gateway/results`, { method: 'POST', body, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' } });
+    const res = await request(`${manager.url}/gateway/results`, {
+      method: 'POST',
+      body,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json().accepted, 2);
     assert.equal(res.json().new_hops, 1);
@@ -152,7 +181,9 @@ describe('gateway: a worker behind NAT through the manager', { skip }, () => {
     const missing = await request(`${manager.url}/gateway/targets?n=1`);
     assert.equal(missing.status, 401);
     assert.equal(missing.json().error.code, 'api_key_required');
-    const scoped = await request(`${manager.url}/gateway/targets?n=1`, { headers: { authorization: `Bearer ${feederKey}` } });
+    const scoped = await request(`${manager.url}/gateway/targets?n=1`, {
+      headers: { authorization: `Bearer ${feederKey}` },
+    });
     assert.equal(scoped.status, 403);
     assert.equal(scoped.json().error.code, 'forbidden_role');
   });

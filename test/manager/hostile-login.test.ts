@@ -31,7 +31,9 @@ async function wrongCode(secret: string): Promise<string> {
 
 /** The fail2ban filter's failregex, its <ADDR> tag as any address. */
 function fail2banRegex(): RegExp {
-  const line = /^failregex = (.+)$/m.exec(readFileSync(join(PROJECT_ROOT, 'deploy/fail2ban/filter.d/hopmap-manager.conf'), 'utf8'));
+  const line = /^failregex = (.+)$/m.exec(
+    readFileSync(join(PROJECT_ROOT, 'deploy/fail2ban/filter.d/hopmap-manager.conf'), 'utf8'),
+  );
   return new RegExp(line![1]!.replace('<ADDR>', '[0-9A-Fa-f:.]+'));
 }
 
@@ -58,8 +60,18 @@ describe('manager: a hostile client at the login', { skip }, () => {
   before(async () => {
     db = await createTestDatabase('manager_hostile_login');
     pool = createPool(db.url, quietLog, { max: 2 });
-    a = await startService(managerService({ serverKey }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: captured.log });
-    b = await startService(managerService({ serverKey }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: captured.log });
+    a = await startService(managerService({ serverKey }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: captured.log,
+    });
+    b = await startService(managerService({ serverKey }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: captured.log,
+    });
     scratch = mkdtempSync(join(tmpdir(), 'hopmap-hostile-login-'));
   });
 
@@ -72,7 +84,8 @@ describe('manager: a hostile client at the login', { skip }, () => {
     await assertNoLeaks();
   });
 
-  const sessionRows = async () => Number((await pool.query('select count(*) from manager.manager_sessions')).rows[0].count);
+  const sessionRows = async () =>
+    Number((await pool.query('select count(*) from manager.manager_sessions')).rows[0].count);
 
   it('answers most of 60 wrong codes for one user from 60 IPv6 /48s with 429, and another user still logs in', async () => {
     const victim = await addUser(pool, serverKey, 'victim');
@@ -90,14 +103,20 @@ describe('manager: a hostile client at the login', { skip }, () => {
       assert.equal(res.status, 401);
       assert.match(res.text, /Wrong or already used code/);
     }
-    const reasons = captured.authFailures().filter((f) => f.user === 'victim').map((f) => f.reason);
+    const reasons = captured
+      .authFailures()
+      .filter((f) => f.user === 'victim')
+      .map((f) => f.reason);
     assert.equal(reasons.filter((r) => r === 'user_rate_limited').length, limited.length);
     const line = captured.lines.find((l) => l.includes('reason=user_rate_limited'))!;
     assert.match(JSON.parse(line).msg, /^AUTH_FAILURE ip=2001:db8:[0-9a-f]+::1 user=victim reason=user_rate_limited$/);
     assert.match(line, fail2banRegex(), "fail2ban's filter counts it");
 
     // Another user, from another address, is not held back by the victim's limit.
-    assert.equal((await logIn(new Browser('198.51.100.20'), a.url, b.url, 'other', await codeFor(other.secret))).status, 303);
+    assert.equal(
+      (await logIn(new Browser('198.51.100.20'), a.url, b.url, 'other', await codeFor(other.secret))).status,
+      303,
+    );
     // The limit holds the victim's second factor until the window passes: even the right code waits.
     assertRateLimited(await logIn(new Browser('198.51.100.21'), a.url, b.url, 'victim', await codeFor(victim.secret)));
   });
@@ -107,7 +126,8 @@ describe('manager: a hostile client at the login', { skip }, () => {
     const wrong = await wrongCode(known.secret);
     const statuses = async (name: string, net: number) => {
       const out: number[] = [];
-      for (let i = 0; i < 12; i++) out.push((await logIn(new Browser(`2001:db8:${net.toString(16)}:${i}::1`), a.url, b.url, name, wrong)).status);
+      for (let i = 0; i < 12; i++)
+        out.push((await logIn(new Browser(`2001:db8:${net.toString(16)}:${i}::1`), a.url, b.url, name, wrong)).status);
       return out;
     };
     const forKnown = await statuses('known', 0x200);
@@ -124,7 +144,10 @@ describe('manager: a hostile client at the login', { skip }, () => {
     const stale = new Map(br.cookies);
     const tries = [first];
     for (let i = 0; i < 4; i++) tries.push(await br.submit(`${i % 2 ? a.url : b.url}/login/totp`, { code: wrong }));
-    assert.deepEqual(tries.map((r) => r.status), [401, 401, 401, 401, 401]);
+    assert.deepEqual(
+      tries.map((r) => r.status),
+      [401, 401, 401, 401, 401],
+    );
     for (const r of tries.slice(0, 4)) assert.match(r.text, /action="\/login\/totp"/, 'the code form again');
     assert.match(tries[4]!.text, /Too many wrong codes for this login\. Start again\./);
     assert.match(tries[4]!.text, /action="\/login"/, 'back at step 1');
@@ -146,23 +169,43 @@ describe('manager: a hostile client at the login', { skip }, () => {
 
   it('answers a hostile name (NUL, control characters, 10,000 characters) like any wrong one, never a 500', async () => {
     const quinn = await addUser(pool, serverKey, 'quinn');
-    for (const [i, name] of ['quinn\u0000', '\u0000', 'a\u0007b', 'x'.repeat(10_000), 'quinn\nreason=forged'].entries()) {
+    for (const [i, name] of [
+      'quinn\u0000',
+      '\u0000',
+      'a\u0007b',
+      'x'.repeat(10_000),
+      'quinn\nreason=forged',
+    ].entries()) {
       const br = new Browser(`198.51.100.${60 + i}`);
       await br.get(`${a.url}/login`);
       const step1 = await br.submit(`${a.url}/login`, { name });
-      assert.ok(step1.status === 303 || step1.status === 400, `step 1 for ${JSON.stringify(name.slice(0, 20))}: ${step1.status}`);
+      assert.ok(
+        step1.status === 303 || step1.status === 400,
+        `step 1 for ${JSON.stringify(name.slice(0, 20))}: ${step1.status}`,
+      );
       if (step1.status === 303) {
         const step2 = await br.submit(`${b.url}/login/totp`, { code: '000000' });
-        assert.ok(step2.status === 401 || step2.status === 303, `step 2 for ${JSON.stringify(name.slice(0, 20))}: ${step2.status} ${step2.text.slice(0, 200)}`);
+        assert.ok(
+          step2.status === 401 || step2.status === 303,
+          `step 2 for ${JSON.stringify(name.slice(0, 20))}: ${step2.status} ${step2.text.slice(0, 200)}`,
+        );
       }
     }
-    assert.equal((await logIn(new Browser('198.51.100.70'), a.url, b.url, 'quinn', await codeFor(quinn.secret))).status, 303, 'the service still logs people in');
+    assert.equal(
+      (await logIn(new Browser('198.51.100.70'), a.url, b.url, 'quinn', await codeFor(quinn.secret))).status,
+      303,
+      'the service still logs people in',
+    );
   });
 
   it('stores no session row for 300 anonymous visits to the login page, nor for step 1', async () => {
     const before = await sessionRows();
     for (let round = 0; round < 10; round++) {
-      const pages = await Promise.all(Array.from({ length: 30 }, (_, i) => new Browser(`2001:db8:ffff::${(round * 30 + i).toString(16)}`).get(`${round % 2 ? a.url : b.url}/login`)));
+      const pages = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          new Browser(`2001:db8:ffff::${(round * 30 + i).toString(16)}`).get(`${round % 2 ? a.url : b.url}/login`),
+        ),
+      );
       for (const page of pages) {
         assert.equal(page.status, 200);
         assert.match(page.text, /name="_csrf" value="[^"]+"/);
@@ -195,13 +238,31 @@ describe('manager: a hostile client at the login', { skip }, () => {
     const file = join(scratch, 'server.key');
     writeFileSync(file, `${randomBytes(32).toString('base64')}\n`);
     chmodSync(file, 0o644);
-    const child = spawnNode([BIN_PATH, 'manager', '--host', '127.0.0.1', '--port', '0', '--no-migrate', '--tls', 'off', '--server-key-file', file], {
-      DATABASE_URL: db.url,
-      SERVER_KEY: undefined,
-      HOPMAP_SERVER_KEY: undefined,
-    });
+    const child = spawnNode(
+      [
+        BIN_PATH,
+        'manager',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--no-migrate',
+        '--tls',
+        'off',
+        '--server-key-file',
+        file,
+      ],
+      {
+        DATABASE_URL: db.url,
+        SERVER_KEY: undefined,
+        HOPMAP_SERVER_KEY: undefined,
+      },
+    );
     // Should it start after all, stop it, so the test fails rather than waits.
-    const started = child.waitFor(/manager ready|listening/, 30_000).then(() => child.child.kill('SIGTERM'), () => {});
+    const started = child.waitFor(/manager ready|listening/, 30_000).then(
+      () => child.child.kill('SIGTERM'),
+      () => {},
+    );
     const { code } = await child.exited;
     await started;
     const output = child.output();

@@ -27,7 +27,13 @@ export class Browser {
 
   async post(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpResponse> {
     const body = new URLSearchParams(form).toString();
-    return this.keep(await request(url, { method: 'POST', body, headers: this.headers({ 'content-type': 'application/x-www-form-urlencoded', ...headers }) }));
+    return this.keep(
+      await request(url, {
+        method: 'POST',
+        body,
+        headers: this.headers({ 'content-type': 'application/x-www-form-urlencoded', ...headers }),
+      }),
+    );
   }
 
   /** Posts a form with the CSRF token of the last page. */
@@ -59,7 +65,13 @@ export class Browser {
 export const codeFor = (secret: string, atMs = Date.now()) => generate({ secret, epoch: Math.floor(atMs / 1000) });
 
 /** Both login steps; `first` and `second` may be different instances. Returns the final answer. */
-export async function logIn(b: Browser, first: string, second: string, name: string, code: string): Promise<HttpResponse> {
+export async function logIn(
+  b: Browser,
+  first: string,
+  second: string,
+  name: string,
+  code: string,
+): Promise<HttpResponse> {
   await b.get(`${first}/login`);
   const step1 = await b.submit(`${first}/login`, { name });
   assert.equal(step1.status, 303, step1.text);

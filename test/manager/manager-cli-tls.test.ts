@@ -47,7 +47,11 @@ describe('hopmap manager: HTTPS by default, one certificate for every instance',
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       ports.push(port);
-      const m = spawnNode([BIN_PATH, 'manager', '--host', '127.0.0.1', '--port', String(port), '--no-migrate'], { DATABASE_URL: db.url, SERVER_KEY: serverKey, LOG_LEVEL: 'info' });
+      const m = spawnNode([BIN_PATH, 'manager', '--host', '127.0.0.1', '--port', String(port), '--no-migrate'], {
+        DATABASE_URL: db.url,
+        SERVER_KEY: serverKey,
+        LOG_LEVEL: 'info',
+      });
       managers.push(m);
       await m.waitFor(/manager ready/, 60_000);
     }
@@ -59,7 +63,9 @@ describe('hopmap manager: HTTPS by default, one certificate for every instance',
     const client = new pg.Client(db.url);
     await client.connect();
     try {
-      const { rows } = await client.query<{ source: string; cert_pem: string; key_sealed: string }>(`select source, cert_pem, key_sealed from manager.tls_certificates`);
+      const { rows } = await client.query<{ source: string; cert_pem: string; key_sealed: string }>(
+        `select source, cert_pem, key_sealed from manager.tls_certificates`,
+      );
       assert.equal(rows.length, 1, 'made once, by whichever instance came first');
       assert.equal(rows[0]!.source, 'self-signed');
       assert.ok(!rows[0]!.key_sealed.includes('PRIVATE KEY'), 'the private key is sealed, not stored in the clear');

@@ -21,7 +21,9 @@ import { needs } from '../support/needs.js';
 const skip = needs('database');
 
 /** A tiny HTTP server answering fixed bodies by path: a stand-in worker, or something that is not hopmap. */
-async function stub(routes: Record<string, { status?: number; type?: string; body: string }>): Promise<{ url: string; close(): Promise<void> }> {
+async function stub(
+  routes: Record<string, { status?: number; type?: string; body: string }>,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const r = routes[req.url ?? ''];
     res.writeHead(r?.status ?? (r ? 200 : 404), { 'content-type': r?.type ?? 'application/json' });
@@ -30,15 +32,33 @@ async function stub(routes: Record<string, { status?: number; type?: string; bod
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
-const workerInfo = { service_type: 'ping', version: '0.1.0', name: 'pi-kitchen', instance_id: 'ping-pi-1', capabilities: ['icmp', 'tcp'] };
-const workerHealth = { status: 'ok', service_type: 'ping', name: 'pi-kitchen', instance_id: 'ping-pi-1', version: '0.1.0', uptime_seconds: 3725, checks: {}, counters: { results_total: 1234 }, pps_cap: 100, spool: { depth: 7, bytes: 900, dropped: 0 } };
+const workerInfo = {
+  service_type: 'ping',
+  version: '0.1.0',
+  name: 'pi-kitchen',
+  instance_id: 'ping-pi-1',
+  capabilities: ['icmp', 'tcp'],
+};
+const workerHealth = {
+  status: 'ok',
+  service_type: 'ping',
+  name: 'pi-kitchen',
+  instance_id: 'ping-pi-1',
+  version: '0.1.0',
+  uptime_seconds: 3725,
+  checks: {},
+  counters: { results_total: 1234 },
+  pps_cap: 100,
+  spool: { depth: 7, bytes: 900, dropped: 0 },
+};
 
 /** The manager's routes on the service kit, with the session middleware's res.locals faked. */
 async function startManager(pool: Pool, routes: (app: Express) => void): Promise<Listening> {
@@ -58,7 +78,11 @@ async function startManager(pool: Pool, routes: (app: Express) => void): Promise
   return listen(app, { port: 0, host: '127.0.0.1' });
 }
 
-const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+const form = (fields: Record<string, string>) => ({
+  method: 'POST',
+  body: new URLSearchParams(fields).toString(),
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+});
 
 describe('registry: registering services by URL', { skip }, () => {
   let db: TestDatabase;
@@ -74,8 +98,17 @@ describe('registry: registering services by URL', { skip }, () => {
     db = await createTestDatabase('registry_register');
     pool = createPool(db.url, quietLog, { max: 4 });
     input = await startInput(db.url, { auth: 'off' });
-    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog, name: 'output-east' });
-    worker = await stub({ '/service-info': { body: JSON.stringify(workerInfo) }, '/health': { body: JSON.stringify(workerHealth) } });
+    output = await startService(outputService({ auth: 'off' }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+      name: 'output-east',
+    });
+    worker = await stub({
+      '/service-info': { body: JSON.stringify(workerInfo) },
+      '/health': { body: JSON.stringify(workerHealth) },
+    });
     notJson = await stub({ '/service-info': { type: 'text/html', body: '<html><body>router login</body></html>' } });
     notHopmap = await stub({ '/service-info': { body: JSON.stringify({ hello: 'world', version: 3 }) } });
     manager = await startManager(pool, (app) => {
@@ -99,13 +132,19 @@ describe('registry: registering services by URL', { skip }, () => {
       assert.equal(res.status, 201, res.text);
       added.push(res.json());
     }
-    assert.deepEqual(added.map((s) => [s.service_type, s.name, s.url]), [
-      ['input', input.identity.name, input.url],
-      ['output', 'output-east', output.url],
-      ['ping', 'pi-kitchen', worker.url],
-    ]);
+    assert.deepEqual(
+      added.map((s) => [s.service_type, s.name, s.url]),
+      [
+        ['input', input.identity.name, input.url],
+        ['output', 'output-east', output.url],
+        ['ping', 'pi-kitchen', worker.url],
+      ],
+    );
     // The first health check ran at registration: the list is right before any poll.
-    assert.deepEqual(added.map((s) => s.status), ['ok', 'ok', 'ok']);
+    assert.deepEqual(
+      added.map((s) => s.status),
+      ['ok', 'ok', 'ok'],
+    );
     assert.equal(added[0].instance_id, input.identity.instanceId);
     assert.ok(added[1].capabilities.includes('results'));
     assert.equal(added[2].details.spool.depth, 7);
@@ -113,13 +152,23 @@ describe('registry: registering services by URL', { skip }, () => {
   });
 
   it('takes a manual name instead of the suggested one, and renames later', async () => {
-    const other = await stub({ '/service-info': { body: JSON.stringify({ ...workerInfo, instance_id: 'ping-pi-2' }) }, '/health': { body: JSON.stringify(workerHealth) } });
+    const other = await stub({
+      '/service-info': { body: JSON.stringify({ ...workerInfo, instance_id: 'ping-pi-2' }) },
+      '/health': { body: JSON.stringify(workerHealth) },
+    });
     try {
-      const res = await postJson(`${manager.url}/api/services`, { url: `${other.url}/service-info/`, name: '  garage pi  ' });
+      const res = await postJson(`${manager.url}/api/services`, {
+        url: `${other.url}/service-info/`,
+        name: '  garage pi  ',
+      });
       assert.equal(res.status, 201, res.text);
       assert.equal(res.json().name, 'garage pi');
       assert.equal(res.json().url, other.url, 'a pasted /service-info URL is cut back to the base');
-      const renamed = await request(`${manager.url}/api/services/${res.json().id}`, { method: 'PATCH', body: JSON.stringify({ name: 'shed pi' }), headers: { 'content-type': 'application/json' } });
+      const renamed = await request(`${manager.url}/api/services/${res.json().id}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ name: 'shed pi' }),
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(renamed.status, 200, renamed.text);
       assert.equal(renamed.json().name, 'shed pi');
       const removed = await request(`${manager.url}/api/services/${res.json().id}`, { method: 'DELETE' });
@@ -133,16 +182,37 @@ describe('registry: registering services by URL', { skip }, () => {
   it('refuses a URL that is already registered', async () => {
     const res = await postJson(`${manager.url}/api/services`, { url: `${input.url}/` });
     assert.equal(res.status, 409);
-    assert.match(res.json().error.message, new RegExp(`${input.url} is already registered as "${input.identity.name}"`));
+    assert.match(
+      res.json().error.message,
+      new RegExp(`${input.url} is already registered as "${input.identity.name}"`),
+    );
   });
 
   it('says why detection failed and which URL: unreachable, not JSON, not a hopmap service, an HTTP error', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const cases = [
-      { url: dead, code: 'service_unreachable', message: new RegExp(`^${dead}/service-info is unreachable: ECONNREFUSED`) },
-      { url: notJson.url, code: 'service_not_json', message: new RegExp(`^${notJson.url}/service-info answered something that is not JSON: "<html>`) },
-      { url: notHopmap.url, code: 'not_a_hopmap_service', message: new RegExp(`^${notHopmap.url}/service-info is not a hopmap service: its JSON lacks or mistypes service_type, version, name, instance_id, capabilities`) },
-      { url: `${worker.url}/nested`, code: 'service_http_error', message: new RegExp(`^${worker.url}/nested/service-info answered HTTP 404`) },
+      {
+        url: dead,
+        code: 'service_unreachable',
+        message: new RegExp(`^${dead}/service-info is unreachable: ECONNREFUSED`),
+      },
+      {
+        url: notJson.url,
+        code: 'service_not_json',
+        message: new RegExp(`^${notJson.url}/service-info answered something that is not JSON: "<html>`),
+      },
+      {
+        url: notHopmap.url,
+        code: 'not_a_hopmap_service',
+        message: new RegExp(
+          `^${notHopmap.url}/service-info is not a hopmap service: its JSON lacks or mistypes service_type, version, name, instance_id, capabilities`,
+        ),
+      },
+      {
+        url: `${worker.url}/nested`,
+        code: 'service_http_error',
+        message: new RegExp(`^${worker.url}/nested/service-info answered HTTP 404`),
+      },
     ];
     for (const c of cases) {
       const res = await postJson(`${manager.url}/api/services`, { url: c.url });
@@ -169,12 +239,18 @@ describe('registry: registering services by URL', { skip }, () => {
     assert.ok(forms.length >= 1 + 3 * 2, `add form plus rename and remove per service, got ${forms.length}`);
     for (const f of forms) assert.match(f, /<input type="hidden" name="_csrf" value="csrf-token-1">/);
 
-    const failed = await request(`${manager.url}/workers`, form({ url: notJson.url, name: 'x', _csrf: 'csrf-token-1' }));
+    const failed = await request(
+      `${manager.url}/workers`,
+      form({ url: notJson.url, name: 'x', _csrf: 'csrf-token-1' }),
+    );
     assert.equal(failed.status, 422);
     assert.match(failed.text, /class="flash error"[^>]*>[^<]*answered something that is not JSON/);
     assert.match(failed.text, new RegExp(`value="${notJson.url}"`), 'what was typed is kept');
 
-    const other = await stub({ '/service-info': { body: JSON.stringify({ ...workerInfo, instance_id: 'ping-pi-3', name: 'attic <pi>' }) }, '/health': { body: JSON.stringify(workerHealth) } });
+    const other = await stub({
+      '/service-info': { body: JSON.stringify({ ...workerInfo, instance_id: 'ping-pi-3', name: 'attic <pi>' }) },
+      '/health': { body: JSON.stringify(workerHealth) },
+    });
     try {
       const added = await request(`${manager.url}/workers`, form({ url: other.url, name: '', _csrf: 'csrf-token-1' }));
       assert.equal(added.status, 303);

@@ -29,14 +29,19 @@ describe('sealing', () => {
 
   it('refuses, with a clear error, the wrong key, another context, and any changed byte', () => {
     const sealed = seal(key, secret, 'TOTP secret of alice');
-    const message = /sealed TOTP secret of alice does not open: wrong key \(is SERVER_KEY the one it was sealed with\?\) or the stored value was tampered with/;
+    const message =
+      /sealed TOTP secret of alice does not open: wrong key \(is SERVER_KEY the one it was sealed with\?\) or the stored value was tampered with/;
     assert.throws(() => open(randomBytes(32), sealed, 'TOTP secret of alice'), message);
     assert.throws(() => open(key, sealed, 'TOTP secret of bob'), SealError);
     const raw = Buffer.from(sealed, 'base64');
     for (let i = 0; i < raw.length; i++) {
       const changed = Buffer.from(raw);
       changed[i]! ^= 0x01;
-      assert.throws(() => open(key, changed.toString('base64'), 'TOTP secret of alice'), SealError, `byte ${i} changed`);
+      assert.throws(
+        () => open(key, changed.toString('base64'), 'TOTP secret of alice'),
+        SealError,
+        `byte ${i} changed`,
+      );
     }
     assert.throws(() => open(key, 'AAAA', 'x'), /too short/);
     assert.throws(() => seal(randomBytes(16), secret, 'x'), /must be 32 bytes, got 16/);
@@ -59,7 +64,10 @@ describe('the server key', () => {
   it('is 32 bytes of base64, and says why not otherwise', () => {
     const good = randomBytes(32).toString('base64');
     assert.ok(parseServerKey(`${good}\n`).ok);
-    assert.deepEqual(parseServerKey(randomBytes(16).toString('base64')), { ok: false, reason: 'decodes to 16 bytes; expected 32 random bytes in base64, e.g. from `openssl rand -base64 32`' });
+    assert.deepEqual(parseServerKey(randomBytes(16).toString('base64')), {
+      ok: false,
+      reason: 'decodes to 16 bytes; expected 32 random bytes in base64, e.g. from `openssl rand -base64 32`',
+    });
     assert.equal(parseServerKey('not base64!').ok, false);
   });
 

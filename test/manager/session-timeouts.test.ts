@@ -63,7 +63,9 @@ describe('manager: session timeouts', { skip }, () => {
     assert.ok(await signedIn(br, absolute.url));
     await sleep(900);
     assert.ok(!(await signedIn(br, absolute.url)), 'signed out 1.5 s after login although used 0.6 s ago');
-    const { rows } = await pool.query(`select count(*)::int as n from manager.manager_sessions where (sess -> 'user' ->> 'name') = 'busy'`);
+    const { rows } = await pool.query(
+      `select count(*)::int as n from manager.manager_sessions where (sess -> 'user' ->> 'name') = 'busy'`,
+    );
     assert.equal(rows[0].n, 0, 'the expired session row is gone');
   });
 });

@@ -14,7 +14,11 @@ import type { Runner } from 'graphile-worker';
 import { createPool, type Pool } from '../../src/db/create-pool.js';
 import { startJobRunner } from '../../src/jobs/start-job-runner.js';
 import { acmeChallengeHandler } from '../../src/manager/tls/acme-challenge-handler.js';
-import { certificateJobs, requestCertificateRenewal, RENEW_CERTIFICATE_TASK } from '../../src/manager/tls/renew-certificate-task.js';
+import {
+  certificateJobs,
+  requestCertificateRenewal,
+  RENEW_CERTIFICATE_TASK,
+} from '../../src/manager/tls/renew-certificate-task.js';
 import { startManagerTls, type ManagerTls } from '../../src/manager/tls/start-manager-tls.js';
 import type { TlsSource } from '../../src/manager/tls/tls-config.js';
 import { aesGcmSealer } from '../fixtures/aes-gcm-sealer.js';
@@ -29,7 +33,8 @@ import { needs } from '../support/needs.js';
 const skip = needs('database', 'pebble');
 
 /** ACME rounds through pebble take seconds, not milliseconds. */
-const waitFor = <T>(what: string, fn: () => Promise<T | undefined>) => until(what, fn, { timeoutMs: 60_000, everyMs: 100 });
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>) =>
+  until(what, fn, { timeoutMs: 60_000, everyMs: 100 });
 
 const DOMAIN = 'manager.hopmap.test';
 const DAY_MS = 86_400_000;
@@ -53,14 +58,22 @@ describe('TLS by ACME, issued for real by pebble', { skip }, () => {
   async function runRenewalJob(): Promise<void> {
     await requestCertificateRenewal(pool);
     await waitFor('the renewal job to finish', async () => {
-      const { rows } = await pool.query<{ last_error: string | null; attempts: number }>('select last_error, attempts from graphile_worker.jobs where task_identifier = $1', [RENEW_CERTIFICATE_TASK]);
+      const { rows } = await pool.query<{ last_error: string | null; attempts: number }>(
+        'select last_error, attempts from graphile_worker.jobs where task_identifier = $1',
+        [RENEW_CERTIFICATE_TASK],
+      );
       if (rows[0]?.last_error) assert.fail(`renewal job failed: ${rows[0].last_error}`);
       return rows.length === 0 ? true : undefined;
     });
   }
 
   const acmeRows = async () =>
-    (await pool.query<{ id: string; cert_pem: string; key_sealed: string }>(`select id, cert_pem, key_sealed from manager.tls_certificates where domain = $1 and source = 'acme' order by id`, [DOMAIN])).rows;
+    (
+      await pool.query<{ id: string; cert_pem: string; key_sealed: string }>(
+        `select id, cert_pem, key_sealed from manager.tls_certificates where domain = $1 and source = 'acme' order by id`,
+        [DOMAIN],
+      )
+    ).rows;
 
   before(async () => {
     assert.ok(pebbleInstalled(), 'install pebble (apt-get install pebble): this test issues certificates from it');
@@ -75,7 +88,17 @@ describe('TLS by ACME, issued for real by pebble', { skip }, () => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     pebble = await startPebble({ httpPort: (challengeServer.address() as AddressInfo).port, dnsPort: dns.port });
-    source = { kind: 'acme', acme: { domain: DOMAIN, email: 'ops@hopmap.test', directoryUrl: pebble.directoryUrl, caPem: pebble.apiCaPem, selfCheck: false, pollMs: 200 } };
+    source = {
+      kind: 'acme',
+      acme: {
+        domain: DOMAIN,
+        email: 'ops@hopmap.test',
+        directoryUrl: pebble.directoryUrl,
+        caPem: pebble.apiCaPem,
+        selfCheck: false,
+        pollMs: 200,
+      },
+    };
   });
 
   after(async () => {
@@ -100,27 +123,52 @@ describe('TLS by ACME, issued for real by pebble', { skip }, () => {
     assert.equal(standIn.issuerCN, DOMAIN);
 
     // startManagerTls queued the job (no ACME certificate yet); a runner with the renewal task picks it up.
-    runner = await startJobRunner({ pool, log: quietLog, ...certificateJobs({ pool, sealer, source, log: quietLog, now: () => clock() }) });
+    runner = await startJobRunner({
+      pool,
+      log: quietLog,
+      ...certificateJobs({ pool, sealer, source, log: quietLog, now: () => clock() }),
+    });
     await waitFor('the renewal job to finish', async () => {
-      const { rows } = await pool.query<{ last_error: string | null }>('select last_error from graphile_worker.jobs where task_identifier = $1', [RENEW_CERTIFICATE_TASK]);
+      const { rows } = await pool.query<{ last_error: string | null }>(
+        'select last_error from graphile_worker.jobs where task_identifier = $1',
+        [RENEW_CERTIFICATE_TASK],
+      );
       if (rows[0]?.last_error) assert.fail(`renewal job failed: ${rows[0].last_error}`);
       return rows.length === 0 ? true : undefined;
     });
 
     const tokens = challengeRequests.filter((p) => p.startsWith('/.well-known/acme-challenge/'));
     assert.ok(tokens.length >= 1, 'pebble fetched the HTTP-01 token from our handler');
-    assert.ok(dns.queries.some((q) => q.startsWith(`${DOMAIN} `)), 'pebble resolved the name through the stand-in');
-    assert.equal(Number((await pool.query('select count(*) from manager.acme_challenges')).rows[0].count), 0, 'challenge answers are removed');
+    assert.ok(
+      dns.queries.some((q) => q.startsWith(`${DOMAIN} `)),
+      'pebble resolved the name through the stand-in',
+    );
+    assert.equal(
+      Number((await pool.query('select count(*) from manager.acme_challenges')).rows[0].count),
+      0,
+      'challenge answers are removed',
+    );
 
     const rows = await acmeRows();
     assert.equal(rows.length, 1);
     const sealed = rows[0]!.key_sealed;
-    assert.ok(!sealed.includes('PRIVATE KEY') && !Buffer.from(sealed, 'base64').toString('latin1').includes('PRIVATE KEY'), 'the certificate key is not stored in the clear');
+    assert.ok(
+      !sealed.includes('PRIVATE KEY') && !Buffer.from(sealed, 'base64').toString('latin1').includes('PRIVATE KEY'),
+      'the certificate key is not stored in the clear',
+    );
     assert.ok(new X509Certificate(rows[0]!.cert_pem).checkPrivateKey(createPrivateKey(sealer.open(sealed))));
-    const account = (await pool.query<{ key_sealed: string; account_url: string | null }>('select key_sealed, account_url from manager.acme_accounts')).rows;
+    const account = (
+      await pool.query<{ key_sealed: string; account_url: string | null }>(
+        'select key_sealed, account_url from manager.acme_accounts',
+      )
+    ).rows;
     assert.equal(account.length, 1);
     assert.ok(!account[0]!.key_sealed.includes('PRIVATE KEY'), 'the account key is not stored in the clear');
-    assert.match(account[0]!.account_url ?? '', /^https:\/\/127\.0\.0\.1:\d+\//, 'the account URL is kept for the next order');
+    assert.match(
+      account[0]!.account_url ?? '',
+      /^https:\/\/127\.0\.0\.1:\d+\//,
+      'the account URL is kept for the next order',
+    );
 
     const served = await waitFor('the issued certificate to be served', async () => {
       const peer = await peerCertificate(httpsServer, DOMAIN, pebble.rootPem);

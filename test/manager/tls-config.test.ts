@@ -15,16 +15,38 @@ describe('choosing the TLS source from configuration', () => {
   const cases: Array<[string, Record<string, string>, unknown]> = [
     ['nothing set: self-signed for localhost', {}, { kind: 'self-signed', domain: 'localhost' }],
     ['a domain alone: self-signed for it', { HOPMAP_DOMAIN: 'mgr.lan' }, { kind: 'self-signed', domain: 'mgr.lan' }],
-    ['cert and key: files', { HOPMAP_TLS_CERT: '/etc/c.pem', HOPMAP_TLS_KEY: '/etc/k.pem' }, { kind: 'file', certPath: '/etc/c.pem', keyPath: '/etc/k.pem' }],
     [
-      'domain and email: Let\'s Encrypt',
+      'cert and key: files',
+      { HOPMAP_TLS_CERT: '/etc/c.pem', HOPMAP_TLS_KEY: '/etc/k.pem' },
+      { kind: 'file', certPath: '/etc/c.pem', keyPath: '/etc/k.pem' },
+    ],
+    [
+      "domain and email: Let's Encrypt",
       { HOPMAP_DOMAIN: 'Hopmap.dy.fi', HOPMAP_EMAIL: 'ops@example.org' },
-      { kind: 'acme', acme: { domain: 'hopmap.dy.fi', email: 'ops@example.org', directoryUrl: LETSENCRYPT_DIRECTORY, caPem: undefined, selfCheck: true } },
+      {
+        kind: 'acme',
+        acme: {
+          domain: 'hopmap.dy.fi',
+          email: 'ops@example.org',
+          directoryUrl: LETSENCRYPT_DIRECTORY,
+          caPem: undefined,
+          selfCheck: true,
+        },
+      },
     ],
     [
       'the staging alias',
       { HOPMAP_DOMAIN: 'hopmap.dy.fi', HOPMAP_EMAIL: 'ops@example.org', HOPMAP_ACME_DIRECTORY: 'letsencrypt-staging' },
-      { kind: 'acme', acme: { domain: 'hopmap.dy.fi', email: 'ops@example.org', directoryUrl: LETSENCRYPT_STAGING_DIRECTORY, caPem: undefined, selfCheck: true } },
+      {
+        kind: 'acme',
+        acme: {
+          domain: 'hopmap.dy.fi',
+          email: 'ops@example.org',
+          directoryUrl: LETSENCRYPT_STAGING_DIRECTORY,
+          caPem: undefined,
+          selfCheck: true,
+        },
+      },
     ],
     ['off: plain HTTP behind a proxy', { HOPMAP_TLS: 'off', HOPMAP_EMAIL: 'ops@example.org' }, { kind: 'off' }],
   ];
@@ -37,7 +59,11 @@ describe('choosing the TLS source from configuration', () => {
     ['an unknown mode', { HOPMAP_TLS: 'letsencrypt' }, /environment HOPMAP_TLS/],
     ['a bad email', { HOPMAP_EMAIL: 'ops' }, /HOPMAP_EMAIL: expected an email address/],
     ['a bad domain', { HOPMAP_DOMAIN: 'not a name' }, /HOPMAP_DOMAIN: expected a DNS name/],
-    ['an unreadable CA file', { HOPMAP_DOMAIN: 'a.dy.fi', HOPMAP_EMAIL: 'o@example.org', HOPMAP_ACME_CA_FILE: '/nonexistent/ca.pem' }, /acme_ca_file: cannot read/],
+    [
+      'an unreadable CA file',
+      { HOPMAP_DOMAIN: 'a.dy.fi', HOPMAP_EMAIL: 'o@example.org', HOPMAP_ACME_CA_FILE: '/nonexistent/ca.pem' },
+      /acme_ca_file: cannot read/,
+    ],
   ];
   for (const [name, env, want] of errors) it(`refuses ${name}`, () => assert.throws(() => source(env), want));
 
@@ -45,8 +71,23 @@ describe('choosing the TLS source from configuration', () => {
     const dir = await mkdtemp(join(tmpdir(), 'hopmap-tls-config-'));
     try {
       await writeFile(join(dir, 'ca.pem'), 'PEM');
-      const got = source({ HOPMAP_DOMAIN: 'a.dy.fi', HOPMAP_EMAIL: 'o@example.org', HOPMAP_ACME_DIRECTORY: 'https://ca.lan/dir', HOPMAP_ACME_CA_FILE: join(dir, 'ca.pem'), HOPMAP_ACME_SELF_CHECK: 'false' });
-      assert.deepEqual(got, { kind: 'acme', acme: { domain: 'a.dy.fi', email: 'o@example.org', directoryUrl: 'https://ca.lan/dir', caPem: 'PEM', selfCheck: false } });
+      const got = source({
+        HOPMAP_DOMAIN: 'a.dy.fi',
+        HOPMAP_EMAIL: 'o@example.org',
+        HOPMAP_ACME_DIRECTORY: 'https://ca.lan/dir',
+        HOPMAP_ACME_CA_FILE: join(dir, 'ca.pem'),
+        HOPMAP_ACME_SELF_CHECK: 'false',
+      });
+      assert.deepEqual(got, {
+        kind: 'acme',
+        acme: {
+          domain: 'a.dy.fi',
+          email: 'o@example.org',
+          directoryUrl: 'https://ca.lan/dir',
+          caPem: 'PEM',
+          selfCheck: false,
+        },
+      });
     } finally {
       await rm(dir, { recursive: true });
     }

@@ -46,14 +46,26 @@ describe('TLS from certificate and key files', () => {
 
   it('refuses a certificate with a key that is not its own', async () => {
     await writeFile(join(dir, 'other-key.pem'), second.key);
-    await assert.rejects(readCertificateFiles(certPath(), join(dir, 'other-key.pem')), /key values mismatch|KEY_VALUES_MISMATCH/i);
+    await assert.rejects(
+      readCertificateFiles(certPath(), join(dir, 'other-key.pem')),
+      /key values mismatch|KEY_VALUES_MISMATCH/i,
+    );
   });
 
   it('serves the files and swaps to new ones when they change, keeping the old pair while they do not match', async () => {
     const lines: string[] = [];
-    const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+    const log = pino(
+      { level: 'info' },
+      new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }),
+    );
     // A file source never touches the database.
-    const tls = await startManagerTls({ pool: {} as Pool, sealer: aesGcmSealer(), source: { kind: 'file', certPath: certPath(), keyPath: keyPath() }, log, pollMs: 50 });
+    const tls = await startManagerTls({
+      pool: {} as Pool,
+      sealer: aesGcmSealer(),
+      source: { kind: 'file', certPath: certPath(), keyPath: keyPath() },
+      log,
+      pollMs: 50,
+    });
     const server = https.createServer({ ...tls.current() }, (_req, res) => res.end('ok'));
     tls.attach(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -61,11 +73,19 @@ describe('TLS from certificate and key files', () => {
       assert.equal((await peerCertificate(server, 'manager.example.net')).serial, serialOf(first));
 
       await replace(certPath(), second.cert); // the key still belongs to the first certificate
-      await until('the mismatch to be logged', async () => (lines.some((l) => l.includes('certificate files do not load')) ? true : undefined));
-      assert.equal((await peerCertificate(server, 'manager.example.net')).serial, serialOf(first), 'the old pair is still served');
+      await until('the mismatch to be logged', async () =>
+        lines.some((l) => l.includes('certificate files do not load')) ? true : undefined,
+      );
+      assert.equal(
+        (await peerCertificate(server, 'manager.example.net')).serial,
+        serialOf(first),
+        'the old pair is still served',
+      );
 
       await replace(keyPath(), second.key);
-      await until('the new certificate to be served', async () => ((await peerCertificate(server, 'manager.example.net')).serial === serialOf(second) ? true : undefined));
+      await until('the new certificate to be served', async () =>
+        (await peerCertificate(server, 'manager.example.net')).serial === serialOf(second) ? true : undefined,
+      );
       assert.ok(lines.some((l) => l.includes('certificate files changed')));
     } finally {
       tls.stop();

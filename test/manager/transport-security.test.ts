@@ -22,12 +22,34 @@ const scratch = mkdtempSync(join(tmpdir(), 'hopmap-manager-tls-'));
 function selfSigned(cn: string): { key: Buffer; cert: Buffer } {
   const key = join(scratch, `${cn}.key`);
   const cert = join(scratch, `${cn}.crt`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${cn}`, '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(key), cert: readFileSync(cert) };
 }
 
 /** GET over HTTPS on a connection of its own; also says which certificate the server showed. */
-function httpsGet(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; cn: string }> {
+function httpsGet(
+  url: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; cn: string }> {
   return new Promise((resolve, reject) => {
     const req = https.get(url, { rejectUnauthorized: false, agent: false }, (res) => {
       const cn = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN);
@@ -64,7 +86,13 @@ describe('manager: TLS, Secure cookies and HSTS', { skip }, () => {
     const res = await httpsGet(`${tls.url}/login`);
     assert.equal(res.status, 200);
     const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.csrf='));
-    assert.ok(cookie?.split(';').map((s) => s.trim()).includes('Secure'), cookie);
+    assert.ok(
+      cookie
+        ?.split(';')
+        .map((s) => s.trim())
+        .includes('Secure'),
+      cookie,
+    );
     assert.match(String(res.headers['strict-transport-security']), /^max-age=31536000$/);
     assert.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/);
   });
@@ -79,7 +107,13 @@ describe('manager: TLS, Secure cookies and HSTS', { skip }, () => {
     const res = await request(`${proxied.url}/login`, { headers: { 'x-forwarded-proto': 'https' } });
     assert.equal(res.status, 200);
     const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('hopmap.csrf='));
-    assert.ok(cookie?.split(';').map((s) => s.trim()).includes('Secure'), cookie);
+    assert.ok(
+      cookie
+        ?.split(';')
+        .map((s) => s.trim())
+        .includes('Secure'),
+      cookie,
+    );
     assert.ok(res.headers['strict-transport-security']);
     assert.equal(proxied.setSecureContext, undefined, 'plain HTTP has no certificate to replace');
   });

@@ -37,8 +37,18 @@ describe('manager: two instances, one database', { skip }, () => {
   before(async () => {
     db = await createTestDatabase('manager_two');
     pool = createPool(db.url, quietLog, { max: 2 });
-    a = await startService(managerService({ serverKey, plugins: [() => keyPlugin] }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: captured.log });
-    b = await startService(managerService({ serverKey, plugins: [() => keyPlugin] }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: captured.log });
+    a = await startService(managerService({ serverKey, plugins: [() => keyPlugin] }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: captured.log,
+    });
+    b = await startService(managerService({ serverKey, plugins: [() => keyPlugin] }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: captured.log,
+    });
   });
 
   after(async () => {
@@ -108,7 +118,9 @@ describe('manager: two instances, one database', { skip }, () => {
     const u = await unknown.submit(`${a.url}/login`, { name: 'nobody' });
     assert.deepEqual([k.status, k.headers.location, k.text], [u.status, u.headers.location, u.text]);
     const kPage = (await known.get(`${a.url}/login/totp`)).text.replace(/carol/g, 'NAME').replace(/value="[^"]+"/, '');
-    const uPage = (await unknown.get(`${a.url}/login/totp`)).text.replace(/nobody/g, 'NAME').replace(/value="[^"]+"/, '');
+    const uPage = (await unknown.get(`${a.url}/login/totp`)).text
+      .replace(/nobody/g, 'NAME')
+      .replace(/value="[^"]+"/, '');
     assert.equal(kPage, uPage);
 
     const res = await unknown.submit(`${b.url}/login/totp`, { code: '123456' });
@@ -144,15 +156,24 @@ describe('manager: two instances, one database', { skip }, () => {
     const erin = await addUser(pool, serverKey, 'erin');
     const one = new Browser('198.51.100.5');
     const two = new Browser('198.51.100.5');
-    for (const [br, url] of [[one, a.url], [two, b.url]] as const) {
+    for (const [br, url] of [
+      [one, a.url],
+      [two, b.url],
+    ] as const) {
       await br.get(`${url}/login`);
       await br.submit(`${url}/login`, { name: 'erin' });
       await br.get(`${url}/login/totp`);
     }
     const code = await codeFor(erin.secret);
-    const answers = await Promise.all([one.submit(`${a.url}/login/totp`, { code }), two.submit(`${b.url}/login/totp`, { code })]);
+    const answers = await Promise.all([
+      one.submit(`${a.url}/login/totp`, { code }),
+      two.submit(`${b.url}/login/totp`, { code }),
+    ]);
     assert.deepEqual(answers.map((r) => r.status).sort(), [303, 401]);
-    assert.deepEqual(failuresFrom('198.51.100.5').map((f) => f.reason), ['replayed_code']);
+    assert.deepEqual(
+      failuresFrom('198.51.100.5').map((f) => f.reason),
+      ['replayed_code'],
+    );
   });
 
   it('counts login attempts per address across instances: 6 on A and 5 on B, and the 11th is 429', async () => {
@@ -171,7 +192,10 @@ describe('manager: two instances, one database', { skip }, () => {
     assert.equal((await br.submit(`${a.url}/login`, { name: 'mallory' })).status, 429, 'A sees the same count');
     assert.deepEqual(
       failuresFrom('198.51.100.6').map((f) => f.msg),
-      ['AUTH_FAILURE ip=198.51.100.6 user=mallory reason=rate_limited', 'AUTH_FAILURE ip=198.51.100.6 user=mallory reason=rate_limited'],
+      [
+        'AUTH_FAILURE ip=198.51.100.6 user=mallory reason=rate_limited',
+        'AUTH_FAILURE ip=198.51.100.6 user=mallory reason=rate_limited',
+      ],
     );
     // Another address is not affected.
     const other = new Browser('198.51.100.66');
@@ -181,7 +205,11 @@ describe('manager: two instances, one database', { skip }, () => {
 
   it('counts /api requests per address across instances, 100 a minute', async () => {
     const headers = { 'x-forwarded-for': '198.51.100.7' };
-    const statuses = await Promise.all(Array.from({ length: 100 }, (_, i) => request(`${i % 2 ? a.url : b.url}/api/me`, { headers }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        request(`${i % 2 ? a.url : b.url}/api/me`, { headers }).then((r) => r.status),
+      ),
+    );
     assert.deepEqual([...new Set(statuses)], [401]);
     const over = await request(`${a.url}/api/me`, { headers });
     assert.equal(over.status, 429);
@@ -209,7 +237,10 @@ describe('manager: two instances, one database', { skip }, () => {
     const bare = await new Browser('198.51.100.8').post(`${a.url}/login`, { name: 'frank' });
     assert.equal(bare.status, 403);
     // An API-key request (no session cookie, an Authorization header) is not cookie-based, so CSRF does not apply.
-    const keyed = await request(`${a.url}/api/me`, { method: 'POST', headers: { authorization: 'Bearer k', 'x-forwarded-for': '198.51.100.8' } });
+    const keyed = await request(`${a.url}/api/me`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer k', 'x-forwarded-for': '198.51.100.8' },
+    });
     assert.equal(keyed.status, 404);
   });
 
@@ -223,7 +254,10 @@ describe('manager: two instances, one database', { skip }, () => {
     assert.ok(flags.includes('Path=/'), br.lastSetCookie);
     assert.ok(!flags.includes('Secure'), br.lastSetCookie);
     const expires = Date.parse(flags.find((f) => f.startsWith('Expires='))!.slice(8));
-    assert.ok(Math.abs(expires - (Date.now() + 30 * 60_000)) < 60_000, `expires ${new Date(expires).toISOString()}: 30 min idle`);
+    assert.ok(
+      Math.abs(expires - (Date.now() + 30 * 60_000)) < 60_000,
+      `expires ${new Date(expires).toISOString()}: 30 min idle`,
+    );
   });
 
   it('sends pages with a strict CSP and no caching, redirects to /login without a session, and serves the CSS', async () => {

@@ -24,7 +24,12 @@ describe('hopmap user', { skip }, () => {
   before(async () => {
     db = await createTestDatabase('manager_users');
     pool = createPool(db.url, quietLog, { max: 2 });
-    manager = await startService(managerService({ serverKey }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    manager = await startService(managerService({ serverKey }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
   });
 
   after(async () => {
@@ -34,8 +39,16 @@ describe('hopmap user', { skip }, () => {
     await assertNoLeaks();
   });
 
-  async function hopmap(args: string[], env: Record<string, string | undefined> = { SERVER_KEY: serverKey.toString('base64') }) {
-    const child = spawnNode([BIN_PATH, ...args], { DATABASE_URL: db.url, HOPMAP_SERVER_KEY: undefined, SERVER_KEY: undefined, ...env });
+  async function hopmap(
+    args: string[],
+    env: Record<string, string | undefined> = { SERVER_KEY: serverKey.toString('base64') },
+  ) {
+    const child = spawnNode([BIN_PATH, ...args], {
+      DATABASE_URL: db.url,
+      HOPMAP_SERVER_KEY: undefined,
+      SERVER_KEY: undefined,
+      ...env,
+    });
     const { code } = await child.exited;
     return { code, output: child.output() };
   }
@@ -60,13 +73,21 @@ describe('hopmap user', { skip }, () => {
     const bytes = Buffer.from(new ScureBase32Plugin().decode(secret));
     assert.equal(bytes.length, 20);
     const { rows } = await pool.query('select * from manager.users');
-    const forms = [secret, secret.toLowerCase(), bytes.toString('hex'), bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('latin1')];
+    const forms = [
+      secret,
+      secret.toLowerCase(),
+      bytes.toString('hex'),
+      bytes.toString('base64'),
+      bytes.toString('base64url'),
+      bytes.toString('latin1'),
+    ];
     for (const row of rows) {
       for (const [column, value] of Object.entries(row)) {
         const text = String(value);
         for (const form of forms) assert.ok(!text.includes(form), `users.${column} holds the secret in the clear`);
         // A column that is base64 must not decode to something holding the secret's bytes either.
-        if (/^[A-Za-z0-9+/]+=*$/.test(text)) assert.ok(!Buffer.from(text, 'base64').includes(bytes), `users.${column} decodes to the secret`);
+        if (/^[A-Za-z0-9+/]+=*$/.test(text))
+          assert.ok(!Buffer.from(text, 'base64').includes(bytes), `users.${column} decodes to the secret`);
       }
     }
     const alice = rows.find((r) => r.name === 'alice');
@@ -90,7 +111,10 @@ describe('hopmap user', { skip }, () => {
   it('refuses to add a user without SERVER_KEY, naming it, with exit status 2', async () => {
     const { code, output } = await hopmap(['user', 'add', 'bob'], {});
     assert.equal(code, 2, output);
-    assert.match(output, /^hopmap: invalid configuration server_key \(default\): missing: set SERVER_KEY to 32 random bytes in base64/m);
+    assert.match(
+      output,
+      /^hopmap: invalid configuration server_key \(default\): missing: set SERVER_KEY to 32 random bytes in base64/m,
+    );
   });
 
   it('lists users, and removes one, ending their sessions on the spot', async () => {
@@ -104,9 +128,17 @@ describe('hopmap user', { skip }, () => {
     const br = new Browser('203.0.113.2');
     const bob = (await pool.query(`select 1 from manager.users where name = 'bob'`)).rowCount;
     assert.equal(bob, 1);
-    const bobSecret = await pool.query(`select user_key_sealed, totp_secret_sealed from manager.users where name = 'bob'`);
-    const bytes = openUserSecret(serverKey, 'bob', { userKeySealed: bobSecret.rows[0].user_key_sealed, totpSecretSealed: bobSecret.rows[0].totp_secret_sealed });
-    assert.equal((await logIn(br, manager.url, manager.url, 'bob', await codeFor(new ScureBase32Plugin().encode(bytes)))).status, 303);
+    const bobSecret = await pool.query(
+      `select user_key_sealed, totp_secret_sealed from manager.users where name = 'bob'`,
+    );
+    const bytes = openUserSecret(serverKey, 'bob', {
+      userKeySealed: bobSecret.rows[0].user_key_sealed,
+      totpSecretSealed: bobSecret.rows[0].totp_secret_sealed,
+    });
+    assert.equal(
+      (await logIn(br, manager.url, manager.url, 'bob', await codeFor(new ScureBase32Plugin().encode(bytes)))).status,
+      303,
+    );
     assert.equal((await br.get(`${manager.url}/api/me`)).status, 200);
 
     const removed = await hopmap(['user', 'remove', 'bob'], {});

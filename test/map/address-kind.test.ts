@@ -47,6 +47,9 @@ describe('address kinds', () => {
 
   it('names only ranges of the reserved list, so a mistyped CIDR cannot silently fall back to "reserved"', () => {
     const reserved = new Set(RESERVED_RANGES.map((r) => r.block.cidr));
-    assert.deepEqual(Object.keys(KIND_BY_CIDR).filter((cidr) => !reserved.has(cidr)), []);
+    assert.deepEqual(
+      Object.keys(KIND_BY_CIDR).filter((cidr) => !reserved.has(cidr)),
+      [],
+    );
   });
 });

@@ -53,7 +53,12 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
 
   before(async () => {
     db = await createTestDatabase('analytics_queries');
-    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     client = new pg.Client(db.url);
     await client.connect();
     // w1's route to T1 moves from B to C; w2 traces T2, which does not answer; all in the last few minutes.
@@ -68,7 +73,9 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
       assert.equal(res.status, 200, res.text);
     }
     // An old change (two days ago) that the last-day query must leave out; a busiest link; a link from last week.
-    await client.query(`insert into paths (hash, hops, reached) values (gen_random_uuid(), '[["192.0.2.1"]]', false), (gen_random_uuid(), '[["192.0.2.2"]]', false)`);
+    await client.query(
+      `insert into paths (hash, hops, reached) values (gen_random_uuid(), '[["192.0.2.1"]]', false), (gen_random_uuid(), '[["192.0.2.2"]]', false)`,
+    );
     await client.query(
       `insert into route_changes (worker, target, method, flow, before_span_id, after_span_id, before_path_id, after_path_id, diverge_ttl, before_last_seen_at, after_first_seen_at, result_id)
        select 'w-old', '198.19.9.9', 'icmp-paris', 1, 0, 0, min(id), max(id), 1, now() - interval '3 days', now() - interval '2 days', gen_random_uuid()
@@ -78,7 +85,22 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
       ('203.0.113.1', '203.0.113.2', now() - interval '30 days', now(), 1000000, 10, 90, 50000000),
       ('203.0.113.5', '203.0.113.6', now() - interval '7 days', now() - interval '7 days', 1, 10, 10, 10)`);
     // B's 198.18.0.6 and C's 198.18.0.14 turn out to be one router (a port unreachable from .6 to a probe of .14).
-    const alias = { format: RESULT_FORMAT, id: randomUUID(), type: 'alias', worker: 'w1', lease: null, target: T1, started_at: new Date().toISOString(), finished_at: new Date().toISOString(), flow: 1, probes_sent: 1, record_route: [], timestamps: [], ipid: [], mercator: [{ address: '198.18.0.14', from: '198.18.0.6' }] };
+    const alias = {
+      format: RESULT_FORMAT,
+      id: randomUUID(),
+      type: 'alias',
+      worker: 'w1',
+      lease: null,
+      target: T1,
+      started_at: new Date().toISOString(),
+      finished_at: new Date().toISOString(),
+      flow: 1,
+      probes_sent: 1,
+      record_route: [],
+      timestamps: [],
+      ipid: [],
+      mercator: [{ address: '198.18.0.14', from: '198.18.0.6' }],
+    };
     assert.equal((await postJson(`${output.url}/results`, alias)).status, 200);
     const pool = createPool(db.url, quietLog);
     await resolveRouters(pool).finally(() => pool.end());
@@ -100,40 +122,79 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
   });
 
   it('the doc has exactly the queries this test checks', () => {
-    assert.deepEqual([...queries.keys()].sort(), ['as-adjacencies', 'busiest-links', 'busiest-router-links', 'changed-routes-last-day', 'links-first-seen-today', 'path-at-time', 'router-interfaces', 'worker-reach']);
+    assert.deepEqual([...queries.keys()].sort(), [
+      'as-adjacencies',
+      'busiest-links',
+      'busiest-router-links',
+      'changed-routes-last-day',
+      'links-first-seen-today',
+      'path-at-time',
+      'router-interfaces',
+      'worker-reach',
+    ]);
   });
 
   it('changed-routes-last-day: the route that moved, with its path before and after; not the change of two days ago', async () => {
     const rows = await run('changed-routes-last-day');
-    assert.deepEqual(rows.map((r) => [r.worker, r.target, r.diverge_ttl]), [['w1', T1, 2]]);
-    assert.deepEqual(rows[0].before_hops, VIA_B.map((a) => [a]));
-    assert.deepEqual(rows[0].after_hops, VIA_C.map((a) => [a]));
+    assert.deepEqual(
+      rows.map((r) => [r.worker, r.target, r.diverge_ttl]),
+      [['w1', T1, 2]],
+    );
+    assert.deepEqual(
+      rows[0].before_hops,
+      VIA_B.map((a) => [a]),
+    );
+    assert.deepEqual(
+      rows[0].after_hops,
+      VIA_C.map((a) => [a]),
+    );
   });
 
   it('busiest-links: the link crossed most comes first, with its mean RTT step', async () => {
     const rows = await run('busiest-links');
-    assert.deepEqual([rows[0].near, rows[0].far, Number(rows[0].count), Number(rows[0].mean_delta_us)], ['203.0.113.1', '203.0.113.2', 1_000_000, 50]);
-    assert.deepEqual([rows[1].near, rows[1].far, Number(rows[1].count)], ['198.18.0.2', '198.18.0.6', 2], 'then the first link of B, traced twice');
+    assert.deepEqual(
+      [rows[0].near, rows[0].far, Number(rows[0].count), Number(rows[0].mean_delta_us)],
+      ['203.0.113.1', '203.0.113.2', 1_000_000, 50],
+    );
+    assert.deepEqual(
+      [rows[1].near, rows[1].far, Number(rows[1].count)],
+      ['198.18.0.2', '198.18.0.6', 2],
+      'then the first link of B, traced twice',
+    );
   });
 
   it('as-adjacencies: AS pairs with their links and traces, private addresses left out', async (t) => {
-    if (!hasAddressInfo) return t.skip('table address_info does not exist yet (hop enrichment creates it): AS queries not checked');
+    if (!hasAddressInfo)
+      return t.skip('table address_info does not exist yet (hop enrichment creates it): AS queries not checked');
     const rows = await run('as-adjacencies');
-    assert.deepEqual(rows.map((r) => [Number(r.near_asn), Number(r.far_asn), Number(r.links), Number(r.traces)]), [
-      [64500, 64501, 1, 2],
-      [64501, 64502, 1, 2],
-      [64500, 64503, 1, 1],
-      [64503, 64502, 1, 1],
-    ], 'B was traced twice, C once; 198.18.1.6 is private');
+    assert.deepEqual(
+      rows.map((r) => [Number(r.near_asn), Number(r.far_asn), Number(r.links), Number(r.traces)]),
+      [
+        [64500, 64501, 1, 2],
+        [64501, 64502, 1, 2],
+        [64500, 64503, 1, 1],
+        [64503, 64502, 1, 1],
+      ],
+      'B was traced twice, C once; 198.18.1.6 is private',
+    );
     assert.equal(rows[0].near_org, 'Access Net');
   });
 
   it('path-at-time: w1 to 198.19.1.1 now is on C, TTL by TTL, with the AS of each hop', async (t) => {
-    if (!hasAddressInfo) return t.skip('table address_info does not exist yet (hop enrichment creates it): the query reads it for the hops\' AS');
+    if (!hasAddressInfo)
+      return t.skip(
+        "table address_info does not exist yet (hop enrichment creates it): the query reads it for the hops' AS",
+      );
     const rows = await run('path-at-time');
-    assert.deepEqual(rows.map((r) => [Number(r.ttl), r.addresses]), VIA_C.map((a, i) => [i + 1, [a]]));
+    assert.deepEqual(
+      rows.map((r) => [Number(r.ttl), r.addresses]),
+      VIA_C.map((a, i) => [i + 1, [a]]),
+    );
     assert.ok(rows.every((r) => r.reached === true));
-    assert.deepEqual(rows.map((r) => r.asns?.map(Number)), [[64500], [64503], [64503], [64502]]);
+    assert.deepEqual(
+      rows.map((r) => r.asns?.map(Number)),
+      [[64500], [64503], [64503], [64502]],
+    );
   });
 
   it('links-first-seen-today: a link first seen now, not the one of last week nor the month-old busiest', async () => {
@@ -143,7 +204,7 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
     assert.ok(!rows.includes('203.0.113.5>203.0.113.6') && !rows.includes('203.0.113.1>203.0.113.2'), rows.join(' '));
   });
 
-  it("worker-reach: w1 traced one target and reached it, through 6 distinct addresses", async () => {
+  it('worker-reach: w1 traced one target and reached it, through 6 distinct addresses', async () => {
     const [row] = await run('worker-reach');
     assert.deepEqual([row.worker, Number(row.targets), Number(row.reached), Number(row.addresses)], ['w1', 1, 1, 6]);
     assert.ok(Date.now() - row.last_traced_at.getTime() < 10 * 60_000);
@@ -151,14 +212,38 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
 
   it('router-interfaces: 198.18.0.14 is an interface of router 198.18.0.6, with both interfaces, their AS and the method', async () => {
     const rows = await run('router-interfaces');
-    assert.deepEqual(rows.map((r) => [r.router_id, r.interface, r.methods]), [['198.18.0.6', '198.18.0.6', ['mercator']], ['198.18.0.6', '198.18.0.14', ['mercator']]]);
-    if (hasAddressInfo) assert.deepEqual(rows.map((r) => Number(r.asn)), [64501, 64503], 'a router may carry addresses of two ASes');
+    assert.deepEqual(
+      rows.map((r) => [r.router_id, r.interface, r.methods]),
+      [
+        ['198.18.0.6', '198.18.0.6', ['mercator']],
+        ['198.18.0.6', '198.18.0.14', ['mercator']],
+      ],
+    );
+    if (hasAddressInfo)
+      assert.deepEqual(
+        rows.map((r) => Number(r.asn)),
+        [64501, 64503],
+        'a router may carry addresses of two ASes',
+      );
   });
 
   it('busiest-router-links: the busiest link, then the access router into B/C, which gathers two interface links', async () => {
     const rows = await run('busiest-router-links');
-    assert.deepEqual([rows[0].near_router, rows[0].far_router, Number(rows[0].traces)], ['203.0.113.1', '203.0.113.2', 1_000_000]);
-    assert.deepEqual([rows[1].near_router, rows[1].far_router, Number(rows[1].interface_links), Number(rows[1].traces), Number(rows[1].mean_delta_us)], ['198.18.0.2', '198.18.0.6', 2, 3, 100], '.2>.6 twice and .2>.14 once');
+    assert.deepEqual(
+      [rows[0].near_router, rows[0].far_router, Number(rows[0].traces)],
+      ['203.0.113.1', '203.0.113.2', 1_000_000],
+    );
+    assert.deepEqual(
+      [
+        rows[1].near_router,
+        rows[1].far_router,
+        Number(rows[1].interface_links),
+        Number(rows[1].traces),
+        Number(rows[1].mean_delta_us),
+      ],
+      ['198.18.0.2', '198.18.0.6', 2, 3, 100],
+      '.2>.6 twice and .2>.14 once',
+    );
     assert.ok(!rows.some((r) => r.near_router === r.far_router));
   });
 });

@@ -40,7 +40,10 @@ describe('as_links: the AS graph kept by triggers equals the direct aggregation'
         if (a !== path.at(-1)) path.push(a);
       }
       const target = `198.19.${Math.floor(rnd() * 4)}.${1 + Math.floor(rnd() * 50)}`;
-      return traceResult(target, [...path, target], { worker: `w${Math.floor(rnd() * 3)}`, atMs: Math.floor(rnd() * 3_600_000) });
+      return traceResult(target, [...path, target], {
+        worker: `w${Math.floor(rnd() * 3)}`,
+        atMs: Math.floor(rnd() * 3_600_000),
+      });
     });
   }
 
@@ -66,8 +69,14 @@ describe('as_links: the AS graph kept by triggers equals the direct aggregation'
   const stale = async () => (await pool.query<{ stale: boolean }>('select stale from as_links_state')).rows[0]!.stale;
   // Sums of doubles added in another order differ in the last bits.
   const rounded = (g: Awaited<ReturnType<typeof asGraph>>) => ({
-    nodes: g.nodes.map((n) => ({ ...n, internal_delta_mean_us: n.internal_delta_mean_us === null ? null : Math.round(n.internal_delta_mean_us * 1000) })),
-    links: g.links.map((l) => ({ ...l, delta_mean_us: l.delta_mean_us === null ? null : Math.round(l.delta_mean_us * 1000) })),
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      internal_delta_mean_us: n.internal_delta_mean_us === null ? null : Math.round(n.internal_delta_mean_us * 1000),
+    })),
+    links: g.links.map((l) => ({
+      ...l,
+      delta_mean_us: l.delta_mean_us === null ? null : Math.round(l.delta_mean_us * 1000),
+    })),
   });
 
   /** as_links is fresh and answers exactly what aggregating every link answers (a `since` forces the latter). */
@@ -78,7 +87,11 @@ describe('as_links: the AS graph kept by triggers equals the direct aggregation'
     assert.deepEqual(rounded(kept), rounded(direct), what);
     if (asn !== undefined) return kept;
     const { rows } = await pool.query<{ pairs: number }>('select count(*)::int as pairs from as_links where links > 0');
-    assert.equal(rows[0]!.pairs, direct.links.length + direct.nodes.filter((n) => n.internal_links > 0).length, `${what}: the table holds what is read`);
+    assert.equal(
+      rows[0]!.pairs,
+      direct.links.length + direct.nodes.filter((n) => n.internal_links > 0).length,
+      `${what}: the table holds what is read`,
+    );
     return kept;
   }
 
@@ -117,7 +130,10 @@ describe('as_links: the AS graph kept by triggers equals the direct aggregation'
     assert.deepEqual(rounded(await asGraph(pool, {})), rounded(before));
     await enrich(0, 260, { unannounced: false }); // every 13th router gains its AS
     const after = await assertKeptEqualsDirect('after unannounced addresses were announced');
-    assert.ok(after.links.reduce((s, l) => s + l.links, 0) > before.links.reduce((s, l) => s + l.links, 0), 'more links counted');
+    assert.ok(
+      after.links.reduce((s, l) => s + l.links, 0) > before.links.reduce((s, l) => s + l.links, 0),
+      'more links counted',
+    );
   });
 
   it('answers an asn filter from as_links the same as from links', async () => {
@@ -128,7 +144,10 @@ describe('as_links: the AS graph kept by triggers equals the direct aggregation'
     await pool.query(`update address_info set asn = 64600, as_org = 'Moved' where address = $1`, [router(1)]);
     assert.equal(await stale(), true, 'an AS change cannot be added up');
     const moved = await asGraph(pool, {});
-    assert.ok(moved.nodes.some((n) => n.asn === 64600), 'the stale table is not read: the answer has the new AS');
+    assert.ok(
+      moved.nodes.some((n) => n.asn === 64600),
+      'the stale table is not read: the answer has the new AS',
+    );
     assert.equal(await rebuildAsLinksIfStale(pool), true);
     await assertKeptEqualsDirect('after the rebuild');
     assert.equal(await rebuildAsLinksIfStale(pool), false, 'a fresh table is not rebuilt');

@@ -19,11 +19,28 @@ const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/enrich');
 
 function fixtureSources(version: string, dir: string, files: { asn: string[]; country: string[] }): RangeSource[] {
   return [
-    { source: 'asn', table: 'asn_ranges', columns: 'first, last, asn, org', package: 'fake-asn', version, files: files.asn.map((f) => join(FIXTURES, dir, f)) },
-    { source: 'country', table: 'country_ranges', columns: 'first, last, country', package: 'fake-country', version, files: files.country.map((f) => join(FIXTURES, dir, f)) },
+    {
+      source: 'asn',
+      table: 'asn_ranges',
+      columns: 'first, last, asn, org',
+      package: 'fake-asn',
+      version,
+      files: files.asn.map((f) => join(FIXTURES, dir, f)),
+    },
+    {
+      source: 'country',
+      table: 'country_ranges',
+      columns: 'first, last, country',
+      package: 'fake-country',
+      version,
+      files: files.country.map((f) => join(FIXTURES, dir, f)),
+    },
   ];
 }
-const V1 = fixtureSources('1.0.0', 'v1', { asn: ['asn-ipv4.csv', 'asn-ipv6.csv'], country: ['country-ipv4.csv', 'country-ipv6.csv'] });
+const V1 = fixtureSources('1.0.0', 'v1', {
+  asn: ['asn-ipv4.csv', 'asn-ipv6.csv'],
+  country: ['country-ipv4.csv', 'country-ipv6.csv'],
+});
 const V2 = fixtureSources('2.0.0', 'v2', { asn: ['asn-ipv4.csv'], country: ['country-ipv4.csv'] });
 const BROKEN = fixtureSources('3.0.0', 'broken', { asn: ['asn-ipv4.csv'], country: [] });
 
@@ -65,12 +82,24 @@ describe('enrichment from loaded range tables', { skip }, () => {
 
   it('gives addresses only their kind before any data is loaded', async () => {
     assert.equal(await currentDataVersion(pool), null);
-    assert.deepEqual(await lookup('11.0.0.1'), { address: '11.0.0.1', kind: 'public', asn: null, asOrg: null, country: null });
+    assert.deepEqual(await lookup('11.0.0.1'), {
+      address: '11.0.0.1',
+      kind: 'public',
+      asn: null,
+      asOrg: null,
+      country: null,
+    });
   });
 
   it('loads the CSVs and records each package version', async () => {
     const r = await loadRanges(pool, V1);
-    assert.deepEqual(r.loaded.map((l) => [l.source, l.rows]), [['asn', 6], ['country', 5]]);
+    assert.deepEqual(
+      r.loaded.map((l) => [l.source, l.rows]),
+      [
+        ['asn', 6],
+        ['country', 5],
+      ],
+    );
     assert.equal(await currentDataVersion(pool), 'fake-asn@1.0.0 fake-country@1.0.0');
   });
 
@@ -87,11 +116,21 @@ describe('enrichment from loaded range tables', { skip }, () => {
 
   it('answers a batch in input order, once per distinct address, in canonical form', async () => {
     const infos = await lookupAddresses(pool, ['11.0.3.1', '2A00:1::0:1', '10.0.0.1', '11.0.3.1']);
-    assert.deepEqual(infos.map((i) => [i.address, i.asn]), [['11.0.3.1', 64502], ['2a00:1::1', 64510], ['10.0.0.1', null]]);
+    assert.deepEqual(
+      infos.map((i) => [i.address, i.asn]),
+      [
+        ['11.0.3.1', 64502],
+        ['2a00:1::1', 64510],
+        ['10.0.0.1', null],
+      ],
+    );
   });
 
   it('refuses text that is not an address', async () => {
-    await assert.rejects(lookupAddresses(pool, ['11.0.0.1', 'example.com']), /not an IPv4 or IPv6 address: "example.com"/);
+    await assert.rejects(
+      lookupAddresses(pool, ['11.0.0.1', 'example.com']),
+      /not an IPv4 or IPv6 address: "example.com"/,
+    );
   });
 
   it('stores address_info once per address, and writes nothing when re-enriched from the same data', async () => {
@@ -99,16 +138,40 @@ describe('enrichment from loaded range tables', { skip }, () => {
     assert.deepEqual([first.written, first.unchanged], [3, 0]);
     const again = await enrichAddresses(pool, ['11.0.0.1', '11.0.2.1', '192.168.0.1']);
     assert.deepEqual([again.written, again.unchanged], [0, 3]);
-    const { rows } = await pool.query(`select host(address) as address, kind, asn::int, as_org, country, data_version from address_info order by address`);
+    const { rows } = await pool.query(
+      `select host(address) as address, kind, asn::int, as_org, country, data_version from address_info order by address`,
+    );
     assert.deepEqual(rows, [
-      { address: '11.0.0.1', kind: 'public', asn: 64500, as_org: 'Example Transit, Inc.', country: 'NL', data_version: 'fake-asn@1.0.0 fake-country@1.0.0' },
-      { address: '11.0.2.1', kind: 'public', asn: null, as_org: null, country: null, data_version: 'fake-asn@1.0.0 fake-country@1.0.0' },
-      { address: '192.168.0.1', kind: 'private', asn: null, as_org: null, country: null, data_version: 'fake-asn@1.0.0 fake-country@1.0.0' },
+      {
+        address: '11.0.0.1',
+        kind: 'public',
+        asn: 64500,
+        as_org: 'Example Transit, Inc.',
+        country: 'NL',
+        data_version: 'fake-asn@1.0.0 fake-country@1.0.0',
+      },
+      {
+        address: '11.0.2.1',
+        kind: 'public',
+        asn: null,
+        as_org: null,
+        country: null,
+        data_version: 'fake-asn@1.0.0 fake-country@1.0.0',
+      },
+      {
+        address: '192.168.0.1',
+        kind: 'private',
+        asn: null,
+        as_org: null,
+        country: null,
+        data_version: 'fake-asn@1.0.0 fake-country@1.0.0',
+      },
     ]);
   });
 
   it('does nothing when reloading the same version: the rows are not rewritten', async () => {
-    const xmins = async () => (await pool.query(`select xmin::text as x from asn_ranges union all select xmin::text from country_ranges`)).rows;
+    const xmins = async () =>
+      (await pool.query(`select xmin::text as x from asn_ranges union all select xmin::text from country_ranges`)).rows;
     const before = await xmins();
     const r = await loadRanges(pool, V1);
     assert.deepEqual(r, { loaded: [], unchanged: ['asn', 'country'] });
@@ -130,25 +193,45 @@ describe('enrichment from loaded range tables', { skip }, () => {
       await holder.query(`select * from enrichment_sources where source = 'asn' for update`);
       const loading = loadRanges(pool, V2);
       const waiting = async () =>
-        (await pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n;
+        (
+          await pool.query(
+            `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+          )
+        ).rows[0].n;
       for (let i = 0; i < 100 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(await waiting(), 1, 'the loader waits on the held row');
-      assert.deepEqual([(await lookup('11.0.0.1')).asn, (await lookup('11.0.1.1')).asn, (await lookup('11.0.2.1')).asn], [64500, 64501, null]);
+      assert.deepEqual(
+        [(await lookup('11.0.0.1')).asn, (await lookup('11.0.1.1')).asn, (await lookup('11.0.2.1')).asn],
+        [64500, 64501, null],
+      );
       await holder.query('commit');
       const r = await loading;
-      assert.deepEqual(r.loaded.map((l) => [l.source, l.version, l.rows]), [['asn', '2.0.0', 1], ['country', '2.0.0', 1]]);
+      assert.deepEqual(
+        r.loaded.map((l) => [l.source, l.version, l.rows]),
+        [
+          ['asn', '2.0.0', 1],
+          ['country', '2.0.0', 1],
+        ],
+      );
     } finally {
       holder.release();
     }
-    assert.deepEqual([(await lookup('11.0.2.1')).asn, (await lookup('11.0.2.1')).country, (await lookup('11.0.3.1')).asn], [64499, 'SE', null]);
+    assert.deepEqual(
+      [(await lookup('11.0.2.1')).asn, (await lookup('11.0.2.1')).country, (await lookup('11.0.3.1')).asn],
+      [64499, 'SE', null],
+    );
     assert.equal(await currentDataVersion(pool), 'fake-asn@2.0.0 fake-country@2.0.0');
   });
 
   it('re-enriches addresses stored from an older version', async () => {
     const r = await enrichAddresses(pool, ['11.0.2.1', '11.0.0.1']);
     assert.equal(r.written, 2);
-    const { rows } = await pool.query(`select asn::int, as_org, country, data_version from address_info where address = '11.0.2.1'`);
-    assert.deepEqual(rows, [{ asn: 64499, as_org: 'Renumbered Example', country: 'SE', data_version: 'fake-asn@2.0.0 fake-country@2.0.0' }]);
+    const { rows } = await pool.query(
+      `select asn::int, as_org, country, data_version from address_info where address = '11.0.2.1'`,
+    );
+    assert.deepEqual(rows, [
+      { asn: 64499, as_org: 'Renumbered Example', country: 'SE', data_version: 'fake-asn@2.0.0 fake-country@2.0.0' },
+    ]);
   });
 
   it('enrich_hops fills address_info for every hop lacking it or holding older data, in batches', async () => {

@@ -52,11 +52,22 @@ describe('enrichment from the installed @ip-location-db packages', { skip }, () 
 
   it('loads every IPv4 and IPv6 row of both packages in one go', async (t) => {
     t.diagnostic(`full load of both packages: ${loadSeconds.toFixed(1)} s`);
-    const { rows } = await pool.query(`select source, package, version, rows::int from enrichment_sources order by source`);
+    const { rows } = await pool.query(
+      `select source, package, version, rows::int from enrichment_sources order by source`,
+    );
     const installed = installedRangeSources();
-    assert.deepEqual(rows.map((r) => [r.package, r.version]), installed.map((s) => [s.package, s.version]));
-    assert.ok(rows.every((r) => r.rows > 400_000), JSON.stringify(rows));
-    assert.equal((await pool.query(`select count(*)::int as n from asn_ranges where family(first) = 6`)).rows[0].n > 50_000, true);
+    assert.deepEqual(
+      rows.map((r) => [r.package, r.version]),
+      installed.map((s) => [s.package, s.version]),
+    );
+    assert.ok(
+      rows.every((r) => r.rows > 400_000),
+      JSON.stringify(rows),
+    );
+    assert.equal(
+      (await pool.query(`select count(*)::int as n from asn_ranges where family(first) = 6`)).rows[0].n > 50_000,
+      true,
+    );
   });
 
   for (const [address, asn, org, country] of WELL_KNOWN) {
@@ -70,8 +81,18 @@ describe('enrichment from the installed @ip-location-db packages', { skip }, () 
   }
 
   it('never gives a private, shared or documentation address an AS or a country', async () => {
-    const infos = await lookupAddresses(pool, ['10.0.0.1', '100.64.0.1', '192.0.2.1', '198.18.0.1', 'fd00::1', '2001:db8::1']);
-    assert.deepEqual(infos.filter((i) => i.kind === 'public' || i.asn !== null || i.country !== null), []);
+    const infos = await lookupAddresses(pool, [
+      '10.0.0.1',
+      '100.64.0.1',
+      '192.0.2.1',
+      '198.18.0.1',
+      'fd00::1',
+      '2001:db8::1',
+    ]);
+    assert.deepEqual(
+      infos.filter((i) => i.kind === 'public' || i.asn !== null || i.country !== null),
+      [],
+    );
   });
 
   // Timings are reported, never asserted: speed is watched in docs/enrichment.md and the bench.
@@ -83,7 +104,9 @@ describe('enrichment from the installed @ip-location-db packages', { skip }, () 
     started = performance.now();
     const stored = await enrichAddresses(pool, addresses);
     const enrichMs = performance.now() - started;
-    t.diagnostic(`10,000 addresses: lookup ${lookupMs.toFixed(0)} ms, enrichAddresses (insert) ${enrichMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `10,000 addresses: lookup ${lookupMs.toFixed(0)} ms, enrichAddresses (insert) ${enrichMs.toFixed(0)} ms`,
+    );
     assert.equal(infos.length, 10_000);
     assert.equal(stored.written, 10_000);
     assert.ok(infos.filter((i) => i.asn !== null).length > 5_000, 'most of the routed IPv4 space has an AS');

@@ -44,8 +44,18 @@ describe('map graph filters: country and worker, at interface and AS level', { s
 
   before(async () => {
     db = await createTestDatabase('graph_filters');
-    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
-    manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
+    manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     client = new pg.Client(db.url);
     await client.connect();
     const posts = [
@@ -79,36 +89,70 @@ describe('map graph filters: country and worker, at interface and AS level', { s
     const all = sorted((await get('/api/map/graph?limit=100')).links);
     assert.equal(all.length, new Set([...pairs(VIA_B), ...pairs(VIA_C), ...pairs(TO_T2), ...pairs(W2_TO_T1)]).size);
     const de = await get('/api/map/graph?country=DE');
-    assert.deepEqual(sorted(de.links), ['198.18.0.14 198.18.0.18', '198.18.0.2 198.18.0.14', '198.18.0.2 198.18.0.6', '198.18.0.6 198.18.0.10', '198.18.0.6 198.18.2.10']);
+    assert.deepEqual(sorted(de.links), [
+      '198.18.0.14 198.18.0.18',
+      '198.18.0.2 198.18.0.14',
+      '198.18.0.2 198.18.0.6',
+      '198.18.0.6 198.18.0.10',
+      '198.18.0.6 198.18.2.10',
+    ]);
     assert.deepEqual(sorted((await get('/api/map/graph?country=de')).links), sorted(de.links));
-    assert.deepEqual(sorted((await get('/api/map/graph?country=JP')).links), ['198.18.0.2 198.18.1.6', `198.18.1.6 ${T2}`]);
+    assert.deepEqual(sorted((await get('/api/map/graph?country=JP')).links), [
+      '198.18.0.2 198.18.1.6',
+      `198.18.1.6 ${T2}`,
+    ]);
     assert.deepEqual((await get('/api/map/graph?country=FR')).links, [], 'a valid country with no hops: no links');
     // Every link of every filtered answer has an end in the country, and every link with one is there.
-    const { rows } = await client.query(`select distinct host(l.near) || ' ' || host(l.far) as p from links l join address_info a on a.address in (l.near, l.far) where a.country = 'DE' order by 1`);
+    const { rows } = await client.query(
+      `select distinct host(l.near) || ' ' || host(l.far) as p from links l join address_info a on a.address in (l.near, l.far) where a.country = 'DE' order by 1`,
+    );
     assert.deepEqual(sorted(de.links), rows.map((r) => r.p).sort());
   });
 
   it('worker= keeps the links on paths that worker measured', async () => {
-    assert.deepEqual(sorted((await get('/api/map/graph?worker=w1')).links), [...new Set([...pairs(VIA_B), ...pairs(VIA_C)])].sort());
-    assert.deepEqual(sorted((await get('/api/map/graph?worker=w2')).links), [...new Set([...pairs(TO_T2), ...pairs(W2_TO_T1)])].sort());
+    assert.deepEqual(
+      sorted((await get('/api/map/graph?worker=w1')).links),
+      [...new Set([...pairs(VIA_B), ...pairs(VIA_C)])].sort(),
+    );
+    assert.deepEqual(
+      sorted((await get('/api/map/graph?worker=w2')).links),
+      [...new Set([...pairs(TO_T2), ...pairs(W2_TO_T1)])].sort(),
+    );
     assert.deepEqual((await get('/api/map/graph?worker=nobody')).links, []);
     // With a target prefix: that worker's routes to it, not its routes anywhere plus anyone's to it.
     assert.deepEqual(sorted((await get(`/api/map/graph?worker=w2&target_prefix=${T1}`)).links), pairs(W2_TO_T1).sort());
-    assert.deepEqual(sorted((await get(`/api/map/graph?worker=w2&country=DE`)).links), ['198.18.0.2 198.18.0.6', '198.18.0.6 198.18.2.10']);
+    assert.deepEqual(sorted((await get(`/api/map/graph?worker=w2&country=DE`)).links), [
+      '198.18.0.2 198.18.0.6',
+      '198.18.0.6 198.18.2.10',
+    ]);
   });
 
   it('both filters apply to the AS graph, the GraphML and the GeoJSON too', async () => {
-    const asPairs = (g: { links: Array<{ near_asn: number; far_asn: number }> }) => g.links.map((l) => `${l.near_asn}>${l.far_asn}`).sort();
+    const asPairs = (g: { links: Array<{ near_asn: number; far_asn: number }> }) =>
+      g.links.map((l) => `${l.near_asn}>${l.far_asn}`).sort();
     assert.deepEqual(asPairs(await get('/api/map/graph?level=as')), ['64500>64501', '64500>64502']);
     assert.deepEqual(asPairs(await get('/api/map/graph?level=as&country=JP')), ['64500>64502']);
     assert.deepEqual(asPairs(await get('/api/map/graph?level=as&worker=w1')), ['64500>64501']);
     const jp = await get('/api/map/graph?level=as&worker=w2&country=JP');
-    assert.deepEqual(jp.nodes.map((n: { asn: number; internal_links: number }) => [n.asn, n.internal_links]).sort(), [[64500, 0], [64502, 1]], '198.18.1.6 → T2 inside AS64502');
+    assert.deepEqual(
+      jp.nodes.map((n: { asn: number; internal_links: number }) => [n.asn, n.internal_links]).sort(),
+      [
+        [64500, 0],
+        [64502, 1],
+      ],
+      '198.18.1.6 → T2 inside AS64502',
+    );
 
     const graphml = (await br.get(`${manager.url}/api/map/graph?format=graphml&worker=w2`)).text;
     assert.equal((graphml.match(/<edge /g) ?? []).length, new Set([...pairs(TO_T2), ...pairs(W2_TO_T1)]).size);
     const geo = await get('/api/map/graph?format=geojson&country=JP');
-    assert.deepEqual(geo.features.filter((f: { properties: { kind: string } }) => f.properties.kind === 'link').map((f: { id: string }) => f.id).sort(), ['198.18.0.2 198.18.1.6', `198.18.1.6 ${T2}`]);
+    assert.deepEqual(
+      geo.features
+        .filter((f: { properties: { kind: string } }) => f.properties.kind === 'link')
+        .map((f: { id: string }) => f.id)
+        .sort(),
+      ['198.18.0.2 198.18.1.6', `198.18.1.6 ${T2}`],
+    );
   });
 
   it('refuses a bad country or worker with 400 naming the field', async () => {

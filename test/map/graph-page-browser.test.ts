@@ -24,7 +24,9 @@ import { needs } from '../support/needs.js';
 const skip = needs('database', 'root', 'ip', 'chromium');
 
 // pngjs ships without types; it is here as a dependency of qrcode.
-const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } } };
+const { PNG } = createRequire(import.meta.url)('pngjs') as {
+  PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } };
+};
 
 type Rgb = readonly [number, number, number];
 interface Shot {
@@ -34,12 +36,20 @@ interface Shot {
 }
 
 const near = (data: Buffer, i: number, c: Rgb, tolerance: number) =>
-  Math.abs(data[i]! - c[0]) <= tolerance && Math.abs(data[i + 1]! - c[1]) <= tolerance && Math.abs(data[i + 2]! - c[2]) <= tolerance;
+  Math.abs(data[i]! - c[0]) <= tolerance &&
+  Math.abs(data[i + 1]! - c[1]) <= tolerance &&
+  Math.abs(data[i + 2]! - c[2]) <= tolerance;
 
-function countColour(shot: Shot, c: Rgb, tolerance: number, box?: { x: number; y: number; w: number; h: number }): number {
+function countColour(
+  shot: Shot,
+  c: Rgb,
+  tolerance: number,
+  box?: { x: number; y: number; w: number; h: number },
+): number {
   const { x, y, w, h } = box ?? { x: 0, y: 0, w: shot.width, h: shot.height };
   let n = 0;
-  for (let row = y; row < y + h; row++) for (let col = x; col < x + w; col++) if (near(shot.data, (row * shot.width + col) * 4, c, tolerance)) n++;
+  for (let row = y; row < y + h; row++)
+    for (let col = x; col < x + w; col++) if (near(shot.data, (row * shot.width + col) * 4, c, tolerance)) n++;
   return n;
 }
 
@@ -47,7 +57,9 @@ const canvasShot = async (canvas: Locator): Promise<Shot> => PNG.sync.read(await
 
 async function waitForRender(page: Page): Promise<Record<string, string>> {
   await page.waitForSelector('#graph-view[data-rendered-at], #graph-view[data-error]', { timeout: 90_000 });
-  const data = await page.locator('#graph-view').evaluate((e) => ({ ...(e as unknown as { dataset: Record<string, string> }).dataset }));
+  const data = await page
+    .locator('#graph-view')
+    .evaluate((e) => ({ ...(e as unknown as { dataset: Record<string, string> }).dataset }));
   assert.equal(data.error, undefined, `the page failed: ${data.error}`);
   return data;
 }
@@ -61,12 +73,22 @@ describe('graph page layout: every node placed at once, grouped by AS', { skip }
     nodeAs.push(...Array.from({ length: 3_000 }, () => -1));
     const layout = layoutByAs(nodeAs);
     assert.equal(layout.clusters.length, sizes.length + 1);
-    assert.deepEqual(layout.clusters.slice(0, 2).map((c) => [c.as, c.count]), [[0, 5_000], [-1, 3_000]], 'largest first');
+    assert.deepEqual(
+      layout.clusters.slice(0, 2).map((c) => [c.as, c.count]),
+      [
+        [0, 5_000],
+        [-1, 3_000],
+      ],
+      'largest first',
+    );
     const c = layout.clusters;
     for (let i = 0; i < c.length; i++) {
       for (let j = i + 1; j < c.length; j++) {
         const d = Math.hypot(c[i]!.x - c[j]!.x, c[i]!.y - c[j]!.y);
-        assert.ok(d >= c[i]!.radius + c[j]!.radius, `AS groups ${c[i]!.as} and ${c[j]!.as} overlap: ${d} < ${c[i]!.radius} + ${c[j]!.radius}`);
+        assert.ok(
+          d >= c[i]!.radius + c[j]!.radius,
+          `AS groups ${c[i]!.as} and ${c[j]!.as} overlap: ${d} < ${c[i]!.radius} + ${c[j]!.radius}`,
+        );
       }
     }
     const byAs = new Map(c.map((k) => [k.as, k]));
@@ -77,19 +99,23 @@ describe('graph page layout: every node placed at once, grouped by AS', { skip }
     assert.deepEqual(layoutByAs(nodeAs).x, layout.x, 'deterministic');
   });
 
-  it('adds a large graph\'s nodes in a scattered order whose first fifth is an even sample of every part', () => {
+  it("adds a large graph's nodes in a scattered order whose first fifth is an even sample of every part", () => {
     for (const n of [1, 2, 100_000, 123_457, 250_000]) {
       const step = scatterStep(n);
       const seen = new Uint8Array(n);
       for (let k = 0, i = 0; k < n; k++, i = (i + step) % n) seen[i]!++;
-      assert.ok(seen.every((v) => v === 1), `n = ${n}: every node exactly once`);
+      assert.ok(
+        seen.every((v) => v === 1),
+        `n = ${n}: every node exactly once`,
+      );
     }
     // The nodes a moving frame draws: the first fifth, spread over every tenth of the (AS-ordered) index range.
     const n = 100_000;
     const step = scatterStep(n);
     const tenths = new Array<number>(10).fill(0);
     for (let k = 0, i = 0; k < n / 5; k++, i = (i + step) % n) tenths[Math.floor(i / (n / 10))]!++;
-    for (const t of tenths) assert.ok(Math.abs(t - n / 50) <= n / 500, `a tenth of the graph has ${t} of the ${n / 5} sampled nodes`);
+    for (const t of tenths)
+      assert.ok(Math.abs(t - n / 50) <= n / 500, `a tenth of the graph has ${t} of the ${n / 5} sampled nodes`);
   });
 });
 
@@ -143,9 +169,16 @@ describe('graph page: the lab map drawn with WebGL, coloured by AS, with search 
       byAs.set(asn, [...(byAs.get(asn) ?? []), r.a]);
     }
     links = (await pool.query<{ n: number }>('select count(*)::int as n from links')).rows[0]!.n;
-    console.log(`# the lab map: ${ends.rows.length} addresses, ${links} links; per AS ${[...byAs].map(([a, l]) => `AS${a}: ${l.length}`).join(', ')}; AS filled in by the test: ${filledByTest}`);
+    console.log(
+      `# the lab map: ${ends.rows.length} addresses, ${links} links; per AS ${[...byAs].map(([a, l]) => `AS${a}: ${l.length}`).join(', ')}; AS filled in by the test: ${filledByTest}`,
+    );
 
-    manager = await startService(managerService({ serverKey, plugins: installedPlugins }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    manager = await startService(managerService({ serverKey, plugins: installedPlugins }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     chromium = await launchBrowser();
   });
 
@@ -181,7 +214,10 @@ describe('graph page: the lab map drawn with WebGL, coloured by AS, with search 
     assert.equal(Number(rendered.renderedNodes), nodes, 'every address of the map is a node');
     assert.equal(Number(rendered.renderedLinks), links, 'every link of the map is an edge');
     assert.match((await page.textContent('.graph-status'))!, new RegExp(`^${nodes} addresses, ${links} links`));
-    assert.deepEqual((await page.locator('.graph-legend li').allTextContents()).map((t) => t.replace(/ \(\d+\)$/, '')).sort(), [...byAs.keys()].sort().map((a) => `AS${a} lab AS${a}`));
+    assert.deepEqual(
+      (await page.locator('.graph-legend li').allTextContents()).map((t) => t.replace(/ \(\d+\)$/, '')).sort(),
+      [...byAs.keys()].sort().map((a) => `AS${a} lab AS${a}`),
+    );
 
     const canvas = page.locator('.graph-canvas');
     const shot = await canvasShot(canvas);
@@ -189,8 +225,13 @@ describe('graph page: the lab map drawn with WebGL, coloured by AS, with search 
     const disc = Math.PI * nodeSize(nodes) ** 2;
     for (const [asn, addresses] of byAs) {
       const px = countColour(shot, asColour(asn), 3);
-      console.log(`# AS${asn}: ${addresses.length} nodes, ${px} px of its colour (${(px / addresses.length).toFixed(0)} per node, a disc is ${disc.toFixed(0)})`);
-      assert.ok(px >= 0.5 * disc * addresses.length, `AS${asn}'s ${addresses.length} nodes show: ${px} px of its colour`);
+      console.log(
+        `# AS${asn}: ${addresses.length} nodes, ${px} px of its colour (${(px / addresses.length).toFixed(0)} per node, a disc is ${disc.toFixed(0)})`,
+      );
+      assert.ok(
+        px >= 0.5 * disc * addresses.length,
+        `AS${asn}'s ${addresses.length} nodes show: ${px} px of its colour`,
+      );
       assert.ok(px <= 1.3 * disc * addresses.length, `AS${asn}'s colour covers no more than its nodes: ${px} px`);
     }
     const linkPx = countColour(shot, SOLID_LINK_COLOUR, 12);
@@ -208,10 +249,13 @@ describe('graph page: the lab map drawn with WebGL, coloured by AS, with search 
     const centred = countColour(zoomed, asColour(southAsn), 3, centre);
     assert.ok(centred >= 0.9 * 81, `the middle of the view is ${target}'s AS colour: ${centred} of 81 px`);
     let changed = 0;
-    for (let i = 0; i < shot.data.length; i += 4) if (!near(shot.data, i, [zoomed.data[i]!, zoomed.data[i + 1]!, zoomed.data[i + 2]!], 8)) changed++;
+    for (let i = 0; i < shot.data.length; i += 4)
+      if (!near(shot.data, i, [zoomed.data[i]!, zoomed.data[i + 1]!, zoomed.data[i + 2]!], 8)) changed++;
     assert.ok(changed > 0.05 * shot.width * shot.height, `the view changed: ${changed} px`);
     assert.equal(await page.textContent('.graph-info h2'), target);
-    const facts = await page.locator('.graph-info dl').evaluate((dl) => (dl as unknown as { innerText: string }).innerText);
+    const facts = await page
+      .locator('.graph-info dl')
+      .evaluate((dl) => (dl as unknown as { innerText: string }).innerText);
     assert.match(facts, new RegExp(`AS\\s+AS${southAsn}`));
     assert.match(facts, new RegExp(`Organisation\\s+lab AS${southAsn}`));
 
@@ -219,12 +263,17 @@ describe('graph page: the lab map drawn with WebGL, coloured by AS, with search 
     const linkButton = page.locator('.graph-links button').first();
     const [, dir, other] = /^([→←]) (\S+),/.exec((await linkButton.textContent())!)!;
     const [a, b] = dir === '→' ? [target, other!] : [other!, target];
-    const row = (await pool.query<{ count: number; min: number; max: number }>(
-      `select count::float8 as count, delta_min_us as min, delta_max_us as max from links where near = $1 and far = $2`, [a, b],
-    )).rows[0]!;
+    const row = (
+      await pool.query<{ count: number; min: number; max: number }>(
+        `select count::float8 as count, delta_min_us as min, delta_max_us as max from links where near = $1 and far = $2`,
+        [a, b],
+      )
+    ).rows[0]!;
     await linkButton.click();
     assert.equal(await page.textContent('.graph-info h2'), 'Link');
-    const linkFacts = await page.locator('.graph-info dl').evaluate((dl) => (dl as unknown as { innerText: string }).innerText);
+    const linkFacts = await page
+      .locator('.graph-info dl')
+      .evaluate((dl) => (dl as unknown as { innerText: string }).innerText);
     assert.match(linkFacts, new RegExp(`From\\s+${a.replaceAll('.', '\\.')} \\(AS\\d+\\)`));
     assert.match(linkFacts, new RegExp(`To\\s+${b.replaceAll('.', '\\.')} \\(AS\\d+\\)`));
     assert.match(linkFacts, /RTT step\s+min -?[\d.]+ ms, mean -?[\d.]+ ms, max -?[\d.]+ ms/);
@@ -232,13 +281,19 @@ describe('graph page: the lab map drawn with WebGL, coloured by AS, with search 
     // The panel rounds to 0.01 ms below 10 ms and to 0.1 ms above: equal to the database's up to that rounding.
     const shown = /min (-?[\d.]+) ms/.exec(linkFacts)![1]!;
     const unit = 10 ** -(shown.split('.')[1]?.length ?? 0);
-    assert.ok(Math.abs(Number(shown) - Math.round(row.min) / 1000) <= unit / 2 + 1e-9, `min step ${shown} ms is the database's ${row.min} µs`);
+    assert.ok(
+      Math.abs(Number(shown) - Math.round(row.min) / 1000) <= unit / 2 + 1e-9,
+      `min step ${shown} ms is the database's ${row.min} µs`,
+    );
 
     // An AS: the view goes to its group and the panel counts its addresses.
     await page.fill('input[name=q]', 'AS64501');
     await page.click('form.graph-search button');
     await page.waitForSelector('#graph-view[data-focus="AS64501"]');
-    assert.match(await page.locator('.graph-info dl').evaluate((dl) => (dl as unknown as { innerText: string }).innerText), new RegExp(`Addresses\\s+${byAs.get(64501)!.length}\\b`));
+    assert.match(
+      await page.locator('.graph-info dl').evaluate((dl) => (dl as unknown as { innerText: string }).innerText),
+      new RegExp(`Addresses\\s+${byAs.get(64501)!.length}\\b`),
+    );
     await page.fill('input[name=q]', '203.0.113.99');
     await page.click('form.graph-search button');
     assert.match((await page.textContent('.graph-status'))!, /203\.0\.113\.99 is not in the map/);
@@ -251,7 +306,10 @@ describe('graph page: the lab map drawn with WebGL, coloured by AS, with search 
     await page.setViewportSize({ width: 375, height: 740 });
     await page.reload();
     await waitForRender(page);
-    assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), 'no horizontal scroll at 375 px');
+    assert.ok(
+      await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'),
+      'no horizontal scroll at 375 px',
+    );
     const phone = await canvasShot(canvas);
     for (const asn of byAs.keys()) assert.ok(countColour(phone, asColour(asn), 3) > 0, `AS${asn} shows at 375 px`);
 

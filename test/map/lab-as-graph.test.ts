@@ -52,16 +52,35 @@ describe('the AS graph of a lab run is the lab’s AS design', { skip }, () => {
     }
     const keys = [...new Set([...design.keys(), ...found.keys()])].sort();
     console.log(
-      ['AS pair            true links between seen routers          AS graph', ...keys.map((k) => `${k.padEnd(18)} ${(design.get(k) ?? ['-']).join(' ').padEnd(40)} ${(found.get(k) ?? ['-']).join('; ')}`)].join('\n'),
+      [
+        'AS pair            true links between seen routers          AS graph',
+        ...keys.map(
+          (k) =>
+            `${k.padEnd(18)} ${(design.get(k) ?? ['-']).join(' ').padEnd(40)} ${(found.get(k) ?? ['-']).join('; ')}`,
+        ),
+      ].join('\n'),
     );
 
     assert.ok(design.size >= 4, `the lab joins its four ASes by ${design.size} pairs of seen routers`);
-    const { rows: declared } = await run.pool.query<{ n: number }>(`select count(*)::int as n from address_info where source = 'declared' and kind <> 'public'`);
+    const { rows: declared } = await run.pool.query<{ n: number }>(
+      `select count(*)::int as n from address_info where source = 'declared' and kind <> 'public'`,
+    );
     assert.ok(declared[0]!.n > 60, `${declared[0]!.n} lab addresses have their declared AS`);
-    assert.ok(graph.links.length > 0, `asGraph shows no AS adjacency although ${declared[0]!.n} lab addresses have a declared AS: does it still count only kind = 'public' addresses?`);
-    assert.deepEqual([...found.keys()].sort(), [...design.keys()].sort(), 'the AS adjacencies are the design’s, none missing and none extra');
+    assert.ok(
+      graph.links.length > 0,
+      `asGraph shows no AS adjacency although ${declared[0]!.n} lab addresses have a declared AS: does it still count only kind = 'public' addresses?`,
+    );
+    assert.deepEqual(
+      [...found.keys()].sort(),
+      [...design.keys()].sort(),
+      'the AS adjacencies are the design’s, none missing and none extra',
+    );
     const ases = [...new Set([...plan.nodes.values()].map((n) => n.as!))].sort();
-    assert.deepEqual(graph.nodes.map((n) => [n.asn, n.as_org]).sort(), ases.map((a) => [a, `lab AS${a}`]), 'every AS of the lab, named as declared');
+    assert.deepEqual(
+      graph.nodes.map((n) => [n.asn, n.as_org]).sort(),
+      ases.map((a) => [a, `lab AS${a}`]),
+      'every AS of the lab, named as declared',
+    );
     for (const n of graph.nodes) assert.ok(n.internal_links > 0, `AS${n.asn} has links inside it`);
   });
 });

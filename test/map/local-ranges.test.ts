@@ -22,8 +22,22 @@ const skip = needs('database');
 // The public data stand-in of enrich-ranges.test.ts: 11.0.0.0/24 is AS64500 in NL.
 const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/enrich/v1');
 const PUBLIC: RangeSource[] = [
-  { source: 'asn', table: 'asn_ranges', columns: 'first, last, asn, org', package: 'fake-asn', version: '1.0.0', files: [join(FIXTURES, 'asn-ipv4.csv')] },
-  { source: 'country', table: 'country_ranges', columns: 'first, last, country', package: 'fake-country', version: '1.0.0', files: [join(FIXTURES, 'country-ipv4.csv')] },
+  {
+    source: 'asn',
+    table: 'asn_ranges',
+    columns: 'first, last, asn, org',
+    package: 'fake-asn',
+    version: '1.0.0',
+    files: [join(FIXTURES, 'asn-ipv4.csv')],
+  },
+  {
+    source: 'country',
+    table: 'country_ranges',
+    columns: 'first, last, country',
+    package: 'fake-country',
+    version: '1.0.0',
+    files: [join(FIXTURES, 'country-ipv4.csv')],
+  },
 ];
 
 const DECLARED = `prefix,asn,org,country
@@ -51,16 +65,28 @@ const LOOKUPS: ReadonlyArray<readonly [string, string, number | null, string | n
 
 // Each bad file names the line and the field.
 const BAD: ReadonlyArray<readonly [string, string, RegExp]> = [
-  ['host bits', 'prefix,asn,org\n10.0.0.1/8,64500,x\n', /^line 2, field prefix: host bits are set in 10\.0\.0\.1\/8; the network is 10\.0\.0\.0\/8$/],
+  [
+    'host bits',
+    'prefix,asn,org\n10.0.0.1/8,64500,x\n',
+    /^line 2, field prefix: host bits are set in 10\.0\.0\.1\/8; the network is 10\.0\.0\.0\/8$/,
+  ],
   ['not a prefix', '# c\n\nlab,64500,x\n', /^line 3, field prefix: not an IPv4 or IPv6 address or CIDR: "lab"$/],
-  ['AS number', '10.0.0.0/8,64500,x\n10.1.0.0/16,AS-1,y\n', /^line 2, field asn: "AS-1" is not an AS number \(1 to 4294967295, "AS" optional\)$/],
+  [
+    'AS number',
+    '10.0.0.0/8,64500,x\n10.1.0.0/16,AS-1,y\n',
+    /^line 2, field asn: "AS-1" is not an AS number \(1 to 4294967295, "AS" optional\)$/,
+  ],
   ['AS 0', '10.0.0.0/8,0,x\n', /^line 1, field asn: "0" is not an AS number/],
   ['AS too large', '10.0.0.0/8,4294967296,x\n', /^line 1, field asn: "4294967296" is not an AS number/],
   ['empty org', '10.0.0.0/8,64500,\n', /^line 1, field org: the organisation name is empty$/],
   ['country', '10.0.0.0/8,64500,x,XX\n', /^line 1, field country: "XX" is not an ISO 3166-1 alpha-2 country code$/],
   ['field count', '10.0.0.0/8,64500\n', /^line 1: 2 fields; expected prefix,asn,org,country \(country optional\)$/],
   ['open quote', '10.0.0.0/8,64500,"x\n', /^line 1: a quoted field is not closed$/],
-  ['repeat', '10.0.0.0/8,64500,x\n10.0.0.0/8,64501,y\n', /^line 2, field prefix: 10\.0\.0\.0\/8 is declared on line 1 already$/],
+  [
+    'repeat',
+    '10.0.0.0/8,64500,x\n10.0.0.0/8,64501,y\n',
+    /^line 2, field prefix: 10\.0\.0\.0\/8 is declared on line 1 already$/,
+  ],
 ];
 
 describe('operator-declared ranges (hopmap enrich local)', { skip }, () => {
@@ -88,7 +114,9 @@ describe('operator-declared ranges (hopmap enrich local)', { skip }, () => {
       { prefix: '198.18.7.0/24', asn: 64497, org: 'Lab edge', country: 'SE' },
       { prefix: '10.20.0.0/16', asn: 64512, org: 'Example Corp', country: 'NL' },
     ]);
-    assert.deepEqual(parseLocalRanges('198.18.0.1,64500,"say ""hi""",\n'), [{ prefix: '198.18.0.1/32', asn: 64500, org: 'say "hi"', country: null }]);
+    assert.deepEqual(parseLocalRanges('198.18.0.1,64500,"say ""hi""",\n'), [
+      { prefix: '198.18.0.1/32', asn: 64500, org: 'say "hi"', country: null },
+    ]);
   });
 
   for (const [what, text, message] of BAD) {
@@ -99,7 +127,10 @@ describe('operator-declared ranges (hopmap enrich local)', { skip }, () => {
 
   it('allows an AS on space that is not public only when a declared range gave it', async () => {
     const insert = (source: string | null, kind = 'benchmarking') =>
-      pool.query(`insert into address_info (address, kind, asn, as_org, source) values ('198.18.9.9', $2, 64500, 'x', $1)`, [source, kind]);
+      pool.query(
+        `insert into address_info (address, kind, asn, as_org, source) values ('198.18.9.9', $2, 64500, 'x', $1)`,
+        [source, kind],
+      );
     await assert.rejects(insert(null), /address_info_public_only_check/);
     await assert.rejects(insert('ip-location-db'), /address_info_public_only_check/);
     await assert.rejects(insert('elsewhere', 'public'), /address_info_source_check/);
@@ -125,9 +156,13 @@ describe('operator-declared ranges (hopmap enrich local)', { skip }, () => {
 
   it('stores where each AS came from, and looks every hop up again when the declared set changes', async () => {
     const hops = ['198.18.0.1', '198.18.7.9', '11.0.0.1', '11.0.0.200', '192.168.1.1'];
-    await pool.query(`insert into hops (address, family) select a::inet, family(a::inet) from unnest($1::text[]) a`, [hops]);
+    await pool.query(`insert into hops (address, family) select a::inet, family(a::inet) from unnest($1::text[]) a`, [
+      hops,
+    ]);
     const stored = async () =>
-      (await pool.query(`select host(address) as a, asn::int, source from address_info order by address`)).rows.map((r) => [r.a, r.asn, r.source]);
+      (await pool.query(`select host(address) as a, asn::int, source from address_info order by address`)).rows.map(
+        (r) => [r.a, r.asn, r.source],
+      );
 
     assert.equal(await enrichPendingHops(pool), 5);
     assert.deepEqual(await stored(), [
@@ -170,15 +205,24 @@ describe('operator-declared ranges (hopmap enrich local)', { skip }, () => {
     writeFileSync(bad, 'prefix,asn,org\n10.0.0.0/8,64500,ok\n10.1.0.0/16,6450x,typo\n');
     const refused = await hopmap(bad);
     assert.equal(refused.code, 1, refused.output);
-    assert.equal(refused.output, `hopmap: ${bad}: line 3, field asn: "6450x" is not an AS number (1 to 4294967295, "AS" optional)\n`);
+    assert.equal(
+      refused.output,
+      `hopmap: ${bad}: line 3, field asn: "6450x" is not an AS number (1 to 4294967295, "AS" optional)\n`,
+    );
 
     const good = join(dir, 'good.csv');
     writeFileSync(good, '198.18.0.0/15,64500,lab core,\n10.0.0.0/8,AS64512,"Example, Corp",nl\n');
     const loaded = await hopmap(good);
     assert.equal(loaded.code, 0, loaded.output);
-    assert.match(loaded.output, /^local: loaded 2 declared ranges \(local-ranges@[0-9a-f]{16}\); hops are looked up again/);
+    assert.match(
+      loaded.output,
+      /^local: loaded 2 declared ranges \(local-ranges@[0-9a-f]{16}\); hops are looked up again/,
+    );
     assert.equal((await hopmap(good)).output, 'local: unchanged (2 declared ranges)\n');
-    assert.equal((await hopmap('--list')).output, '10.0.0.0/8\tAS64512\tExample, Corp\tNL\n198.18.0.0/15\tAS64500\tlab core\t-\n');
+    assert.equal(
+      (await hopmap('--list')).output,
+      '10.0.0.0/8\tAS64512\tExample, Corp\tNL\n198.18.0.0/15\tAS64500\tlab core\t-\n',
+    );
 
     const cleared = await hopmap('--clear');
     assert.match(cleared.output, /^local: cleared/);

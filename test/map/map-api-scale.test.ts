@@ -57,7 +57,12 @@ describe('map API at scale: a million links', { skip }, () => {
       );
     }
     await client.query('analyze');
-    manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     const user = await addUser(manager.pool, serverKey, 'scale');
     assert.equal((await logIn(br, manager.url, manager.url, 'scale', await codeFor(user.secret))).status, 303);
   });
@@ -79,7 +84,10 @@ describe('map API at scale: a million links', { skip }, () => {
       next = body.next;
     });
     // A cursor halfway through: keyset pages cost the same wherever they start.
-    const { rows } = await client.query(`select host(near) as near, host(far) as far from links order by near, far offset $1 limit 1`, [LINKS / 2]);
+    const { rows } = await client.query(
+      `select host(near) as near, host(far) as far from links order by near, far offset $1 limit 1`,
+      [LINKS / 2],
+    );
     const deepCursor = Buffer.from(`${rows[0].near} ${rows[0].far}`).toString('base64url');
     const deep = await medianMs(5, async () => {
       const res = await br.get(`${manager.url}/api/map/graph?limit=10000&cursor=${deepCursor}`);

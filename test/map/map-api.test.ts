@@ -25,7 +25,16 @@ const VIA_C = ['198.18.0.2', '198.18.0.14', '198.18.0.18', T1];
 const TO_T2 = ['198.18.0.2', '198.18.1.6', T2];
 const at = (ms: number) => new Date(Date.UTC(2026, 10, 23, 1, 0, 0) + ms).toISOString();
 
-interface Link { near: string; far: string; count: number; first_seen_at: string; last_seen_at: string; delta_min_us: number; delta_max_us: number; delta_mean_us: number }
+interface Link {
+  near: string;
+  far: string;
+  count: number;
+  first_seen_at: string;
+  last_seen_at: string;
+  delta_min_us: number;
+  delta_max_us: number;
+  delta_mean_us: number;
+}
 
 describe('map API: /api/map/graph, /path and /changes in the manager', { skip }, () => {
   const serverKey = randomBytes(32);
@@ -44,8 +53,18 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
 
   before(async () => {
     db = await createTestDatabase('map_api');
-    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
-    manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
+    manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     client = new pg.Client(db.url);
     await client.connect();
     // w1's route to T1 moves from B to C at minute 2; w2 traces T2 once.
@@ -79,21 +98,34 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
   });
 
   it('pages through the interface graph by cursor: every link once, in (near, far) order, with its figures', async () => {
-    const { rows: all } = await client.query(`select host(near) as near, host(far) as far, count::int from links l order by l.near, l.far`);
+    const { rows: all } = await client.query(
+      `select host(near) as near, host(far) as far, count::int from links l order by l.near, l.far`,
+    );
     assert.equal(all.length, 8, 'via B 3 links, via C 3, to T2 2');
     const seen: Link[] = [];
     let cursor: string | null = '';
     let pages = 0;
     while (cursor !== null) {
-      const body: { links: Link[]; nodes: Array<{ address: string; count: number; degree: number }>; next: string | null } = (await ok(`/api/map/graph?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      const body: {
+        links: Link[];
+        nodes: Array<{ address: string; count: number; degree: number }>;
+        next: string | null;
+      } = (await ok(`/api/map/graph?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json();
       pages++;
       const ends = new Set(body.links.flatMap((l) => [l.near, l.far]));
-      assert.deepEqual(new Set(body.nodes.map((n) => n.address)), ends, 'the nodes of a page are the ends of its links');
+      assert.deepEqual(
+        new Set(body.nodes.map((n) => n.address)),
+        ends,
+        'the nodes of a page are the ends of its links',
+      );
       seen.push(...body.links);
       cursor = body.next;
     }
     assert.equal(pages, 3, '3 + 3 + 2');
-    assert.deepEqual(seen.map((l) => [l.near, l.far]), all.map((r) => [r.near, r.far]));
+    assert.deepEqual(
+      seen.map((l) => [l.near, l.far]),
+      all.map((r) => [r.near, r.far]),
+    );
     const first = seen.find((l) => l.near === '198.18.0.2' && l.far === '198.18.0.6')!;
     assert.equal(first.count, 3, 'traced at minutes 0, 1 and 3');
     assert.equal(first.delta_mean_us, 100, 'the factory answers 100 µs more per TTL');
@@ -103,11 +135,25 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
 
   it('filters by time window and by target prefix', async () => {
     const since = (await ok(`/api/map/graph?since=${encodeURIComponent(at(2 * MIN))}`)).json().links as Link[];
-    assert.deepEqual(since.map((l) => `${l.near}>${l.far}`).sort(), ['198.18.0.10>198.19.1.1', '198.18.0.14>198.18.0.18', '198.18.0.18>198.19.1.1', '198.18.0.2>198.18.0.14', '198.18.0.2>198.18.0.6', '198.18.0.6>198.18.0.10'], 'the T2 links were last seen at minute 0');
+    assert.deepEqual(
+      since.map((l) => `${l.near}>${l.far}`).sort(),
+      [
+        '198.18.0.10>198.19.1.1',
+        '198.18.0.14>198.18.0.18',
+        '198.18.0.18>198.19.1.1',
+        '198.18.0.2>198.18.0.14',
+        '198.18.0.2>198.18.0.6',
+        '198.18.0.6>198.18.0.10',
+      ],
+      'the T2 links were last seen at minute 0',
+    );
     const until = (await ok(`/api/map/graph?until=${encodeURIComponent(at(MIN))}`)).json().links as Link[];
     assert.equal(until.length, 5, 'B and T2, not C (first seen at minute 2)');
     const toT2 = (await ok('/api/map/graph?target_prefix=198.19.2.0/24')).json().links as Link[];
-    assert.deepEqual(toT2.map((l) => `${l.near}>${l.far}`), ['198.18.0.2>198.18.1.6', '198.18.1.6>198.19.2.1']);
+    assert.deepEqual(
+      toT2.map((l) => `${l.near}>${l.far}`),
+      ['198.18.0.2>198.18.1.6', '198.18.1.6>198.19.2.1'],
+    );
   });
 
   it('refuses a bad filter with 400 naming the field', async () => {
@@ -128,7 +174,11 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
       assert.equal(res.json().error.code, 'validation_failed');
       assert.match(res.json().error.message, want);
     }
-    for (const [path, want] of [[`/api/map/path?worker=w1&target=nope`, /query\.target/], ['/api/map/path?target=198.19.1.1', /query\.worker/], ['/api/map/changes?cursor=-1', /query\.cursor/]] as const) {
+    for (const [path, want] of [
+      [`/api/map/path?worker=w1&target=nope`, /query\.target/],
+      ['/api/map/path?target=198.19.1.1', /query\.worker/],
+      ['/api/map/changes?cursor=-1', /query\.cursor/],
+    ] as const) {
       const res = await get(path);
       assert.equal(res.status, 400, path);
       assert.match(res.json().error.message, want);
@@ -138,10 +188,16 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
   it('streams the graph as GraphML that an XML parser reads: one node per address, one edge per link, with attributes', async () => {
     const res = await ok('/api/map/graph?format=graphml');
     assert.match(String(res.headers['content-type']), /application\/graphml\+xml/);
-    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['key', 'node', 'edge', 'data'].includes(name) }).parse(res.text);
+    const doc = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (name) => ['key', 'node', 'edge', 'data'].includes(name),
+    }).parse(res.text);
     const graph = doc.graphml.graph;
     assert.equal(graph.edgedefault, 'directed');
-    const { rows } = await client.query(`select count(*)::int as links, (select count(*)::int from (select near from links union select far from links) a) as nodes from links`);
+    const { rows } = await client.query(
+      `select count(*)::int as links, (select count(*)::int from (select near from links union select far from links) a) as nodes from links`,
+    );
     assert.equal(graph.edge.length, rows[0].links);
     assert.equal(graph.node.length, rows[0].nodes);
     const ids = new Set(graph.node.map((n: { id: string }) => n.id));
@@ -149,22 +205,35 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
     const keys = new Map(doc.graphml.key.map((k: { id: string; 'attr.type': string }) => [k.id, k['attr.type']]));
     assert.equal(keys.get('count'), 'long');
     assert.equal(keys.get('delta_mean_us'), 'double');
-    const edge = graph.edge.find((e: { source: string; target: string }) => e.source === '198.18.0.2' && e.target === '198.18.0.6');
+    const edge = graph.edge.find(
+      (e: { source: string; target: string }) => e.source === '198.18.0.2' && e.target === '198.18.0.6',
+    );
     const data = Object.fromEntries(edge.data.map((d: { key: string; '#text': unknown }) => [d.key, d['#text']]));
     assert.equal(data.count, 3);
     assert.equal(data.delta_mean_us, 100);
     assert.equal(data.first_seen_at, at(900));
   });
 
-  it('gives the path of a worker\'s route at a time, hop by hop', async () => {
-    const during = (await ok(`/api/map/path?worker=w1&target=${T1}&at=${encodeURIComponent(at(2 * MIN + 30_000))}`)).json();
+  it("gives the path of a worker's route at a time, hop by hop", async () => {
+    const during = (
+      await ok(`/api/map/path?worker=w1&target=${T1}&at=${encodeURIComponent(at(2 * MIN + 30_000))}`)
+    ).json();
     assert.equal(during.routes.length, 1);
     const route = during.routes[0];
     assert.equal(route.reached, true);
-    assert.deepEqual(route.hops.map((h: { ttl: number; addresses: Array<{ address: string }> }) => [h.ttl, ...h.addresses.map((a) => a.address)]), VIA_C.map((a, i) => [i + 1, a]));
+    assert.deepEqual(
+      route.hops.map((h: { ttl: number; addresses: Array<{ address: string }> }) => [
+        h.ttl,
+        ...h.addresses.map((a) => a.address),
+      ]),
+      VIA_C.map((a, i) => [i + 1, a]),
+    );
     assert.equal(route.hops[0].addresses[0].asn, null, 'no AS known for it');
     const before = (await ok(`/api/map/path?worker=w1&target=${T1}&at=${encodeURIComponent(at(MIN))}`)).json();
-    assert.deepEqual(before.routes[0].hops.map((h: { addresses: Array<{ address: string }> }) => h.addresses[0]!.address), VIA_B);
+    assert.deepEqual(
+      before.routes[0].hops.map((h: { addresses: Array<{ address: string }> }) => h.addresses[0]!.address),
+      VIA_B,
+    );
     const none = (await ok(`/api/map/path?worker=w2&target=${T1}`)).json();
     assert.deepEqual(none.routes, []);
   });
@@ -172,12 +241,22 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
   it('lists route changes a page at a time, with both paths', async () => {
     const first = (await ok('/api/map/changes?worker=w1&limit=1')).json();
     assert.equal(first.changes.length, 1);
-    assert.deepEqual(first.changes[0].before.hops, VIA_B.map((a) => [a]));
-    assert.deepEqual(first.changes[0].after.hops, VIA_C.map((a) => [a]));
+    assert.deepEqual(
+      first.changes[0].before.hops,
+      VIA_B.map((a) => [a]),
+    );
+    assert.deepEqual(
+      first.changes[0].after.hops,
+      VIA_C.map((a) => [a]),
+    );
     assert.equal(first.changes[0].diverge_ttl, 2);
     assert.ok(first.next);
     const second = (await ok(`/api/map/changes?worker=w1&limit=1&cursor=${first.next}`)).json();
-    assert.deepEqual(second.changes[0].after.hops, VIA_B.map((a) => [a]), 'and back');
+    assert.deepEqual(
+      second.changes[0].after.hops,
+      VIA_B.map((a) => [a]),
+      'and back',
+    );
     const third = (await ok(`/api/map/changes?worker=w1&limit=1&cursor=${second.next}`)).json();
     assert.deepEqual(third, { changes: [], next: null });
     assert.deepEqual((await ok('/api/map/changes?worker=w2')).json().changes, []);
@@ -189,7 +268,9 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
       const res = await get('/api/map/graph?level=as');
       assert.equal(res.status, 503);
       assert.match(res.json().error.message, /address_info/);
-      t.skip('table address_info does not exist yet (hop enrichment, src/map/enrich, creates it): the AS graph answers 503');
+      t.skip(
+        'table address_info does not exist yet (hop enrichment, src/map/enrich, creates it): the AS graph answers 503',
+      );
       return;
     }
     // 198.18.0.2 is AS 64500; B and C are in 64501, T1 in 64502; 198.18.1.6 is private (no AS).
@@ -200,15 +281,27 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
       ('198.19.1.1', 'public', 64502, 'Target Co', 'NL', 't', now()), ('198.18.1.6', 'private', null, null, null, 't', now())
       on conflict (address) do nothing`);
     const g = (await ok('/api/map/graph?level=as')).json();
-    assert.deepEqual(g.links.map((l: { near_asn: number; far_asn: number; links: number; count: number }) => [l.near_asn, l.far_asn, l.links, l.count]), [
-      [64500, 64501, 2, 4], // 0.2>0.6 three times, 0.2>0.14 once
-      [64501, 64502, 2, 4],
-    ]);
+    assert.deepEqual(
+      g.links.map((l: { near_asn: number; far_asn: number; links: number; count: number }) => [
+        l.near_asn,
+        l.far_asn,
+        l.links,
+        l.count,
+      ]),
+      [
+        [64500, 64501, 2, 4], // 0.2>0.6 three times, 0.2>0.14 once
+        [64501, 64502, 2, 4],
+      ],
+    );
     const transit = g.nodes.find((n: { asn: number }) => n.asn === 64501);
     assert.deepEqual([transit.as_org, transit.internal_links, transit.internal_count], ['Transit B', 2, 4]);
     const onlyB = (await ok('/api/map/graph?level=as&asn=64500')).json();
-    assert.deepEqual(onlyB.links.map((l: { far_asn: number }) => l.far_asn), [64501]);
-    const hop = (await ok(`/api/map/path?worker=w1&target=${T1}&at=${encodeURIComponent(at(MIN))}`)).json().routes[0].hops[1].addresses[0];
+    assert.deepEqual(
+      onlyB.links.map((l: { far_asn: number }) => l.far_asn),
+      [64501],
+    );
+    const hop = (await ok(`/api/map/path?worker=w1&target=${T1}&at=${encodeURIComponent(at(MIN))}`)).json().routes[0]
+      .hops[1].addresses[0];
     assert.deepEqual(hop, { address: '198.18.0.6', asn: 64501, as_org: 'Transit B' });
     await client.query(`delete from address_info where data_version = 't'`);
   });

@@ -19,7 +19,9 @@ import { needs } from '../support/needs.js';
 const skip = needs('database', 'chromium');
 
 // pngjs ships without types; it is here as a dependency of qrcode.
-const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } } };
+const { PNG } = createRequire(import.meta.url)('pngjs') as {
+  PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } };
+};
 
 const MIN = 60_000;
 const T = '198.19.9.9';
@@ -29,7 +31,15 @@ const VIA_C = ['198.18.0.2', '198.18.0.14', null, '198.18.0.22', T];
 const HIGHLIGHT = [0xff, 0xd2, 0x4d];
 
 const cells = (page: Page, rows: string) =>
-  page.locator(rows).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim()).concat(tr.classList.contains('hop-diff') ? ['DIFF'] : [])));
+  page
+    .locator(rows)
+    .evaluateAll((trs) =>
+      trs.map((tr) =>
+        [...tr.querySelectorAll('td')]
+          .map((td) => td.textContent!.trim())
+          .concat(tr.classList.contains('hop-diff') ? ['DIFF'] : []),
+      ),
+    );
 
 describe('path explorer and route-change timeline in a browser', { skip }, () => {
   const serverKey = randomBytes(32);
@@ -43,8 +53,18 @@ describe('path explorer and route-change timeline in a browser', { skip }, () =>
   before(async () => {
     db = await createTestDatabase('path_pages');
     pool = createPool(db.url, quietLog, { max: 2 });
-    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
-    manager = await startService(managerService({ serverKey, plugins: installedPlugins }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
+    manager = await startService(managerService({ serverKey, plugins: installedPlugins }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     // w1's route to T moves from B to C (with a silent TTL 3) at minute 2; w2 traces T once and never changes.
     const posts = [
       traceResult(T, VIA_B, { worker: 'w1', atMs: 0 }),
@@ -74,7 +94,9 @@ describe('path explorer and route-change timeline in a browser', { skip }, () =>
   });
 
   it('needs a signed-in user', async () => {
-    const res = await request(`${manager.url}/paths?worker=w1&target=${T}`, { headers: { 'x-forwarded-for': '198.51.100.40' } });
+    const res = await request(`${manager.url}/paths?worker=w1&target=${T}`, {
+      headers: { 'x-forwarded-for': '198.51.100.40' },
+    });
     assert.ok(res.status >= 300 && res.status < 400, `status ${res.status}`);
     assert.match(String(res.headers.location), /\/login$/);
   });
@@ -88,7 +110,11 @@ describe('path explorer and route-change timeline in a browser', { skip }, () =>
     await logInWithTotp(page, manager.url, 'ops', secret);
 
     await page.click('nav >> text=Paths');
-    assert.deepEqual(await page.locator('select[name=worker] option').allTextContents(), ['choose…', 'w1', 'w2'], 'the workers that have routes');
+    assert.deepEqual(
+      await page.locator('select[name=worker] option').allTextContents(),
+      ['choose…', 'w1', 'w2'],
+      'the workers that have routes',
+    );
     await page.selectOption('select[name=worker]', 'w1');
     await page.fill('input[name=target]', T);
     await Promise.all([page.waitForURL(/\/paths\?worker=w1&target=/), page.click('form.pick button[type=submit]')]);
@@ -97,7 +123,10 @@ describe('path explorer and route-change timeline in a browser', { skip }, () =>
     const route = page.locator('section.route');
     assert.equal(await route.count(), 1);
     assert.equal(await route.locator('h2').textContent(), 'icmp-paris, flow 4242');
-    assert.match((await route.locator('p').first().textContent())!, /On this path since 2026-11-23 01:02:00 UTC, last seen 2026-11-23 01:03:00 UTC, 2 observations\./);
+    assert.match(
+      (await route.locator('p').first().textContent())!,
+      /On this path since 2026-11-23 01:02:00 UTC, last seen 2026-11-23 01:03:00 UTC, 2 observations\./,
+    );
     assert.deepEqual(await cells(page, 'table.path tbody tr'), [
       ['1', '198.18.0.2', 'AS64500', 'Example Transit', 'US'],
       ['2', '198.18.0.14', 'AS64501', 'Other Net', 'DE'],
@@ -116,7 +145,14 @@ describe('path explorer and route-change timeline in a browser', { skip }, () =>
       ['4', T, '198.18.0.22', 'DIFF'],
       ['5', '', T, 'DIFF'],
     ]);
-    const bg = await page.locator('tr.hop-diff td').first().evaluate((td) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(td).backgroundColor);
+    const bg = await page
+      .locator('tr.hop-diff td')
+      .first()
+      .evaluate(
+        (td) =>
+          (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(td)
+            .backgroundColor,
+      );
     assert.equal(bg, `rgb(${HIGHLIGHT.join(', ')})`, 'the differing hop is highlighted');
 
     const png = PNG.sync.read(await page.screenshot({ fullPage: true }));
@@ -125,20 +161,30 @@ describe('path explorer and route-change timeline in a browser', { skip }, () =>
     for (let i = 0; i < png.data.length; i += 4) {
       const [r, g, b] = [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
       colours.add((r << 16) | (g << 8) | b);
-      if (Math.abs(r - HIGHLIGHT[0]!) <= 2 && Math.abs(g - HIGHLIGHT[1]!) <= 2 && Math.abs(b - HIGHLIGHT[2]!) <= 2) highlighted++;
+      if (Math.abs(r - HIGHLIGHT[0]!) <= 2 && Math.abs(g - HIGHLIGHT[1]!) <= 2 && Math.abs(b - HIGHLIGHT[2]!) <= 2)
+        highlighted++;
     }
-    assert.ok(highlighted > 2_000, `the highlight shows in the screenshot: ${highlighted} pixels of ${png.width}x${png.height}`);
+    assert.ok(
+      highlighted > 2_000,
+      `the highlight shows in the screenshot: ${highlighted} pixels of ${png.width}x${png.height}`,
+    );
     assert.ok(colours.size > 50, `not blank: ${colours.size} colours`);
 
     await page.setViewportSize({ width: 375, height: 740 });
-    assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), 'no horizontal scroll at 375 px');
+    assert.ok(
+      await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'),
+      'no horizontal scroll at 375 px',
+    );
     await page.setViewportSize({ width: 1280, height: 800 });
 
     await page.goto(`${manager.url}/changes?since=2026-11-23T00:00:00Z`);
     assert.deepEqual(await page.locator('section.hour h2').allTextContents(), ['2026-11-23 01:00 UTC']);
     const items = await page.locator('ul.changes li').allTextContents();
     assert.equal(items.length, 1, items.join('\n'));
-    assert.match(items[0]!, new RegExp(`2026-11-23 01:02:00 UTC w1 → ${T.replaceAll('.', '\\.')} icmp-paris, flow 4242: paths part at TTL 2`));
+    assert.match(
+      items[0]!,
+      new RegExp(`2026-11-23 01:02:00 UTC w1 → ${T.replaceAll('.', '\\.')} icmp-paris, flow 4242: paths part at TTL 2`),
+    );
     await Promise.all([page.waitForURL(/\/paths\?worker=w1&target=/), page.click('ul.changes li a')]);
     assert.equal(await page.textContent('h1'), `Paths from w1 to ${T}`);
     assert.equal(await page.locator('article.change').count(), 1);

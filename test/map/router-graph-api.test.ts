@@ -27,8 +27,26 @@ const A = '198.18.0.6';
 const B = '198.18.0.14';
 const C = '198.18.0.10';
 
-interface RouterLink { near: string; far: string; links: number; count: number; first_seen_at: string; last_seen_at: string; delta_min_us: number; delta_max_us: number; delta_mean_us: number }
-interface RouterNode { id: string; interfaces: string[]; asn: number | null; as_org: string | null; asns: number[]; count: number; degree: number }
+interface RouterLink {
+  near: string;
+  far: string;
+  links: number;
+  count: number;
+  first_seen_at: string;
+  last_seen_at: string;
+  delta_min_us: number;
+  delta_max_us: number;
+  delta_mean_us: number;
+}
+interface RouterNode {
+  id: string;
+  interfaces: string[];
+  asn: number | null;
+  as_org: string | null;
+  asns: number[];
+  count: number;
+  degree: number;
+}
 
 describe('map API: /api/map/graph?level=router', { skip }, () => {
   const serverKey = randomBytes(32);
@@ -46,14 +64,31 @@ describe('map API: /api/map/graph?level=router', { skip }, () => {
   before(async () => {
     db = await createTestDatabase('router_graph_api');
     pool = createPool(db.url, quietLog);
-    manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    manager = await startService(managerService({ serverKey, plugins: [mapPlugin] }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     await storeResults(pool, [
       traceResult(T1, [X, A, C, T1], { worker: 'w1', atMs: 0 }),
       traceResult(T1, [X, B, C, T1], { worker: 'w1', flow: 2, atMs: MIN }),
       traceResult(T2, [X, A, B, T2], { worker: 'w2', atMs: 0 }),
       {
-        format: RESULT_FORMAT, id: randomUUID(), type: 'alias', worker: 'w1', lease: null, target: T1, started_at: new Date().toISOString(), finished_at: new Date().toISOString(),
-        flow: 4242, probes_sent: 1, record_route: [], timestamps: [], ipid: [], mercator: [{ address: B, from: A }],
+        format: RESULT_FORMAT,
+        id: randomUUID(),
+        type: 'alias',
+        worker: 'w1',
+        lease: null,
+        target: T1,
+        started_at: new Date().toISOString(),
+        finished_at: new Date().toISOString(),
+        flow: 4242,
+        probes_sent: 1,
+        record_route: [],
+        timestamps: [],
+        ipid: [],
+        mercator: [{ address: B, from: A }],
       },
     ]);
     await resolveRouters(pool);
@@ -79,46 +114,97 @@ describe('map API: /api/map/graph?level=router', { skip }, () => {
     let cursor: string | null = '';
     let pages = 0;
     while (cursor !== null) {
-      const body: { level: string; links: RouterLink[]; nodes: RouterNode[]; next: string | null } = (await ok(`/api/map/graph?level=router&limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      const body: { level: string; links: RouterLink[]; nodes: RouterNode[]; next: string | null } = (
+        await ok(`/api/map/graph?level=router&limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json();
       assert.equal(body.level, 'router');
       pages++;
-      assert.deepEqual(new Set(body.nodes.map((n) => n.id)), new Set(body.links.flatMap((l) => [l.near, l.far])), 'the nodes of a page are the ends of its links');
+      assert.deepEqual(
+        new Set(body.nodes.map((n) => n.id)),
+        new Set(body.links.flatMap((l) => [l.near, l.far])),
+        'the nodes of a page are the ends of its links',
+      );
       for (const n of body.nodes) nodes.set(n.id, n);
       seen.push(...body.links);
       cursor = body.next;
     }
     assert.equal(pages, 2, '3 + 1');
-    assert.deepEqual(seen.map((l) => [l.near, l.far, l.links, l.count]), [
-      [X, A, 2, 3], // X>A twice (w1, w2) and X>B once
-      [A, C, 2, 2], // A>C and B>C; A>B is inside R
-      [A, T2, 1, 1],
-      [C, T1, 1, 2],
-    ]);
+    assert.deepEqual(
+      seen.map((l) => [l.near, l.far, l.links, l.count]),
+      [
+        [X, A, 2, 3], // X>A twice (w1, w2) and X>B once
+        [A, C, 2, 2], // A>C and B>C; A>B is inside R
+        [A, T2, 1, 1],
+        [C, T1, 1, 2],
+      ],
+    );
     const xr = seen[0]!;
-    assert.deepEqual([xr.delta_min_us, xr.delta_max_us, xr.delta_mean_us], [100, 100, 100], 'the factory answers 100 µs more per TTL');
-    assert.equal(Date.parse(xr.last_seen_at), Date.parse(new Date(Date.UTC(2026, 10, 23, 1, 0, 0) + MIN + 900).toISOString()));
-    assert.deepEqual(nodes.get(A), { id: A, interfaces: [A, B], asn: 64500, as_org: 'Core', asns: [64500, 64501], count: 6, degree: 3 }, 'A is the first page\'s; both its interfaces');
+    assert.deepEqual(
+      [xr.delta_min_us, xr.delta_max_us, xr.delta_mean_us],
+      [100, 100, 100],
+      'the factory answers 100 µs more per TTL',
+    );
+    assert.equal(
+      Date.parse(xr.last_seen_at),
+      Date.parse(new Date(Date.UTC(2026, 10, 23, 1, 0, 0) + MIN + 900).toISOString()),
+    );
+    assert.deepEqual(
+      nodes.get(A),
+      { id: A, interfaces: [A, B], asn: 64500, as_org: 'Core', asns: [64500, 64501], count: 6, degree: 3 },
+      "A is the first page's; both its interfaces",
+    );
     assert.deepEqual(nodes.get(T2)!.interfaces, [T2], 'an address with no alias is a router of its own');
     assert.equal(nodes.get(T2)!.asn, null);
   });
 
   it('filters at the router level as at the interface level', async () => {
     const toT2 = (await ok('/api/map/graph?level=router&target_prefix=198.19.2.0/24')).json().links as RouterLink[];
-    assert.deepEqual(toT2.map((l) => [l.near, l.far, l.links]), [[X, A, 1], [A, T2, 1]], 'only the interface links on paths to T2, still grouped');
-    const since = (await ok(`/api/map/graph?level=router&since=${encodeURIComponent(new Date(Date.UTC(2026, 10, 23, 1, 0, 30)).toISOString())}`)).json().links as RouterLink[];
-    assert.deepEqual(since.map((l) => [l.near, l.far, l.links]), [[X, A, 1], [A, C, 1], [C, T1, 1]], 'links last seen at minute 1: X>B, B>C, C>T1');
+    assert.deepEqual(
+      toT2.map((l) => [l.near, l.far, l.links]),
+      [
+        [X, A, 1],
+        [A, T2, 1],
+      ],
+      'only the interface links on paths to T2, still grouped',
+    );
+    const since = (
+      await ok(
+        `/api/map/graph?level=router&since=${encodeURIComponent(new Date(Date.UTC(2026, 10, 23, 1, 0, 30)).toISOString())}`,
+      )
+    ).json().links as RouterLink[];
+    assert.deepEqual(
+      since.map((l) => [l.near, l.far, l.links]),
+      [
+        [X, A, 1],
+        [A, C, 1],
+        [C, T1, 1],
+      ],
+      'links last seen at minute 1: X>B, B>C, C>T1',
+    );
   });
 
   it('streams the router graph as GraphML: one node per router with its interfaces, one edge per router link', async () => {
     const res = await ok('/api/map/graph?level=router&format=graphml');
     assert.match(String(res.headers['content-type']), /application\/graphml\+xml/);
-    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['key', 'node', 'edge', 'data'].includes(name) }).parse(res.text);
+    const doc = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (name) => ['key', 'node', 'edge', 'data'].includes(name),
+    }).parse(res.text);
     const graph = doc.graphml.graph;
-    const data = (el: { data: Array<{ key: string; '#text': unknown }> }) => Object.fromEntries(el.data.map((d) => [d.key, d['#text']]));
-    assert.deepEqual(graph.node.map((n: { id: string }) => n.id).sort(), [A, C, X, T1, T2].sort(), 'B is no node: it is an interface of A');
+    const data = (el: { data: Array<{ key: string; '#text': unknown }> }) =>
+      Object.fromEntries(el.data.map((d) => [d.key, d['#text']]));
+    assert.deepEqual(
+      graph.node.map((n: { id: string }) => n.id).sort(),
+      [A, C, X, T1, T2].sort(),
+      'B is no node: it is an interface of A',
+    );
     const r = graph.node.find((n: { id: string }) => n.id === A);
     assert.deepEqual(data(r), { interfaces: `${A} ${B}`, interface_count: 2, asn: 64500, as_org: 'Core' });
-    assert.deepEqual(graph.edge.map((e: { source: string; target: string }) => `${e.source}>${e.target}`), [`${X}>${A}`, `${A}>${C}`, `${A}>${T2}`, `${C}>${T1}`]);
+    assert.deepEqual(
+      graph.edge.map((e: { source: string; target: string }) => `${e.source}>${e.target}`),
+      [`${X}>${A}`, `${A}>${C}`, `${A}>${T2}`, `${C}>${T1}`],
+    );
     assert.equal(data(graph.edge[1]).links, 2);
     const keys = new Map(doc.graphml.key.map((k: { id: string; 'attr.type': string }) => [k.id, k['attr.type']]));
     assert.equal(keys.get('links'), 'long');

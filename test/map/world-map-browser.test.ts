@@ -26,14 +26,33 @@ import { needs } from '../support/needs.js';
 const skip = needs('database', 'chromium');
 
 // pngjs ships without types; it is here as a dependency of qrcode.
-const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } } };
+const { PNG } = createRequire(import.meta.url)('pngjs') as {
+  PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } };
+};
 
 // Public anycast and registry addresses on four continents; their countries come from the installed DB-IP data
 // (at the time of writing: US, US, US, BR, BR, JP, ZA, AU, NL, RU), never from this list.
-const HOPS = ['8.8.8.8', '8.8.4.4', '9.9.9.9', '200.160.2.3', '200.160.0.8', '202.12.27.33', '196.216.2.1', '1.1.1.1', '193.0.6.139', '77.88.8.8'];
+const HOPS = [
+  '8.8.8.8',
+  '8.8.4.4',
+  '9.9.9.9',
+  '200.160.2.3',
+  '200.160.0.8',
+  '202.12.27.33',
+  '196.216.2.1',
+  '1.1.1.1',
+  '193.0.6.139',
+  '77.88.8.8',
+];
 const LINKS: Array<[string, string]> = [
-  ['8.8.8.8', '8.8.4.4'], ['8.8.8.8', '193.0.6.139'], ['193.0.6.139', '77.88.8.8'], ['9.9.9.9', '200.160.2.3'],
-  ['200.160.0.8', '196.216.2.1'], ['202.12.27.33', '1.1.1.1'], ['8.8.4.4', '202.12.27.33'], ['10.0.0.1', '8.8.8.8'],
+  ['8.8.8.8', '8.8.4.4'],
+  ['8.8.8.8', '193.0.6.139'],
+  ['193.0.6.139', '77.88.8.8'],
+  ['9.9.9.9', '200.160.2.3'],
+  ['200.160.0.8', '196.216.2.1'],
+  ['202.12.27.33', '1.1.1.1'],
+  ['8.8.4.4', '202.12.27.33'],
+  ['10.0.0.1', '8.8.8.8'],
 ];
 
 const ipv4 = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
@@ -46,10 +65,12 @@ function realRangesFor(addresses: string[], dir: string) {
   const wanted = addresses.map(ipv4);
   return installedRangeSources().map((s) => {
     const ipv4File = s.files.find((f) => f.endsWith('ipv4.csv'))!;
-    const rows = readFileSync(ipv4File, 'utf8').split('\n').filter((line) => {
-      const [first, last] = line.split(',');
-      return first && last && wanted.some((a) => ipv4(first) <= a && a <= ipv4(last));
-    });
+    const rows = readFileSync(ipv4File, 'utf8')
+      .split('\n')
+      .filter((line) => {
+        const [first, last] = line.split(',');
+        return first && last && wanted.some((a) => ipv4(first) <= a && a <= ipv4(last));
+      });
     const file = join(dir, `${s.source}.csv`);
     writeFileSync(file, rows.join('\n') + '\n');
     return { ...s, files: [file] };
@@ -57,7 +78,8 @@ function realRangesFor(addresses: string[], dir: string) {
 }
 
 const hex = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number];
-const near = (px: Buffer, i: number, [r, g, b]: [number, number, number]) => Math.abs(px[i]! - r) <= 3 && Math.abs(px[i + 1]! - g) <= 3 && Math.abs(px[i + 2]! - b) <= 3;
+const near = (px: Buffer, i: number, [r, g, b]: [number, number, number]) =>
+  Math.abs(px[i]! - r) <= 3 && Math.abs(px[i + 1]! - g) <= 3 && Math.abs(px[i + 2]! - b) <= 3;
 
 describe('world map page in a browser', { skip }, () => {
   const serverKey = randomBytes(32);
@@ -73,7 +95,12 @@ describe('world map page in a browser', { skip }, () => {
   before(async () => {
     db = await createTestDatabase('world_map');
     pool = createPool(db.url, quietLog, { max: 2 });
-    manager = await startService(managerService({ serverKey, plugins: installedPlugins }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    manager = await startService(managerService({ serverKey, plugins: installedPlugins }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     await loadRanges(pool, realRangesFor(HOPS, dataDir));
     await enrichAddresses(pool, [...HOPS, '10.0.0.1']);
     await pool.query(
@@ -119,7 +146,10 @@ describe('world map page in a browser', { skip }, () => {
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     // Chromium asks for /favicon.ico, which the manager does not have; any other failed request is a problem.
-    page.on('response', (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && problems.push(`${r.status()} ${r.url()}`));
+    page.on(
+      'response',
+      (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && problems.push(`${r.status()} ${r.url()}`),
+    );
     const requested: string[] = [];
     page.on('request', (r) => requested.push(r.url()));
     await page.goto(`${manager.url}/login`);
@@ -128,36 +158,64 @@ describe('world map page in a browser', { skip }, () => {
     requested.length = 0;
     await Promise.all([page.waitForURL(`${manager.url}/world`), page.click('nav >> text=World map')]);
     assert.equal(await page.textContent('h1'), 'World map');
-    assert.deepEqual(requested.filter((u) => !u.startsWith(manager.url)), [], 'nothing fetched from elsewhere');
+    assert.deepEqual(
+      requested.filter((u) => !u.startsWith(manager.url)),
+      [],
+      'nothing fetched from elsewhere',
+    );
 
     const circles = page.locator('svg.world-map circle.country-hops');
     assert.equal(await circles.count(), expected.size);
     for (const [country, e] of expected) {
       const circle = page.locator(`svg.world-map circle[data-country="${country}"]`);
       assert.equal(await circle.getAttribute('fill'), markerColour(e.asn), `${country} in the colour of AS${e.asn}`);
-      assert.match((await circle.locator('title').textContent())!, new RegExp(`\\(${country}\\): ${e.hops} hop address`));
+      assert.match(
+        (await circle.locator('title').textContent())!,
+        new RegExp(`\\(${country}\\): ${e.hops} hop address`),
+      );
     }
     const countryPairs = new Set(
-      (await pool.query<{ p: string }>(`select distinct least(a.country, b.country) || greatest(a.country, b.country) as p from links l join address_info a on a.address = l.near join address_info b on b.address = l.far where a.country <> b.country`)).rows.map((r) => r.p),
+      (
+        await pool.query<{ p: string }>(
+          `select distinct least(a.country, b.country) || greatest(a.country, b.country) as p from links l join address_info a on a.address = l.near join address_info b on b.address = l.far where a.country <> b.country`,
+        )
+      ).rows.map((r) => r.p),
     );
     assert.ok(countryPairs.size >= 5);
-    assert.equal(await page.locator('svg.world-map g[fill="none"] path').count(), countryPairs.size, 'an arc per pair of countries linked');
+    assert.equal(
+      await page.locator('svg.world-map g[fill="none"] path').count(),
+      countryPairs.size,
+      'an arc per pair of countries linked',
+    );
 
     // The screenshot: each country's marker colour fills a disc at the projection of its point, and no marker colour
     // shows anywhere else.
     const box = (await page.locator('svg.world-map').boundingBox())!;
     const scale = box.width / MAP_WIDTH;
     const shot = await page.screenshot({ fullPage: true });
-    if (process.env.HOPMAP_SCREENSHOT_DIR) writeFileSync(join(process.env.HOPMAP_SCREENSHOT_DIR, 'world-map.png'), shot);
+    if (process.env.HOPMAP_SCREENSHOT_DIR)
+      writeFileSync(join(process.env.HOPMAP_SCREENSHOT_DIR, 'world-map.png'), shot);
     const png = PNG.sync.read(shot);
     const discs = await Promise.all(
       [...expected].map(async ([country, e]) => {
         const [x, y] = projectPoint(countryPoint(country)!);
         const r = Number(await page.locator(`svg.world-map circle[data-country="${country}"]`).getAttribute('r'));
-        return { country, colour: hex(markerColour(e.asn)), cx: box.x + x * scale, cy: box.y + y * scale, r: r * scale };
+        return {
+          country,
+          colour: hex(markerColour(e.asn)),
+          cx: box.x + x * scale,
+          cy: box.y + y * scale,
+          r: r * scale,
+        };
       }),
     );
-    for (const a of discs) for (const b of discs) if (a !== b) assert.ok(Math.hypot(a.cx - b.cx, a.cy - b.cy) > a.r + b.r, `${a.country} and ${b.country} are apart on the map`);
+    for (const a of discs)
+      for (const b of discs)
+        if (a !== b)
+          assert.ok(
+            Math.hypot(a.cx - b.cx, a.cy - b.cy) > a.r + b.r,
+            `${a.country} and ${b.country} are apart on the map`,
+          );
     const palette = [...MARKER_COLOURS, NO_AS_COLOUR].map(hex);
     const inDisc = new Map(discs.map((d) => [d.country, 0]));
     let astray = 0;
@@ -172,18 +230,28 @@ describe('world map page in a browser', { skip }, () => {
     }
     for (const d of discs) {
       const area = Math.PI * (d.r - 1) ** 2;
-      assert.ok(inDisc.get(d.country)! > 0.6 * area, `${d.country}'s marker at ${d.cx.toFixed(0)},${d.cy.toFixed(0)}: ${inDisc.get(d.country)} of ~${area.toFixed(0)} pixels in its colour`);
+      assert.ok(
+        inDisc.get(d.country)! > 0.6 * area,
+        `${d.country}'s marker at ${d.cx.toFixed(0)},${d.cy.toFixed(0)}: ${inDisc.get(d.country)} of ~${area.toFixed(0)} pixels in its colour`,
+      );
     }
     assert.ok(astray < 20, `${astray} pixels of marker colours away from every marker`);
 
-    assert.match((await page.textContent('p.map-caption'))!, new RegExp(`${HOPS.length} hop addresses in ${expected.size} countries; 1 without a country`));
+    assert.match(
+      (await page.textContent('p.map-caption'))!,
+      new RegExp(`${HOPS.length} hop addresses in ${expected.size} countries; 1 without a country`),
+    );
 
     await page.setViewportSize({ width: 375, height: 740 });
-    assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), 'no horizontal scroll at 375 px');
+    assert.ok(
+      await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'),
+      'no horizontal scroll at 375 px',
+    );
     const small = (await page.locator('svg.world-map').boundingBox())!;
     assert.ok(small.width <= 375 && small.width > 300, `the map scales to the phone: ${small.width} px wide`);
     assert.deepEqual(problems, []);
-    if (process.env.HOPMAP_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.HOPMAP_SCREENSHOT_DIR, 'world-map-375.png'), fullPage: true });
+    if (process.env.HOPMAP_SCREENSHOT_DIR)
+      await page.screenshot({ path: join(process.env.HOPMAP_SCREENSHOT_DIR, 'world-map-375.png'), fullPage: true });
     await page.close();
   });
 });

@@ -44,7 +44,8 @@ async function snapshot(url: string) {
       results: (await q('select id::text from measurements.results order by id')).map((r) => r.id as string),
       ids: Number((await q('select count(*) from result_ids'))[0]!.count),
       hops: (await q('select host(address) as a from hops order by address')).map((r) => r.a as string),
-      links: (await q(`select host(near) as near, host(far) as far, count::text, delta_min_us, delta_max_us, delta_sum_us,
+      links:
+        (await q(`select host(near) as near, host(far) as far, count::text, delta_min_us, delta_max_us, delta_sum_us,
                               first_seen_at, last_seen_at from links order by near, far`)) as LinkRow[],
     };
   } finally {
@@ -62,15 +63,25 @@ describe('GET /dump and hopmap merge: the central aggregation', { skip }, () => 
 
   before(async () => {
     const server = await serverWithPgDump();
-    for (const name of ['a', 'b', 'union', 'central'] as const) dbs[name] = await createTestDatabase(`dump_${name}`, { server });
+    for (const name of ['a', 'b', 'union', 'central'] as const)
+      dbs[name] = await createTestDatabase(`dump_${name}`, { server });
     dbs.restored = await createTestDatabase('dump_restored', { server, empty: true });
     dir = await mkdtemp(join(tmpdir(), 'hopmap-dump-'));
     const opts = { host: '127.0.0.1', port: 0, log: quietLog };
     outA = await startService(outputService(), { ...opts, databaseUrl: dbs.a.url });
     outB = await startService(outputService(), { ...opts, databaseUrl: dbs.b.url });
     const union = await startService(outputService(), { ...opts, databaseUrl: dbs.union.url });
-    for (const [svc, db] of [[outA, dbs.a], [outB, dbs.b], [union, dbs.union]] as const) admin.set(svc, bearer(await testKey(db.url, 'admin')));
-    for (const [svc, batch] of [[outA, [...siteA, shared]], [outB, [...siteB, shared]], [union, [...siteA, ...siteB, shared]]] as const) {
+    for (const [svc, db] of [
+      [outA, dbs.a],
+      [outB, dbs.b],
+      [union, dbs.union],
+    ] as const)
+      admin.set(svc, bearer(await testKey(db.url, 'admin')));
+    for (const [svc, batch] of [
+      [outA, [...siteA, shared]],
+      [outB, [...siteB, shared]],
+      [union, [...siteA, ...siteB, shared]],
+    ] as const) {
       assert.equal((await postJson(`${svc.url}/results`, batch, admin.get(svc))).status, 200);
     }
     await union.stop();
@@ -104,7 +115,13 @@ describe('GET /dump and hopmap merge: the central aggregation', { skip }, () => 
   it('a dump restores into an empty database with pg_restore, and that database is a working hopmap database', async () => {
     const file = await dump(outA, 'a.dump');
     const pgRestore = await findPgTool('pg_restore');
-    await run(pgRestore.path, ['--no-owner', '--no-privileges', '--exit-on-error', `--dbname=${dbs.restored.url}`, file]);
+    await run(pgRestore.path, [
+      '--no-owner',
+      '--no-privileges',
+      '--exit-on-error',
+      `--dbname=${dbs.restored.url}`,
+      file,
+    ]);
     assert.deepEqual(await snapshot(dbs.restored.url), await snapshot(dbs.a.url));
     const migrated = await migrateDatabase(dbs.restored.url, quietLog);
     assert.equal(migrated.applied, 0, 'the dump carries the migration history, so nothing is applied again');
@@ -123,7 +140,9 @@ describe('GET /dump and hopmap merge: the central aggregation', { skip }, () => 
     const before = await snapshot(dbs.central.url);
     // A link whose results site B has already retired: only the aggregate in `links` remembers it.
     const b = createPool(dbs.b.url, quietLog, { max: 1 });
-    await b.query(`insert into links values ('198.18.77.1', '198.18.77.2', now() - interval '9 days', now() - interval '8 days', 41, 10, 90, 2050)`);
+    await b.query(
+      `insert into links values ('198.18.77.1', '198.18.77.2', now() - interval '9 days', now() - interval '8 days', 41, 10, 90, 2050)`,
+    );
     await b.end();
     const file = await dump(outB, 'b-retired.dump');
     for (let round = 0; round < 2; round++) {
@@ -137,7 +156,10 @@ describe('GET /dump and hopmap merge: the central aggregation', { skip }, () => 
     assert.deepEqual(after.hops, before.hops);
     const retired = after.links.find((l) => l.near === '198.18.77.1');
     assert.equal(retired?.count, '41');
-    assert.deepEqual(after.links.filter((l) => l !== retired), before.links);
+    assert.deepEqual(
+      after.links.filter((l) => l !== retired),
+      before.links,
+    );
   });
 
   it('a damaged archive is refused with the file named and nothing stored', async () => {
@@ -152,7 +174,12 @@ describe('GET /dump and hopmap merge: the central aggregation', { skip }, () => 
   });
 
   it('GET /dump without a usable pg_dump is a clear 503, not a broken archive', async () => {
-    const svc = await startService(outputService({ pgDump: '/bin/true' }), { host: '127.0.0.1', port: 0, log: quietLog, databaseUrl: dbs.a.url });
+    const svc = await startService(outputService({ pgDump: '/bin/true' }), {
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+      databaseUrl: dbs.a.url,
+    });
     try {
       const res = await request(`${svc.url}/dump`, { headers: bearer(await testKey(dbs.a.url, 'admin')) });
       assert.equal(res.status, 503);

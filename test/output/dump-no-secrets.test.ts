@@ -32,32 +32,51 @@ async function fillManagerTables(pool: Pool): Promise<string[]> {
   const user = await addUser(pool, randomBytes(32), `operator-${MARK}`);
   const { rows } = await pool.query('select user_key_sealed, totp_secret_sealed from manager.users');
   await pool.query(`update manager.users set last_totp_step = 58000000`);
-  await pool.query(`insert into manager.api_keys (name, prefix, key_hash, role) values ($1, $2, $3, 'admin')`, [`key-${MARK}`, `hm_${MARK}`, `hash-${MARK}`]);
-  await pool.query(`insert into manager.manager_sessions (sid, sess, expire) values ($1, $2, now() + interval '1 hour')`, [
-    `sid-${MARK}`,
-    JSON.stringify({ cookie: {}, csrfToken: `csrf-${MARK}`, user: { id: 1, name: `operator-${MARK}` } }),
+  await pool.query(`insert into manager.api_keys (name, prefix, key_hash, role) values ($1, $2, $3, 'admin')`, [
+    `key-${MARK}`,
+    `hm_${MARK}`,
+    `hash-${MARK}`,
   ]);
-  await pool.query(`insert into manager.tls_certificates (domain, source, cert_pem, key_sealed, not_before, not_after) values ($1, 'acme', $2, $3, now(), now() + interval '90 days')`, [
-    `${MARK}.example`,
-    `-----BEGIN CERTIFICATE-----${MARK}`,
-    `sealed-key-${MARK}`,
+  await pool.query(
+    `insert into manager.manager_sessions (sid, sess, expire) values ($1, $2, now() + interval '1 hour')`,
+    [
+      `sid-${MARK}`,
+      JSON.stringify({ cookie: {}, csrfToken: `csrf-${MARK}`, user: { id: 1, name: `operator-${MARK}` } }),
+    ],
+  );
+  await pool.query(
+    `insert into manager.tls_certificates (domain, source, cert_pem, key_sealed, not_before, not_after) values ($1, 'acme', $2, $3, now(), now() + interval '90 days')`,
+    [`${MARK}.example`, `-----BEGIN CERTIFICATE-----${MARK}`, `sealed-key-${MARK}`],
+  );
+  await pool.query(
+    `insert into manager.acme_accounts (directory_url, email, key_sealed, account_url) values ($1, $2, $3, $4)`,
+    [
+      `https://acme.${MARK}.example/dir`,
+      `ops@${MARK}.example`,
+      `sealed-account-${MARK}`,
+      `https://acme.${MARK}.example/acct/1`,
+    ],
+  );
+  await pool.query(`insert into manager.acme_challenges (token, key_authorization) values ($1, $2)`, [
+    `token-${MARK}`,
+    `keyauth-${MARK}`,
   ]);
-  await pool.query(`insert into manager.acme_accounts (directory_url, email, key_sealed, account_url) values ($1, $2, $3, $4)`, [
-    `https://acme.${MARK}.example/dir`,
-    `ops@${MARK}.example`,
-    `sealed-account-${MARK}`,
-    `https://acme.${MARK}.example/acct/1`,
+  await pool.query(`insert into manager.registered_services (url, name, service_type) values ($1, $2, 'input')`, [
+    `http://internal-${MARK}.lan:8080`,
+    `svc-${MARK}`,
   ]);
-  await pool.query(`insert into manager.acme_challenges (token, key_authorization) values ($1, $2)`, [`token-${MARK}`, `keyauth-${MARK}`]);
-  await pool.query(`insert into manager.registered_services (url, name, service_type) values ($1, $2, 'input')`, [`http://internal-${MARK}.lan:8080`, `svc-${MARK}`]);
-  await pool.query(`insert into manager.ddns_state (domain, holder_url, address) values ($1, $2, '198.51.100.77')`, [`${MARK}.dy.fi`, `https://holder-${MARK}.lan`]);
+  await pool.query(`insert into manager.ddns_state (domain, holder_url, address) values ($1, $2, '198.51.100.77')`, [
+    `${MARK}.dy.fi`,
+    `https://holder-${MARK}.lan`,
+  ]);
   await createRateLimiter(pool, { name: 'login', points: 10, durationS: 60 }).consume(`ip:${MARK}`);
   return [MARK, user.secret, rows[0].user_key_sealed, rows[0].totp_secret_sealed];
 }
 
-const countRows = async (c: pg.Client, table: string) => Number((await c.query(`select count(*) from ${table}`)).rows[0].count);
+const countRows = async (c: pg.Client, table: string) =>
+  Number((await c.query(`select count(*) from ${table}`)).rows[0].count);
 
-describe('GET /dump carries the map, not the manager\'s secrets', { skip }, () => {
+describe("GET /dump carries the map, not the manager's secrets", { skip }, () => {
   let source: TestDatabase;
   let restored: TestDatabase;
   let out: RunningService;
@@ -73,9 +92,16 @@ describe('GET /dump carries the map, not the manager\'s secrets', { skip }, () =
     dir = await mkdtemp(join(tmpdir(), 'hopmap-dump-secrets-'));
     pool = createPool(source.url, quietLog, { max: 2 });
     secrets = await fillManagerTables(pool);
-    const { rows } = await pool.query(`select table_name from information_schema.tables where table_schema = 'manager' order by 1`);
+    const { rows } = await pool.query(
+      `select table_name from information_schema.tables where table_schema = 'manager' order by 1`,
+    );
     managerTables = rows.map((r) => `manager.${r.table_name}`);
-    out = await startService(outputService({ auth: 'off' }), { host: '127.0.0.1', port: 0, log: quietLog, databaseUrl: source.url });
+    out = await startService(outputService({ auth: 'off' }), {
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+      databaseUrl: source.url,
+    });
     const batch = [1, 2].map((k) => traceResult(`198.19.${k}.9`, [`198.18.${k}.1`, `198.18.${k}.2`, `198.19.${k}.9`]));
     assert.equal((await postJson(`${out.url}/results`, batch)).status, 200);
   });
@@ -100,7 +126,8 @@ describe('GET /dump carries the map, not the manager\'s secrets', { skip }, () =
       'manager.tls_certificates',
       'manager.users',
     ]);
-    for (const table of managerTables) assert.ok(Number((await pool.query(`select count(*) from ${table}`)).rows[0].count) > 0, `${table} is empty`);
+    for (const table of managerTables)
+      assert.ok(Number((await pool.query(`select count(*) from ${table}`)).rows[0].count) > 0, `${table} is empty`);
   });
 
   it('restored elsewhere, the dump holds the results, hops and links and no manager row, and no secret appears in it', async () => {

@@ -21,11 +21,19 @@ describe('output --input-url: the split deployment', { skip }, () => {
 
   before(async () => {
     [outputDb, inputDb] = await Promise.all([createTestDatabase('forward_out'), createTestDatabase('forward_in')]);
-    input = await startService(inputService({ ipv6: false, allow: [], leaseTtlMs: 60_000, passCooldownMs: 60_000, maxBatch: 100 }), { databaseUrl: inputDb.url, host: '127.0.0.1', port: 0, log: quietLog });
+    input = await startService(
+      inputService({ ipv6: false, allow: [], leaseTtlMs: 60_000, passCooldownMs: 60_000, maxBatch: 100 }),
+      { databaseUrl: inputDb.url, host: '127.0.0.1', port: 0, log: quietLog },
+    );
     admin = bearer(await testKey(inputDb.url, 'admin'));
     // The input takes hops only with a feeder key; the output's own results are not this test's subject.
     const inputKey = await testKey(inputDb.url, 'feeder', 'output-feeder');
-    output = await startService(outputService({ inputUrl: input.url, inputKey, auth: 'off' }), { databaseUrl: outputDb.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ inputUrl: input.url, inputKey, auth: 'off' }), {
+      databaseUrl: outputDb.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
   });
 
   after(async () => {
@@ -35,7 +43,10 @@ describe('output --input-url: the split deployment', { skip }, () => {
   });
 
   it('posts the new hops of stored traceroutes to an input service on another database', async () => {
-    const res = await postJson(`${output.url}/results`, traceResult('20.5.5.5', ['31.5.0.1', '31.5.0.2', null, '20.5.5.5']));
+    const res = await postJson(
+      `${output.url}/results`,
+      traceResult('20.5.5.5', ['31.5.0.1', '31.5.0.2', null, '20.5.5.5']),
+    );
     assert.equal(res.status, 200);
     const status = await pollUntil(`${input.url}/status`, (r) => r.json().pool.hops >= 2, 10_000, admin);
     assert.equal(status.json().pool.hops, 2);

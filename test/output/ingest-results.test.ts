@@ -22,7 +22,14 @@ describe('hopmap output: ingesting results', { skip }, () => {
 
   before(async () => {
     db = await createTestDatabase('ingest_results');
-    const start = () => startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
+    const start = () =>
+      startService(outputService({ auth: 'off' }), {
+        databaseUrl: db.url,
+        host: '127.0.0.1',
+        port: 0,
+        healthPort: 0,
+        log: quietLog,
+      });
     [a, b] = await Promise.all([start(), start()]);
     client = new pg.Client(db.url);
     await client.connect();
@@ -38,7 +45,14 @@ describe('hopmap output: ingesting results', { skip }, () => {
   it(`two instances, 4 senders, ${TOTAL} results with 10% repeated ids and 1% malformed: exactly the valid distinct ones stored`, async () => {
     // Distinct valid results (a tenth are traceroutes), then repeats of some of them, then malformed items.
     const valid = Array.from({ length: Math.round(TOTAL * 0.89) }, (_, i) =>
-      i % 10 === 0 ? traceResult(`20.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, ['198.51.100.1', `30.0.${(i >> 8) & 255}.1`, null, `20.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`]) : pingResult(`20.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`),
+      i % 10 === 0
+        ? traceResult(`20.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, [
+            '198.51.100.1',
+            `30.0.${(i >> 8) & 255}.1`,
+            null,
+            `20.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+          ])
+        : pingResult(`20.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`),
     );
     const repeats = valid.slice(0, Math.round(TOTAL * 0.1));
     const malformed = Array.from({ length: TOTAL - valid.length - repeats.length }, (_, i) => {
@@ -60,9 +74,14 @@ describe('hopmap output: ingesting results', { skip }, () => {
         const batch = batches[n]!;
         const url = `${(n + s) % 2 ? a.url : b.url}/results`;
         // Half the batches as gzipped NDJSON, half as a JSON array.
-        const res = n % 2
-          ? await request(url, { method: 'POST', body: gzipSync(batch.map((x) => JSON.stringify(x)).join('\n')), headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' } })
-          : await postJson(url, batch);
+        const res =
+          n % 2
+            ? await request(url, {
+                method: 'POST',
+                body: gzipSync(batch.map((x) => JSON.stringify(x)).join('\n')),
+                headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+              })
+            : await postJson(url, batch);
         totals.statuses.set(res.status, (totals.statuses.get(res.status) ?? 0) + 1);
         const body = res.json();
         totals.accepted += body.accepted;
@@ -77,11 +96,17 @@ describe('hopmap output: ingesting results', { skip }, () => {
     };
     await Promise.all([0, 1, 2, 3].map(sender));
 
-    assert.deepEqual([...totals.statuses.keys()].filter((s) => s >= 500), [], 'no 5xx');
+    assert.deepEqual(
+      [...totals.statuses.keys()].filter((s) => s >= 500),
+      [],
+      'no 5xx',
+    );
     assert.equal(totals.rejected, malformed.length, 'every malformed item reported');
     assert.equal(totals.accepted, valid.length);
     assert.equal(totals.duplicate, repeats.length);
-    const { rows } = await client.query(`select count(*)::int as n, count(distinct id)::int as d from measurements.results`);
+    const { rows } = await client.query(
+      `select count(*)::int as n, count(distinct id)::int as d from measurements.results`,
+    );
     assert.deepEqual(rows[0], { n: valid.length, d: valid.length });
   });
 
@@ -102,13 +127,21 @@ describe('hopmap output: ingesting results', { skip }, () => {
     const trace = traceResult('20.7.7.7', ['198.51.100.7', '31.7.0.1', null, '31.7.0.3', '20.7.7.7']);
     const res = await postJson(`${a.url}/results`, trace);
     assert.equal(res.status, 200, res.text);
-    const { rows } = await client.query(`select host(near) as near, host(far) as far, count::int from links where near in ('198.51.100.7', '31.7.0.1', '31.7.0.3') order by 1`);
+    const { rows } = await client.query(
+      `select host(near) as near, host(far) as far, count::int from links where near in ('198.51.100.7', '31.7.0.1', '31.7.0.3') order by 1`,
+    );
     assert.deepEqual(rows, [
       { near: '198.51.100.7', far: '31.7.0.1', count: 1 },
       { near: '31.7.0.3', far: '20.7.7.7', count: 1 },
     ]);
-    const hops = await client.query(`select host(address) as a from hops where address in ('31.7.0.1', '31.7.0.3', '20.7.7.7') order by 1`);
-    assert.deepEqual(hops.rows.map((r) => r.a), ['31.7.0.1', '31.7.0.3'], 'intermediate hops join the pool, the destination does not');
+    const hops = await client.query(
+      `select host(address) as a from hops where address in ('31.7.0.1', '31.7.0.3', '20.7.7.7') order by 1`,
+    );
+    assert.deepEqual(
+      hops.rows.map((r) => r.a),
+      ['31.7.0.1', '31.7.0.3'],
+      'intermediate hops join the pool, the destination does not',
+    );
     const recent = (await request(`${b.url}/recent?ip=20.7.7.7&limit=5`)).json();
     assert.equal(recent.results[0].id, trace.id);
     // The separate health port answers the operations routes, /stats and /recent, and nothing else.
@@ -117,13 +150,30 @@ describe('hopmap output: ingesting results', { skip }, () => {
     const stats = (await request(`${a.healthUrl}/stats`)).json();
     assert.ok(stats.known.links >= 2 && stats.partitions.length >= 1, JSON.stringify(stats));
     assert.equal((await request(`${a.healthUrl}/recent?ip=20.7.7.7`)).json().results[0].id, trace.id);
-    assert.equal((await request(`${a.healthUrl}/results`, { method: 'POST', body: '[]', headers: { 'content-type': 'application/json' } })).status, 404);
+    assert.equal(
+      (
+        await request(`${a.healthUrl}/results`, {
+          method: 'POST',
+          body: '[]',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+      404,
+    );
   });
 
   it('refuses an unsupported content type and a corrupt gzip body clearly', async () => {
-    const text = await request(`${a.url}/results`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } });
+    const text = await request(`${a.url}/results`, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
     assert.equal(text.status, 415);
-    const bad = await request(`${a.url}/results`, { method: 'POST', body: Buffer.from('not gzip'), headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' } });
+    const bad = await request(`${a.url}/results`, {
+      method: 'POST',
+      body: Buffer.from('not gzip'),
+      headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.json().error.code, 'invalid_encoding');
   });

@@ -19,7 +19,10 @@ describe('kill -9 of an output instance while batches are in flight', { skip }, 
 
   async function startOutput(): Promise<string> {
     const port = await freePort();
-    const proc = spawnNode([BIN_PATH, 'output', '--host', '127.0.0.1', '--port', String(port), '--health-port', '0', '--no-migrate'], { DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
+    const proc = spawnNode(
+      [BIN_PATH, 'output', '--host', '127.0.0.1', '--port', String(port), '--health-port', '0', '--no-migrate'],
+      { DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
+    );
     procs.push(proc);
     const url = `http://127.0.0.1:${port}`;
     assert.equal((await pollUntil(`${url}/ready`, (r) => r.status === 200, 60_000)).status, 200, proc.output());
@@ -40,7 +43,9 @@ describe('kill -9 of an output instance while batches are in flight', { skip }, 
   it('loses no result whose batch got a 2xx; the rest are sent again and stored once', async () => {
     const [victim, survivor] = [await startOutput(), await startOutput()];
     const key = bearer(await testKey(db.url, 'worker'));
-    const batches = Array.from({ length: 120 }, (_, b) => Array.from({ length: 200 }, (_, i) => pingResult(`20.1.${b}.${i}`)));
+    const batches = Array.from({ length: 120 }, (_, b) =>
+      Array.from({ length: 200 }, (_, i) => pingResult(`20.1.${b}.${i}`)),
+    );
     const committed = new Set<string>();
     let cut = 0;
     let next = 0;

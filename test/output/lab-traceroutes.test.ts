@@ -35,10 +35,25 @@ describe('traceroutes from the lab, through the output, back to the target feede
     lab = await buildLab(loadTopology(`${PROJECT_ROOT}/lab/diamond.yaml`), { name: testLabName(TAG) });
     db = await createTestDatabase('lab_traceroutes');
     dir = mkdtempSync(join(tmpdir(), 'hopmap-labout-'));
-    output = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService({ auth: 'off' }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     const labRange = parseTarget('198.18.0.0/15');
     assert.ok(labRange.ok);
-    input = await startService(inputService({ auth: 'off', ipv6: false, allow: [labRange.block], leaseTtlMs: 60_000, passCooldownMs: 3_600_000, maxBatch: 1000 }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    input = await startService(
+      inputService({
+        auth: 'off',
+        ipv6: false,
+        allow: [labRange.block],
+        leaseTtlMs: 60_000,
+        passCooldownMs: 3_600_000,
+        maxBatch: 1000,
+      }),
+      { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog },
+    );
   });
 
   after(async () => {
@@ -53,27 +68,69 @@ describe('traceroutes from the lab, through the output, back to the target feede
     // The real worker, in the lab's probe namespace, with UDP Paris traceroutes and no stop set (every hop, every time).
     writeFileSync(join(dir, 'targets.txt'), TARGETS.join('\n'));
     const out = join(dir, 'results.ndjson');
-    const run = await lab.exec('probe', 'timeout', ['-s', 'TERM', '12', process.execPath, '--import', 'tsx', BIN_PATH, 'ping',
-      '--input-file', join(dir, 'targets.txt'), '--output-file', out, '--spool-dir', join(dir, 'spool'), '--health-check-port', '18093',
-      '--traceroute-method', 'udp-paris', '--pps', '1000', '--worker-id', 'lab', '--log-level', 'warn'], { timeoutMs: 60_000 });
-    const results = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    assert.ok(results.filter((r) => r.type === 'traceroute').length >= TARGETS.length, `worker produced traceroutes (exit ${run.code}): ${run.stderr.slice(-500)}`);
+    const run = await lab.exec(
+      'probe',
+      'timeout',
+      [
+        '-s',
+        'TERM',
+        '12',
+        process.execPath,
+        '--import',
+        'tsx',
+        BIN_PATH,
+        'ping',
+        '--input-file',
+        join(dir, 'targets.txt'),
+        '--output-file',
+        out,
+        '--spool-dir',
+        join(dir, 'spool'),
+        '--health-check-port',
+        '18093',
+        '--traceroute-method',
+        'udp-paris',
+        '--pps',
+        '1000',
+        '--worker-id',
+        'lab',
+        '--log-level',
+        'warn',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    const results = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    assert.ok(
+      results.filter((r) => r.type === 'traceroute').length >= TARGETS.length,
+      `worker produced traceroutes (exit ${run.code}): ${run.stderr.slice(-500)}`,
+    );
 
     const res = await postJson(`${output.url}/results`, results);
     assert.equal(res.status, 200, res.text);
 
     const client = new pg.Client(db.url);
     await client.connect();
-    const { rows } = await client.query<{ near: string; far: string }>(`select host(near) as near, host(far) as far from links`);
+    const { rows } = await client.query<{ near: string; far: string }>(
+      `select host(near) as near, host(far) as far from links`,
+    );
     await client.end();
     const truth = lab.truth();
     const trueLinks = new Set<string>();
-    for (const t of TARGETS) for (const seq of truth.truePaths('probe', t)) seq.slice(1).forEach((b, i) => seq[i] && b && trueLinks.add(`${seq[i]}>${b}`));
+    for (const t of TARGETS)
+      for (const seq of truth.truePaths('probe', t))
+        seq.slice(1).forEach((b, i) => seq[i] && b && trueLinks.add(`${seq[i]}>${b}`));
     assert.ok(rows.length >= 4, `links found: ${JSON.stringify(rows)}`);
     for (const l of rows) assert.ok(trueLinks.has(`${l.near}>${l.far}`), `false link ${l.near} > ${l.far}`);
     // Both branches of the ECMP split were crossed by some flow.
     const branches = truth.truePaths('probe', TARGETS[0]!).map((seq) => seq[2]);
-    for (const b of branches) assert.ok(rows.some((l) => l.near === b || l.far === b), `branch ${b} missing`);
+    for (const b of branches)
+      assert.ok(
+        rows.some((l) => l.near === b || l.far === b),
+        `branch ${b} missing`,
+      );
 
     // The routers' interfaces are now targets: a new consumer of the feeder gets them.
     const routerInterfaces = new Set(rows.flatMap((l) => [l.near, l.far]).filter((a) => !TARGETS.includes(a)));

@@ -31,7 +31,9 @@ describe('rotating result partitions', { skip }, () => {
     // Six past days of results, 1,000 a day, as if ingested then (a day then outweighs what the test ingests meanwhile).
     for (let ago = 6; ago >= 1; ago--) {
       const day = dayName(ago);
-      await client.query(`create table measurements.results_${day.replaceAll('-', '')} partition of measurements.results for values from ('${day} 00:00+00') to ('${dayName(ago - 1)} 00:00+00')`);
+      await client.query(
+        `create table measurements.results_${day.replaceAll('-', '')} partition of measurements.results for values from ('${day} 00:00+00') to ('${dayName(ago - 1)} 00:00+00')`,
+      );
       const rows = Array.from({ length: 1_000 }, (_, i) => pingResult(`20.${ago}.${i >> 8}.${i & 255}`));
       await client.query(
         `insert into measurements.results (id, received_at, measured_at, type, worker, target, lease, body)
@@ -50,10 +52,12 @@ describe('rotating result partitions', { skip }, () => {
   });
 
   const partitions = async () =>
-    (await client.query<{ name: string; bytes: string }>(
-      `select c.relname as name, pg_total_relation_size(c.oid) as bytes from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    (
+      await client.query<{ name: string; bytes: string }>(
+        `select c.relname as name, pg_total_relation_size(c.oid) as bytes from pg_inherits i join pg_class c on c.oid = i.inhrelid
         where i.inhparent = 'measurements.results'::regclass and c.relname ~ '^results_[0-9]{8}$' order by 1`,
-    )).rows;
+      )
+    ).rows;
 
   it('with a small max size, retires the oldest days first (archived), once, while ingest goes on', async () => {
     const before = await partitions();
@@ -62,14 +66,28 @@ describe('rotating result partitions', { skip }, () => {
     // Room for what is kept plus half a day of margin, so the little ingested meanwhile retires nothing more.
     const maxSizeMb = (keptBytes + Number(before[3]!.bytes) / 2) / 1024 / 1024;
     const opts = { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog };
-    [a, b] = [await startService(outputService({ auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts), await startService(outputService({ auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts)];
+    [a, b] = [
+      await startService(outputService({ auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts),
+      await startService(outputService({ auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts),
+    ];
 
     let ingesting = true;
     const statuses: number[] = [];
     const sender = (async () => {
-      for (let n = 0; ingesting && n < 20; n++) statuses.push((await postJson(`${a.url}/results`, Array.from({ length: 5 }, (_, i) => pingResult(`21.0.0.${i}`)))).status);
+      for (let n = 0; ingesting && n < 20; n++)
+        statuses.push(
+          (
+            await postJson(
+              `${a.url}/results`,
+              Array.from({ length: 5 }, (_, i) => pingResult(`21.0.0.${i}`)),
+            )
+          ).status,
+        );
     })();
-    const [ra, rb] = await Promise.all([request(`${a.url}/rotate`, { method: 'POST' }), request(`${b.url}/rotate`, { method: 'POST' })]);
+    const [ra, rb] = await Promise.all([
+      request(`${a.url}/rotate`, { method: 'POST' }),
+      request(`${b.url}/rotate`, { method: 'POST' }),
+    ]);
     ingesting = false;
     await sender;
 
@@ -82,17 +100,32 @@ describe('rotating result partitions', { skip }, () => {
     const after = (await partitions()).map((p) => p.name);
     for (const name of oldest) assert.ok(!after.includes(name), `${name} still attached`);
     for (const p of before.slice(4)) assert.ok(after.includes(p.name), `${p.name} should be kept`);
-    for (const name of oldest) assert.equal(readFileSync(join(archiveDir, `${name}.ndjson`), 'utf8').split('\n').filter(Boolean).length, 1_000, `${name} archived whole`);
+    for (const name of oldest)
+      assert.equal(
+        readFileSync(join(archiveDir, `${name}.ndjson`), 'utf8')
+          .split('\n')
+          .filter(Boolean).length,
+        1_000,
+        `${name} archived whole`,
+      );
   });
 
   it('deletes nothing when no limit is configured', async () => {
-    const svc = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    const svc = await startService(outputService({ auth: 'off' }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     try {
       const before = (await partitions()).map((p) => p.name);
       const out = (await request(`${svc.url}/rotate`, { method: 'POST' })).json();
       assert.equal(out.ran, true);
       assert.deepEqual(out.retired, []);
-      assert.deepEqual((await partitions()).map((p) => p.name), before);
+      assert.deepEqual(
+        (await partitions()).map((p) => p.name),
+        before,
+      );
     } finally {
       await svc.stop();
     }

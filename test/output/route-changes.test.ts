@@ -26,7 +26,14 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
 
   before(async () => {
     db = await createTestDatabase('route_changes');
-    const start = () => startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, healthPort: 0, log: quietLog });
+    const start = () =>
+      startService(outputService({ auth: 'off' }), {
+        databaseUrl: db.url,
+        host: '127.0.0.1',
+        port: 0,
+        healthPort: 0,
+        log: quietLog,
+      });
     [a, b] = await Promise.all([start(), start()]);
     client = new pg.Client(db.url);
     await client.connect();
@@ -83,12 +90,24 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
       assert.equal(res.status, 200, res.text);
       return res.json<{ routes: SpanView[] }>().routes;
     };
-    assert.deepEqual((await pathAt(-MIN)), [], 'nothing known before the first trace');
-    assert.deepEqual((await pathAt(MIN + 1)).map((r) => r.hops), [hopsOf(VIA_B)]);
-    assert.deepEqual((await pathAt(2.5 * MIN)).map((r) => r.hops), [hopsOf(VIA_C)]);
-    assert.deepEqual((await pathAt(10 * MIN)).map((r) => [r.hops, r.flow, r.method]), [[hopsOf(VIA_B), 4242, 'icmp-paris']]);
+    assert.deepEqual(await pathAt(-MIN), [], 'nothing known before the first trace');
+    assert.deepEqual(
+      (await pathAt(MIN + 1)).map((r) => r.hops),
+      [hopsOf(VIA_B)],
+    );
+    assert.deepEqual(
+      (await pathAt(2.5 * MIN)).map((r) => r.hops),
+      [hopsOf(VIA_C)],
+    );
+    assert.deepEqual(
+      (await pathAt(10 * MIN)).map((r) => [r.hops, r.flow, r.method]),
+      [[hopsOf(VIA_B), 4242, 'icmp-paris']],
+    );
 
-    const { rows } = await client.query(`select count(*)::int as n from paths where hops = $1::jsonb or hops = $2::jsonb`, [JSON.stringify(hopsOf(VIA_B)), JSON.stringify(hopsOf(VIA_C))]);
+    const { rows } = await client.query(
+      `select count(*)::int as n from paths where hops = $1::jsonb or hops = $2::jsonb`,
+      [JSON.stringify(hopsOf(VIA_B)), JSON.stringify(hopsOf(VIA_C))],
+    );
     assert.equal(rows[0].n, 2, 'each distinct path is stored once');
   });
 
@@ -99,7 +118,13 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json().route_changes, 2);
     const { changes: got } = await changes(`worker=${w}`);
-    assert.deepEqual(got.map((c) => [c.before.hops.length, c.after.hops.length, c.result_id]), [[4, 5, seq[2]!.id], [5, 4, seq[4]!.id]]);
+    assert.deepEqual(
+      got.map((c) => [c.before.hops.length, c.after.hops.length, c.result_id]),
+      [
+        [4, 5, seq[2]!.id],
+        [5, 4, seq[4]!.id],
+      ],
+    );
 
     const late = traceResult(T, VIA_C, { worker: w, atMs: 30_000 });
     assert.equal((await postJson(`${b.url}/results`, late)).json().route_changes, 0);
@@ -117,7 +142,14 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
     ];
     for (const r of seq) assert.equal((await postJson(`${a.url}/results`, r)).json().route_changes, 0);
     const { routes } = (await request(`${a.url}/routes/path?worker=${w}&target=${T}`)).json<{ routes: SpanView[] }>();
-    assert.deepEqual(routes.map((r) => [r.flow, r.observations, r.hops]), [[777, 1, hopsOf(VIA_C)], [4242, 3, hopsOf(VIA_B)]], 'the span keeps the most complete picture');
+    assert.deepEqual(
+      routes.map((r) => [r.flow, r.observations, r.hops]),
+      [
+        [777, 1, hopsOf(VIA_C)],
+        [4242, 3, hopsOf(VIA_B)],
+      ],
+      'the span keeps the most complete picture',
+    );
   });
 
   it('a multipath route gathers its branches: a trace that misses one is no change, one through other interfaces is', async () => {
@@ -125,10 +157,16 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
     const mda = (branches: string[][], atMs: number) => {
       const r = traceResult(T, [], { worker: w, atMs });
       return {
-        ...r, type: 'multipath', method: 'udp-paris', confidence: 0.95, reached: true, probes_sent: 40,
+        ...r,
+        type: 'multipath',
+        method: 'udp-paris',
+        confidence: 0.95,
+        reached: true,
+        probes_sent: 40,
         hops: branches.map((interfaces, i) => ({ ttl: i + 1, interfaces, flows: 6, silent: 0, rtts_us: {} })),
         links: [] as string[][],
-        flow: undefined, stop: undefined,
+        flow: undefined,
+        stop: undefined,
       };
     };
     const both = [['198.18.0.2'], ['198.18.0.14', '198.18.0.6'], [T]]; // sorted as strings: a canonical form, not numeric order
@@ -153,12 +191,29 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
     const perRoute = 12;
     const items = [];
     for (let r = 0; r < routes; r++) {
-      for (let k = 0; k < perRoute; k++) items.push(traceResult(`198.19.10.${r}`, (k >> 1) % 2 ? VIA_C.slice(0, -1).concat(`198.19.10.${r}`) : VIA_B.slice(0, -1).concat(`198.19.10.${r}`), { worker: 'w-race', atMs: k * MIN }));
+      for (let k = 0; k < perRoute; k++)
+        items.push(
+          traceResult(
+            `198.19.10.${r}`,
+            (k >> 1) % 2 ? VIA_C.slice(0, -1).concat(`198.19.10.${r}`) : VIA_B.slice(0, -1).concat(`198.19.10.${r}`),
+            { worker: 'w-race', atMs: k * MIN },
+          ),
+        );
     }
     const posts = items.map((item, i) => postJson(`${i % 2 ? a.url : b.url}/results`, item));
     const answers = await Promise.all(posts);
-    assert.deepEqual(answers.filter((r) => r.status !== 200).map((r) => r.text), []);
-    const { rows } = await client.query<{ spans: number; changes: number; chained: boolean; current_is_last: boolean; observations: number; overlap: number }>(
+    assert.deepEqual(
+      answers.filter((r) => r.status !== 200).map((r) => r.text),
+      [],
+    );
+    const { rows } = await client.query<{
+      spans: number;
+      changes: number;
+      chained: boolean;
+      current_is_last: boolean;
+      observations: number;
+      overlap: number;
+    }>(
       `select count(*)::int as spans,
               (select count(*) from route_changes c where c.worker = 'w-race' and c.target = s.target)::int as changes,
               bool_and(s.first_seen_at <= s.last_seen_at) as chained,
@@ -190,6 +245,9 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
     const page = await changes('limit=1');
     assert.equal(page.changes.length, 1);
     const rest = await changes(`after=${page.next}`);
-    assert.ok(rest.changes.every((c) => c.id > page.next!), 'the next page starts after the cursor');
+    assert.ok(
+      rest.changes.every((c) => c.id > page.next!),
+      'the next page starts after the cursor',
+    );
   });
 });

@@ -43,11 +43,25 @@ describe('GET /stats', { skip }, () => {
     // Several minutes over several hours and two types; 40 minutes ago on the minute's first instant (a range
     // boundary below), 25 hours ago outside the window.
     const seeds: Array<[number, number, string, number]> = [
-      [5, 3, 'ping', 10], [6, 2, 'traceroute', 59.5], [7, 4, 'ping', 0], [40, 5, 'ping', 0], [40, 1, 'traceroute', 30],
-      [61, 2, 'ping', 1], [62, 6, 'traceroute', 45], [125, 7, 'ping', 20], [600, 3, 'ping', 5], [1430, 2, 'traceroute', 15], [1500, 9, 'ping', 0],
+      [5, 3, 'ping', 10],
+      [6, 2, 'traceroute', 59.5],
+      [7, 4, 'ping', 0],
+      [40, 5, 'ping', 0],
+      [40, 1, 'traceroute', 30],
+      [61, 2, 'ping', 1],
+      [62, 6, 'traceroute', 45],
+      [125, 7, 'ping', 20],
+      [600, 3, 'ping', 5],
+      [1430, 2, 'traceroute', 15],
+      [1500, 9, 'ping', 0],
     ];
     for (const s of seeds) await client.query(seedSql, s);
-    svc = await startService(outputService({ auth: 'off' }), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    svc = await startService(outputService({ auth: 'off' }), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
   });
 
   after(async () => {
@@ -63,18 +77,28 @@ describe('GET /stats', { skip }, () => {
   const direct = async (): Promise<HourRow[]> =>
     JSON.parse(
       JSON.stringify(
-        (await client.query(
-          `select date_trunc('hour', received_at) as hour, type, count(*)::int as results
+        (
+          await client.query(
+            `select date_trunc('hour', received_at) as hour, type, count(*)::int as results
              from measurements.results where received_at > now() - interval '24 hours' group by 1, 2 order by 1 desc, 2`,
-        )).rows,
+          )
+        ).rows,
       ),
     );
   /** results_per_minute beside a live count of the same whole minutes, from the window's first whole one to the last rolled up. */
   const perMinute = async () => {
-    const q = (sql: string) => client.query<{ minute: string; type: string; n: number }>(`${sql} order by 1, 2`).then((r) => r.rows.map((x) => `${x.minute} ${x.type} ${x.n}`));
-    const [lo, hi] = [`date_trunc('minute', now() - interval '24 hours') + interval '1 minute'`, '(select rolled_up_to from results_per_minute_state)'];
+    const q = (sql: string) =>
+      client
+        .query<{ minute: string; type: string; n: number }>(`${sql} order by 1, 2`)
+        .then((r) => r.rows.map((x) => `${x.minute} ${x.type} ${x.n}`));
+    const [lo, hi] = [
+      `date_trunc('minute', now() - interval '24 hours') + interval '1 minute'`,
+      '(select rolled_up_to from results_per_minute_state)',
+    ];
     return {
-      stored: await q(`select minute::text, type, results as n from results_per_minute where minute >= ${lo} and minute < ${hi}`),
+      stored: await q(
+        `select minute::text, type, results as n from results_per_minute where minute >= ${lo} and minute < ${hi}`,
+      ),
       live: await q(`select date_trunc('minute', received_at)::text as minute, type, count(*)::int as n from measurements.results
                       where received_at >= ${lo} and received_at < ${hi} group by 1, 2`),
     };
@@ -115,7 +139,11 @@ describe('GET /stats', { skip }, () => {
 
     // A merge stores results received 40 minutes ago (the minute's first instant) and rewinds: live until recounted.
     await client.query(seedSql, [40, 2, 'ping', 0]);
-    await rewindResultsPerMinute(pool, (await client.query<{ at: string }>(`select (date_trunc('minute', now()) - interval '40 minutes')::text as at`)).rows[0]!.at);
+    await rewindResultsPerMinute(
+      pool,
+      (await client.query<{ at: string }>(`select (date_trunc('minute', now()) - interval '40 minutes')::text as at`))
+        .rows[0]!.at,
+    );
     assert.deepEqual((await stats()).results_by_hour, await direct(), 'counted live after the rewind');
     await rollUpResultsPerMinute(pool);
     pm = await perMinute();
@@ -128,9 +156,13 @@ describe('GET /stats', { skip }, () => {
   it('sums results_per_minute for the rolled-up minutes rather than reading the results', async () => {
     await rollUpResultsPerMinute(pool);
     const before = total((await stats()).results_by_hour);
-    await client.query(`update results_per_minute set results = results + 100 where minute = date_trunc('minute', now()) - interval '125 minutes'`);
+    await client.query(
+      `update results_per_minute set results = results + 100 where minute = date_trunc('minute', now()) - interval '125 minutes'`,
+    );
     assert.equal(total((await stats()).results_by_hour), before + 100);
-    await client.query(`update results_per_minute set results = results - 100 where minute = date_trunc('minute', now()) - interval '125 minutes'`);
+    await client.query(
+      `update results_per_minute set results = results - 100 where minute = date_trunc('minute', now()) - interval '125 minutes'`,
+    );
   });
 
   it('forgets the minutes of partitions rotation retires (after the tests that count the seeded results it drops)', async () => {
@@ -143,16 +175,25 @@ describe('GET /stats', { skip }, () => {
   });
 
   it('counts small tables exactly and says when a count is an estimate', async () => {
-    const ingest = await postJson(`${svc.url}/results`, [traceResult('20.9.0.9', ['10.0.0.1', '20.1.0.1', '20.9.0.9']), traceResult('20.9.0.8', ['10.0.0.1', '20.1.0.2', '20.9.0.8'])]);
+    const ingest = await postJson(`${svc.url}/results`, [
+      traceResult('20.9.0.9', ['10.0.0.1', '20.1.0.1', '20.9.0.9']),
+      traceResult('20.9.0.8', ['10.0.0.1', '20.1.0.2', '20.9.0.8']),
+    ]);
     assert.equal(ingest.status, 200);
     await client.query('analyze hops, links, result_ids'); // so the planner's figures exist and the size alone decides
-    const exact = (await client.query(`select (select count(*) from hops)::int as hops, (select count(*) from links)::int as links, (select count(*) from result_ids)::int as results`)).rows[0];
+    const exact = (
+      await client.query(
+        `select (select count(*) from hops)::int as hops, (select count(*) from links)::int as links, (select count(*) from result_ids)::int as results`,
+      )
+    ).rows[0];
     const small = await stats();
     assert.ok(exact.links >= 2 && exact.results === 2, JSON.stringify(exact));
     assert.deepEqual(small.known, exact);
     assert.deepEqual(small.known_estimated, { hops: false, links: false, results: false });
 
-    await client.query(`insert into result_ids (id, received_at) select gen_random_uuid(), now() from generate_series(1, 150000)`);
+    await client.query(
+      `insert into result_ids (id, received_at) select gen_random_uuid(), now() from generate_series(1, 150000)`,
+    );
     await client.query('analyze result_ids');
     const big = await stats();
     assert.equal(big.known_estimated.results, true);

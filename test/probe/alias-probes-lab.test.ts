@@ -42,7 +42,17 @@ describe('alias resolution on the internet lab', { skip }, () => {
     lab = await buildLab(loadTopology(`${PROJECT_ROOT}/lab/internet.yaml`), { name: testLabName(TAG) });
     dir = mkdtempSync(join(tmpdir(), 'hopmap-alias-'));
     for (const v of VANTAGES) {
-      const res = await lab.exec(v, process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}/test/fixtures/aliases-in-namespace.ts`, JSON.stringify({ targets: TARGETS })], { timeoutMs: 120_000 });
+      const res = await lab.exec(
+        v,
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          `${PROJECT_ROOT}/test/fixtures/aliases-in-namespace.ts`,
+          JSON.stringify({ targets: TARGETS }),
+        ],
+        { timeoutMs: 120_000 },
+      );
       assert.equal(res.code, 0, res.stderr);
       results.push(...(JSON.parse(res.stdout) as AliasResult[]));
     }
@@ -71,7 +81,10 @@ describe('alias resolution on the internet lab', { skip }, () => {
   it('every alias pair lies on one true router, every distinct pair on two (precision 1)', () => {
     const alias = evidence.filter((e) => e.verdict === 'alias');
     const distinct = evidence.filter((e) => e.verdict === 'distinct');
-    assert.ok(alias.some((e) => e.method === 'discarte') && alias.some((e) => e.method === 'timestamp'), 'DisCarte and timestamps both find aliases');
+    assert.ok(
+      alias.some((e) => e.method === 'discarte') && alias.some((e) => e.method === 'timestamp'),
+      'DisCarte and timestamps both find aliases',
+    );
     assert.ok(distinct.length > 0, 'timestamps tell neighbouring routers apart');
     for (const e of alias) assert.equal(nodeOf(e.a), nodeOf(e.b), `${e.method} alias ${e.a} ${e.b}`);
     for (const e of distinct) assert.notEqual(nodeOf(e.a), nodeOf(e.b), `${e.method} distinct ${e.a} ${e.b}`);
@@ -79,7 +92,9 @@ describe('alias resolution on the internet lab', { skip }, () => {
 
   it(`joins most same-router address pairs seen (recall at least ${RECALL_FLOOR})`, () => {
     const seen = new Set<string>();
-    for (const r of results) for (const h of r.record_route) for (const a of [...(h.from ? [h.from] : []), ...h.recorded]) if (isRouter(a)) seen.add(a);
+    for (const r of results)
+      for (const h of r.record_route)
+        for (const a of [...(h.from ? [h.from] : []), ...h.recorded]) if (isRouter(a)) seen.add(a);
     const parent = new Map<string, string>();
     const find = (x: string): string => {
       const p = parent.get(x) ?? x;
@@ -98,7 +113,9 @@ describe('alias resolution on the internet lab', { skip }, () => {
     }
     const recall = found / truePairs;
     const probes = results.reduce((n, r) => n + r.probes_sent, 0);
-    process.stdout.write(`# alias recall ${found}/${truePairs} = ${recall.toFixed(3)}; ${probes} probes in ${results.length} measurements\n`);
+    process.stdout.write(
+      `# alias recall ${found}/${truePairs} = ${recall.toFixed(3)}; ${probes} probes in ${results.length} measurements\n`,
+    );
     assert.ok(truePairs > 40, `enough router addresses seen (${truePairs} pairs)`);
     assert.ok(recall >= RECALL_FLOOR, `recall ${recall.toFixed(3)}`);
   });
@@ -117,12 +134,24 @@ describe('alias resolution on the internet lab', { skip }, () => {
   it('Mercator and Ally find nothing on Linux, and claim nothing false', () => {
     const mercator = results.flatMap((r) => r.mercator);
     assert.ok(mercator.length > 30);
-    assert.ok(mercator.every((m) => m.from === null || m.from === m.address), 'Linux answers a closed port from the probed address');
-    assert.ok(mercator.some((m) => m.from === null), 'silent routers send no port unreachable');
+    assert.ok(
+      mercator.every((m) => m.from === null || m.from === m.address),
+      'Linux answers a closed port from the probed address',
+    );
+    assert.ok(
+      mercator.some((m) => m.from === null),
+      'silent routers send no port unreachable',
+    );
     const ipid = results.flatMap((r) => r.ipid);
     const samples = ipid.flatMap((s) => s.samples);
-    assert.ok(ipid.length > 20 && samples.filter((x) => x.ipid !== null).length >= 0.9 * samples.length, 'Ally samples answered');
-    assert.ok(!evidence.some((e) => e.method === 'mercator' || e.method === 'ally'), 'per-destination IP-ID counters: no shared counter');
+    assert.ok(
+      ipid.length > 20 && samples.filter((x) => x.ipid !== null).length >= 0.9 * samples.length,
+      'Ally samples answered',
+    );
+    assert.ok(
+      !evidence.some((e) => e.method === 'mercator' || e.method === 'ally'),
+      'per-destination IP-ID counters: no shared counter',
+    );
   });
 
   it('a worker with alias_every 1 posts valid alias results', async () => {
@@ -130,8 +159,34 @@ describe('alias resolution on the internet lab', { skip }, () => {
     await receiver.start();
     const targets = ['198.19.1.1', '198.19.4.1'];
     writeFileSync(join(dir, 'targets.txt'), targets.join('\n') + '\n');
-    const args = ['ping', '--worker-id', 'alias-worker', '--input-file', join(dir, 'targets.txt'), '--output-file', receiver.url, '--spool-dir', join(dir, 'spool')];
-    const worker = spawnNode([], {}, ['ip', 'netns', 'exec', lab.nsName('v1'), process.execPath, '--import', 'tsx', BIN_PATH, ...args, '--health-check-port', '18097', '--pps', '500', '--alias-every', '1']);
+    const args = [
+      'ping',
+      '--worker-id',
+      'alias-worker',
+      '--input-file',
+      join(dir, 'targets.txt'),
+      '--output-file',
+      receiver.url,
+      '--spool-dir',
+      join(dir, 'spool'),
+    ];
+    const worker = spawnNode([], {}, [
+      'ip',
+      'netns',
+      'exec',
+      lab.nsName('v1'),
+      process.execPath,
+      '--import',
+      'tsx',
+      BIN_PATH,
+      ...args,
+      '--health-check-port',
+      '18097',
+      '--pps',
+      '500',
+      '--alias-every',
+      '1',
+    ]);
     procs.push(worker);
     const aliasResults = () => receiver.results.filter((r) => r.type === 'alias');
     const deadline = Date.now() + 90_000;

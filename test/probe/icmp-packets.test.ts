@@ -42,10 +42,19 @@ describe('parsing what the raw socket receives', () => {
 
   it('reads a time-exceeded that quotes an ICMP probe', () => {
     const probe = buildEchoRequest({ id: 0x4242, seq: 3, checksum: 0x1234 });
-    const quoted = Buffer.concat([ipHeader('198.18.0.1', '198.19.0.9', 1, 1, probe.length, 0x0abc), probe.subarray(0, 8)]);
+    const quoted = Buffer.concat([
+      ipHeader('198.18.0.1', '198.19.0.9', 1, 1, probe.length, 0x0abc),
+      probe.subarray(0, 8),
+    ]);
     const icmp = Buffer.concat([Buffer.from([ICMP_TIME_EXCEEDED, 0, 0, 0, 0, 0, 0, 0]), quoted]);
     const msg = parseIcmpPacket(Buffer.concat([ipHeader('198.18.0.2', '198.18.0.1', 1, 64, icmp.length), icmp]));
-    assert.deepEqual(msg?.quoted, { dst: '198.19.0.9', protocol: 1, ipId: 0x0abc, ttl: 1, icmp: { checksum: 0x1234, id: 0x4242, seq: 3 } });
+    assert.deepEqual(msg?.quoted, {
+      dst: '198.19.0.9',
+      protocol: 1,
+      ipId: 0x0abc,
+      ttl: 1,
+      icmp: { checksum: 0x1234, id: 0x4242, seq: 3 },
+    });
     assert.equal(msg?.from, '198.18.0.2');
     assert.equal(msg?.mpls, undefined);
   });
@@ -74,6 +83,9 @@ describe('parsing what the raw socket receives', () => {
 
   it('ignores what is not IPv4 ICMP', () => {
     assert.equal(parseIcmpPacket(Buffer.alloc(10)), undefined);
-    assert.equal(parseIcmpPacket(Buffer.concat([ipHeader('1.1.1.1', '2.2.2.2', 17, 64, 8), Buffer.alloc(8)])), undefined);
+    assert.equal(
+      parseIcmpPacket(Buffer.concat([ipHeader('1.1.1.1', '2.2.2.2', 17, 64, 8), Buffer.alloc(8)])),
+      undefined,
+    );
   });
 });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildPrespecifiedTimestamp, buildRecordRoute, ipIdOf, parseIpOptions, quotedOptions, receivedOptions, type IpOptions } from '../../src/probe/ip-options.js';
+import {
+  buildPrespecifiedTimestamp,
+  buildRecordRoute,
+  ipIdOf,
+  parseIpOptions,
+  quotedOptions,
+  receivedOptions,
+  type IpOptions,
+} from '../../src/probe/ip-options.js';
 
 /**
  * Packets captured with tcpdump on the lab chain probe(198.18.0.1) - r1(.2|.5) - r2 silent(.6|.9) -
@@ -45,7 +53,11 @@ describe('building IP options', () => {
 
 describe('parsing IP options', () => {
   const cases: Array<{ name: string; parse: () => IpOptions; expected: IpOptions }> = [
-    { name: 'a record route as sent: only the sender stamped', parse: () => receivedOptions(packet('rrRequestTtl3')), expected: { recordRoute: [A(1)] } },
+    {
+      name: 'a record route as sent: only the sender stamped',
+      parse: () => receivedOptions(packet('rrRequestTtl3')),
+      expected: { recordRoute: [A(1)] },
+    },
     {
       name: 'the header quoted by the router at TTL 3: the outbound stamps of r1 and silent r2, then its own inbound address',
       parse: () => quotedOptions(packet('rrTimeExceededTtl3')),
@@ -56,7 +68,11 @@ describe('parsing IP options', () => {
       parse: () => receivedOptions(packet('rrTimeExceededTtl3')),
       expected: { recordRoute: [A(1), A(5), A(9), A(10), A(10), A(6), A(2)] },
     },
-    { name: 'the header quoted at TTL 1', parse: () => quotedOptions(packet('rrTimeExceededTtl1')), expected: { recordRoute: [A(1), A(2)] } },
+    {
+      name: 'the header quoted at TTL 1',
+      parse: () => quotedOptions(packet('rrTimeExceededTtl1')),
+      expected: { recordRoute: [A(1), A(2)] },
+    },
     {
       name: 'the echo reply of the destination: forward stamps, the destination twice, then the return path until full',
       parse: () => receivedOptions(packet('rrEchoReply')),
@@ -66,20 +82,43 @@ describe('parsing IP options', () => {
     {
       name: 'prespecified timestamps as sent: nothing stamped',
       parse: () => receivedOptions(packet('tsRequest')),
-      expected: { timestamps: [{ address: A(13), stamped: false, time: 0 }, { address: A(10), stamped: false, time: 0 }] },
+      expected: {
+        timestamps: [
+          { address: A(13), stamped: false, time: 0 },
+          { address: A(10), stamped: false, time: 0 },
+        ],
+      },
     },
     {
       name: 'the reply of r3 asked [.13, .10]: one router, both stamped',
       parse: () => receivedOptions(packet('tsReply')),
-      expected: { timestamps: [{ address: A(13), stamped: true, time: 0x052192e3 }, { address: A(10), stamped: true, time: 0x052192e3 }] },
+      expected: {
+        timestamps: [
+          { address: A(13), stamped: true, time: 0x052192e3 },
+          { address: A(10), stamped: true, time: 0x052192e3 },
+        ],
+      },
     },
     {
       name: 'one entry stamped of two (pointer 13)',
       parse: () => parseIpOptions(Buffer.from('44140d03c612000d00000007c612000200000000', 'hex')),
-      expected: { timestamps: [{ address: A(13), stamped: true, time: 7 }, { address: A(2), stamped: false, time: 0 }] },
+      expected: {
+        timestamps: [
+          { address: A(13), stamped: true, time: 7 },
+          { address: A(2), stamped: false, time: 0 },
+        ],
+      },
     },
-    { name: 'timestamps without prespecified addresses are ignored', parse: () => parseIpOptions(Buffer.from('440c0500000000000000000000', 'hex')), expected: {} },
-    { name: 'a truncated option stops the parse', parse: () => parseIpOptions(Buffer.from('0107270000', 'hex')), expected: {} },
+    {
+      name: 'timestamps without prespecified addresses are ignored',
+      parse: () => parseIpOptions(Buffer.from('440c0500000000000000000000', 'hex')),
+      expected: {},
+    },
+    {
+      name: 'a truncated option stops the parse',
+      parse: () => parseIpOptions(Buffer.from('0107270000', 'hex')),
+      expected: {},
+    },
     { name: 'no options', parse: () => parseIpOptions(Buffer.alloc(0)), expected: {} },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(c.parse(), c.expected));

@@ -22,7 +22,12 @@ describe('probing the diamond lab for real', { skip }, () => {
 
   /** Runs the probe fixture as its own process inside the probe host's namespace. */
   async function probeFrom<T>(command: object): Promise<T> {
-    const res = await lab.exec('probe', process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}/test/fixtures/probe-in-namespace.ts`, JSON.stringify(command)], { timeoutMs: 120_000 });
+    const res = await lab.exec(
+      'probe',
+      process.execPath,
+      ['--import', 'tsx', `${PROJECT_ROOT}/test/fixtures/probe-in-namespace.ts`, JSON.stringify(command)],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(res.code, 0, res.stderr);
     return JSON.parse(res.stdout) as T;
   }
@@ -54,7 +59,10 @@ describe('probing the diamond lab for real', { skip }, () => {
       assert.equal(r.icmpType, 0);
       assert.ok(r.rttUs > 0 && r.rttUs < 50_000, String(r.rttUs));
     }
-    assert.ok(replies.some((r) => r!.rttUs < 1_000 && !Number.isInteger(r!.rttUs)), 'sub-millisecond, not whole milliseconds');
+    assert.ok(
+      replies.some((r) => r!.rttUs < 1_000 && !Number.isInteger(r!.rttUs)),
+      'sub-millisecond, not whole milliseconds',
+    );
   });
 
   for (const method of TRACE_METHODS) {
@@ -64,11 +72,19 @@ describe('probing the diamond lab for real', { skip }, () => {
         assert.equal(trace.reached, true, JSON.stringify(trace));
         const seq = sequence(trace);
         const truth = lab.truth().truePaths('probe', trace.dst);
-        assert.ok(truth.some((t) => JSON.stringify(t) === JSON.stringify(seq)), `${method} to ${trace.dst}: ${JSON.stringify(seq)} is not one of ${JSON.stringify(truth)}`);
+        assert.ok(
+          truth.some((t) => JSON.stringify(t) === JSON.stringify(seq)),
+          `${method} to ${trace.dst}: ${JSON.stringify(seq)} is not one of ${JSON.stringify(truth)}`,
+        );
         assert.equal(seq[4], null, 'r5 sends no ICMP errors');
       }
       // The same flow identifier, traced again, takes the same branch every time.
-      const again = await probeFrom<TraceResult[]>({ op: 'trace', method, targets: Array(4).fill(TARGETS[0]), flow: traces[0]!.flow });
+      const again = await probeFrom<TraceResult[]>({
+        op: 'trace',
+        method,
+        targets: Array(4).fill(TARGETS[0]),
+        flow: traces[0]!.flow,
+      });
       const first = JSON.stringify(sequence(traces[0]!));
       for (const t of again) assert.equal(JSON.stringify(sequence(t)), first);
     });
@@ -76,13 +92,22 @@ describe('probing the diamond lab for real', { skip }, () => {
 
   it('multipath (MDA over UDP flows) finds both branches of the split and never a link that does not exist', async () => {
     // At 99.99% a branch taking half the flows is missed with probability ~6e-5, so the test does not flake.
-    const [result] = await probeFrom<MultipathResult[]>({ op: 'multipath', method: 'udp-paris', targets: [TARGETS[1]], confidence: 0.9999 });
+    const [result] = await probeFrom<MultipathResult[]>({
+      op: 'multipath',
+      method: 'udp-paris',
+      targets: [TARGETS[1]],
+      confidence: 0.9999,
+    });
     assert.equal(result!.confidence, 0.9999);
     assert.ok(result!.reached);
     const truth = lab.truth().truePaths('probe', TARGETS[1]!);
     assert.equal(truth.length, 2, 'the lab has two branches');
     const branchHop = result!.hops.find((h) => h.ttl === 3)!;
-    assert.deepEqual([...branchHop.interfaces].sort(), [truth[0]![2], truth[1]![2]].sort(), 'both branches seen at TTL 3');
+    assert.deepEqual(
+      [...branchHop.interfaces].sort(),
+      [truth[0]![2], truth[1]![2]].sort(),
+      'both branches seen at TTL 3',
+    );
     const trueLinks = new Set(truth.flatMap((seq) => seq.slice(1).map((b, i) => `${seq[i]}>${b}`)));
     for (const [a, b] of result!.links) assert.ok(trueLinks.has(`${a}>${b}`), `false link ${a} > ${b}`);
     assert.ok(result!.links.length >= 4, JSON.stringify(result!.links));
@@ -91,7 +116,11 @@ describe('probing the diamond lab for real', { skip }, () => {
   it('with a Doubletree stop set, sends far fewer probes and still reports only true hops', async () => {
     const targets = Array.from({ length: 40 }, (_, i) => `198.19.100.${i + 100}`);
     const plain = await probeFrom<TraceResult[]>({ op: 'trace', method: 'icmp-paris', targets });
-    const { traces, saved } = await probeFrom<{ traces: TraceResult[]; saved: number }>({ op: 'doubletree', method: 'icmp-paris', targets });
+    const { traces, saved } = await probeFrom<{ traces: TraceResult[]; saved: number }>({
+      op: 'doubletree',
+      method: 'icmp-paris',
+      targets,
+    });
     const sentPlain = plain.reduce((n, t) => n + t.probesSent, 0);
     const sentDoubletree = traces.reduce((n, t) => n + t.probesSent, 0);
     assert.ok(sentDoubletree < sentPlain / 2, `doubletree sent ${sentDoubletree} probes, plain ${sentPlain}`);
@@ -101,7 +130,10 @@ describe('probing the diamond lab for real', { skip }, () => {
       const truth = lab.truth().truePaths('probe', trace.dst);
       for (const hop of trace.hops) {
         const from = hop.probes.find((p) => p !== null)?.from ?? null;
-        assert.ok(truth.some((seq) => seq[hop.ttl - 1] === from), `${trace.dst} TTL ${hop.ttl}: ${from} is not on a true path`);
+        assert.ok(
+          truth.some((seq) => seq[hop.ttl - 1] === from),
+          `${trace.dst} TTL ${hop.ttl}: ${from} is not on a true path`,
+        );
       }
     }
   });

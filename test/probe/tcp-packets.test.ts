@@ -26,7 +26,15 @@ describe('TCP SYN probes', () => {
     tcp.writeUInt32BE(0xfeedfacf, 8);
     tcp[13] = 0x12;
     assert.deepEqual(parseTcpSegment(Buffer.concat([ip, tcp])), {
-      src: '198.19.0.9', srcPort: 443, dstPort: 24001, seq: 7, ack: 0xfeedfacf, syn: true, rst: false, ackFlag: true, ttl: 61,
+      src: '198.19.0.9',
+      srcPort: 443,
+      dstPort: 24001,
+      seq: 7,
+      ack: 0xfeedfacf,
+      syn: true,
+      rst: false,
+      ackFlag: true,
+      ttl: 61,
     });
   });
 });

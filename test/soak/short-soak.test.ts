@@ -42,10 +42,17 @@ describe('short soak: input, output and manager under steady load', { skip }, ()
   });
 
   it('samples every service from /proc and from its /metrics, and the two agree', () => {
-    assert.deepEqual(report.services.map((s) => s.name), ['input', 'output', 'manager']);
+    assert.deepEqual(
+      report.services.map((s) => s.name),
+      ['input', 'output', 'manager'],
+    );
     for (const s of report.services) {
       assert.ok(s.samples.length >= 9, `${s.name}: ${s.samples.length} samples`);
-      for (const x of s.samples) assert.ok(x.rssMb > 20 && x.heapMb > 5 && x.heapMb < x.rssMb, `${s.name} at ${x.t} s: RSS ${x.rssMb} MB, heap ${x.heapMb} MB`);
+      for (const x of s.samples)
+        assert.ok(
+          x.rssMb > 20 && x.heapMb > 5 && x.heapMb < x.rssMb,
+          `${s.name} at ${x.t} s: RSS ${x.rssMb} MB, heap ${x.heapMb} MB`,
+        );
       // prom-client reads the same VmRSS a few milliseconds later; a collection in between can move one sample by tens of MB, not the median.
       const ratio = median(s.samples.map((x) => x.metricsRssMb / x.rssMb));
       assert.ok(ratio > 0.9 && ratio < 1.1, `${s.name}: /metrics RSS is ${ratio.toFixed(2)} × /proc's (median)`);
@@ -60,11 +67,13 @@ describe('short soak: input, output and manager under steady load', { skip }, ()
     }
   });
 
-  it('keeps every service\'s memory flat after the warm-up', () => {
+  it("keeps every service's memory flat after the warm-up", () => {
     for (const s of report.services) {
       const third = Math.floor(s.samples.length / 3);
       // A leak this test must catch grows with requests, so the window must have held enough of them.
-      const between = median(s.samples.slice(2 * third).map((x) => x.requests!)) - median(s.samples.slice(third, 2 * third).map((x) => x.requests!));
+      const between =
+        median(s.samples.slice(2 * third).map((x) => x.requests!)) -
+        median(s.samples.slice(third, 2 * third).map((x) => x.requests!));
       assert.ok(between >= 300, `${s.name}: only ${between} requests between the medians of the last two thirds`);
       // The heap only: sampled after a full GC it moves < 1 MB when healthy, while RSS moved up to 14 MB between
       // thirds of a healthy run (the allocator's pages, reconnects); RSS stays in the report and the script's verdict.

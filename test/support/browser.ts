@@ -14,7 +14,10 @@ export { CHROMIUM };
  */
 export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
   assertDeclared('chromium', 'launchBrowser');
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (Debian's package; .ci/run installs it)`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} not found: apt-get install chromium (Debian's package; .ci/run installs it)`,
+  );
   // launch() makes a throwaway profile of its own; the temporary directory keeps crash dumps and caches out of $HOME.
   const profile = mkdtempSync(join(tmpdir(), 'hopmap-chromium-'));
   const browser = await chromium.launch({
@@ -22,7 +25,17 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
     executablePath: CHROMIUM,
     headless: true,
     // WebGL (the map's graph page) on the CPU: ANGLE over SwiftShader, which chromium enables only when asked.
-    args: ['--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
     browser,
@@ -42,7 +55,10 @@ export async function logInWithTotp(page: Page, managerUrl: string, name: string
   // Wait for the navigation the click starts, and say what the page showed if it never reached the dashboard.
   await Promise.all([
     page.waitForURL(`${managerUrl}/`).catch(async (err: Error) => {
-      throw new Error(`the login did not reach the dashboard; the page at ${page.url()} says: ${await page.textContent('main').catch(() => '?')}`, { cause: err });
+      throw new Error(
+        `the login did not reach the dashboard; the page at ${page.url()} says: ${await page.textContent('main').catch(() => '?')}`,
+        { cause: err },
+      );
     }),
     page.click('button[type=submit]'),
   ]);

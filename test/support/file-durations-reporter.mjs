@@ -10,13 +10,16 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export default async function* fileDurations(source) {
   const seconds = new Map();
   for await (const event of source) {
-    if ((event.type !== 'test:pass' && event.type !== 'test:fail') || event.data.nesting !== 0 || !event.data.file) continue;
+    if ((event.type !== 'test:pass' && event.type !== 'test:fail') || event.data.nesting !== 0 || !event.data.file)
+      continue;
     const file = relative(ROOT, event.data.file);
     seconds.set(file, (seconds.get(file) ?? 0) + (event.data.details?.duration_ms ?? 0) / 1000);
   }
   const out = process.env.HOPMAP_TEST_DURATIONS_OUT;
   if (out && seconds.size) {
-    const sorted = Object.fromEntries([...seconds].sort((a, b) => b[1] - a[1]).map(([f, s]) => [f, Math.round(s * 10) / 10]));
+    const sorted = Object.fromEntries(
+      [...seconds].sort((a, b) => b[1] - a[1]).map(([f, s]) => [f, Math.round(s * 10) / 10]),
+    );
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify(sorted, null, 2)}\n`);
   }

@@ -26,7 +26,8 @@ export function expand(...cidrs: string[]): string[] {
     const parsed = parseTarget(c);
     if (!parsed.ok) throw new Error(parsed.reason);
     const out: string[] = [];
-    for (let i = 0n; i < parsed.block.size; i++) out.push(formatAddress({ family: parsed.block.family, value: parsed.block.first + i }));
+    for (let i = 0n; i < parsed.block.size; i++)
+      out.push(formatAddress({ family: parsed.block.family, value: parsed.block.first + i }));
     return out;
   });
 }
@@ -44,8 +45,15 @@ export interface Batch {
 }
 
 /** `headers` carry a key when the input requires one (test/support/keys.ts). */
-export async function fetchBatch(baseUrl: string, consumer: string, n: number, headers: Record<string, string> = {}): Promise<Batch> {
-  const res: HttpResponse = await request(`${baseUrl}/targets?n=${n}`, { headers: { 'x-consumer-id': consumer, ...headers } });
+export async function fetchBatch(
+  baseUrl: string,
+  consumer: string,
+  n: number,
+  headers: Record<string, string> = {},
+): Promise<Batch> {
+  const res: HttpResponse = await request(`${baseUrl}/targets?n=${n}`, {
+    headers: { 'x-consumer-id': consumer, ...headers },
+  });
   if (res.status !== 200) throw new Error(`GET /targets: ${res.status} ${res.text}`);
   return res.json();
 }
@@ -60,7 +68,8 @@ export function interleavingViolations(sequence: string[]): string[] {
   for (let i = 0; i + 1 < sequence.length; i++) {
     if (prefixes[i] !== prefixes[i + 1]) continue;
     const rest = new Set(prefixes.slice(i + 1));
-    if (rest.size > 1) violations.push(`${sequence[i]} then ${sequence[i + 1]} at ${i} while ${rest.size} /24s remained`);
+    if (rest.size > 1)
+      violations.push(`${sequence[i]} then ${sequence[i + 1]} at ${i} while ${rest.size} /24s remained`);
   }
   return violations;
 }

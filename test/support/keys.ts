@@ -19,7 +19,10 @@ export async function testKey(databaseUrl: string, role: Role, name = `test-${ro
 export const bearer = (key: string): { authorization: string } => ({ authorization: `Bearer ${key}` });
 
 /** One worker key per consumer id, each named after it (so it leases under that id), as headers by id. */
-export async function workerKeys(databaseUrl: string, consumers: readonly string[]): Promise<Map<string, { authorization: string }>> {
+export async function workerKeys(
+  databaseUrl: string,
+  consumers: readonly string[],
+): Promise<Map<string, { authorization: string }>> {
   const keys = new Map<string, { authorization: string }>();
   for (const c of consumers) keys.set(c, bearer(await testKey(databaseUrl, 'worker', c)));
   return keys;

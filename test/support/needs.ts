@@ -56,7 +56,12 @@ export function findTool(name: string, path = process.env.PATH ?? ''): string | 
 
 /** Needs to treat as missing although the machine has them: HOPMAP_TEST_PRETEND_MISSING=root,chromium (to try the skips). */
 function pretendMissing(): Set<string> {
-  return new Set((process.env.HOPMAP_TEST_PRETEND_MISSING ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(
+    (process.env.HOPMAP_TEST_PRETEND_MISSING ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 /** Why `need` is missing on this machine, or undefined when it is there. */
@@ -68,7 +73,9 @@ export function missing(need: Need): string | undefined {
       return process.getuid?.() === 0 ? undefined : why('');
     case 'database':
       // The runner sets this when it could not start or reach a server (no DATABASE_URL, no embedded binaries).
-      return process.env.HOPMAP_TEST_NO_DATABASE ? `needs PostgreSQL (${process.env.HOPMAP_TEST_NO_DATABASE})` : undefined;
+      return process.env.HOPMAP_TEST_NO_DATABASE
+        ? `needs PostgreSQL (${process.env.HOPMAP_TEST_NO_DATABASE})`
+        : undefined;
     case 'chromium':
       return existsSync(CHROMIUM) ? undefined : why('apt-get install chromium, or HOPMAP_CHROMIUM=path');
     default:
@@ -90,7 +97,10 @@ export function needs(...list: Need[]): string | false {
 
 /** Called by a helper that uses `need`: a file must declare it (with `needs`) to be run in the right lane and skipped rightly. */
 export function assertDeclared(need: Need, helper: string): void {
-  if (!declared.has(need)) throw new Error(`${helper} needs '${need}': declare it at the top of the test file, const skip = needs('${need}', …)`);
+  if (!declared.has(need))
+    throw new Error(
+      `${helper} needs '${need}': declare it at the top of the test file, const skip = needs('${need}', …)`,
+    );
 }
 
 /** The needs a test file declares, read from its source as test/run-tests.ts does; undefined when it declares none. */

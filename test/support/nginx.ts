@@ -55,7 +55,17 @@ export async function startNginx(opts: { http: string; ports: number[] }): Promi
       '',
     ].join('\n'),
   );
-  const proc: Spawned = spawnNode([], {}, ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;']);
+  const proc: Spawned = spawnNode([], {}, [
+    'nginx',
+    '-p',
+    dir,
+    '-e',
+    join(dir, 'error.log'),
+    '-c',
+    conf,
+    '-g',
+    'daemon off;',
+  ]);
   live.add(proc);
   void proc.exited.then(() => live.delete(proc));
   const read = (file: string) => {
@@ -76,7 +86,12 @@ export async function startNginx(opts: { http: string; ports: number[] }): Promi
     await stop();
     throw err;
   }
-  return { dir, errorLog: () => read('error.log'), accessLog: () => read('access.log').split('\n').filter(Boolean), stop };
+  return {
+    dir,
+    errorLog: () => read('error.log'),
+    accessLog: () => read('access.log').split('\n').filter(Boolean),
+    stop,
+  };
 }
 
 async function waitForPort(port: number, proc: Spawned): Promise<void> {

@@ -14,7 +14,10 @@ export const TEST_DB_PREFIX = 'hopmap_test_';
 const TEMPLATE_PREFIX = `${TEST_DB_PREFIX}template_`;
 const SETUP_LOCK_KEY = 727_101_2025;
 
-export const quietLog = createLogger({ level: process.env.TEST_LOG_LEVEL === undefined ? 'silent' : (process.env.TEST_LOG_LEVEL as 'debug'), pretty: false });
+export const quietLog = createLogger({
+  level: process.env.TEST_LOG_LEVEL === undefined ? 'silent' : (process.env.TEST_LOG_LEVEL as 'debug'),
+  pretty: false,
+});
 
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -26,7 +29,8 @@ export function withDatabase(url: string, database: string): string {
 function templateName(): string {
   const hash = createHash('sha256');
   for (const file of readdirSync(MIGRATIONS_DIR, { recursive: true }).map(String).sort()) {
-    if (file.endsWith('.sql') || file.endsWith('.json')) hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
+    if (file.endsWith('.sql') || file.endsWith('.json'))
+      hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
   }
   hash.update(readFileSync(join(PROJECT_ROOT, 'node_modules/graphile-worker/package.json')));
   return `${TEMPLATE_PREFIX}${hash.digest('hex').slice(0, 12)}`;
@@ -105,7 +109,9 @@ export async function dropLeftoverTestDatabases(adminUrl: string, keep: string):
     // A database of a run that is still going (another `npm test` on the same server) stays, and so do the
     // templates while any other run is alive: it may be cloning one of an older migration set.
     const otherRunAlive = all.rows.some((r) => runnerAlive(r.datname));
-    const rows = all.rows.filter((r) => !runnerAlive(r.datname) && !(otherRunAlive && r.datname.startsWith(TEMPLATE_PREFIX)));
+    const rows = all.rows.filter(
+      (r) => !runnerAlive(r.datname) && !(otherRunAlive && r.datname.startsWith(TEMPLATE_PREFIX)),
+    );
     for (const { datname, invalid } of rows) {
       assertTestDatabaseName(datname);
       if (!invalid) await admin.query(`alter database ${datname} with is_template false`);
@@ -142,10 +148,17 @@ export interface TestDatabase {
  * A fresh database for one test file, cloned from the migrated template (or empty, for migration tests), on
  * the suite's server or on `server` (an admin URL) for a test that needs a particular PostgreSQL.
  */
-export async function createTestDatabase(label: string, opts: { empty?: boolean; server?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  label: string,
+  opts: { empty?: boolean; server?: string } = {},
+): Promise<TestDatabase> {
   assertDeclared('database', 'createTestDatabase');
   const setup = await prepareTestServer(opts.server);
-  const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 30);
+  const slug = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '')
+    .slice(0, 30);
   const name = `${TEST_DB_PREFIX}${slug}_${RUNNER_PID}_${randomBytes(4).toString('hex')}`;
   assertTestDatabaseName(name);
   const admin = new pg.Client(setup.adminUrl);
@@ -155,7 +168,12 @@ export async function createTestDatabase(label: string, opts: { empty?: boolean;
   } finally {
     await admin.end();
   }
-  return { name, url: withDatabase(setup.adminUrl, name), adminUrl: setup.adminUrl, drop: () => dropTestDatabase(setup.adminUrl, name) };
+  return {
+    name,
+    url: withDatabase(setup.adminUrl, name),
+    adminUrl: setup.adminUrl,
+    drop: () => dropTestDatabase(setup.adminUrl, name),
+  };
 }
 
 export async function dropTestDatabase(adminUrl: string, name: string): Promise<void> {

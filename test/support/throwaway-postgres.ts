@@ -12,7 +12,11 @@ export { freePort, portIsFree } from '../../src/http/free-port.js';
  * A PostgreSQL server of the test's own, for tests that stop and restart the database: the shared test
  * server is never touched. Remove it with `destroy()`.
  */
-export async function startThrowawayPostgres(): Promise<{ cluster: LocalCluster; url: string; destroy(): Promise<void> }> {
+export async function startThrowawayPostgres(): Promise<{
+  cluster: LocalCluster;
+  url: string;
+  destroy(): Promise<void>;
+}> {
   assertDeclared('database', 'startThrowawayPostgres');
   const root = mkdtempSync(join(tmpdir(), 'hopmap-pg-'));
   chmodSync(root, 0o755); // the server runs as `postgres` when tests run as root

@@ -21,7 +21,16 @@ function isRotation(a: readonly bigint[], b: readonly bigint[]): boolean {
 
 const KEYS = [0, 1, 0x2545f491, 0xffffffff];
 // The first positions of 10.0.4.0/22 under key 42, pinned when the permutation was written.
-const GOLDEN_22_KEY_42 = ['10.0.5.140', '10.0.4.125', '10.0.6.140', '10.0.7.198', '10.0.5.224', '10.0.4.61', '10.0.6.197', '10.0.7.115'];
+const GOLDEN_22_KEY_42 = [
+  '10.0.5.140',
+  '10.0.4.125',
+  '10.0.6.140',
+  '10.0.7.198',
+  '10.0.5.224',
+  '10.0.4.61',
+  '10.0.6.197',
+  '10.0.7.115',
+];
 
 describe('blockWalkSize', () => {
   const cases: Array<[string, number]> = [
@@ -48,12 +57,25 @@ describe('blockWalkSize', () => {
 });
 
 describe('blockAddressAt visits every address exactly once', () => {
-  for (const cidr of ['192.0.2.7', '10.0.0.0/31', '10.0.0.4/30', '10.0.0.8/29', '10.9.8.0/24', '10.0.0.0/23', '10.0.4.0/22', '10.0.16.0/20', '172.20.0.0/16']) {
+  for (const cidr of [
+    '192.0.2.7',
+    '10.0.0.0/31',
+    '10.0.0.4/30',
+    '10.0.0.8/29',
+    '10.9.8.0/24',
+    '10.0.0.0/23',
+    '10.0.4.0/22',
+    '10.0.16.0/20',
+    '172.20.0.0/16',
+  ]) {
     it(cidr, () => {
       const b = block(cidr);
       for (const key of KEYS) {
         const offsets = walk(b, key).map((a) => a - b.first);
-        assert.ok(offsets.every((o) => o >= 0n && o < b.size), `${cidr} key ${key}: an address outside the block`);
+        assert.ok(
+          offsets.every((o) => o >= 0n && o < b.size),
+          `${cidr} key ${key}: an address outside the block`,
+        );
         assert.equal(new Set(offsets).size, Number(b.size), `${cidr} key ${key}: an address repeats`);
       }
     });
@@ -113,12 +135,17 @@ describe('subnet spreading', () => {
       const b = block(cidr);
       for (const key of KEYS.slice(0, 2)) {
         const units = walk(b, key).map((a) => unitOf(b, a));
-        for (let p = 0; p + 1 < units.length; p++) assert.notEqual(units[p], units[p + 1], `key ${key}, positions ${p} and ${p + 1}`);
+        for (let p = 0; p + 1 < units.length; p++)
+          assert.notEqual(units[p], units[p + 1], `key ${key}, positions ${p} and ${p + 1}`);
       }
     });
   }
 
-  for (const [cidr, units] of [['11.0.0.0/8', 2 ** 16], ['0.0.0.0/0', 2 ** 24], ['2001:db8::/32', 2 ** 16]] as const) {
+  for (const [cidr, units] of [
+    ['11.0.0.0/8', 2 ** 16],
+    ['0.0.0.0/0', 2 ** 24],
+    ['2001:db8::/32', 2 ** 16],
+  ] as const) {
     it(`consecutive positions of ${cidr} differ in unit, sampled at round boundaries and at random`, () => {
       const b = block(cidr);
       const size = blockWalkSize(b);
@@ -127,7 +154,11 @@ describe('subnet spreading', () => {
       let x = 1;
       for (let n = 0; n < 5000; n++) positions.push((x = (x * 48271) % 2147483647) % (size - 1));
       for (const p of positions) {
-        assert.notEqual(unitOf(b, blockAddressAt(b, 5, p)), unitOf(b, blockAddressAt(b, 5, p + 1)), `positions ${p} and ${p + 1}`);
+        assert.notEqual(
+          unitOf(b, blockAddressAt(b, 5, p)),
+          unitOf(b, blockAddressAt(b, 5, p + 1)),
+          `positions ${p} and ${p + 1}`,
+        );
       }
     });
   }
@@ -143,7 +174,10 @@ describe('subnet spreading', () => {
     const orders = [...hostOrders.values()];
     assert.equal(orders.length, 256);
     // Compare the cycles: one order being a shifted copy of another is still a shared pattern.
-    const canonical = (o: number[]) => { const at = o.indexOf(0); return [...o.slice(at), ...o.slice(0, at)].join(); };
+    const canonical = (o: number[]) => {
+      const at = o.indexOf(0);
+      return [...o.slice(at), ...o.slice(0, at)].join();
+    };
     assert.equal(new Set(orders.map(canonical)).size, 256);
   });
 });
@@ -153,7 +187,10 @@ describe('walk order', () => {
     const b = block('10.0.4.0/22');
     assert.deepEqual(walk(b, 42), walk(b, 42));
     // Pinned so a change to the permutation, which would scramble walks in progress, cannot go unnoticed.
-    assert.deepEqual(walk(b, 42, 8).map((a) => formatAddress({ family: 4, value: a })), GOLDEN_22_KEY_42);
+    assert.deepEqual(
+      walk(b, 42, 8).map((a) => formatAddress({ family: 4, value: a })),
+      GOLDEN_22_KEY_42,
+    );
   });
 
   for (const cidr of ['10.9.8.0/24', '10.0.4.0/22', '172.20.0.0/16']) {
@@ -171,7 +208,10 @@ describe('walk order', () => {
 
   it('visits the /24s of a /16 in a key-dependent order', () => {
     const b = block('172.20.0.0/16');
-    const unitOrder = (key: number) => walk(b, key, 256).map((a) => unitOf(b, a)).join();
+    const unitOrder = (key: number) =>
+      walk(b, key, 256)
+        .map((a) => unitOf(b, a))
+        .join();
     assert.equal(new Set([0, 1, 2, 3].map(unitOrder)).size, 4);
   });
 
@@ -186,7 +226,10 @@ describe('walk order', () => {
       }
       // A uniformly random order of 256 has about 2 such steps; a counting order would have 255.
       assert.ok(adjacent <= 8, `${cidr}: ${adjacent} adjacent steps`);
-      assert.notDeepEqual(addresses, [...addresses].sort((x, y) => (x < y ? -1 : 1)));
+      assert.notDeepEqual(
+        addresses,
+        [...addresses].sort((x, y) => (x < y ? -1 : 1)),
+      );
     }
   });
 });

@@ -20,7 +20,8 @@ describe('importing target files', { skip }, () => {
     db = await createTestDatabase('import_targets');
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     dir = writeTargetDir({
-      'one.txt': '# comment line\n1.0.0.0/8\n20.1.2.3\n\n20.1.2.0/24 # inline comment\nbogus\n300.1.1.1\n1.2.3.4/33\n20.1.2.7/24\n20.1.2.3\n2001:db8::/32\n',
+      'one.txt':
+        '# comment line\n1.0.0.0/8\n20.1.2.3\n\n20.1.2.0/24 # inline comment\nbogus\n300.1.1.1\n1.2.3.4/33\n20.1.2.7/24\n20.1.2.3\n2001:db8::/32\n',
       'two.txt': '20.1.2.0/24\n30.0.0.0/30\n',
       'ignored.csv': '40.0.0.0/8\n',
     });
@@ -34,7 +35,8 @@ describe('importing target files', { skip }, () => {
   });
 
   const blocks = async () =>
-    (await pool.query(`select source, cidr::text as cidr, active, effective from target_blocks order by source, cidr`)).rows;
+    (await pool.query(`select source, cidr::text as cidr, active, effective from target_blocks order by source, cidr`))
+      .rows;
 
   it('loads every .txt file, one row per CIDR (a /8 is one row), reporting bad lines as file:line: reason', async () => {
     const s = await importTargets(pool, dir);

@@ -1,16 +1,39 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { aliasEvidence, compareAddresses, discartePairs, sharedCounter, timestampVerdicts } from '../../src/aliases/alias-evidence.js';
+import {
+  aliasEvidence,
+  compareAddresses,
+  discartePairs,
+  sharedCounter,
+  timestampVerdicts,
+} from '../../src/aliases/alias-evidence.js';
 import { RESULT_FORMAT, type AliasResult } from '../../src/results/result-schema.js';
 
 // What test/aliases/alias-evidence.test.ts leaves out: the exact edges of each rule.
 const A = (n: number) => `198.18.0.${n}`;
 const TARGET = '198.19.1.1';
 const result = (over: Partial<AliasResult>): AliasResult => ({
-  format: RESULT_FORMAT, id: '6f1d2c3b-9a8e-4f7d-8c6b-5a4e3d2c1b0a', type: 'alias', worker: 'w1', lease: null, target: TARGET,
-  started_at: '2026-11-30T01:00:00.000Z', finished_at: '2026-11-30T01:00:02.000Z', flow: 1, probes_sent: 0, record_route: [], timestamps: [], mercator: [], ipid: [], ...over,
+  format: RESULT_FORMAT,
+  id: '6f1d2c3b-9a8e-4f7d-8c6b-5a4e3d2c1b0a',
+  type: 'alias',
+  worker: 'w1',
+  lease: null,
+  target: TARGET,
+  started_at: '2026-11-30T01:00:00.000Z',
+  finished_at: '2026-11-30T01:00:02.000Z',
+  flow: 1,
+  probes_sent: 0,
+  record_route: [],
+  timestamps: [],
+  mercator: [],
+  ipid: [],
+  ...over,
 });
-const series = (values: Array<number | null>, a = A(1), b = A(5)) => ({ a, b, samples: values.map((ipid, i) => ({ address: i % 2 ? b : a, ipid })) });
+const series = (values: Array<number | null>, a = A(1), b = A(5)) => ({
+  a,
+  b,
+  samples: values.map((ipid, i) => ({ address: i % 2 ? b : a, ipid })),
+});
 
 describe('Ally: one shared IP-ID counter', () => {
   const rows: Array<[string, ReturnType<typeof series>, boolean]> = [
@@ -32,15 +55,25 @@ describe('Ally: one shared IP-ID counter', () => {
 
 describe('timestamps: the edges', () => {
   it('a one-entry prespecified list says nothing', () => {
-    assert.deepEqual(timestampVerdicts(result({ timestamps: [{ address: A(1), prespecified: [A(1)], stamped: [true] }] })), []);
+    assert.deepEqual(
+      timestampVerdicts(result({ timestamps: [{ address: A(1), prespecified: [A(1)], stamped: [true] }] })),
+      [],
+    );
   });
   it('a distinct verdict needs only one direction', () => {
-    assert.deepEqual(timestampVerdicts(result({ timestamps: [{ address: A(1), prespecified: [A(1), A(5)], stamped: [true, false] }] })), [{ a: A(1), b: A(5), verdict: 'distinct' }]);
+    assert.deepEqual(
+      timestampVerdicts(
+        result({ timestamps: [{ address: A(1), prespecified: [A(1), A(5)], stamped: [true, false] }] }),
+      ),
+      [{ a: A(1), b: A(5), verdict: 'distinct' }],
+    );
   });
   it('mixed outcomes of the same direction are distinct (one "first only" is enough)', () => {
     const t = (stamped: boolean[]) => ({ address: A(1), prespecified: [A(1), A(5)], stamped });
     const back = { address: A(5), prespecified: [A(5), A(1)], stamped: [true, true] };
-    assert.deepEqual(timestampVerdicts(result({ timestamps: [t([true, true]), t([true, false]), back] })), [{ a: A(1), b: A(5), verdict: 'distinct' }]);
+    assert.deepEqual(timestampVerdicts(result({ timestamps: [t([true, true]), t([true, false]), back] })), [
+      { a: A(1), b: A(5), verdict: 'distinct' },
+    ]);
   });
 });
 
@@ -76,7 +109,8 @@ describe('pair order', () => {
     ['10.0.0.1', '10.0.0.1', 0],
     ['2001:db8::a', '2001:db8::b', -1],
   ];
-  for (const [a, b, sign] of rows) it(`${a} vs ${b}: ${sign}`, () => assert.equal(Math.sign(compareAddresses(a, b)), sign));
+  for (const [a, b, sign] of rows)
+    it(`${a} vs ${b}: ${sign}`, () => assert.equal(Math.sign(compareAddresses(a, b)), sign));
 
   it('evidence names each pair lower address first, by value', () => {
     const ev = aliasEvidence(result({ mercator: [{ address: '10.0.0.10', from: '10.0.0.9' }] }));

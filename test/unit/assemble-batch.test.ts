@@ -20,14 +20,23 @@ function ring(cidrs: string[]) {
   let opened = 0;
   return { open: async () => (opened++, rest.shift()), opened: () => opened, left: () => rest.length };
 }
-const state = (walks: BlockWalk[] = [], hops: HopCandidate[] = [], lastPrefix: string | null = null): BatchState => ({ walks, hops: new HopQueue(hops), rr: 0, lastPrefix });
+const state = (walks: BlockWalk[] = [], hops: HopCandidate[] = [], lastPrefix: string | null = null): BatchState => ({
+  walks,
+  hops: new HopQueue(hops),
+  rr: 0,
+  lastPrefix,
+});
 
 /** The /24 rule: an address shares its /24 with the one before only when nothing of another /24 was left. */
 function assertSpread(targets: Array<{ prefix: string }>, leftAfter: (i: number) => Set<string>) {
   for (let i = 1; i < targets.length; i++) {
     if (targets[i]!.prefix !== targets[i - 1]!.prefix) continue;
     const others = [...leftAfter(i)].filter((p) => p !== targets[i]!.prefix);
-    assert.deepEqual(others, [], `targets ${i - 1} and ${i} share ${targets[i]!.prefix} while ${others.join(', ')} was left`);
+    assert.deepEqual(
+      others,
+      [],
+      `targets ${i - 1} and ${i} share ${targets[i]!.prefix} while ${others.join(', ')} was left`,
+    );
   }
 }
 
@@ -37,8 +46,14 @@ describe('assembleBatch and the /24 rule', () => {
     const out = await assembleBatch(state(), 12, r.open);
     const prefixes = out.targets.map((t) => t.prefix);
     // Until the first block runs out; after, the turn moves on by position among the walks still open.
-    assert.deepEqual(prefixes.slice(0, 9), Array.from({ length: 9 }, (_, i) => `10.${(i % 3) + 1}.0.0/24`));
-    assert.deepEqual([...prefixes].sort(), [...prefixes.slice(0, 12)].sort().map((_, i) => `10.${Math.floor(i / 4) + 1}.0.0/24`));
+    assert.deepEqual(
+      prefixes.slice(0, 9),
+      Array.from({ length: 9 }, (_, i) => `10.${(i % 3) + 1}.0.0/24`),
+    );
+    assert.deepEqual(
+      [...prefixes].sort(),
+      [...prefixes.slice(0, 12)].sort().map((_, i) => `10.${Math.floor(i / 4) + 1}.0.0/24`),
+    );
     for (let i = 1; i < prefixes.length; i++) assert.notEqual(prefixes[i], prefixes[i - 1]);
     assert.equal(out.exhausted, false);
   });
@@ -65,7 +80,10 @@ describe('assembleBatch and the /24 rule', () => {
     const r = ring(cidrs);
     const st = state();
     const out = await assembleBatch(st, ACTIVE_BLOCKS, r.open);
-    assert.deepEqual(out.targets.map((t) => t.prefix), cidrs.slice(0, ACTIVE_BLOCKS));
+    assert.deepEqual(
+      out.targets.map((t) => t.prefix),
+      cidrs.slice(0, ACTIVE_BLOCKS),
+    );
     assert.equal(r.opened(), ACTIVE_BLOCKS);
     assert.equal(st.walks.length, ACTIVE_BLOCKS);
   });
@@ -75,21 +93,36 @@ describe('assembleBatch and the /24 rule', () => {
     const walks = Array.from({ length: ACTIVE_BLOCKS }, (_, i) => walk(`10.0.0.${i * 16}/28`));
     const r = ring(['10.7.7.0/30']);
     const out = await assembleBatch(state(walks, [], '10.0.0.0/24'), 3, r.open);
-    assert.deepEqual(out.targets.map((t) => t.prefix), ['10.7.7.0/24', '10.0.0.0/24', '10.7.7.0/24']);
+    assert.deepEqual(
+      out.targets.map((t) => t.prefix),
+      ['10.7.7.0/24', '10.0.0.0/24', '10.7.7.0/24'],
+    );
   });
 
   it('takes hops as one more turn beside the blocks: hop, block, block, hop, …', async () => {
     const hops = [hop(1, '192.0.2.1'), hop(2, '198.51.100.1'), hop(3, '203.0.113.1')];
     const out = await assembleBatch(state([], hops), 9, ring(['10.1.0.0/30', '10.2.0.0/30']).open);
-    assert.deepEqual(out.targets.map((t) => t.address.split('.').slice(0, 2).join('.')), ['192.0', '10.1', '10.2', '198.51', '10.1', '10.2', '203.0', '10.1', '10.2']);
-    assert.deepEqual(out.servedHops.map((h) => h.id), [1, 2, 3]);
+    assert.deepEqual(
+      out.targets.map((t) => t.address.split('.').slice(0, 2).join('.')),
+      ['192.0', '10.1', '10.2', '198.51', '10.1', '10.2', '203.0', '10.1', '10.2'],
+    );
+    assert.deepEqual(
+      out.servedHops.map((h) => h.id),
+      [1, 2, 3],
+    );
   });
 
   it('takes hops freshest first, but passes over a hop in the last /24 for another hop', async () => {
     const hops = [hop(9, '192.0.2.1'), hop(8, '192.0.2.2'), hop(7, '198.51.100.1')];
     const out = await assembleBatch(state([], hops, '192.0.2.0/24'), 3, ring([]).open);
-    assert.deepEqual(out.targets.map((t) => t.address), ['198.51.100.1', '192.0.2.1', '192.0.2.2']);
-    assert.deepEqual(out.servedHops.map((h) => h.id), [7, 9, 8]);
+    assert.deepEqual(
+      out.targets.map((t) => t.address),
+      ['198.51.100.1', '192.0.2.1', '192.0.2.2'],
+    );
+    assert.deepEqual(
+      out.servedHops.map((h) => h.id),
+      [7, 9, 8],
+    );
   });
 
   it('a hop never follows an address of its own /24 from a block while a block address elsewhere is left', async () => {

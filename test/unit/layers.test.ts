@@ -8,13 +8,28 @@ import { PROJECT_ROOT } from '../../src/version.js';
 // Who may import whom under src/ (docs/architecture.md). A folder imports any folder of a lower rank; never one
 // of a higher rank; one of its own rank only through ALLOWED below.
 const RANK: Record<string, number> = {
-  'version.ts': 0, log: 0, net: 0, // ground: leaves
-  config: 1, process: 1,
+  'version.ts': 0,
+  log: 0,
+  net: 0, // ground: leaves
+  config: 1,
+  process: 1,
   db: 2,
-  http: 3, jobs: 3,
-  service: 4, keys: 4, web: 4, // the kit every service and page is built from
-  targets: 5, probe: 5, worker: 5, results: 5, aliases: 5, map: 5, manager: 5, input: 5, output: 5, // capabilities
-  lab: 6, up: 6, // assemblies: compose capabilities for one command
+  http: 3,
+  jobs: 3,
+  service: 4,
+  keys: 4,
+  web: 4, // the kit every service and page is built from
+  targets: 5,
+  probe: 5,
+  worker: 5,
+  results: 5,
+  aliases: 5,
+  map: 5,
+  manager: 5,
+  input: 5,
+  output: 5, // capabilities
+  lab: 6,
+  up: 6, // assemblies: compose capabilities for one command
   cli: 7, // the commands
 };
 
@@ -51,16 +66,19 @@ const ALLOWED: Record<string, string> = {
   'output → results/partitions.ts': 'the output service runs the results tasks (day partitions)',
   'output → results/rotate-results.ts': 'the output service runs the results tasks (rotation)',
   'output → results/results-per-minute.ts': 'the output service reports ingest rates',
-  'output → results/route-history.ts': 'output /routes/* (to remove: one route-history API, the map\'s)',
+  'output → results/route-history.ts': "output /routes/* (to remove: one route-history API, the map's)",
   'output → aliases/resolve-routers-task.ts': 'output hosts a map cron job (to remove: map jobs owned by the map)',
   'output → map/enrich/index.ts': 'output hosts map cron jobs (to remove: map jobs owned by the map)',
   'output → map/graph/rebuild-as-links-task.ts': 'output hosts map cron jobs (to remove: map jobs owned by the map)',
-  'results → targets/ack-leases.ts': 'storing a batch acks its leases in the same transaction (to remove: one narrow interface)',
+  'results → targets/ack-leases.ts':
+    'storing a batch acks its leases in the same transaction (to remove: one narrow interface)',
   'results → targets/add-hops.ts': 'storing a batch adds its hops as targets (to remove: one narrow interface)',
-  'results → aliases/store-alias-evidence.ts': 'storing a batch stores alias evidence (to remove: the results ↔ aliases cycle)',
+  'results → aliases/store-alias-evidence.ts':
+    'storing a batch stores alias evidence (to remove: the results ↔ aliases cycle)',
   'map → results/route-history.ts': 'the map API serves route history',
   'map → results/route-paths.ts': 'the path pages show routes as results store them',
-  'map → manager/manager-plugin.ts': 'map pages and API are manager plugins (to remove: the plugin contract, type only, closes a cycle)',
+  'map → manager/manager-plugin.ts':
+    'map pages and API are manager plugins (to remove: the plugin contract, type only, closes a cycle)',
   'manager → map/api/map-plugin.ts': 'the manager installs the map plugins (to remove with the cycle above)',
   'manager → map/pages/graph-page-plugin.ts': 'the manager installs the map plugins (to remove with the cycle above)',
   'manager → map/pages/path-pages-plugin.ts': 'the manager installs the map plugins (to remove with the cycle above)',
@@ -79,7 +97,9 @@ interface Import {
 
 /** Every relative import, re-export and dynamic import of every src/**\/*.ts, as TypeScript itself reads them. */
 function importsUnderSrc(): Import[] {
-  const files = readdirSync(SRC, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+  const files = readdirSync(SRC, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts'));
   return files.flatMap((f) => {
     const file = join(SRC, f);
     const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
@@ -87,7 +107,12 @@ function importsUnderSrc(): Import[] {
       .filter((i) => i.fileName.startsWith('.'))
       .map((i) => resolve(dirname(file), i.fileName).replace(/\.js$/, '.ts'))
       .filter((target) => !relative(SRC, target).startsWith('..'))
-      .map((target) => ({ file: relative(SRC, file), from: folderOf(file), to: folderOf(target), module: relative(SRC, target).split(sep).join('/') }));
+      .map((target) => ({
+        file: relative(SRC, file),
+        from: folderOf(file),
+        to: folderOf(target),
+        module: relative(SRC, target).split(sep).join('/'),
+      }));
   });
 }
 
@@ -100,7 +125,9 @@ function verdict(i: Import): string | null {
   if (to === undefined) return `src/${i.to} is in no layer (add it to RANK and docs/architecture.md)`;
   if (to < from) return null;
   if (to > from) return `${i.from} (rank ${from}) reaches up to ${i.module} (rank ${to})`;
-  return ALLOWED[`${i.from} → ${i.module}`] ? null : `${i.from} → ${i.module} is a new import between two folders of rank ${from} (not in ALLOWED)`;
+  return ALLOWED[`${i.from} → ${i.module}`]
+    ? null
+    : `${i.from} → ${i.module} is a new import between two folders of rank ${from} (not in ALLOWED)`;
 }
 
 describe('layers: no import reaches up (docs/architecture.md)', () => {
@@ -108,13 +135,20 @@ describe('layers: no import reaches up (docs/architecture.md)', () => {
 
   it('reads the imports of every folder', () => {
     const folders = new Set(imports.map((i) => i.from));
-    for (const folder of ['cli', 'db', 'map', 'net', 'web', 'worker']) assert.ok(folders.has(folder), `no imports read from src/${folder}`);
-    assert.ok(imports.some((i) => i.from === 'db' && i.to === 'log'), 'db → log is missed: the reader is broken');
+    for (const folder of ['cli', 'db', 'map', 'net', 'web', 'worker'])
+      assert.ok(folders.has(folder), `no imports read from src/${folder}`);
+    assert.ok(
+      imports.some((i) => i.from === 'db' && i.to === 'log'),
+      'db → log is missed: the reader is broken',
+    );
   });
 
   it('every folder of src/ has a rank', () => {
     const folders = readdirSync(SRC, { withFileTypes: true }).map((d) => d.name);
-    assert.deepEqual(folders.filter((f) => RANK[f] === undefined), []);
+    assert.deepEqual(
+      folders.filter((f) => RANK[f] === undefined),
+      [],
+    );
   });
 
   it('no import goes to a higher layer, nor sideways outside the allowlist', () => {
@@ -127,13 +161,27 @@ describe('layers: no import reaches up (docs/architecture.md)', () => {
 
   it('every allowlist entry is still used (remove it when its import goes)', () => {
     const used = new Set(imports.map((i) => `${i.from} → ${i.module}`));
-    assert.deepEqual(Object.keys(ALLOWED).filter((k) => !used.has(k)), []);
+    assert.deepEqual(
+      Object.keys(ALLOWED).filter((k) => !used.has(k)),
+      [],
+    );
   });
 
   it('db imports neither http nor jobs, and nothing under ground imports a capability', () => {
     // The rule above implies it; spelled out because the issue named these two.
-    assert.equal(verdict({ file: 'db/x.ts', from: 'db', to: 'http', module: 'http/listen.ts' })?.includes('reaches up'), true);
-    assert.equal(verdict({ file: 'db/x.ts', from: 'db', to: 'jobs', module: 'jobs/start-job-runner.ts' })?.includes('reaches up'), true);
-    assert.equal(verdict({ file: 'web/x.ts', from: 'web', to: 'manager', module: 'manager/manager-plugin.ts' })?.includes('reaches up'), true);
+    assert.equal(
+      verdict({ file: 'db/x.ts', from: 'db', to: 'http', module: 'http/listen.ts' })?.includes('reaches up'),
+      true,
+    );
+    assert.equal(
+      verdict({ file: 'db/x.ts', from: 'db', to: 'jobs', module: 'jobs/start-job-runner.ts' })?.includes('reaches up'),
+      true,
+    );
+    assert.equal(
+      verdict({ file: 'web/x.ts', from: 'web', to: 'manager', module: 'manager/manager-plugin.ts' })?.includes(
+        'reaches up',
+      ),
+      true,
+    );
   });
 });

@@ -3,8 +3,23 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ProbeReply } from '../../src/probe/probe-reply.js';
-import { fromDestination, traceFlow, type TraceMethod, type TraceOptions, type TraceResult } from '../../src/probe/traceroute.js';
-import { burst, chain, every, pathOf, ScriptedSender, silent, trueLinks, type ScriptedNetwork } from './support/scripted-network.js';
+import {
+  fromDestination,
+  traceFlow,
+  type TraceMethod,
+  type TraceOptions,
+  type TraceResult,
+} from '../../src/probe/traceroute.js';
+import {
+  burst,
+  chain,
+  every,
+  pathOf,
+  ScriptedSender,
+  silent,
+  trueLinks,
+  type ScriptedNetwork,
+} from './support/scripted-network.js';
 
 const DST = '192.0.2.9';
 
@@ -21,11 +36,13 @@ function hopAddresses(result: TraceResult): Array<string | null> {
 function claimedLinks(result: TraceResult): string[] {
   const seq = result.hops.map((h) => h.probes.filter((p): p is ProbeReply => p !== null).map((p) => p.from));
   const links: string[] = [];
-  for (let i = 1; i < seq.length; i++) for (const a of seq[i - 1]!) for (const b of seq[i]!) if (a !== b) links.push(`${a}>${b}`);
+  for (let i = 1; i < seq.length; i++)
+    for (const a of seq[i - 1]!) for (const b of seq[i]!) if (a !== b) links.push(`${a}>${b}`);
   return [...new Set(links)];
 }
 
-const falseLinks = (net: ScriptedNetwork, result: TraceResult) => claimedLinks(result).filter((l) => !trueLinks(net).has(l));
+const falseLinks = (net: ScriptedNetwork, result: TraceResult) =>
+  claimedLinks(result).filter((l) => !trueLinks(net).has(l));
 
 /** A diamond 10.0.0.1 → {10.0.1.1 | 10.0.2.1} → 10.0.0.3 → dst, and a 4-way one after it. */
 const ecmp: ScriptedNetwork = {
@@ -58,21 +75,65 @@ interface Row {
 
 const R = (i: number) => `10.0.0.${i}`;
 const ROWS: Row[] = [
-  { name: 'icmp-paris: the echo reply ends the trace', net: chain(3, DST), path: [R(1), R(2), R(3), DST], stop: 'reached', reached: true },
-  { name: 'udp-paris: the port unreachable of the destination ends it as reached, not unreachable', net: chain(3, DST), method: 'udp-paris', path: [R(1), R(2), R(3), DST], stop: 'reached', reached: true },
-  { name: 'tcp-syn: a SYN-ACK ends it', net: chain(2, DST), method: 'tcp-syn', path: [R(1), R(2), DST], stop: 'reached', reached: true },
-  { name: 'tcp-syn: an RST ends it too (closed port, host up)', net: { ...chain(2, DST), destination: 'rst' }, method: 'tcp-syn', path: [R(1), R(2), DST], stop: 'reached', reached: true },
-  { name: 'a silent router is `*` and the trace goes on', net: chain(4, DST, { 2: { answers: silent } }), path: [R(1), null, R(3), R(4), DST], stop: 'reached', reached: true },
+  {
+    name: 'icmp-paris: the echo reply ends the trace',
+    net: chain(3, DST),
+    path: [R(1), R(2), R(3), DST],
+    stop: 'reached',
+    reached: true,
+  },
+  {
+    name: 'udp-paris: the port unreachable of the destination ends it as reached, not unreachable',
+    net: chain(3, DST),
+    method: 'udp-paris',
+    path: [R(1), R(2), R(3), DST],
+    stop: 'reached',
+    reached: true,
+  },
+  {
+    name: 'tcp-syn: a SYN-ACK ends it',
+    net: chain(2, DST),
+    method: 'tcp-syn',
+    path: [R(1), R(2), DST],
+    stop: 'reached',
+    reached: true,
+  },
+  {
+    name: 'tcp-syn: an RST ends it too (closed port, host up)',
+    net: { ...chain(2, DST), destination: 'rst' },
+    method: 'tcp-syn',
+    path: [R(1), R(2), DST],
+    stop: 'reached',
+    reached: true,
+  },
+  {
+    name: 'a silent router is `*` and the trace goes on',
+    net: chain(4, DST, { 2: { answers: silent } }),
+    path: [R(1), null, R(3), R(4), DST],
+    stop: 'reached',
+    reached: true,
+  },
   {
     name: 'four silent hops in a row (one short of the gap limit) do not stop it',
-    net: chain(6, DST, { 2: { answers: silent }, 3: { answers: silent }, 4: { answers: silent }, 5: { answers: silent } }),
+    net: chain(6, DST, {
+      2: { answers: silent },
+      3: { answers: silent },
+      4: { answers: silent },
+      5: { answers: silent },
+    }),
     path: [R(1), null, null, null, null, R(6), DST],
     stop: 'reached',
     reached: true,
   },
   {
     name: 'five silent hops in a row stop it as a gap',
-    net: chain(9, DST, { 2: { answers: silent }, 3: { answers: silent }, 4: { answers: silent }, 5: { answers: silent }, 6: { answers: silent } }),
+    net: chain(9, DST, {
+      2: { answers: silent },
+      3: { answers: silent },
+      4: { answers: silent },
+      5: { answers: silent },
+      6: { answers: silent },
+    }),
     path: [R(1), null, null, null, null, null],
     stop: 'gap',
     reached: false,
@@ -85,10 +146,36 @@ const ROWS: Row[] = [
     stop: 'gap',
     reached: false,
   },
-  { name: 'a silent destination ends in a gap after it', net: { ...chain(2, DST), destination: 'silent' }, path: [R(1), R(2), null, null, null, null, null], stop: 'gap', reached: false },
-  { name: 'max-hops (30 by default) stops a long path', net: chain(40, DST), path: Array.from({ length: 30 }, (_, i) => R(i + 1)), stop: 'max-hops', reached: false },
-  { name: 'maxHops 4 stops it at TTL 4', net: chain(10, DST), opts: { maxHops: 4 }, path: [R(1), R(2), R(3), R(4)], stop: 'max-hops', reached: false },
-  { name: 'a destination at exactly maxHops is reached', net: chain(3, DST), opts: { maxHops: 4 }, path: [R(1), R(2), R(3), DST], stop: 'reached', reached: true },
+  {
+    name: 'a silent destination ends in a gap after it',
+    net: { ...chain(2, DST), destination: 'silent' },
+    path: [R(1), R(2), null, null, null, null, null],
+    stop: 'gap',
+    reached: false,
+  },
+  {
+    name: 'max-hops (30 by default) stops a long path',
+    net: chain(40, DST),
+    path: Array.from({ length: 30 }, (_, i) => R(i + 1)),
+    stop: 'max-hops',
+    reached: false,
+  },
+  {
+    name: 'maxHops 4 stops it at TTL 4',
+    net: chain(10, DST),
+    opts: { maxHops: 4 },
+    path: [R(1), R(2), R(3), R(4)],
+    stop: 'max-hops',
+    reached: false,
+  },
+  {
+    name: 'a destination at exactly maxHops is reached',
+    net: chain(3, DST),
+    opts: { maxHops: 4 },
+    path: [R(1), R(2), R(3), DST],
+    stop: 'reached',
+    reached: true,
+  },
   {
     name: 'a router with no route says host unreachable: the trace stops there',
     net: { ...chain(3, DST, { 3: { next: [], unreachable: 1 } }) },
@@ -96,8 +183,21 @@ const ROWS: Row[] = [
     stop: 'unreachable',
     reached: false,
   },
-  { name: 'a router answering one probe in two is still found at its hop', net: chain(3, DST, { 2: { answers: every(2) } }), path: [R(1), R(2), R(3), DST], stop: 'reached', reached: true },
-  { name: 'firstTtl 3 starts in the middle', net: chain(4, DST), opts: { firstTtl: 3 }, path: [R(3), R(4), DST], stop: 'reached', reached: true },
+  {
+    name: 'a router answering one probe in two is still found at its hop',
+    net: chain(3, DST, { 2: { answers: every(2) } }),
+    path: [R(1), R(2), R(3), DST],
+    stop: 'reached',
+    reached: true,
+  },
+  {
+    name: 'firstTtl 3 starts in the middle',
+    net: chain(4, DST),
+    opts: { firstTtl: 3 },
+    path: [R(3), R(4), DST],
+    stop: 'reached',
+    reached: true,
+  },
 ];
 
 describe('Paris traceroute (traceFlow) over a scripted network', () => {
@@ -112,7 +212,10 @@ describe('Paris traceroute (traceFlow) over a scripted network', () => {
       const perHop = row.opts?.probesPerHop ?? 3;
       assert.equal(result.probesSent, row.path.length * perHop);
       assert.equal(net.sent.length, result.probesSent, 'probesSent counts what was really sent');
-      assert.deepEqual(result.hops.map((h) => h.ttl), row.path.map((_, i) => i + (row.opts?.firstTtl ?? 1)));
+      assert.deepEqual(
+        result.hops.map((h) => h.ttl),
+        row.path.map((_, i) => i + (row.opts?.firstTtl ?? 1)),
+      );
       assert.ok(result.hops.every((h) => h.probes.length === perHop));
       assert.equal(result.flow, 4242);
       assert.equal(result.method, method);
@@ -162,7 +265,9 @@ describe('Paris traceroute (traceFlow) over a scripted network', () => {
   });
 
   it('replies keep the shape of the real sockets: ICMP type and code, RTT, reply TTL', async () => {
-    const result = await traceFlow(DST, 'icmp-paris', 9, new ScriptedSender(chain(1, DST)).paris(9), { probesPerHop: 1 });
+    const result = await traceFlow(DST, 'icmp-paris', 9, new ScriptedSender(chain(1, DST)).paris(9), {
+      probesPerHop: 1,
+    });
     assert.deepEqual(result.hops, [
       { ttl: 1, probes: [{ from: R(1), rttUs: 100, icmpType: 11, icmpCode: 0, replyTtl: 64 }] },
       { ttl: 2, probes: [{ from: DST, rttUs: 200, icmpType: 0, icmpCode: 0, replyTtl: 63 }] },
@@ -176,11 +281,16 @@ describe('fromDestination: which answers end a trace', () => {
     ['port unreachable from the destination', { from: DST, rttUs: 1, icmpType: 3, icmpCode: 3 }, true],
     ['SYN-ACK from the destination', { from: DST, rttUs: 1, tcpFlags: 'syn-ack' }, true],
     ['RST from the destination', { from: DST, rttUs: 1, tcpFlags: 'rst' }, true],
-    ['time exceeded from the destination address (a router that owns it)', { from: DST, rttUs: 1, icmpType: 11, icmpCode: 0 }, false],
+    [
+      'time exceeded from the destination address (a router that owns it)',
+      { from: DST, rttUs: 1, icmpType: 11, icmpCode: 0 },
+      false,
+    ],
     ['echo reply from another address', { from: R(1), rttUs: 1, icmpType: 0, icmpCode: 0 }, false],
     ['SYN-ACK from another address', { from: R(1), rttUs: 1, tcpFlags: 'syn-ack' }, false],
   ];
-  for (const [name, reply, expected] of rows) it(`${name}: ${expected}`, () => assert.equal(fromDestination(DST, reply), expected));
+  for (const [name, reply, expected] of rows)
+    it(`${name}: ${expected}`, () => assert.equal(fromDestination(DST, reply), expected));
 });
 
 /**
@@ -189,12 +299,25 @@ describe('fromDestination: which answers end a trace', () => {
  */
 describe('Paris traceroute golden pairs (fixtures/paris)', () => {
   const dir = join(import.meta.dirname, 'fixtures', 'paris');
-  const names = readdirSync(dir).filter((f) => f.endsWith('.input.json')).map((f) => f.replace('.input.json', ''));
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.input.json'))
+    .map((f) => f.replace('.input.json', ''));
   it('has fixtures', () => assert.ok(names.length >= 3));
   for (const name of names) {
     it(name, async () => {
-      const input = JSON.parse(readFileSync(join(dir, `${name}.input.json`), 'utf8')) as { network: ScriptedNetwork; method: TraceMethod; flow: number; options?: TraceOptions };
-      const result = await traceFlow(input.network.dst, input.method, input.flow, new ScriptedSender(input.network, input.method).paris(input.flow), input.options);
+      const input = JSON.parse(readFileSync(join(dir, `${name}.input.json`), 'utf8')) as {
+        network: ScriptedNetwork;
+        method: TraceMethod;
+        flow: number;
+        options?: TraceOptions;
+      };
+      const result = await traceFlow(
+        input.network.dst,
+        input.method,
+        input.flow,
+        new ScriptedSender(input.network, input.method).paris(input.flow),
+        input.options,
+      );
       const expectedPath = join(dir, `${name}.expected.json`);
       if (process.env.UPDATE_GOLDEN === '1') writeFileSync(expectedPath, `${JSON.stringify(result, null, 2)}\n`);
       assert.deepEqual(result, JSON.parse(readFileSync(expectedPath, 'utf8')));

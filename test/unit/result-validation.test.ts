@@ -12,11 +12,16 @@ import { validateResult } from '../../src/results/validate-results.js';
  * UPDATE_GOLDEN=1 rewrites the expected files (review the diff).
  */
 const dir = join(import.meta.dirname, 'fixtures', 'results');
-const names = readdirSync(dir).filter((f) => f.endsWith('.input.json')).map((f) => f.replace('.input.json', '')).sort();
+const names = readdirSync(dir)
+  .filter((f) => f.endsWith('.input.json'))
+  .map((f) => f.replace('.input.json', ''))
+  .sort();
 
 describe('result validation golden pairs (fixtures/results)', () => {
   it('has valid and invalid fixtures of every type', () => {
-    const outcomes = names.map((n) => JSON.parse(readFileSync(join(dir, `${n}.expected.json`), 'utf8')) as { ok: boolean });
+    const outcomes = names.map(
+      (n) => JSON.parse(readFileSync(join(dir, `${n}.expected.json`), 'utf8')) as { ok: boolean },
+    );
     assert.ok(outcomes.filter((o) => o.ok).length >= 5);
     assert.ok(outcomes.filter((o) => !o.ok).length >= 5);
   });
@@ -25,7 +30,9 @@ describe('result validation golden pairs (fixtures/results)', () => {
     it(name, () => {
       const input = JSON.parse(readFileSync(join(dir, `${name}.input.json`), 'utf8')) as unknown;
       const checked = validateResult(input, 3);
-      const got = checked.ok ? { ok: true } : { ok: false, errors: checked.errors.map((e) => ({ index: e.index, field: e.field })) };
+      const got = checked.ok
+        ? { ok: true }
+        : { ok: false, errors: checked.errors.map((e) => ({ index: e.index, field: e.field })) };
       const expectedPath = join(dir, `${name}.expected.json`);
       if (process.env.UPDATE_GOLDEN === '1') writeFileSync(expectedPath, `${JSON.stringify(got, null, 2)}\n`);
       assert.deepEqual(got, JSON.parse(readFileSync(expectedPath, 'utf8')));

@@ -87,7 +87,15 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): P
 async function openWorker(dir: string, output: string, opts: Partial<DeliveryOptions> = {}) {
   const spool = await ResultSpool.open(join(dir, 'spool'), { maxBytes: 10_000_000, log: quietLog });
   const sink: ResultSink = createResultSink(output, { workerId: 'worker-7', apiKey: 'secret-key', log: quietLog });
-  const delivery = new ResultDelivery({ spool, sink, log: quietLog, baseDelayMs: 10, maxDelayMs: 100, lingerMs: 0, ...opts });
+  const delivery = new ResultDelivery({
+    spool,
+    sink,
+    log: quietLog,
+    baseDelayMs: 10,
+    maxDelayMs: 100,
+    lingerMs: 0,
+    ...opts,
+  });
   delivery.start();
   return {
     spool,
@@ -224,9 +232,14 @@ describe('ResultDelivery', { skip }, () => {
   it('counts a 400 that names the bad items as delivered, logs them and does not send them again', async () => {
     const receiver = await newReceiver().start();
     receiver.answer = (batch) => {
-      const errors = batch.flatMap((it, index) => (it.bad ? [{ index, code: 'invalid_result', message: 'rtt must be a number' }] : []));
+      const errors = batch.flatMap((it, index) =>
+        it.bad ? [{ index, code: 'invalid_result', message: 'rtt must be a number' }] : [],
+      );
       return errors.length
-        ? { status: 400, body: { accepted: batch.length - errors.length, duplicate: 0, rejected: errors.length, errors } }
+        ? {
+            status: 400,
+            body: { accepted: batch.length - errors.length, duplicate: 0, rejected: errors.length, errors },
+          }
         : { status: 200 };
     };
     const worker = await openWorker(dir, receiver.url);
@@ -246,12 +259,18 @@ describe('ResultDelivery', { skip }, () => {
     const receiver = await newReceiver().start();
     receiver.answer = () => ({ status: 401, body: { error: { code: 'unauthorized', message: 'unknown API key' } } });
     const waits: number[] = [];
-    const worker = await openWorker(dir, receiver.url, { maxDelayMs: 60_000, sleep: (ms) => (waits.push(ms), sleep(5)) });
+    const worker = await openWorker(dir, receiver.url, {
+      maxDelayMs: 60_000,
+      sleep: (ms) => (waits.push(ms), sleep(5)),
+    });
     await worker.spool.append(items(0, 4));
     await waitFor('refusals', () => receiver.requests.length >= 3);
     assert.equal(worker.delivery.stats.backlog, 4);
     assert.match(worker.delivery.stats.lastError ?? '', /401: unauthorized: unknown API key/);
-    assert.ok(waits.slice(0, 2).every((ms) => ms === 60_000), `waits ${waits.join(',')}`);
+    assert.ok(
+      waits.slice(0, 2).every((ms) => ms === 60_000),
+      `waits ${waits.join(',')}`,
+    );
     receiver.answer = () => ({ status: 200 });
     await waitFor('delivery', () => receiver.accepted.length === 4);
     await worker.close();
@@ -260,7 +279,10 @@ describe('ResultDelivery', { skip }, () => {
 
   it('splits a batch the receiver finds too large (413), and drops a single result that can never fit', async () => {
     const receiver = await newReceiver().start();
-    receiver.answer = (batch) => (batch.length > 3 || batch.some((i) => i.pad) ? { status: 413, body: { error: { code: 'too_large', message: 'body over 1kb' } } } : { status: 200 });
+    receiver.answer = (batch) =>
+      batch.length > 3 || batch.some((i) => i.pad)
+        ? { status: 413, body: { error: { code: 'too_large', message: 'body over 1kb' } } }
+        : { status: 200 };
     const worker = await openWorker(dir, receiver.url);
     await worker.spool.append([...items(0, 5), { ...item(5), pad: 'x'.repeat(2000) }, ...items(6, 11)]);
     await waitFor('the backlog to clear', () => worker.delivery.stats.backlog === 0);
@@ -289,7 +311,18 @@ describe('ResultDelivery', { skip }, () => {
     await waitFor('second batch', () => receiver.accepted.length === 3);
     await worker.close();
     // attempt k waits random() * min(cap, base * 2^k): 500, 1000, ... 32000, then the 60 s cap; a success resets it
-    const expected = [0.9 * 500, 0.1 * 1000, 0.5 * 2000, 1 * 4000, 0.25 * 8000, 0.75 * 16000, 1 * 32000, 0.6 * 60_000, 0.3 * 60_000, 0.8 * 500];
+    const expected = [
+      0.9 * 500,
+      0.1 * 1000,
+      0.5 * 2000,
+      1 * 4000,
+      0.25 * 8000,
+      0.75 * 16000,
+      1 * 32000,
+      0.6 * 60_000,
+      0.3 * 60_000,
+      0.8 * 500,
+    ];
     assert.deepEqual(waits, expected.map(Math.round));
     assert.equal(worker.delivery.stats.failedAttempts, failFirst + 1);
   });
@@ -306,7 +339,10 @@ describe('ResultDelivery', { skip }, () => {
     await waitFor('5 results', () => receiver.accepted.length === 5);
     await worker.close();
     assert.deepEqual(receiver.accepted, idsOf(items(0, 5)));
-    assert.deepEqual(receiver.requests.map((r) => r.url), ['/results', '/v1/results']);
+    assert.deepEqual(
+      receiver.requests.map((r) => r.url),
+      ['/results', '/v1/results'],
+    );
     assert.equal(receiver.requests[0]!.headers['x-worker-id'], 'worker-7');
   });
 
@@ -320,12 +356,18 @@ describe('ResultDelivery', { skip }, () => {
     await worker.spool.append(items(4, 6));
     await waitFor('the spool to drain', () => worker.delivery.stats.backlog === 0);
     await worker.close();
-    const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Item);
+    const lines = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Item);
     assert.deepEqual(idsOf(lines), idsOf(items(0, 6)));
   });
 
   it('refuses an output it does not understand, and reads both Retry-After forms', () => {
-    assert.throws(() => createResultSink('ftp://example.net/results', { workerId: 'w', log: quietLog }), /expected an http/);
+    assert.throws(
+      () => createResultSink('ftp://example.net/results', { workerId: 'w', log: quietLog }),
+      /expected an http/,
+    );
     assert.throws(() => createResultSink('unix://relative.sock', { workerId: 'w', log: quietLog }), /unix:\/\/\/path/);
     assert.equal(parseRetryAfter('120'), 120_000);
     assert.equal(parseRetryAfter('Wed, 21 Oct 2015 07:28:30 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT')), 30_000);

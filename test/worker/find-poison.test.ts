@@ -2,10 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mayBeTheBatch, PoisonSearch } from '../../src/worker/find-poison.js';
 
-const http = (status: number, retryAfterMs?: number) => ({ ok: false as const, reason: `HTTP ${status}`, status, ...(retryAfterMs !== undefined && { retryAfterMs }) });
+const http = (status: number, retryAfterMs?: number) => ({
+  ok: false as const,
+  reason: `HTTP ${status}`,
+  status,
+  ...(retryAfterMs !== undefined && { retryAfterMs }),
+});
 
 describe('PoisonSearch', () => {
-  it('tells an answer that may be the batch\'s fault from one about the output', () => {
+  it("tells an answer that may be the batch's fault from one about the output", () => {
     const cases: Array<[string, Parameters<typeof mayBeTheBatch>[0], boolean]> = [
       ['500', http(500), true],
       ['502 from a proxy', http(502), true],
@@ -32,7 +37,10 @@ describe('PoisonSearch', () => {
     assert.equal(search.limit(500), 125);
     const steps: string[] = [];
     for (let n = 125; n > 1; n = Math.ceil(n / 2)) steps.push(search.failed(n, http(500)));
-    assert.ok(steps.every((s) => s === 'split'), steps.join());
+    assert.ok(
+      steps.every((s) => s === 'split'),
+      steps.join(),
+    );
     assert.equal(search.limit(500), 1);
     assert.equal(search.failed(1, http(500)), 'probe');
     search.reset();

@@ -60,7 +60,12 @@ describe('the worker losing its own uplink', { skip }, () => {
 
   const output = (): Result[] => {
     const file = join(dir, 'out.ndjson');
-    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Result) : [];
+    return existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Result)
+      : [];
   };
 
   const health = async (): Promise<{ network: { state: string; held_targets: number } }> => {
@@ -80,12 +85,30 @@ describe('the worker losing its own uplink', { skip }, () => {
   };
 
   it('pauses while cut off, says so on /health, and measures the cut-off targets again: none reported unanswered', async () => {
-    worker = spawnNode([], {}, ['ip', 'netns', 'exec', lab.nsName('probe'), process.execPath, '--import', 'tsx', BIN_PATH, 'ping', '-c', join(dir, 'worker.yaml'), '--worker-id', 'isolated-worker']);
+    worker = spawnNode([], {}, [
+      'ip',
+      'netns',
+      'exec',
+      lab.nsName('probe'),
+      process.execPath,
+      '--import',
+      'tsx',
+      BIN_PATH,
+      'ping',
+      '-c',
+      join(dir, 'worker.yaml'),
+      '--worker-id',
+      'isolated-worker',
+    ]);
     await waitFor('the first answers', () => output().length >= 3);
 
     await lab.setLink('probe', 'r1', 'down');
     let sawIsolated = false;
-    await waitFor('/health to say isolated', async () => (sawIsolated = (await health()).network.state === 'isolated'), 30_000);
+    await waitFor(
+      '/health to say isolated',
+      async () => (sawIsolated = (await health()).network.state === 'isolated'),
+      30_000,
+    );
     await lab.setLink('probe', 'r1', 'up');
 
     await waitFor('every target measured', () => new Set(output().map((r) => r.target)).size === TARGETS.length);

@@ -75,8 +75,15 @@ function setup(net: FakeNet, opts: { threshold?: number; concurrency?: number } 
   });
   const runLoop = async (targets: string[], until: () => boolean) => {
     const loop = new ProbeLoop({
-      source: onceSource(targets), measure: net.measure, store, log: quietLog, guard,
-      batchSize: 100, concurrency: opts.concurrency ?? 2, cooldownMs: 60_000, intervalMs: 5,
+      source: onceSource(targets),
+      measure: net.measure,
+      store,
+      log: quietLog,
+      guard,
+      batchSize: 100,
+      concurrency: opts.concurrency ?? 2,
+      cooldownMs: 60_000,
+      intervalMs: 5,
     });
     loop.start();
     // A bound, not a timing assertion: a guard that stalls fails here instead of hanging the run.
@@ -133,7 +140,10 @@ describe('IsolationGuard', { skip }, () => {
           while (guard.state !== 'isolated') await sleep(1);
           sawIsolated = true;
           assert.ok(guard.status().held_targets >= 4, 'the unanswered results are held, not stored');
-          assert.ok(stored.every((r) => received(r) === 3), 'nothing unanswered stored while cut off');
+          assert.ok(
+            stored.every((r) => received(r) === 3),
+            'nothing unanswered stored while cut off',
+          );
           await sleep(20);
           net.up = true;
         })();
@@ -144,7 +154,11 @@ describe('IsolationGuard', { skip }, () => {
     assert.ok(sawIsolated, 'the guard saw the worker cut off');
     assert.deepEqual(events, [true, false]);
     assert.equal(measuredWhileIsolated, 0, 'no new target taken while cut off');
-    assert.equal(stored.length, targets.length, 'one result per target: the results measured while cut off were dropped');
+    assert.equal(
+      stored.length,
+      targets.length,
+      'one result per target: the results measured while cut off were dropped',
+    );
     for (const r of stored) assert.equal(received(r), 3, `${r.target} answered`);
     assert.ok(remeasured() >= 4, `re-measured ${remeasured()}`);
     assert.equal(net.measured.length, targets.length + remeasured());
@@ -187,7 +201,12 @@ describe('IsolationGuard', { skip }, () => {
   it('stopping while a streak is held (not yet judged) stores it', async () => {
     const net = new FakeNet();
     const stored: Result[] = [];
-    const guard = new IsolationGuard({ probeCanary: net.probeCanary, store: async (r) => void stored.push(...r), log: quietLog, threshold: 8 });
+    const guard = new IsolationGuard({
+      probeCanary: net.probeCanary,
+      store: async (r) => void stored.push(...r),
+      log: quietLog,
+      threshold: 8,
+    });
     await guard.record({ target: '10.0.0.1', lease: null }, await net.measure('10.0.0.1', null));
     net.dead.add('10.9.9.1');
     await guard.record({ target: '10.9.9.1', lease: null }, await net.measure('10.9.9.1', null));

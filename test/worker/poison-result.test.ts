@@ -45,7 +45,13 @@ class PoisonedOutput {
         const fail = this.down || (!this.cured && batch.some((i) => this.poison.has(i.id)));
         res.writeHead(fail ? 500 : 200, { 'content-type': 'application/json' });
         if (!fail) for (const i of batch) this.stored.add(i.id);
-        res.end(JSON.stringify(fail ? { error: { code: 'internal', message: 'insert failed' } } : { accepted: batch.length, duplicate: 0, rejected: 0, errors: [] }));
+        res.end(
+          JSON.stringify(
+            fail
+              ? { error: { code: 'internal', message: 'insert failed' } }
+              : { accepted: batch.length, duplicate: 0, rejected: 0, errors: [] },
+          ),
+        );
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -66,7 +72,17 @@ async function openWorker(dir: string, output: string) {
   const spool = await ResultSpool.open(join(dir, 'spool'), { maxBytes: 50_000_000, ledger, log: quietLog });
   const quarantine = await ResultQuarantine.open(join(dir, 'spool'), ledger, quietLog);
   const sink = createResultSink(output, { workerId: 'w-poison', log: quietLog });
-  const delivery = new ResultDelivery({ spool, sink, quarantine, log: quietLog, baseDelayMs: 10, maxDelayMs: 50, lingerMs: 0, quarantineRetryMs: 300, quarantineRetryMaxMs: 600 });
+  const delivery = new ResultDelivery({
+    spool,
+    sink,
+    quarantine,
+    log: quietLog,
+    baseDelayMs: 10,
+    maxDelayMs: 50,
+    lingerMs: 0,
+    quarantineRetryMs: 300,
+    quarantineRetryMaxMs: 600,
+  });
   delivery.start();
   return {
     spool,
@@ -104,21 +120,43 @@ describe('drill: a result the output cannot store, among thousands', { skip }, (
     const worker = await openWorker(dir, await output.start());
     for (let i = 0; i < 3000; i += 100) await worker.spool.append(all.slice(i, i + 100));
 
-    await until('every other result stored', () => (output.stored.size === 2999 ? true : undefined), { timeoutMs: 30_000 });
-    await until('the poison quarantined', () => (worker.delivery.stats.quarantined === 1 && worker.delivery.stats.backlog === 0 ? true : undefined));
+    await until('every other result stored', () => (output.stored.size === 2999 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    await until('the poison quarantined', () =>
+      worker.delivery.stats.quarantined === 1 && worker.delivery.stats.backlog === 0 ? true : undefined,
+    );
     worker.balanced();
     assert.ok(!output.stored.has(poison.id));
     assert.deepEqual(worker.quarantine.items(), [poison]);
-    assert.deepEqual(readFileSync(join(dir, 'spool', 'quarantine.ndjson'), 'utf8'), `${JSON.stringify(poison)}\n`, 'kept on disk beside the spool');
+    assert.deepEqual(
+      readFileSync(join(dir, 'spool', 'quarantine.ndjson'), 'utf8'),
+      `${JSON.stringify(poison)}\n`,
+      'kept on disk beside the spool',
+    );
     const s = worker.delivery.stats;
-    assert.deepEqual({ produced: s.produced, delivered: s.delivered, quarantined: s.quarantined, dropped: s.dropped, rejected: s.rejected }, { produced: 3000, delivered: 2999, quarantined: 1, dropped: 0, rejected: 0 });
+    assert.deepEqual(
+      {
+        produced: s.produced,
+        delivered: s.delivered,
+        quarantined: s.quarantined,
+        dropped: s.dropped,
+        rejected: s.rejected,
+      },
+      { produced: 3000, delivered: 2999, quarantined: 1, dropped: 0, rejected: 0 },
+    );
     assert.ok(output.posts < 80, `found it in ${output.posts} requests`);
 
     // /health says degraded, and the manager shows why.
-    const reasons = resultsAtRisk({ delivery: s, droppedLastHour: 0, spoolFullness: worker.spool.fullness, spoolCapacity: worker.spool.capacity }, { stallMs: 300_000 });
+    const reasons = resultsAtRisk(
+      { delivery: s, droppedLastHour: 0, spoolFullness: worker.spool.fullness, spoolCapacity: worker.spool.capacity },
+      { stallMs: 300_000 },
+    );
     assert.deepEqual(reasons.length, 1);
     assert.match(reasons[0]!, /1 results quarantined/);
-    const verdict = judgeHealth('http://w/health', { answer: { status: 200, json: { status: 'degraded', results_at_risk: reasons, delivery: s }, text: '' } });
+    const verdict = judgeHealth('http://w/health', {
+      answer: { status: 200, json: { status: 'degraded', results_at_risk: reasons, delivery: s }, text: '' },
+    });
     assert.equal(verdict.status, 'degraded');
     assert.match(verdict.error ?? '', /quarantined/);
 
@@ -126,7 +164,9 @@ describe('drill: a result the output cannot store, among thousands', { skip }, (
     await worker.spool.append(items(3000, 3010));
     await until('later results', () => (output.stored.size === 3009 ? true : undefined));
     output.cured = true;
-    await until('the poison delivered', () => (output.stored.has(poison.id) && worker.delivery.stats.quarantined === 0 ? true : undefined));
+    await until('the poison delivered', () =>
+      output.stored.has(poison.id) && worker.delivery.stats.quarantined === 0 ? true : undefined,
+    );
     worker.balanced();
     assert.equal(worker.delivery.stats.delivered, 3010);
     assert.equal(readFileSync(join(dir, 'spool', 'quarantine.ndjson'), 'utf8'), '');
@@ -143,7 +183,9 @@ describe('drill: a result the output cannot store, among thousands', { skip }, (
     assert.equal(worker.delivery.stats.quarantined, 0, 'probes of other results fail too: an outage, not poison');
     assert.equal(worker.delivery.stats.backlog, 600);
     output.down = false;
-    await until('all delivered', () => (output.stored.size === 600 && worker.delivery.stats.backlog === 0 ? true : undefined));
+    await until('all delivered', () =>
+      output.stored.size === 600 && worker.delivery.stats.backlog === 0 ? true : undefined,
+    );
     worker.balanced();
     assert.equal(worker.delivery.stats.delivered, 600);
     await worker.close();
@@ -156,7 +198,12 @@ describe('drill: a result the output cannot store, among thousands', { skip }, (
     outputs.push(a, b);
     const worker = await openWorker(dir, `${await a.start()},${await b.start()}`);
     await worker.spool.append(items(0, 1500));
-    await until('the others stored', () => (new Set([...a.stored, ...b.stored]).size === 1498 && worker.delivery.stats.backlog === 0 ? true : undefined), { timeoutMs: 30_000 });
+    await until(
+      'the others stored',
+      () =>
+        new Set([...a.stored, ...b.stored]).size === 1498 && worker.delivery.stats.backlog === 0 ? true : undefined,
+      { timeoutMs: 30_000 },
+    );
     assert.equal(worker.delivery.stats.quarantined, 2);
     assert.equal(worker.delivery.stats.delivered, 1498);
     worker.balanced();

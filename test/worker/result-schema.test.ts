@@ -5,7 +5,9 @@ import { resultSchema } from '../../src/results/result-schema.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 
 // The examples of docs/result-format.md are the golden fixtures: the documentation cannot drift from the schema.
-const examples = [...readFileSync(`${PROJECT_ROOT}/docs/result-format.md`, 'utf8').matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!));
+const examples = [
+  ...readFileSync(`${PROJECT_ROOT}/docs/result-format.md`, 'utf8').matchAll(/```json\n([\s\S]*?)```/g),
+].map((m) => JSON.parse(m[1]!));
 
 describe('result format v1', () => {
   it('accepts every example in docs/result-format.md', () => {
@@ -28,7 +30,12 @@ describe('result format v1', () => {
       mutate(r);
       const parsed = resultSchema.safeParse(r);
       assert.equal(parsed.success, false);
-      assert.ok(parsed.error!.issues.some((i) => i.path.join('.').startsWith(path) || (i.code === 'unrecognized_keys' && i.keys.includes(path))), JSON.stringify(parsed.error!.issues));
+      assert.ok(
+        parsed.error!.issues.some(
+          (i) => i.path.join('.').startsWith(path) || (i.code === 'unrecognized_keys' && i.keys.includes(path)),
+        ),
+        JSON.stringify(parsed.error!.issues),
+      );
     });
   }
 });

@@ -14,7 +14,10 @@ const skip = needs('database');
 const result = (n: number) => ({ id: `r-${String(n).padStart(4, '0')}`, target: '192.0.2.1', rtt: [1.5, 1.7, 1.6] });
 const ids = (items: object[]) => items.map((i) => (i as { id: string }).id);
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => result(from + i));
-const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort();
+const segments = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.ndjson'))
+    .sort();
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 /** A logger that keeps its lines, to check what the spool warned about. */
@@ -96,7 +99,11 @@ describe('ResultSpool', { skip }, () => {
     await spool.append(range(40, 45));
     const rest = await drain(spool, 9);
     assert.deepEqual(rest, ids(range(12, 45)));
-    assert.deepEqual([...ids(delivered.items), ...rest], ids(range(0, 45)), 'each result exactly once over the restart');
+    assert.deepEqual(
+      [...ids(delivered.items), ...rest],
+      ids(range(0, 45)),
+      'each result exactly once over the restart',
+    );
     await spool.close();
 
     spool = await ResultSpool.open(dir, { maxBytes: 1_000_000, segmentBytes: 400, log: quietLog });
@@ -136,7 +143,10 @@ describe('ResultSpool', { skip }, () => {
     const { log, lines } = recordingLog();
     spool = await ResultSpool.open(dir, { maxBytes: 1_000_000, log });
     assert.equal(spool.depth, 5);
-    assert.ok(lines.some((l) => /torn/.test(l.msg) && l.tornBytes === torn.length), JSON.stringify(lines));
+    assert.ok(
+      lines.some((l) => /torn/.test(l.msg) && l.tornBytes === torn.length),
+      JSON.stringify(lines),
+    );
     await spool.append([result(6)]);
     assert.deepEqual(await drain(spool, 100), ['r-0000', 'r-0001', 'r-0002', 'r-0003', 'r-0004', 'r-0006']);
     assert.equal(spool.corrupt, 0);
@@ -170,7 +180,10 @@ describe('ResultSpool', { skip }, () => {
     assert.ok(spool.dropped > 0);
     const warnings = lines.filter((l) => /full/.test(l.msg));
     assert.ok(warnings.length > 1, 'a warning per dropped segment');
-    assert.equal(warnings.reduce((n, l) => n + (l.dropped as number), 0), spool.dropped);
+    assert.equal(
+      warnings.reduce((n, l) => n + (l.dropped as number), 0),
+      spool.dropped,
+    );
 
     // Its segment is gone, but the batch reached the receiver: delivered, not dropped (it used to be both).
     await spool.ack(inFlight.token);

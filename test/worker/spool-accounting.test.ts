@@ -15,7 +15,11 @@ const result = (n: number) => ({ id: `r-${String(n).padStart(5, '0')}`, target: 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => result(from + i));
 
 function assertBalanced(a: ResultAccounts, when: string): void {
-  assert.equal(a.produced, a.delivered + a.rejected + a.quarantined + a.dropped + a.backlog, `${when}: ${JSON.stringify(a)}`);
+  assert.equal(
+    a.produced,
+    a.delivered + a.rejected + a.quarantined + a.dropped + a.backlog,
+    `${when}: ${JSON.stringify(a)}`,
+  );
 }
 
 describe('what the spool accounts for', { skip }, () => {
@@ -110,7 +114,10 @@ describe('what the spool accounts for', { skip }, () => {
     assert.equal(ledger.rejected, 1);
     ledger = new ResultLedger();
     quarantine = await ResultQuarantine.open(dir, ledger, quietLog);
-    assert.deepEqual(quarantine.items().map((i) => (i as { id: string }).id), ['r-00000', 'r-00002']);
+    assert.deepEqual(
+      quarantine.items().map((i) => (i as { id: string }).id),
+      ['r-00000', 'r-00002'],
+    );
     assert.equal(ledger.quarantined, 2);
     assert.equal(ledger.produced, 2);
   });

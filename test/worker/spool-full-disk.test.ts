@@ -20,8 +20,20 @@ const skip = needs('root');
 
 const DISK = 256 * 1024;
 
-type Accounts = { produced: number; delivered: number; rejected: number; quarantined: number; dropped: number; backlog: number };
-const balanced = (a: Accounts, when: string) => assert.equal(a.produced, a.delivered + a.rejected + a.quarantined + a.dropped + a.backlog, `${when}: ${JSON.stringify(a)}`);
+type Accounts = {
+  produced: number;
+  delivered: number;
+  rejected: number;
+  quarantined: number;
+  dropped: number;
+  backlog: number;
+};
+const balanced = (a: Accounts, when: string) =>
+  assert.equal(
+    a.produced,
+    a.delivered + a.rejected + a.quarantined + a.dropped + a.backlog,
+    `${when}: ${JSON.stringify(a)}`,
+  );
 
 async function health(url: string): Promise<Record<string, any>> {
   return (await fetch(`${url}/health`)).json() as Promise<Record<string, any>>;
@@ -32,8 +44,12 @@ async function resultMetrics(url: string): Promise<Accounts> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
-    produced: value('hopmap_results_produced_total'), delivered: value('hopmap_results_delivered_total'), rejected: value('hopmap_results_rejected_total'),
-    quarantined: value('hopmap_results_quarantined'), dropped: value('hopmap_results_dropped_total'), backlog: value('hopmap_results_backlog'),
+    produced: value('hopmap_results_produced_total'),
+    delivered: value('hopmap_results_delivered_total'),
+    rejected: value('hopmap_results_rejected_total'),
+    quarantined: value('hopmap_results_quarantined'),
+    dropped: value('hopmap_results_dropped_total'),
+    backlog: value('hopmap_results_backlog'),
   };
 }
 
@@ -49,12 +65,17 @@ describe('drill: the spool on a 256 KiB disk with the output away', { skip }, ()
     mkdirSync(mount);
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${DISK}`, 'tmpfs', mount]);
     // Loopback addresses on a closed port: a refused connection is an answer, so results come fast.
-    writeFileSync(join(dir, 'targets.txt'), Array.from({ length: 200 }, (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 1}`).join('\n'));
+    writeFileSync(
+      join(dir, 'targets.txt'),
+      Array.from({ length: 200 }, (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 1}`).join('\n'),
+    );
   });
 
   after(async () => {
     await worker?.stop();
-    await new Promise<void>((resolve) => (output ? (output.closeAllConnections(), output.close(() => resolve())) : resolve()));
+    await new Promise<void>((resolve) =>
+      output ? (output.closeAllConnections(), output.close(() => resolve())) : resolve(),
+    );
     execFileSync('umount', [mount]);
     rmSync(dir, { recursive: true, force: true });
     await assertNoLeaks();
@@ -64,10 +85,25 @@ describe('drill: the spool on a 256 KiB disk with the output away', { skip }, ()
     const port = await freePort();
     const spoolDir = join(mount, 'spool');
     const cfg = workerConfig.parse({
-      inputFile: join(dir, 'targets.txt'), outputFile: `http://127.0.0.1:${port}/results`, workerId: 'w-full-disk',
-      pingMethod: 'tcp', tcpPorts: '9', pingCount: 1, probeTimeout: '500ms', enableTraceroute: false, isolationCheck: false,
-      pps: 50_000, concurrency: 64, batchSize: 200, intervalSeconds: 0.01, cooldownMinutes: 0,
-      healthCheckPort: 0, healthCheckHost: '127.0.0.1', spoolDir, spoolMaxMb: 100, shutdownFlush: '2s',
+      inputFile: join(dir, 'targets.txt'),
+      outputFile: `http://127.0.0.1:${port}/results`,
+      workerId: 'w-full-disk',
+      pingMethod: 'tcp',
+      tcpPorts: '9',
+      pingCount: 1,
+      probeTimeout: '500ms',
+      enableTraceroute: false,
+      isolationCheck: false,
+      pps: 50_000,
+      concurrency: 64,
+      batchSize: 200,
+      intervalSeconds: 0.01,
+      cooldownMinutes: 0,
+      healthCheckPort: 0,
+      healthCheckHost: '127.0.0.1',
+      spoolDir,
+      spoolMaxMb: 100,
+      shutdownFlush: '2s',
     });
     // The summary the worker logs after its last flush holds the final counts.
     const lines: Array<Record<string, any>> = [];
@@ -75,11 +111,15 @@ describe('drill: the spool on a 256 KiB disk with the output away', { skip }, ()
     const url = worker.url;
 
     // Keep measuring until the disk has filled several times over.
-    const full = await until('the disk filled several times', async () => {
-      const h = await health(url);
-      balanced(h.delivery, 'while filling');
-      return h.delivery.dropped > 0 && h.delivery.produced > 6_000 ? h : undefined;
-    }, { timeoutMs: 120_000, everyMs: 200 });
+    const full = await until(
+      'the disk filled several times',
+      async () => {
+        const h = await health(url);
+        balanced(h.delivery, 'while filling');
+        return h.delivery.dropped > 0 && h.delivery.produced > 6_000 ? h : undefined;
+      },
+      { timeoutMs: 120_000, everyMs: 200 },
+    );
     const m = await resultMetrics(url);
     balanced(m, '/metrics');
     assert.ok(m.dropped > 0 && m.produced >= full.delivery.produced, JSON.stringify(m));
@@ -88,7 +128,10 @@ describe('drill: the spool on a 256 KiB disk with the output away', { skip }, ()
     const reasons = (full.results_at_risk as string[]).join('\n');
     assert.match(reasons, /results dropped in the last hour/);
     assert.match(reasons, /spool \d+% full/);
-    assert.match(judgeHealth(`${url}/health`, { answer: { status: 200, json: full, text: '' } }).error ?? '', /dropped in the last hour/);
+    assert.match(
+      judgeHealth(`${url}/health`, { answer: { status: 200, json: full, text: '' } }).error ?? '',
+      /dropped in the last hour/,
+    );
     assert.equal(full.delivery.delivered, 0);
     // Segments follow the disk: a 1/16 of it, so a drop costs that much, never the whole spool.
     assert.ok(full.spool.capacity <= DISK, `capacity ${full.spool.capacity}`);
@@ -106,27 +149,40 @@ describe('drill: the spool on a 256 KiB disk with the output away', { skip }, ()
         const body = Buffer.concat(chunks).toString('utf8');
         for (const r of JSON.parse(body) as Array<{ id: string }>) received.add(r.id);
         bytes += body.length;
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":0,"duplicate":0,"rejected":0,"errors":[]}');
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"accepted":0,"duplicate":0,"rejected":0,"errors":[]}');
       });
     });
     await new Promise<void>((resolve) => output!.listen(port, '127.0.0.1', resolve));
     const spooledAtReturn = full.delivery.backlog as number;
-    await until('the backlog delivered', () => (received.size >= spooledAtReturn ? true : undefined), { timeoutMs: 60_000 });
+    await until('the backlog delivered', () => (received.size >= spooledAtReturn ? true : undefined), {
+      timeoutMs: 60_000,
+    });
     const stopping = worker;
     worker = undefined;
     await stopping.stop();
 
     // What did not fit is all that was lost: the spool still held at least half the disk's worth of results.
     const lineBytes = bytes / received.size;
-    assert.ok(spooledAtReturn * lineBytes >= DISK / 2, `${spooledAtReturn} results of ~${Math.round(lineBytes)} bytes spooled on a ${DISK}-byte disk`);
+    assert.ok(
+      spooledAtReturn * lineBytes >= DISK / 2,
+      `${spooledAtReturn} results of ~${Math.round(lineBytes)} bytes spooled on a ${DISK}-byte disk`,
+    );
     const summary = lines.find((l) => l.msg === 'worker summary')!.delivery as Accounts;
     balanced(summary, 'after the last flush');
-    assert.equal(summary.delivered, received.size, 'every result counted as delivered arrived, and none that arrived is counted as lost');
+    assert.equal(
+      summary.delivered,
+      received.size,
+      'every result counted as delivered arrived, and none that arrived is counted as lost',
+    );
     assert.equal(summary.quarantined + summary.rejected, 0);
     // The cursor survived the full disk: the spool reopens exactly where delivery stood.
     const reopened = await ResultSpool.open(spoolDir, { maxBytes: 100 * 1024 * 1024, log: quietLog });
     assert.equal(reopened.depth, summary.backlog);
     await reopened.close();
-    t.diagnostic(`produced ${summary.produced}, delivered ${summary.delivered}, dropped ${summary.dropped} (${Math.round((100 * summary.dropped) / summary.produced)}%), spooled when the output came back ${spooledAtReturn}, left ${summary.backlog}`);
+    t.diagnostic(
+      `produced ${summary.produced}, delivered ${summary.delivered}, dropped ${summary.dropped} (${Math.round((100 * summary.dropped) / summary.produced)}%), spooled when the output came back ${spooledAtReturn}, left ${summary.backlog}`,
+    );
   });
 });

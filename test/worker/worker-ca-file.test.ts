@@ -24,18 +24,43 @@ describe('worker: ca_file trusts a self-signed https input and output', { skip }
   const posted: unknown[] = [];
 
   before(async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c));
-      req.on('end', () => {
-        res.setHeader('content-type', 'application/json');
-        if (req.url?.startsWith('/gateway/targets')) return res.end(JSON.stringify({ lease: null, targets: ['198.18.0.1'] }));
-        posted.push(...(JSON.parse(body) as unknown[]));
-        res.end(JSON.stringify({ accepted: 1, duplicate: 0, rejected: 0 }));
-      });
-    });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    server = https.createServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+      (req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c));
+        req.on('end', () => {
+          res.setHeader('content-type', 'application/json');
+          if (req.url?.startsWith('/gateway/targets'))
+            return res.end(JSON.stringify({ lease: null, targets: ['198.18.0.1'] }));
+          posted.push(...(JSON.parse(body) as unknown[]));
+          res.end(JSON.stringify({ accepted: 1, duplicate: 0, rejected: 0 }));
+        });
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/gateway`;
   });

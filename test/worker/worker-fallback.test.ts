@@ -36,10 +36,29 @@ describe('the worker without CAP_NET_RAW', { skip }, () => {
     const out = join(dir, 'results.ndjson');
     // As `nobody`, with every capability dropped: raw sockets are refused, as on an unconfigured edge node.
     worker = spawnNode([], { HOME: dir }, [
-      'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
-      process.execPath, '--import', 'tsx', BIN_PATH, 'ping',
-      '--input-file', join(dir, 'targets.txt'), '--output-file', out, '--spool-dir', join(dir, 'spool'),
-      '--health-check-port', String(port), '--health-check-host', '127.0.0.1', '--worker-id', 'no-raw',
+      'setpriv',
+      '--reuid=nobody',
+      '--regid=nogroup',
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      process.execPath,
+      '--import',
+      'tsx',
+      BIN_PATH,
+      'ping',
+      '--input-file',
+      join(dir, 'targets.txt'),
+      '--output-file',
+      out,
+      '--spool-dir',
+      join(dir, 'spool'),
+      '--health-check-port',
+      String(port),
+      '--health-check-host',
+      '127.0.0.1',
+      '--worker-id',
+      'no-raw',
     ]);
     const health = await pollUntil(`http://127.0.0.1:${port}/health`, (r) => r.status === 200, 60_000);
     const body = health.json();
@@ -48,11 +67,18 @@ describe('the worker without CAP_NET_RAW', { skip }, () => {
     assert.equal(body.ping_method, 'tcp');
 
     const deadline = Date.now() + 60_000;
-    while ((!existsSync(out) || readFileSync(out, 'utf8').split('\n').filter(Boolean).length < 2) && Date.now() < deadline) await sleep(100);
+    while (
+      (!existsSync(out) || readFileSync(out, 'utf8').split('\n').filter(Boolean).length < 2) &&
+      Date.now() < deadline
+    )
+      await sleep(100);
     worker.child.kill('SIGTERM');
     assert.equal((await worker.exited).code, 0, worker.output());
 
-    const results = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const results = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     assert.ok(results.length >= 2);
     for (const r of results) {
       assert.equal(r.type, 'ping', 'no traceroute without raw sockets');

@@ -30,7 +30,7 @@ const loopback = (() => {
  * A real `hopmap ping` whose input_file and output_file are the input and output themselves (no gateway),
  * with api_key. TCP pings to loopback (a refused connection is an answer): no root, nothing leaves the machine.
  */
-describe('the worker\'s api_key against input and output directly', { skip }, () => {
+describe("the worker's api_key against input and output directly", { skip }, () => {
   let db: TestDatabase;
   let dir: string;
   let targets: string;
@@ -42,8 +42,23 @@ describe('the worker\'s api_key against input and output directly', { skip }, ()
   const startWorker = async (name: string, config: Record<string, string | number | boolean>) => {
     const port = await freePort();
     const file = join(dir, `${name}.yaml`);
-    const base = { worker_id: name, spool_dir: join(dir, `spool-${name}`), health_check_port: port, health_check_host: '127.0.0.1', ping_method: 'tcp', enable_traceroute: false, isolation_check: false, interval_seconds: 1, pps: 50 };
-    writeFileSync(file, Object.entries({ ...base, ...config }).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));
+    const base = {
+      worker_id: name,
+      spool_dir: join(dir, `spool-${name}`),
+      health_check_port: port,
+      health_check_host: '127.0.0.1',
+      ping_method: 'tcp',
+      enable_traceroute: false,
+      isolation_check: false,
+      interval_seconds: 1,
+      pps: 50,
+    };
+    writeFileSync(
+      file,
+      Object.entries({ ...base, ...config })
+        .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+        .join('\n'),
+    );
     const worker = spawnNode([BIN_PATH, 'ping', '-c', file]);
     workers.push(worker);
     await pollUntil(`http://127.0.0.1:${port}/health`, (r) => r.status === 200, 60_000);
@@ -76,25 +91,44 @@ describe('the worker\'s api_key against input and output directly', { skip }, ()
     const { worker } = await startWorker('probe-a', { input_file: input.url, output_file: output.url, api_key: key });
     const deadline = Date.now() + 60_000;
     let stored = 0;
-    while (Date.now() < deadline && (stored = Number((await client.query(`select count(*) from measurements.results where worker = 'probe-a'`)).rows[0].count)) < 2) await sleep(200);
+    while (
+      Date.now() < deadline &&
+      (stored = Number(
+        (await client.query(`select count(*) from measurements.results where worker = 'probe-a'`)).rows[0].count,
+      )) < 2
+    )
+      await sleep(200);
     assert.ok(stored >= 2, `results stored: ${stored}\n${worker.output()}`);
-    const consumers = (await client.query<{ consumer_id: string }>('select distinct consumer_id from leases')).rows.map((r) => r.consumer_id);
-    assert.deepEqual(consumers, ['edge-1/probe-a'], 'leased in the key\'s own namespace');
+    const consumers = (await client.query<{ consumer_id: string }>('select distinct consumer_id from leases')).rows.map(
+      (r) => r.consumer_id,
+    );
+    assert.deepEqual(consumers, ['edge-1/probe-a'], "leased in the key's own namespace");
     worker.child.kill('SIGTERM');
     assert.equal((await worker.exited).code, 0, worker.output());
   });
 
   it('says plainly when its key is refused: a feeder key may not lease or post results', async () => {
     const { key } = await createKey(input.pool, { name: 'wrong-role', role: 'feeder' });
-    const leasing = await startWorker('probe-b', { input_file: input.url, output_file: join(dir, 'b.ndjson'), api_key: key });
-    await leasing.worker.waitFor(/GET targets answered 403: .*forbidden_role.*may not lease targets: it needs role worker/, 30_000);
+    const leasing = await startWorker('probe-b', {
+      input_file: input.url,
+      output_file: join(dir, 'b.ndjson'),
+      api_key: key,
+    });
+    await leasing.worker.waitFor(
+      /GET targets answered 403: .*forbidden_role.*may not lease targets: it needs role worker/,
+      30_000,
+    );
     const h = await pollUntil(leasing.health, (r) => r.json().input?.last_fetch_ok === false, 30_000);
     assert.equal(h.json().input.last_fetch_ok, false);
 
     const addresses = join(dir, 'addresses.txt');
     writeFileSync(addresses, '127.0.0.1\n');
     const posting = await startWorker('probe-c', { input_file: addresses, output_file: output.url, api_key: key });
-    const refused = await pollUntil(posting.health, (r) => /may not post results: it needs role worker/.test(r.json().delivery?.lastError ?? ''), 60_000);
+    const refused = await pollUntil(
+      posting.health,
+      (r) => /may not post results: it needs role worker/.test(r.json().delivery?.lastError ?? ''),
+      60_000,
+    );
     assert.match(refused.json().delivery.lastError, /HTTP 403: forbidden_role/, posting.worker.output());
     await posting.worker.waitFor(/the receiver refuses this worker/, 10_000);
   });

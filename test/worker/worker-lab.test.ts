@@ -26,7 +26,15 @@ describe('the probe worker on the lab', { skip }, () => {
 
   /** `hopmap ping` as its own process inside the probe host's namespace. */
   const nsWorker = (args: string[]) => {
-    const proc = spawnNodeInNs(lab.nsName('probe'), [BIN_PATH, 'ping', '--worker-id', 'lab-worker', '--log-level', 'info', ...args]);
+    const proc = spawnNodeInNs(lab.nsName('probe'), [
+      BIN_PATH,
+      'ping',
+      '--worker-id',
+      'lab-worker',
+      '--log-level',
+      'info',
+      ...args,
+    ]);
     procs.push(proc);
     return proc;
   };
@@ -54,7 +62,18 @@ describe('the probe worker on the lab', { skip }, () => {
   it('delivers every result exactly once after the output returns, across a worker restart', async () => {
     const receiver = new ResultsReceiver(join(dir, 'output.sock'));
     const spoolDir = join(dir, 'spool');
-    const common = ['--input-file', join(dir, 'targets.txt'), '--output-file', receiver.url, '--spool-dir', spoolDir, '--health-check-port', '18091', '--pps', '500'];
+    const common = [
+      '--input-file',
+      join(dir, 'targets.txt'),
+      '--output-file',
+      receiver.url,
+      '--spool-dir',
+      spoolDir,
+      '--health-check-port',
+      '18091',
+      '--pps',
+      '500',
+    ];
 
     // The output is away: results pile up in the spool.
     const first = nsWorker(common);
@@ -81,7 +100,10 @@ describe('the probe worker on the lab', { skip }, () => {
     for (const t of TARGETS) {
       assert.ok(pings.filter((p) => p.target === t).length >= 2, `${t} pinged in both runs`);
       // Traced to the end, or as far as the Doubletree stop set did not already know the path.
-      assert.ok(traces.some((r) => r.target === t && (r.reached === true || r.stop === 'stop-set')), `${t} traced`);
+      assert.ok(
+        traces.some((r) => r.target === t && (r.reached === true || r.stop === 'stop-set')),
+        `${t} traced`,
+      );
     }
     for (const p of pings) assert.equal(p.received, 3);
   });
@@ -90,7 +112,20 @@ describe('the probe worker on the lab', { skip }, () => {
     const many = join(dir, 'many.txt');
     writeFileSync(many, Array.from({ length: 250 }, (_, i) => `198.19.100.${i + 1}`).join('\n'));
     const pps = 80;
-    const worker = nsWorker(['--input-file', many, '--output-file', join(dir, 'out.ndjson'), '--spool-dir', join(dir, 'spool-pps'), '--health-check-port', '18092', '--pps', String(pps), '--concurrency', '64']);
+    const worker = nsWorker([
+      '--input-file',
+      many,
+      '--output-file',
+      join(dir, 'out.ndjson'),
+      '--spool-dir',
+      join(dir, 'spool-pps'),
+      '--health-check-port',
+      '18092',
+      '--pps',
+      String(pps),
+      '--concurrency',
+      '64',
+    ]);
     await worker.waitFor(/worker running/);
     await sleep(2_000);
     const iface = lab.plan.nodes.get('probe')!.interfaces[0]!.ifname;

@@ -59,7 +59,10 @@ export const addressInfo = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    check('address_info_public_only_check', sql`${t.kind} = 'public' or ${t.source} is not distinct from 'declared' or (${t.asn} is null and ${t.country} is null)`),
+    check(
+      'address_info_public_only_check',
+      sql`${t.kind} = 'public' or ${t.source} is not distinct from 'declared' or (${t.asn} is null and ${t.country} is null)`,
+    ),
     check('address_info_source_check', sql`${t.source} in ('declared', 'ip-location-db')`),
   ],
 );

@@ -1,4 +1,19 @@
-import { bigint, bigserial, boolean, check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid, varchar, json } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+  json,
+} from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
 /**
@@ -66,7 +81,10 @@ export const apiKeys = managerSchema.table(
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('api_keys_prefix_idx').on(t.prefix), check('api_keys_role_check', sql`${t.role} in ('worker', 'feeder', 'admin')`)],
+  (t) => [
+    uniqueIndex('api_keys_prefix_idx').on(t.prefix),
+    check('api_keys_role_check', sql`${t.role} in ('worker', 'feeder', 'admin')`),
+  ],
 );
 
 /**

@@ -1,5 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, doublePrecision, inet, integer, pgTable, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  doublePrecision,
+  inet,
+  integer,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Every result id ever stored (until retention prunes it): the idempotency check. The results themselves
@@ -50,7 +63,9 @@ export const resultsPerMinuteState = pgTable(
   'results_per_minute_state',
   {
     one: boolean('one').primaryKey().default(true),
-    rolledUpTo: timestamp('rolled_up_to', { withTimezone: true }).notNull().default(sql`'-infinity'`),
+    rolledUpTo: timestamp('rolled_up_to', { withTimezone: true })
+      .notNull()
+      .default(sql`'-infinity'`),
   },
   (t) => [check('results_per_minute_state_one_row_check', sql`${t.one}`)],
 );

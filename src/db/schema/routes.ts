@@ -1,4 +1,17 @@
-import { bigint, bigserial, boolean, index, inet, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  inet,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Every distinct path seen, stored once: per TTL from 1, the sorted addresses that answered ([] for `*`).
@@ -38,7 +51,10 @@ export const routeSpans = pgTable(
     firstResult: uuid('first_result').notNull(),
     lastResult: uuid('last_result').notNull(),
   },
-  (t) => [index('route_spans_route_idx').on(t.worker, t.target, t.method, t.flow, t.firstSeenAt), index('route_spans_target_idx').on(t.target, t.firstSeenAt)],
+  (t) => [
+    index('route_spans_route_idx').on(t.worker, t.target, t.method, t.flow, t.firstSeenAt),
+    index('route_spans_target_idx').on(t.target, t.firstSeenAt),
+  ],
 );
 
 /** The open span of each route; its row is what concurrent ingesters lock to order a route's observations. */
@@ -76,5 +92,8 @@ export const routeChanges = pgTable(
     resultId: uuid('result_id').notNull(),
     detectedAt: timestamp('detected_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('route_changes_seen_idx').on(t.afterFirstSeenAt), index('route_changes_route_idx').on(t.worker, t.target, t.afterFirstSeenAt)],
+  (t) => [
+    index('route_changes_seen_idx').on(t.afterFirstSeenAt),
+    index('route_changes_route_idx').on(t.worker, t.target, t.afterFirstSeenAt),
+  ],
 );

@@ -1,5 +1,21 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, check, cidr, customType, index, inet, integer, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  cidr,
+  customType,
+  index,
+  inet,
+  integer,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /** PostgreSQL's multirange of bigints: the hop ids a consumer has been served, merged into few ranges. */
 const int8multirange = customType<{ data: string; driverData: string }>({ dataType: () => 'int8multirange' });
@@ -36,8 +52,12 @@ export const targetBlocks = pgTable(
   },
   (t) => [
     uniqueIndex('target_blocks_source_cidr_idx').on(t.source, t.cidr),
-    index('target_blocks_ring_idx').on(t.shuffleKey, t.cidr).where(sql`${t.effective}`),
-    index('target_blocks_cidr_gist_idx').using('gist', t.cidr.op('inet_ops')).where(sql`${t.active}`),
+    index('target_blocks_ring_idx')
+      .on(t.shuffleKey, t.cidr)
+      .where(sql`${t.effective}`),
+    index('target_blocks_cidr_gist_idx')
+      .using('gist', t.cidr.op('inet_ops'))
+      .where(sql`${t.active}`),
     check('target_blocks_family_check', sql`${t.family} in (4, 6)`),
   ],
 );
@@ -123,8 +143,12 @@ export const leases = pgTable(
     reissues: smallint('reissues').array(),
   },
   (t) => [
-    index('leases_open_idx').on(t.consumerId, t.expiresAt).where(sql`${t.state} = 'open'`),
-    index('leases_closed_idx').on(t.closedAt).where(sql`${t.state} <> 'open'`),
+    index('leases_open_idx')
+      .on(t.consumerId, t.expiresAt)
+      .where(sql`${t.state} = 'open'`),
+    index('leases_closed_idx')
+      .on(t.closedAt)
+      .where(sql`${t.state} <> 'open'`),
     check('leases_state_check', sql`${t.state} in ('open', 'done', 'reissued', 'set_aside')`),
   ],
 );

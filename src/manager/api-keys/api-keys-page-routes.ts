@@ -22,23 +22,39 @@ export function apiKeysPageRouter(deps: { pool: Pool }): Router {
 
   const show = async (res: Response, status: number, flash?: PageContext['flash'], created?: NewKey) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.status(status).type('html').send(renderApiKeysPage(pageContext(res, 'API keys', flash), await listKeys(deps.pool), created));
+    res
+      .status(status)
+      .type('html')
+      .send(renderApiKeysPage(pageContext(res, 'API keys', flash), await listKeys(deps.pool), created));
   };
 
   router.get('/api-keys', async (req, res) => {
-    await show(res, 200, req.query.revoked ? { kind: 'ok', message: 'Key revoked: it is refused from now on.' } : undefined);
+    await show(
+      res,
+      200,
+      req.query.revoked ? { kind: 'ok', message: 'Key revoked: it is refused from now on.' } : undefined,
+    );
   });
 
   router.post('/api-keys', async (req, res) => {
     let form: z.infer<typeof createForm>;
     try {
-      form = parseRequest(createForm, { name: String(req.body?.name ?? ''), role: req.body?.role ? String(req.body.role) : undefined }, 'body');
+      form = parseRequest(
+        createForm,
+        { name: String(req.body?.name ?? ''), role: req.body?.role ? String(req.body.role) : undefined },
+        'body',
+      );
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       return show(res, err.status, { kind: 'error', message: err.message });
     }
     const { key, record } = await createKey(deps.pool, { ...form, createdBy: currentUser(res.locals) });
-    await show(res, 201, { kind: 'ok', message: `Created ${record.role} key ${record.prefix}… for ${record.name}.` }, { key, name: record.name, role: form.role, gatewayUrl: gatewayUrl(req) });
+    await show(
+      res,
+      201,
+      { kind: 'ok', message: `Created ${record.role} key ${record.prefix}… for ${record.name}.` },
+      { key, name: record.name, role: form.role, gatewayUrl: gatewayUrl(req) },
+    );
   });
 
   router.post('/api-keys/:id/revoke', async (req, res) => {

@@ -66,7 +66,9 @@ export function csrfProtection(opts: CsrfOptions): RequestHandler {
     const sent = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
     const expected = req.session?.user ? req.session.csrfToken : validCookie(req);
     if (!sameToken(sent, expected)) {
-      return next(new HttpError(403, 'csrf_failed', 'missing or wrong CSRF token: reload the page and submit the form again'));
+      return next(
+        new HttpError(403, 'csrf_failed', 'missing or wrong CSRF token: reload the page and submit the form again'),
+      );
     }
     next();
   };

@@ -30,7 +30,8 @@ export interface LoginRoutesOptions {
   pendingLimiter: RateLimiterPostgres;
 }
 
-const regenerate = (req: Request) => new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+const regenerate = (req: Request) =>
+  new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 
 /**
  * Saves the session, then redirects. express-session sends a response's headers before its own save has
@@ -42,7 +43,10 @@ const saveThenRedirect = async (req: Request, res: Response, url: string) => {
 };
 
 /** Spends one point, or returns how long until the next one when there is none left. */
-async function spend(limiter: RateLimiterPostgres, key: string): Promise<{ ok: true; left: number } | { ok: false; retryAfterS: number }> {
+async function spend(
+  limiter: RateLimiterPostgres,
+  key: string,
+): Promise<{ ok: true; left: number } | { ok: false; retryAfterS: number }> {
   try {
     return { ok: true, left: (await limiter.consume(key)).remainingPoints };
   } catch (err) {
@@ -61,7 +65,8 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
   const decoySecret = newTotpSecret();
   const pendingLogin = pendingLoginCookie(opts.serverKey, opts.cookieSecure);
 
-  const typedName = (req: Request): string | undefined => (req.path === '/login' ? String(req.body?.name ?? '') : pendingLogin.read(req)?.name) || undefined;
+  const typedName = (req: Request): string | undefined =>
+    (req.path === '/login' ? String(req.body?.name ?? '') : pendingLogin.read(req)?.name) || undefined;
   const limited = rateLimit(
     opts.loginLimiter,
     (req) => `ip:${addressBucket(clientAddress(req))}`,
@@ -70,9 +75,19 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
 
   const flashOf = (message?: string) => (message ? { kind: 'error' as const, message } : undefined);
   const namePage = (req: Request, res: Response, status = 200, flash?: string) =>
-    renderPage(req, res, { title: 'Log in', body: loginNameForm(res.locals.csrfToken as string), status, flash: flashOf(flash) });
+    renderPage(req, res, {
+      title: 'Log in',
+      body: loginNameForm(res.locals.csrfToken as string),
+      status,
+      flash: flashOf(flash),
+    });
   const codePage = (req: Request, res: Response, name: string, status = 200, flash?: string) =>
-    renderPage(req, res, { title: 'Log in', body: loginCodeForm(res.locals.csrfToken as string, name), status, flash: flashOf(flash) });
+    renderPage(req, res, {
+      title: 'Log in',
+      body: loginCodeForm(res.locals.csrfToken as string, name),
+      status,
+      flash: flashOf(flash),
+    });
 
   app.get('/login', (req, res) => {
     if (req.session.user) return res.redirect(303, '/');
@@ -109,7 +124,11 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
     if (!perUser.ok) {
       failed('user_rate_limited');
       res.setHeader('Retry-After', String(perUser.retryAfterS));
-      throw new HttpError(429, 'rate_limited', `too many wrong codes for this user from all addresses; retry in ${perUser.retryAfterS} s`);
+      throw new HttpError(
+        429,
+        'rate_limited',
+        `too many wrong codes for this user from all addresses; retry in ${perUser.retryAfterS} s`,
+      );
     }
     const tries = await spend(opts.pendingLimiter, `pending:${pending.id}`);
     const startAgain = () => {

@@ -24,7 +24,11 @@ export function pendingLoginCookie(serverKey: Buffer, cookieSecure: boolean) {
     start(req: Request, res: Response, name: string): void {
       const pending: PendingLogin = { name, at: Date.now(), id: randomBytes(16).toString('base64url') };
       const value = signer.sign(Buffer.from(JSON.stringify(pending)).toString('base64url'));
-      res.cookie(PENDING_COOKIE, value, anonymousCookie(req, cookieSecure, { path: '/login', maxAge: PENDING_LOGIN_MS }));
+      res.cookie(
+        PENDING_COOKIE,
+        value,
+        anonymousCookie(req, cookieSecure, { path: '/login', maxAge: PENDING_LOGIN_MS }),
+      );
     },
     read(req: Request): PendingLogin | undefined {
       const value = signer.verify(readCookie(req, PENDING_COOKIE));

@@ -44,7 +44,11 @@ export function requesterKey(req: Request): string {
  * Middleware spending one point per request; over the limit it answers 429 with Retry-After in the one error
  * shape, after calling `onLimited` (to log it). A database error goes to the error handler (503 if transient).
  */
-export function rateLimit(limiter: RateLimiterPostgres, keyOf: (req: Request) => string, onLimited?: (req: Request) => void): RequestHandler {
+export function rateLimit(
+  limiter: RateLimiterPostgres,
+  keyOf: (req: Request) => string,
+  onLimited?: (req: Request) => void,
+): RequestHandler {
   return async (req, res, next) => {
     try {
       await limiter.consume(keyOf(req));

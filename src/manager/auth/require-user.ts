@@ -21,7 +21,10 @@ export function requireUser(pool: Pool, kind: 'page' | 'api'): RequestHandler {
   return async (req, res, next) => {
     const user = req.session?.user;
     if (user) {
-      const { rowCount } = await pool.query('select 1 from manager.users where id = $1 and name = $2', [user.id, user.name]);
+      const { rowCount } = await pool.query('select 1 from manager.users where id = $1 and name = $2', [
+        user.id,
+        user.name,
+      ]);
       if (rowCount) {
         res.locals.user = user;
         return next();
@@ -29,6 +32,12 @@ export function requireUser(pool: Pool, kind: 'page' | 'api'): RequestHandler {
       await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     }
     if (kind === 'page') return res.redirect(303, '/login');
-    next(new HttpError(401, 'unauthenticated', 'log in first (POST /login); API keys open only the worker gateway (/gateway)'));
+    next(
+      new HttpError(
+        401,
+        'unauthenticated',
+        'log in first (POST /login); API keys open only the worker gateway (/gateway)',
+      ),
+    );
   };
 }

@@ -54,7 +54,13 @@ export function sessionMiddleware(opts: SessionOptions): RequestHandler {
     saveUninitialized: false,
     rolling: true,
     unset: 'destroy',
-    cookie: { httpOnly: true, sameSite: 'lax', secure: opts.cookieSecure ? true : 'auto', maxAge: opts.idleTimeoutMs, path: '/' },
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: opts.cookieSecure ? true : 'auto',
+      maxAge: opts.idleTimeoutMs,
+      path: '/',
+    },
   });
 }
 

@@ -23,7 +23,12 @@ export type TotpCheck = { ok: true; step: number } | { ok: false };
  */
 export async function checkTotp(secret: Uint8Array, code: string, nowMs = Date.now()): Promise<TotpCheck> {
   if (!/^\d{6}$/.test(code)) return { ok: false };
-  const result = await verify({ secret: totpSecretBase32(secret), token: code, epoch: Math.floor(nowMs / 1000), epochTolerance: TOTP_PERIOD_S });
+  const result = await verify({
+    secret: totpSecretBase32(secret),
+    token: code,
+    epoch: Math.floor(nowMs / 1000),
+    epochTolerance: TOTP_PERIOD_S,
+  });
   // The union also holds HOTP's result type, which has no time step.
   return result.valid && 'timeStep' in result ? { ok: true, step: result.timeStep } : { ok: false };
 }

@@ -33,7 +33,9 @@ export function open(key: Buffer, sealed: string, context: string): Buffer {
   try {
     return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
   } catch {
-    throw new SealError(`sealed ${context} does not open: wrong key (is SERVER_KEY the one it was sealed with?) or the stored value was tampered with`);
+    throw new SealError(
+      `sealed ${context} does not open: wrong key (is SERVER_KEY the one it was sealed with?) or the stored value was tampered with`,
+    );
   }
 }
 
@@ -42,7 +44,10 @@ function assertKey(key: Buffer): void {
 }
 
 /** `seal`/`open` with the key and context fixed, for code that should never hold the key itself. */
-export function createSealer(key: Buffer, context: string): { seal(plain: Buffer | string): string; open(sealed: string): Buffer } {
+export function createSealer(
+  key: Buffer,
+  context: string,
+): { seal(plain: Buffer | string): string; open(sealed: string): Buffer } {
   assertKey(key);
   return {
     seal: (plain) => seal(key, typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain, context),

@@ -32,7 +32,10 @@ export const serverKeyShape = {
 };
 
 /** For `.superRefine`: the command cannot run without a server key, and says how to make one. */
-export function requireServerKey(cfg: { serverKey?: Buffer | undefined; serverKeyFile?: Buffer | undefined }, ctx: z.RefinementCtx): void {
+export function requireServerKey(
+  cfg: { serverKey?: Buffer | undefined; serverKeyFile?: Buffer | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if (cfg.serverKey || cfg.serverKeyFile) return;
   ctx.addIssue({
     code: 'custom',

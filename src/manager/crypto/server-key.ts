@@ -12,7 +12,8 @@ export function parseServerKey(text: string): { ok: true; key: Buffer } | { ok: 
   const trimmed = text.trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) return { ok: false, reason: `not base64; expected ${SERVER_KEY_HINT}` };
   const key = Buffer.from(trimmed, 'base64');
-  if (key.length !== KEY_BYTES) return { ok: false, reason: `decodes to ${key.length} bytes; expected ${SERVER_KEY_HINT}` };
+  if (key.length !== KEY_BYTES)
+    return { ok: false, reason: `decodes to ${key.length} bytes; expected ${SERVER_KEY_HINT}` };
   return { ok: true, key };
 }
 

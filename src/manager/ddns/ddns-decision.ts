@@ -13,7 +13,8 @@ export interface DdnsSelf {
   selfUrl: string;
 }
 
-export type DdnsAction = { kind: 'wait'; reason: string } | { kind: 'update'; reason: string } | { kind: 'check-holder' };
+export type DdnsAction =
+  { kind: 'wait'; reason: string } | { kind: 'update'; reason: string } | { kind: 'check-holder' };
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -29,7 +30,13 @@ const STALE_AFTER_MS = 6 * DAY_MS + 12 * HOUR_MS;
  * How long to wait after a failed update before the holder tries again. Wrong settings would only repeat
  * (and dy.fi disables accounts that hammer it); `abuse` asks for a pause; the rest may be passing.
  */
-const RETRY_AFTER_MS: Partial<Record<DyfiCode, number>> = { badauth: HOUR_MS, nohost: HOUR_MS, notfqdn: HOUR_MS, badip: HOUR_MS, abuse: DAY_MS };
+const RETRY_AFTER_MS: Partial<Record<DyfiCode, number>> = {
+  badauth: HOUR_MS,
+  nohost: HOUR_MS,
+  notfqdn: HOUR_MS,
+  badip: HOUR_MS,
+  abuse: DAY_MS,
+};
 const RETRY_TRANSIENT_MS = 5 * MINUTE_MS;
 
 export function retryAfterMs(lastResult: string | null): number {
@@ -52,7 +59,12 @@ export function isHolder(state: DdnsState, self: DdnsSelf): boolean {
  * refreshes it (dy.fi points it at whoever calls), and another takes it over only when the holder stops
  * answering. `holderAlive` is asked for (`check-holder`) only when it matters.
  */
-export function decideDdnsAction(state: DdnsState | null, self: DdnsSelf, now: Date, holderAlive?: boolean): DdnsAction {
+export function decideDdnsAction(
+  state: DdnsState | null,
+  self: DdnsSelf,
+  now: Date,
+  holderAlive?: boolean,
+): DdnsAction {
   if (!state?.holderInstance || !state.holderUrl) return { kind: 'update', reason: 'no instance holds the name yet' };
   const since = state.lastUpdateAt ? now.getTime() - state.lastUpdateAt.getTime() : Infinity;
   if (isHolder(state, self)) {
@@ -61,11 +73,13 @@ export function decideDdnsAction(state: DdnsState | null, self: DdnsSelf, now: D
         ? { kind: 'update', reason: `retrying after '${state.lastResult}'` }
         : { kind: 'wait', reason: `backing off after '${state.lastResult}'` };
     }
-    if (!state.lastUpdateAt || now >= refreshAt(state.lastUpdateAt)) return { kind: 'update', reason: 'refreshing before the name expires' };
+    if (!state.lastUpdateAt || now >= refreshAt(state.lastUpdateAt))
+      return { kind: 'update', reason: 'refreshing before the name expires' };
     return { kind: 'wait', reason: 'this instance holds the name' };
   }
   if (holderAlive === undefined) return { kind: 'check-holder' };
   if (!holderAlive) return { kind: 'update', reason: `the holder ${state.holderUrl} does not answer` };
-  if (state.ok !== false && since > STALE_AFTER_MS) return { kind: 'update', reason: 'the holder has not refreshed the name for 6.5 days' };
+  if (state.ok !== false && since > STALE_AFTER_MS)
+    return { kind: 'update', reason: 'the holder has not refreshed the name for 6.5 days' };
   return { kind: 'wait', reason: `the holder ${state.holderUrl} answers` };
 }

@@ -18,9 +18,13 @@ export function ddnsJobs(opts: KeepDdnsNameOptions & { log: Logger }): { tasks: 
       [DDNS_TASK]: async () => {
         try {
           const outcome = await keepDdnsName({ ...opts, log });
-          if (outcome.action === 'none') log.debug({ domain: opts.dyfi.domain, reason: outcome.reason }, 'dy.fi name unchanged');
+          if (outcome.action === 'none')
+            log.debug({ domain: opts.dyfi.domain, reason: outcome.reason }, 'dy.fi name unchanged');
         } catch (err) {
-          log.warn({ domain: opts.dyfi.domain, err: { message: (err as Error).message } }, 'dy.fi check failed; next minute retries');
+          log.warn(
+            { domain: opts.dyfi.domain, err: { message: (err as Error).message } },
+            'dy.fi check failed; next minute retries',
+          );
         }
       },
     },

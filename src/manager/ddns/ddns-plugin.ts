@@ -6,4 +6,10 @@ import type { DyfiAccount } from './dyfi-update.js';
 export const ddnsPlugin =
   (opts: { dyfi: DyfiAccount; selfUrl: () => string }): ManagerPluginFactory =>
   (ctx) =>
-    ddnsJobs({ pool: ctx.pool, instanceId: ctx.identity.instanceId, selfUrl: opts.selfUrl(), dyfi: opts.dyfi, log: ctx.log.child({ module: 'ddns' }) });
+    ddnsJobs({
+      pool: ctx.pool,
+      instanceId: ctx.identity.instanceId,
+      selfUrl: opts.selfUrl(),
+      dyfi: opts.dyfi,
+      log: ctx.log.child({ module: 'ddns' }),
+    });

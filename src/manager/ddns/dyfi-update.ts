@@ -9,7 +9,10 @@ export interface DyfiAccount {
 }
 
 /** The part of fetch hopmap uses, so tests can pass one that binds a source address. */
-export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
+export type FetchLike = (
+  url: string,
+  init: { headers: Record<string, string>; signal: AbortSignal },
+) => Promise<{ status: number; text(): Promise<string> }>;
 
 /** dy.fi's answers (https://www.dy.fi/page/specification), plus `error` for no answer or an unknown one. */
 export type DyfiCode = 'good' | 'nochg' | 'badauth' | 'nohost' | 'notfqdn' | 'badip' | 'dnserr' | 'abuse' | 'error';
@@ -33,7 +36,12 @@ export function parseDyfiReply(status: number, body: string): DyfiResult {
   if (status === 401) return { code: 'badauth', ok: false, text: 'badauth' };
   if (status === 200 && CODES.has(word as DyfiCode)) {
     const code = word as DyfiCode;
-    return { code, ok: code === 'good' || code === 'nochg', ...(code === 'good' && arg ? { address: arg } : {}), text: line };
+    return {
+      code,
+      ok: code === 'good' || code === 'nochg',
+      ...(code === 'good' && arg ? { address: arg } : {}),
+      text: line,
+    };
   }
   return { code: 'error', ok: false, text: `error: HTTP ${status}${line ? `: ${line.slice(0, 120)}` : ''}` };
 }
@@ -42,13 +50,19 @@ export function parseDyfiReply(status: number, body: string): DyfiResult {
  * Points the dy.fi name at the address this request comes from (dy.fi takes no address parameter), with
  * HTTP basic auth. Network failures come back as an `error` result, never thrown.
  */
-export async function updateDyfi(account: DyfiAccount, opts: { fetch?: FetchLike; timeoutMs?: number } = {}): Promise<DyfiResult> {
+export async function updateDyfi(
+  account: DyfiAccount,
+  opts: { fetch?: FetchLike; timeoutMs?: number } = {},
+): Promise<DyfiResult> {
   const url = new URL(account.url);
   url.searchParams.set('hostname', account.domain);
   const doFetch = opts.fetch ?? (fetch as unknown as FetchLike);
   try {
     const res = await doFetch(url.toString(), {
-      headers: { authorization: `Basic ${Buffer.from(`${account.user}:${account.pass}`).toString('base64')}`, 'user-agent': `hopmap/${VERSION}` },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${account.user}:${account.pass}`).toString('base64')}`,
+        'user-agent': `hopmap/${VERSION}`,
+      },
       signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
     });
     return parseDyfiReply(res.status, await res.text());

@@ -6,7 +6,10 @@ import type { FetchLike } from './dyfi-update.js';
  */
 export async function holderAlive(url: string, fetcher: FetchLike, timeoutMs = 2_000): Promise<boolean> {
   try {
-    const res = await fetcher(`${url.replace(/\/+$/, '')}/health`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetcher(`${url.replace(/\/+$/, '')}/health`, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const text = await res.text();
     if (res.status !== 200) return false;
     try {

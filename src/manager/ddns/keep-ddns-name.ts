@@ -45,15 +45,28 @@ export async function keepDdnsName(opts: KeepDdnsNameOptions): Promise<KeepDdnsN
   const fetcher = opts.fetch ?? (fetch as unknown as FetchLike);
   const self = { instanceId: opts.instanceId, selfUrl: opts.selfUrl };
   return inTransaction(opts.pool, async (client) => {
-    const { rows: lock } = await client.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1, hashtext($2)) as ok', [DDNS_LOCK_SPACE, domain]);
+    const { rows: lock } = await client.query<{ ok: boolean }>(
+      'select pg_try_advisory_xact_lock($1, hashtext($2)) as ok',
+      [DDNS_LOCK_SPACE, domain],
+    );
     if (!lock[0]!.ok) return { action: 'busy' };
-    const { rows } = await client.query<StateRow>('select holder_instance, holder_url, last_update_at, last_result, ok from manager.ddns_state where domain = $1', [domain]);
+    const { rows } = await client.query<StateRow>(
+      'select holder_instance, holder_url, last_update_at, last_result, ok from manager.ddns_state where domain = $1',
+      [domain],
+    );
     const state: DdnsState | null = rows[0]
-      ? { holderInstance: rows[0].holder_instance, holderUrl: rows[0].holder_url, lastUpdateAt: rows[0].last_update_at, lastResult: rows[0].last_result, ok: rows[0].ok }
+      ? {
+          holderInstance: rows[0].holder_instance,
+          holderUrl: rows[0].holder_url,
+          lastUpdateAt: rows[0].last_update_at,
+          lastResult: rows[0].last_result,
+          ok: rows[0].ok,
+        }
       : null;
     const now = opts.now?.() ?? new Date();
     let action = decideDdnsAction(state, self, now);
-    if (action.kind === 'check-holder') action = decideDdnsAction(state, self, now, await holderAlive(state!.holderUrl!, fetcher, opts.healthTimeoutMs));
+    if (action.kind === 'check-holder')
+      action = decideDdnsAction(state, self, now, await holderAlive(state!.holderUrl!, fetcher, opts.healthTimeoutMs));
     if (action.kind !== 'update') return { action: 'none', reason: action.kind === 'wait' ? action.reason : '' };
 
     const result = await updateDyfi(opts.dyfi, { fetch: fetcher });
@@ -75,7 +88,7 @@ const FAILURES: Partial<Record<DyfiCode, string>> = {
   badauth: 'dy.fi rejected the credentials (badauth): check DYFI_USER and DYFI_PASS; retrying in an hour',
   nohost: 'dy.fi: the name is not allocated to this account (nohost): check DYFI_DOMAIN; retrying in an hour',
   notfqdn: 'dy.fi: not a valid .dy.fi name (notfqdn): check DYFI_DOMAIN; retrying in an hour',
-  badip: 'dy.fi refused this instance\'s address (badip: dy.fi serves Finnish addresses only); retrying in an hour',
+  badip: "dy.fi refused this instance's address (badip: dy.fi serves Finnish addresses only); retrying in an hour",
   abuse: 'dy.fi refused the update as abuse (too many updates); retrying in a day',
 };
 

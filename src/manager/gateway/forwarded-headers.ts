@@ -7,12 +7,26 @@ import { isValidKeyName } from '../../keys/key-name.js';
  * on: the upstream checks the same key, so its role and consumer namespacing hold behind the gateway too.
  */
 const NOT_FORWARDED = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'host', 'cookie', 'x-hopmap-gateway-key', 'x-hopmap-gateway-key-name',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'cookie',
+  'x-hopmap-gateway-key',
+  'x-hopmap-gateway-key-name',
 ]);
 
 function strip(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = String(headers.connection ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined && !NOT_FORWARDED.has(name) && !named.includes(name)) out[name] = value;
@@ -25,16 +39,23 @@ function strip(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
  * and worker ids) unchanged, without the manager's cookies, plus who sent it: the forwarded-for chain and the
  * gateway key's id and name, so the output can tell which key delivered a batch.
  */
-export function upstreamHeaders(req: Request, key: { id: string; name: string }, parsedBodyLength?: number): OutgoingHttpHeaders {
+export function upstreamHeaders(
+  req: Request,
+  key: { id: string; name: string },
+  parsedBodyLength?: number,
+): OutgoingHttpHeaders {
   const out = strip(req.headers);
   const client = req.socket.remoteAddress ?? '';
-  out['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${String(req.headers['x-forwarded-for'])}, ${client}` : client;
+  out['x-forwarded-for'] = req.headers['x-forwarded-for']
+    ? `${String(req.headers['x-forwarded-for'])}, ${client}`
+    : client;
   out['x-forwarded-proto'] = req.protocol;
   if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
   // Without an id an input with auth off would key the cursor on the manager's address, shared by every
   // worker. The key's name is what an input with keys uses anyway; a name from before names were restricted
   // may not fit in a header, so such a key's worker is told apart by its address.
-  if (!out['x-consumer-id'] && req.query.consumer === undefined && req.method === 'GET') out['x-consumer-id'] = isValidKeyName(key.name) ? key.name : (req.ip ?? client);
+  if (!out['x-consumer-id'] && req.query.consumer === undefined && req.method === 'GET')
+    out['x-consumer-id'] = isValidKeyName(key.name) ? key.name : (req.ip ?? client);
   out['x-hopmap-gateway-key'] = key.id;
   out['x-hopmap-gateway-key-name'] = encodeURIComponent(key.name);
   if (parsedBodyLength !== undefined) {

@@ -40,8 +40,14 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const log = deps.log.child({ module: 'gateway' });
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-  const requests = deps.metrics?.counter('gateway_requests_total', 'worker requests forwarded by the gateway', ['route']);
-  const retries = deps.metrics?.counter('gateway_retries_total', 'gateway requests sent to a second instance after the first failed', ['upstream']);
+  const requests = deps.metrics?.counter('gateway_requests_total', 'worker requests forwarded by the gateway', [
+    'route',
+  ]);
+  const retries = deps.metrics?.counter(
+    'gateway_retries_total',
+    'gateway requests sent to a second instance after the first failed',
+    ['upstream'],
+  );
   const proxy: ProxyDeps = {
     picker: new UpstreamPicker(deps.findUpstreams ?? ((type) => findUpstreams(deps.pool, type))),
     agents,

@@ -30,7 +30,13 @@ type Attempt = { response: http.IncomingMessage; request: http.ClientRequest } |
  * when the first cannot be reached or answers 502/503/504. The answer (status, headers, body) is streamed
  * back as it comes; the last instance's error answer is passed through as it is.
  */
-export async function proxyRequest(req: Request, res: Response, type: UpstreamType, path: string, deps: ProxyDeps): Promise<void> {
+export async function proxyRequest(
+  req: Request,
+  res: Response,
+  type: UpstreamType,
+  path: string,
+  deps: ProxyDeps,
+): Promise<void> {
   const key = req.apiKey!;
   const upstreams = (await deps.picker.order(type)).slice(0, ATTEMPTS);
   if (upstreams.length === 0) {
@@ -52,9 +58,13 @@ export async function proxyRequest(req: Request, res: Response, type: UpstreamTy
       if (attempt.error instanceof BodyTooLarge || attempt.error instanceof ClientGone) throw attempt.error;
       deps.picker.markFailed(base);
       failures.push(`${base}: ${attempt.error.message}`);
-      if (attempt.timedOut) throw new HttpError(504, 'upstream_timeout', `the ${type} instance did not answer within ${deps.timeoutMs} ms`);
+      if (attempt.timedOut)
+        throw new HttpError(504, 'upstream_timeout', `the ${type} instance did not answer within ${deps.timeoutMs} ms`);
       if (!last && (await body.replayable())) {
-        deps.log.warn({ upstream: base, err: { message: attempt.error.message } }, 'upstream unreachable; trying another');
+        deps.log.warn(
+          { upstream: base, err: { message: attempt.error.message } },
+          'upstream unreachable; trying another',
+        );
         deps.onRetry?.(type);
         continue;
       }
@@ -63,15 +73,21 @@ export async function proxyRequest(req: Request, res: Response, type: UpstreamTy
     const answer = attempt.response;
     if (RETRY_STATUSES.has(answer.statusCode ?? 0) && !last && (await body.replayable())) {
       deps.picker.markFailed(base);
-      deps.log.warn({ upstream: base, status: answer.statusCode }, 'upstream answered a retryable status; trying another');
+      deps.log.warn(
+        { upstream: base, status: answer.statusCode },
+        'upstream answered a retryable status; trying another',
+      );
       attempt.request.destroy(); // its body may be half sent: drop the connection rather than reuse it
       deps.onRetry?.(type);
       continue;
     }
     if ((answer.statusCode ?? 0) < 500) deps.picker.markOk(base);
     res.status(answer.statusCode ?? 502);
-    for (const [name, value] of Object.entries(downstreamHeaders(answer.headers))) if (value !== undefined) res.setHeader(name, value);
-    await pipeline(answer, res).catch((err: Error) => deps.log.debug({ err: { message: err.message } }, 'gateway answer cut short'));
+    for (const [name, value] of Object.entries(downstreamHeaders(answer.headers)))
+      if (value !== undefined) res.setHeader(name, value);
+    await pipeline(answer, res).catch((err: Error) =>
+      deps.log.debug({ err: { message: err.message } }, 'gateway answer cut short'),
+    );
     // An upstream may answer before reading the whole body; a request left half sent would hold its socket.
     if (!attempt.request.writableFinished) attempt.request.destroy();
     return;
@@ -79,11 +95,22 @@ export async function proxyRequest(req: Request, res: Response, type: UpstreamTy
 }
 
 /** One request to one upstream; the body goes out once the connection stands, so a refused connection leaves it unread. */
-function send(url: URL, method: string, headers: http.OutgoingHttpHeaders, body: RequestBody, deps: ProxyDeps): Promise<Attempt> {
+function send(
+  url: URL,
+  method: string,
+  headers: http.OutgoingHttpHeaders,
+  body: RequestBody,
+  deps: ProxyDeps,
+): Promise<Attempt> {
   return new Promise((resolve) => {
     const secure = url.protocol === 'https:';
     let timedOut = false;
-    const up = (secure ? https : http).request(url, { method, headers, agent: secure ? deps.agents.https : deps.agents.http, timeout: deps.timeoutMs });
+    const up = (secure ? https : http).request(url, {
+      method,
+      headers,
+      agent: secure ? deps.agents.https : deps.agents.http,
+      timeout: deps.timeoutMs,
+    });
     up.once('response', (response) => resolve({ response, request: up }));
     up.on('error', (error) => resolve({ error, timedOut })); // on, not once: a late second error must not go unhandled
     up.once('timeout', () => {

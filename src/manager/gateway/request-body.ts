@@ -33,7 +33,11 @@ export class RequestBody {
   private chunks: Buffer[] | null = [];
   private ended = false;
 
-  private constructor(private readonly req: Request | null, private buffered: Buffer | null, private readonly limits: BodyLimits) {}
+  private constructor(
+    private readonly req: Request | null,
+    private buffered: Buffer | null,
+    private readonly limits: BodyLimits,
+  ) {}
 
   /**
    * The body of `req`: none for GET; a buffer when a JSON parser mounted before the gateway already read it
@@ -45,7 +49,12 @@ export class RequestBody {
     if (length > limits.maxBytes) throw new BodyTooLarge(limits.maxBytes);
     // body-parser 2 leaves no flag; a stream that has ended was read by someone (it skips such requests too).
     if (req.readableEnded) {
-      if (req.body === undefined) throw new HttpError(500, 'body_consumed', 'a middleware before the gateway read the request body without parsing it; mount the gateway before it');
+      if (req.body === undefined)
+        throw new HttpError(
+          500,
+          'body_consumed',
+          'a middleware before the gateway read the request body without parsing it; mount the gateway before it',
+        );
       return new RequestBody(null, Buffer.from(JSON.stringify(req.body), 'utf8'), limits);
     }
     return new RequestBody(req, null, limits);

@@ -21,7 +21,10 @@ export class UpstreamPicker {
   private readonly cooldownMs: number;
   private readonly now: () => number;
 
-  constructor(private readonly find: (type: UpstreamType) => Promise<string[]>, opts: PickerOptions = {}) {
+  constructor(
+    private readonly find: (type: UpstreamType) => Promise<string[]>,
+    opts: PickerOptions = {},
+  ) {
     this.cacheMs = opts.cacheMs ?? 2_000;
     this.cooldownMs = opts.cooldownMs ?? 30_000;
     this.now = opts.now ?? Date.now;

@@ -24,21 +24,26 @@ export function getJson(url: string, opts: { timeoutMs: number; signal?: AbortSi
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const client = u.protocol === 'https:' ? https : http;
-    const req = client.request(u, { method: 'GET', agent: false, headers: { accept: 'application/json' }, signal: opts.signal }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY_BYTES) return req.destroy(new NoAnswer(`the answer is larger than ${MAX_BODY_BYTES} bytes`));
-        chunks.push(c);
-      });
-      res.on('error', (err) => reject(new NoAnswer(err.message)));
-      res.on('end', () => {
-        clearTimeout(timer);
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, text, json: parseJson(text) });
-      });
-    });
+    const req = client.request(
+      u,
+      { method: 'GET', agent: false, headers: { accept: 'application/json' }, signal: opts.signal },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_BODY_BYTES)
+            return req.destroy(new NoAnswer(`the answer is larger than ${MAX_BODY_BYTES} bytes`));
+          chunks.push(c);
+        });
+        res.on('error', (err) => reject(new NoAnswer(err.message)));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, text, json: parseJson(text) });
+        });
+      },
+    );
     const timer = setTimeout(() => req.destroy(new NoAnswer(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

@@ -12,18 +12,60 @@ export interface HealthVerdict {
 }
 
 /** Top-level /health fields worth keeping: the kit's, and a worker's spool, pps cap and delivery. */
-const KEPT_FIELDS = ['status', 'results_at_risk', 'version', 'uptime_seconds', 'counters', 'checks', 'pps_cap', 'ping_method', 'raw_sockets', 'spool', 'delivery', 'input', 'stop_set'];
+const KEPT_FIELDS = [
+  'status',
+  'results_at_risk',
+  'version',
+  'uptime_seconds',
+  'counters',
+  'checks',
+  'pps_cap',
+  'ping_method',
+  'raw_sockets',
+  'spool',
+  'delivery',
+  'input',
+  'stop_set',
+];
 const MAX_DETAILS_CHARS = 16 * 1024;
 /** A worker whose delivery failed this many times in a row is losing touch with its output. */
 const DELIVERY_FAILURES_DEGRADED = 3;
 
 /** What one /health answer (or its absence) says about a service. */
 export function judgeHealth(url: string, outcome: { answer: Answer } | { failure: string }): HealthVerdict {
-  if ('failure' in outcome) return { status: 'down', error: `${url} is unreachable: ${outcome.failure}`, seen: false, instanceId: null, details: null };
+  if ('failure' in outcome)
+    return {
+      status: 'down',
+      error: `${url} is unreachable: ${outcome.failure}`,
+      seen: false,
+      instanceId: null,
+      details: null,
+    };
   const { status: code, json, text } = outcome.answer;
-  if (code >= 500) return { status: 'down', error: `${url} answered HTTP ${code}${snippet(json, text)}`, seen: false, instanceId: null, details: null };
-  if (code < 200 || code >= 300) return { status: 'degraded', error: `${url} answered HTTP ${code}${snippet(json, text)}`, seen: true, instanceId: null, details: null };
-  if (!json || typeof json !== 'object' || Array.isArray(json)) return { status: 'degraded', error: `${url} answered something that is not a JSON object`, seen: true, instanceId: null, details: null };
+  if (code >= 500)
+    return {
+      status: 'down',
+      error: `${url} answered HTTP ${code}${snippet(json, text)}`,
+      seen: false,
+      instanceId: null,
+      details: null,
+    };
+  if (code < 200 || code >= 300)
+    return {
+      status: 'degraded',
+      error: `${url} answered HTTP ${code}${snippet(json, text)}`,
+      seen: true,
+      instanceId: null,
+      details: null,
+    };
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    return {
+      status: 'degraded',
+      error: `${url} answered something that is not a JSON object`,
+      seen: true,
+      instanceId: null,
+      details: null,
+    };
   const body = json as Record<string, unknown>;
   const instanceId = typeof body.instance_id === 'string' ? body.instance_id : null;
   const problem = healthProblem(body);
@@ -35,9 +77,13 @@ function healthProblem(body: Record<string, unknown>): string | null {
     case 'ok':
       return workerProblem(body);
     case 'degraded': {
-      const checks = Object.entries(asObject(body.checks) ?? {}).filter(([, v]) => v !== 'ok').map(([k, v]) => `${k} ${String(v)}`);
+      const checks = Object.entries(asObject(body.checks) ?? {})
+        .filter(([, v]) => v !== 'ok')
+        .map(([k, v]) => `${k} ${String(v)}`);
       // A worker says why its results are at risk (src/worker/results-at-risk.ts).
-      const atRisk = Array.isArray(body.results_at_risk) ? body.results_at_risk.map((r) => String(r).slice(0, 300)).slice(0, 5) : [];
+      const atRisk = Array.isArray(body.results_at_risk)
+        ? body.results_at_risk.map((r) => String(r).slice(0, 300)).slice(0, 5)
+        : [];
       const reasons = [...atRisk, ...checks];
       return `degraded${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
     }
@@ -54,7 +100,8 @@ function workerProblem(body: Record<string, unknown>): string | null {
   if (input?.last_fetch_ok === false) return `cannot fetch targets from ${String(input.source ?? 'its input')}`;
   const delivery = asObject(body.delivery);
   const failures = Number(delivery?.consecutiveFailures ?? 0);
-  if (failures >= DELIVERY_FAILURES_DEGRADED) return `result delivery failing (${failures} attempts in a row)${delivery?.lastError ? `: ${String(delivery.lastError).slice(0, 200)}` : ''}`;
+  if (failures >= DELIVERY_FAILURES_DEGRADED)
+    return `result delivery failing (${failures} attempts in a row)${delivery?.lastError ? `: ${String(delivery.lastError).slice(0, 200)}` : ''}`;
   return null;
 }
 

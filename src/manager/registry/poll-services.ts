@@ -52,7 +52,11 @@ export async function pollServices(db: Queryable, opts: PollOptions = {}): Promi
 }
 
 /** Checks one service and records the verdict; undefined when aborted. */
-export async function checkService(db: Queryable, row: ServiceRow, opts: PollOptions = {}): Promise<HealthVerdict | undefined> {
+export async function checkService(
+  db: Queryable,
+  row: ServiceRow,
+  opts: PollOptions = {},
+): Promise<HealthVerdict | undefined> {
   const timeoutMs = opts.timeoutMs ?? POLL_TIMEOUT_MS;
   const url = `${row.url}/health`;
   let verdict: HealthVerdict;
@@ -66,10 +70,12 @@ export async function checkService(db: Queryable, row: ServiceRow, opts: PollOpt
   let identity: DetectedService | undefined;
   if (verdict.instanceId && verdict.instanceId !== row.instance_id) {
     // Restarted or replaced: read what it is now. On failure the old identity stays and the next poll retries.
-    identity = await detectService(row.url, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) }).catch((err: Error) => {
-      verdict = { ...verdict, status: 'degraded', error: err.message };
-      return undefined;
-    });
+    identity = await detectService(row.url, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) }).catch(
+      (err: Error) => {
+        verdict = { ...verdict, status: 'degraded', error: err.message };
+        return undefined;
+      },
+    );
   }
   if (opts.signal?.aborted) return undefined;
   await db.query(
@@ -81,8 +87,15 @@ export async function checkService(db: Queryable, row: ServiceRow, opts: PollOpt
             version = coalesce($8, version), capabilities = coalesce($9::jsonb, capabilities)
       where id = $1`,
     [
-      row.id, verdict.status, verdict.error, verdict.seen, verdict.details ? JSON.stringify(verdict.details) : null,
-      identity?.instanceId ?? null, identity?.serviceType ?? null, identity?.version ?? null, identity ? JSON.stringify(identity.capabilities) : null,
+      row.id,
+      verdict.status,
+      verdict.error,
+      verdict.seen,
+      verdict.details ? JSON.stringify(verdict.details) : null,
+      identity?.instanceId ?? null,
+      identity?.serviceType ?? null,
+      identity?.version ?? null,
+      identity ? JSON.stringify(identity.capabilities) : null,
     ],
   );
   return verdict;

@@ -15,10 +15,15 @@ export interface RegisterInput {
  * Registers a service by URL alone: its /service-info says what it is and suggests the name, then a first
  * health check fills in its status, so the list is right at once rather than after the next poll.
  */
-export async function registerService(pool: Pool, input: RegisterInput, opts: { timeoutMs?: number } = {}): Promise<RegisteredService> {
+export async function registerService(
+  pool: Pool,
+  input: RegisterInput,
+  opts: { timeoutMs?: number } = {},
+): Promise<RegisteredService> {
   const url = normalizeServiceUrl(input.url);
   const existing = await findServiceByUrl(pool, url);
-  if (existing) throw new HttpError(409, 'already_registered', `${url} is already registered as ${JSON.stringify(existing.name)}`);
+  if (existing)
+    throw new HttpError(409, 'already_registered', `${url} is already registered as ${JSON.stringify(existing.name)}`);
   const found = await detectService(url, opts);
   const row = await insertService(pool, {
     url,

@@ -5,7 +5,10 @@ import { registeredServices } from '../../db/schema/manager.js';
 import { HttpError } from '../../http/http-error.js';
 
 export type RegisteredService = typeof registeredServices.$inferSelect;
-export type NewService = Pick<typeof registeredServices.$inferInsert, 'url' | 'name' | 'serviceType' | 'instanceId' | 'version' | 'capabilities'>;
+export type NewService = Pick<
+  typeof registeredServices.$inferInsert,
+  'url' | 'name' | 'serviceType' | 'instanceId' | 'version' | 'capabilities'
+>;
 export const SERVICE_STATUSES = ['down', 'degraded', 'unknown', 'ok'] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
@@ -13,11 +16,17 @@ export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 const problemsFirst = sql`case ${registeredServices.status} when 'down' then 0 when 'degraded' then 1 when 'unknown' then 2 else 3 end`;
 
 export function listServices(pool: Pool): Promise<RegisteredService[]> {
-  return drizzle({ client: pool }).select().from(registeredServices).orderBy(problemsFirst, asc(registeredServices.name), asc(registeredServices.id));
+  return drizzle({ client: pool })
+    .select()
+    .from(registeredServices)
+    .orderBy(problemsFirst, asc(registeredServices.name), asc(registeredServices.id));
 }
 
 export async function findServiceByUrl(pool: Pool, url: string): Promise<RegisteredService | undefined> {
-  const [row] = await drizzle({ client: pool }).select().from(registeredServices).where(eq(registeredServices.url, url));
+  const [row] = await drizzle({ client: pool })
+    .select()
+    .from(registeredServices)
+    .where(eq(registeredServices.url, url));
   return row;
 }
 
@@ -32,12 +41,19 @@ export async function insertService(pool: Pool, values: NewService): Promise<Reg
 }
 
 export async function renameService(pool: Pool, id: number, name: string): Promise<RegisteredService | undefined> {
-  const [row] = await drizzle({ client: pool }).update(registeredServices).set({ name }).where(eq(registeredServices.id, id)).returning();
+  const [row] = await drizzle({ client: pool })
+    .update(registeredServices)
+    .set({ name })
+    .where(eq(registeredServices.id, id))
+    .returning();
   return row;
 }
 
 export async function removeService(pool: Pool, id: number): Promise<RegisteredService | undefined> {
-  const [row] = await drizzle({ client: pool }).delete(registeredServices).where(eq(registeredServices.id, id)).returning();
+  const [row] = await drizzle({ client: pool })
+    .delete(registeredServices)
+    .where(eq(registeredServices.id, id))
+    .returning();
   return row;
 }
 

@@ -7,13 +7,27 @@ export function serviceFigures(s: RegisteredService): Array<[label: string, valu
   const out: Array<[string, string | undefined]> = [];
   switch (s.serviceType) {
     case 'ping':
-      out.push(['results produced', count(c.results_total)], ['spool depth', count(d.spool?.depth)], ['quarantined', count(d.delivery?.quarantined)], ['dropped', count(d.delivery?.dropped)], ['pps cap', count(d.pps_cap)]);
+      out.push(
+        ['results produced', count(c.results_total)],
+        ['spool depth', count(d.spool?.depth)],
+        ['quarantined', count(d.delivery?.quarantined)],
+        ['dropped', count(d.delivery?.dropped)],
+        ['pps cap', count(d.pps_cap)],
+      );
       break;
     case 'input':
-      out.push(['targets served', count(c.targets_served_total)], ['leases', count(c.leases_issued_total)], ['new hops', count(c.hops_new_total)]);
+      out.push(
+        ['targets served', count(c.targets_served_total)],
+        ['leases', count(c.leases_issued_total)],
+        ['new hops', count(c.hops_new_total)],
+      );
       break;
     case 'output':
-      out.push(['results stored', count(c.results_accepted_total)], ['duplicates', count(c.results_duplicate_total)], ['rejected', count(c.results_rejected_total)]);
+      out.push(
+        ['results stored', count(c.results_accepted_total)],
+        ['duplicates', count(c.results_duplicate_total)],
+        ['rejected', count(c.results_rejected_total)],
+      );
       break;
   }
   out.push(['uptime', typeof d.uptime_seconds === 'number' ? duration(d.uptime_seconds) : undefined]);

@@ -6,8 +6,16 @@ import { parseRequest } from '../../http/validate.js';
 import { registerService } from './register-service.js';
 import { listServices, removeService, renameService, serviceJson } from './registered-services.js';
 
-export const serviceName = z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters').regex(/^[^\p{Cc}]*$/u, 'no control characters');
-const addBody = z.strictObject({ url: z.string().min(1, 'give the service URL').max(2000), name: serviceName.optional() });
+export const serviceName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'at most 100 characters')
+  .regex(/^[^\p{Cc}]*$/u, 'no control characters');
+const addBody = z.strictObject({
+  url: z.string().min(1, 'give the service URL').max(2000),
+  name: serviceName.optional(),
+});
 const renameBody = z.strictObject({ name: serviceName });
 export const idParams = z.object({ id: z.coerce.number({ error: 'expected a number' }).int().positive() });
 

@@ -9,7 +9,10 @@ import { listServices, removeService, renameService } from './registered-service
 import { renderWorkersPage, type AddForm } from './render-workers-page.js';
 import { idParams, serviceName } from './services-api-routes.js';
 
-const addForm = z.object({ url: z.string().trim().min(1, 'give the service URL').max(2000), name: z.string().trim().max(100).optional() });
+const addForm = z.object({
+  url: z.string().trim().min(1, 'give the service URL').max(2000),
+  name: z.string().trim().max(100).optional(),
+});
 const renameForm = z.object({ name: serviceName });
 
 export interface WorkersPageDeps {
@@ -26,8 +29,16 @@ export function workersPageRouter(deps: WorkersPageDeps): Router {
   const router = Router();
   router.use('/workers', express.urlencoded({ extended: false, limit: '16kb' }));
 
-  const show = async (res: Response, status: number, flash?: { kind: 'ok' | 'error'; message: string }, form?: AddForm) => {
-    res.status(status).type('html').send(renderWorkersPage(pageContext(res, 'Workers', flash), await listServices(deps.pool), form));
+  const show = async (
+    res: Response,
+    status: number,
+    flash?: { kind: 'ok' | 'error'; message: string },
+    form?: AddForm,
+  ) => {
+    res
+      .status(status)
+      .type('html')
+      .send(renderWorkersPage(pageContext(res, 'Workers', flash), await listServices(deps.pool), form));
   };
 
   router.get('/workers', async (req, res) => {
@@ -38,7 +49,11 @@ export function workersPageRouter(deps: WorkersPageDeps): Router {
     const form = { url: String(req.body?.url ?? ''), name: String(req.body?.name ?? '') };
     try {
       const input = parseRequest(addForm, form, 'body');
-      const row = await registerService(deps.pool, { url: input.url, name: input.name || undefined }, { timeoutMs: deps.timeoutMs ?? 5_000 });
+      const row = await registerService(
+        deps.pool,
+        { url: input.url, name: input.name || undefined },
+        { timeoutMs: deps.timeoutMs ?? 5_000 },
+      );
       res.redirect(303, `/workers?added=${row.id}`);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
@@ -63,11 +78,17 @@ export function workersPageRouter(deps: WorkersPageDeps): Router {
 }
 
 /** The notice after a redirect, built from the database rather than from text in the URL. */
-async function flashFor(pool: Pool, query: Record<string, unknown>): Promise<{ kind: 'ok'; message: string } | undefined> {
+async function flashFor(
+  pool: Pool,
+  query: Record<string, unknown>,
+): Promise<{ kind: 'ok'; message: string } | undefined> {
   if (query.removed) return { kind: 'ok', message: 'Removed.' };
   const id = Number(query.added ?? query.renamed);
   if (!Number.isInteger(id)) return undefined;
   const s = (await listServices(pool)).find((x) => x.id === id);
   if (!s) return undefined;
-  return { kind: 'ok', message: query.added ? `Registered ${s.name} (${s.serviceType}), status ${s.status}.` : `Renamed to ${s.name}.` };
+  return {
+    kind: 'ok',
+    message: query.added ? `Registered ${s.name} (${s.serviceType}), status ${s.status}.` : `Renamed to ${s.name}.`,
+  };
 }

@@ -12,7 +12,12 @@ export interface AcmeAccount {
  * The ACME account key for (directory, email), made and stored sealed on first use. Concurrent first uses
  * race on the unique index: the loser's key is discarded and both use the winner's.
  */
-export async function acmeAccount(db: Queryable, sealer: Sealer, directoryUrl: string, email: string): Promise<AcmeAccount> {
+export async function acmeAccount(
+  db: Queryable,
+  sealer: Sealer,
+  directoryUrl: string,
+  email: string,
+): Promise<AcmeAccount> {
   const read = () =>
     db.query<{ id: string; key_sealed: string; account_url: string | null }>(
       'select id, key_sealed, account_url from manager.acme_accounts where directory_url = $1 and email = $2',
@@ -33,5 +38,8 @@ export async function acmeAccount(db: Queryable, sealer: Sealer, directoryUrl: s
 }
 
 export async function saveAcmeAccountUrl(db: Queryable, id: number, accountUrl: string): Promise<void> {
-  await db.query('update manager.acme_accounts set account_url = $2 where id = $1 and account_url is distinct from $2', [id, accountUrl]);
+  await db.query(
+    'update manager.acme_accounts set account_url = $2 where id = $1 and account_url is distinct from $2',
+    [id, accountUrl],
+  );
 }

@@ -16,7 +16,10 @@ export function acmeChallengeHandler(db: Queryable): RequestHandler<{ token: str
       return;
     }
     try {
-      const { rows } = await db.query<{ key_authorization: string }>('select key_authorization from manager.acme_challenges where token = $1', [token]);
+      const { rows } = await db.query<{ key_authorization: string }>(
+        'select key_authorization from manager.acme_challenges where token = $1',
+        [token],
+      );
       if (!rows[0]) {
         res.status(404).type('text/plain').send('not found');
         return;
@@ -38,5 +41,7 @@ export async function saveAcmeChallenge(db: Queryable, token: string, keyAuthori
 
 /** Removes the answer once validated, and any left over by an order that crashed midway (a day is far past any ACME timeout). */
 export async function removeAcmeChallenge(db: Queryable, token: string): Promise<void> {
-  await db.query(`delete from manager.acme_challenges where token = $1 or created_at < now() - interval '1 day'`, [token]);
+  await db.query(`delete from manager.acme_challenges where token = $1 or created_at < now() - interval '1 day'`, [
+    token,
+  ]);
 }

@@ -34,7 +34,12 @@ export function watchCertificateFiles(opts: {
         opts.onChange(pair);
         opts.log.info({ cert: opts.certPath }, 'certificate files changed; serving the new pair');
       })
-      .catch((err: Error) => opts.log.warn({ err: { message: err.message }, cert: opts.certPath, key: opts.keyPath }, 'certificate files do not load; still serving the previous pair'));
+      .catch((err: Error) =>
+        opts.log.warn(
+          { err: { message: err.message }, cert: opts.certPath, key: opts.keyPath },
+          'certificate files do not load; still serving the previous pair',
+        ),
+      );
   };
   const interval = opts.intervalMs ?? 5_000;
   watchFile(opts.certPath, { interval, persistent: false }, reload);

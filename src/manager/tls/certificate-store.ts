@@ -26,7 +26,13 @@ export function certificateDates(certPem: string): { notBefore: Date; notAfter: 
  * Stores a certificate with its key sealed, so every instance can serve it; expired ones of the domain go.
  * Returns the new row's id.
  */
-export async function saveCertificate(db: Queryable, sealer: Sealer, domain: string, source: CertificateSource, pair: CertificatePair): Promise<number> {
+export async function saveCertificate(
+  db: Queryable,
+  sealer: Sealer,
+  domain: string,
+  source: CertificateSource,
+  pair: CertificatePair,
+): Promise<number> {
   const { notBefore, notAfter } = certificateDates(pair.cert);
   const { rows } = await db.query<{ id: string }>(
     `insert into manager.tls_certificates (domain, source, cert_pem, key_sealed, not_before, not_after)
@@ -51,7 +57,12 @@ interface CertificateRow {
  * The certificate instances serve for `domain`: the newest of source `prefer` when there is one, else the
  * newest of any source (an ACME domain serves its self-signed stand-in until the first issuance); or null.
  */
-export async function currentCertificate(db: Queryable, sealer: Sealer, domain: string, prefer?: CertificateSource): Promise<StoredCertificate | null> {
+export async function currentCertificate(
+  db: Queryable,
+  sealer: Sealer,
+  domain: string,
+  prefer?: CertificateSource,
+): Promise<StoredCertificate | null> {
   const { rows } = await db.query<CertificateRow>(
     `select id, domain, source, cert_pem, key_sealed, not_before, not_after from manager.tls_certificates
      where domain = $1 order by source = $2 desc, created_at desc, id desc limit 1`,
@@ -71,7 +82,11 @@ export async function currentCertificate(db: Queryable, sealer: Sealer, domain: 
 }
 
 /** The id of the certificate `currentCertificate` would return, without opening its key: cheap to poll. */
-export async function currentCertificateId(db: Queryable, domain: string, prefer?: CertificateSource): Promise<number | null> {
+export async function currentCertificateId(
+  db: Queryable,
+  domain: string,
+  prefer?: CertificateSource,
+): Promise<number | null> {
   const { rows } = await db.query<{ id: string }>(
     'select id from manager.tls_certificates where domain = $1 order by source = $2 desc, created_at desc, id desc limit 1',
     [domain, prefer ?? null],

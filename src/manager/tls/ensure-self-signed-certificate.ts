@@ -18,12 +18,18 @@ export function selfSignedNames(domain: string): string[] {
  * days left, else a new one, made once under a lock however many instances ask at the same time. `now` is
  * the clock of that decision only; a new certificate always starts at the real time.
  */
-export async function ensureSelfSignedCertificate(pool: Pool, sealer: Sealer, domain: string, opts: { now?: Date; days?: number } = {}): Promise<StoredCertificate> {
+export async function ensureSelfSignedCertificate(
+  pool: Pool,
+  sealer: Sealer,
+  domain: string,
+  opts: { now?: Date; days?: number } = {},
+): Promise<StoredCertificate> {
   const now = opts.now ?? new Date();
   return inTransaction(pool, async (client) => {
     await lockDomainCertificate(client, domain);
     const stored = await currentCertificate(client, sealer, domain, 'self-signed');
-    if (stored?.source === 'self-signed' && stored.notAfter.getTime() - now.getTime() > RENEW_BEFORE_DAYS * DAY_MS) return stored;
+    if (stored?.source === 'self-signed' && stored.notAfter.getTime() - now.getTime() > RENEW_BEFORE_DAYS * DAY_MS)
+      return stored;
     const pair = await createSelfSignedCertificate(selfSignedNames(domain), { days: opts.days });
     await saveCertificate(client, sealer, domain, 'self-signed', pair);
     return (await currentCertificate(client, sealer, domain, 'self-signed'))!;

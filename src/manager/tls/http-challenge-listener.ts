@@ -7,7 +7,10 @@ import { acmeChallengeHandler } from './acme-challenge-handler.js';
  * The plain-HTTP listener ACME's HTTP-01 validation needs (port 80 for Let's Encrypt): it answers
  * challenges and sends every other request to the HTTPS port.
  */
-export function listenForHttpChallenges(pool: Pool, opts: { host: string; port: number; httpsPort: number }): Promise<Listening> {
+export function listenForHttpChallenges(
+  pool: Pool,
+  opts: { host: string; port: number; httpsPort: number },
+): Promise<Listening> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/.well-known/acme-challenge/:token', acmeChallengeHandler(pool));

@@ -29,7 +29,12 @@ export interface AcmeOptions {
  * Orders a certificate for `opts.domain` by HTTP-01 and stores it (key sealed) for every instance to serve.
  * Challenge answers go through acme_challenges, so the CA may reach any instance behind the name.
  */
-export async function issueAcmeCertificate(pool: Pool, sealer: Sealer, opts: AcmeOptions, log: Logger): Promise<StoredCertificate> {
+export async function issueAcmeCertificate(
+  pool: Pool,
+  sealer: Sealer,
+  opts: AcmeOptions,
+  log: Logger,
+): Promise<StoredCertificate> {
   if (opts.caPem) trustAcmeCa(opts.directoryUrl, opts.caPem);
   const account = await acmeAccount(pool, sealer, opts.directoryUrl, opts.email);
   const client = new acme.Client({
@@ -38,7 +43,10 @@ export async function issueAcmeCertificate(pool: Pool, sealer: Sealer, opts: Acm
     ...(account.accountUrl ? { accountUrl: account.accountUrl } : {}),
     ...(opts.pollMs ? { backoffMin: opts.pollMs, backoffMax: Math.max(opts.pollMs * 4, 1_000) } : {}),
   });
-  const [key, csr] = await acme.crypto.createCsr({ commonName: opts.domain, altNames: [opts.domain] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+  const [key, csr] = await acme.crypto.createCsr(
+    { commonName: opts.domain, altNames: [opts.domain] },
+    await acme.crypto.createPrivateEcdsaKey('P-256'),
+  );
   log.info({ domain: opts.domain, directory: opts.directoryUrl }, 'ordering a certificate by ACME http-01');
   const cert = await client.auto({
     csr,
@@ -46,7 +54,8 @@ export async function issueAcmeCertificate(pool: Pool, sealer: Sealer, opts: Acm
     termsOfServiceAgreed: true,
     challengePriority: ['http-01'],
     skipChallengeVerification: opts.selfCheck === false,
-    challengeCreateFn: async (_authz, challenge, keyAuthorization) => saveAcmeChallenge(pool, challenge.token, keyAuthorization),
+    challengeCreateFn: async (_authz, challenge, keyAuthorization) =>
+      saveAcmeChallenge(pool, challenge.token, keyAuthorization),
     challengeRemoveFn: async (_authz, challenge) => removeAcmeChallenge(pool, challenge.token),
   });
   await saveAcmeAccountUrl(pool, account.id, client.getAccountUrl());

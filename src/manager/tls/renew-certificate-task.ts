@@ -21,7 +21,13 @@ const DAY_MS = 86_400_000;
 export type RenewalOutcome = 'renewed' | 'still-valid' | 'not-renewable';
 
 /** Renews the configured certificate when fewer than 30 days remain (or none is stored yet). */
-export async function renewCertificateIfDue(pool: Pool, sealer: Sealer, source: TlsSource, log: Logger, now = new Date()): Promise<RenewalOutcome> {
+export async function renewCertificateIfDue(
+  pool: Pool,
+  sealer: Sealer,
+  source: TlsSource,
+  log: Logger,
+  now = new Date(),
+): Promise<RenewalOutcome> {
   if (source.kind === 'self-signed') {
     const before = await currentCertificate(pool, sealer, source.domain, 'self-signed');
     const after = await ensureSelfSignedCertificate(pool, sealer, source.domain, { now });
@@ -54,7 +60,13 @@ export function certificateJobs(opts: CertificateJobsOptions): { tasks: TaskList
   return {
     tasks: {
       [RENEW_CERTIFICATE_TASK]: async () => {
-        const outcome = await renewCertificateIfDue(opts.pool, opts.sealer, opts.source, log, opts.now?.() ?? new Date());
+        const outcome = await renewCertificateIfDue(
+          opts.pool,
+          opts.sealer,
+          opts.source,
+          log,
+          opts.now?.() ?? new Date(),
+        );
         if (outcome === 'renewed') log.info('certificate renewed; every instance picks it up at its next poll');
       },
     },
@@ -67,5 +79,8 @@ export function certificateJobs(opts: CertificateJobsOptions): { tasks: TaskList
  * instances that start together add one job, not one each.
  */
 export async function requestCertificateRenewal(pool: Pool): Promise<void> {
-  await pool.query(`select graphile_worker.add_job($1, '{}'::json, queue_name => $2, job_key => $1, max_attempts => 5)`, [RENEW_CERTIFICATE_TASK, QUEUE]);
+  await pool.query(
+    `select graphile_worker.add_job($1, '{}'::json, queue_name => $2, job_key => $1, max_attempts => 5)`,
+    [RENEW_CERTIFICATE_TASK, QUEUE],
+  );
 }

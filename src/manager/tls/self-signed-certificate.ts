@@ -16,7 +16,10 @@ const DAY_MS = 86_400_000;
  * A self-signed ECDSA P-256 certificate for `names` (DNS names or IP addresses; the first is the subject),
  * for local use where no CA can reach the manager. node's crypto makes keys but not certificates, hence x509.
  */
-export async function createSelfSignedCertificate(names: string[], opts: { days?: number; now?: Date } = {}): Promise<CertificatePair> {
+export async function createSelfSignedCertificate(
+  names: string[],
+  opts: { days?: number; now?: Date } = {},
+): Promise<CertificatePair> {
   if (names.length === 0) throw new Error('a certificate needs at least one name');
   const crypto = webcrypto;
   const keys = (await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;

@@ -49,7 +49,14 @@ export async function startManagerTls(opts: ManagerTlsOptions): Promise<ManagerT
 
   if (opts.source.kind === 'file') {
     pair = await readCertificateFiles(opts.source.certPath, opts.source.keyPath);
-    ({ stop } = watchCertificateFiles({ certPath: opts.source.certPath, keyPath: opts.source.keyPath, initial: pair, intervalMs: opts.pollMs, log, onChange: swap }));
+    ({ stop } = watchCertificateFiles({
+      certPath: opts.source.certPath,
+      keyPath: opts.source.keyPath,
+      initial: pair,
+      intervalMs: opts.pollMs,
+      log,
+      onChange: swap,
+    }));
   } else {
     const domain = opts.source.kind === 'acme' ? opts.source.acme.domain : opts.source.domain;
     const prefer = opts.source.kind === 'acme' ? 'acme' : 'self-signed';
@@ -62,7 +69,16 @@ export async function startManagerTls(opts: ManagerTlsOptions): Promise<ManagerT
       stored = issued?.source === 'acme' ? issued : await ensureSelfSignedCertificate(opts.pool, opts.sealer, domain);
     }
     pair = { cert: stored.cert, key: stored.key };
-    ({ stop } = watchStoredCertificate({ db: opts.pool, sealer: opts.sealer, domain, prefer, knownId: stored.id, intervalMs: opts.pollMs, log, onChange: swap }));
+    ({ stop } = watchStoredCertificate({
+      db: opts.pool,
+      sealer: opts.sealer,
+      domain,
+      prefer,
+      knownId: stored.id,
+      intervalMs: opts.pollMs,
+      log,
+      onChange: swap,
+    }));
   }
 
   return {

@@ -1,5 +1,11 @@
 import type { Logger } from '../../log/create-logger.js';
-import { currentCertificate, currentCertificateId, type CertificateSource, type Queryable, type StoredCertificate } from './certificate-store.js';
+import {
+  currentCertificate,
+  currentCertificateId,
+  type CertificateSource,
+  type Queryable,
+  type StoredCertificate,
+} from './certificate-store.js';
 import type { Sealer } from './sealer.js';
 
 export interface StoredCertificateWatch {
@@ -33,12 +39,17 @@ export function watchStoredCertificate(opts: {
     if (!cert) return false;
     knownId = cert.id;
     opts.onChange(cert);
-    opts.log.info({ domain: opts.domain, source: cert.source, notAfter: cert.notAfter.toISOString() }, 'serving a new certificate');
+    opts.log.info(
+      { domain: opts.domain, source: cert.source, notAfter: cert.notAfter.toISOString() },
+      'serving a new certificate',
+    );
     return true;
   };
   const check = () => (running ??= poll().finally(() => (running = undefined)));
   const timer = setInterval(() => {
-    check().catch((err: Error) => opts.log.warn({ err: { message: err.message } }, 'certificate poll failed; will retry'));
+    check().catch((err: Error) =>
+      opts.log.warn({ err: { message: err.message } }, 'certificate poll failed; will retry'),
+    );
   }, opts.intervalMs ?? 60_000);
   timer.unref();
   return { check, stop: () => clearInterval(timer) };

@@ -27,7 +27,8 @@ export async function addUser(pool: Pool, serverKey: Buffer, name: string): Prom
     .values({ name, ...sealUserSecret(serverKey, name, secret) })
     .onConflictDoNothing({ target: users.name })
     .returning({ id: users.id });
-  if (!row) throw new UserError(`user '${name}' already exists (hopmap user remove ${name} first to give it a new secret)`);
+  if (!row)
+    throw new UserError(`user '${name}' already exists (hopmap user remove ${name} first to give it a new secret)`);
   return { name, secret: totpSecretBase32(secret), uri: totpUri(name, secret) };
 }
 
@@ -38,7 +39,10 @@ export interface UserSummary {
 }
 
 export function listUsers(pool: Pool): Promise<UserSummary[]> {
-  return drizzle({ client: pool }).select({ name: users.name, createdAt: users.createdAt, lastLoginAt: users.lastLoginAt }).from(users).orderBy(asc(users.name));
+  return drizzle({ client: pool })
+    .select({ name: users.name, createdAt: users.createdAt, lastLoginAt: users.lastLoginAt })
+    .from(users)
+    .orderBy(asc(users.name));
 }
 
 /** Removes the user and ends every session of theirs on every instance; returns how many sessions ended. */
@@ -46,7 +50,10 @@ export async function removeUser(pool: Pool, name: string): Promise<{ sessionsEn
   return inTransaction(pool, async (client) => {
     const [row] = await drizzle({ client }).delete(users).where(eq(users.name, name)).returning({ id: users.id });
     if (!row) throw new UserError(`no user '${name}' (hopmap user list shows who there is)`);
-    const ended = await client.query(`delete from manager.manager_sessions where (sess -> 'user' ->> 'id')::bigint = $1`, [row.id]);
+    const ended = await client.query(
+      `delete from manager.manager_sessions where (sess -> 'user' ->> 'id')::bigint = $1`,
+      [row.id],
+    );
     return { sessionsEnded: ended.rowCount ?? 0 };
   });
 }

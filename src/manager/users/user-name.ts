@@ -1,7 +1,8 @@
 /** Lower case so that a phone's automatic capital at login does not lock anyone out. */
 const USER_NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
 
-export const USER_NAME_RULE = "1-64 characters: lower-case letters, digits, '.', '_', '-' or '@', starting with a letter or digit";
+export const USER_NAME_RULE =
+  "1-64 characters: lower-case letters, digits, '.', '_', '-' or '@', starting with a letter or digit";
 
 export function isValidUserName(name: string): boolean {
   return USER_NAME.test(name);

@@ -38,13 +38,18 @@ const asKeys: GraphmlKey[] = [
  * cursor held open for the length of a download). Each node is written once, before its first edge.
  */
 async function streamInterfaceGraphml(pool: Pool, res: Response, f: GraphFilter): Promise<void> {
-  res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.graphml"');
+  res
+    .type('application/graphml+xml')
+    .setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.graphml"');
   await writeWithBackpressure(res, graphmlHead(interfaceKeys));
   const written = new Set<string>();
   let after: LinkCursor | undefined;
   while (!res.destroyed) {
     const links = await interfaceLinksPage(pool, f, MAX_GRAPH_PAGE, after);
-    const ases = await asOfAddresses(pool, [...new Set(links.flatMap((l) => [l.near, l.far]))].filter((a) => !written.has(a)));
+    const ases = await asOfAddresses(
+      pool,
+      [...new Set(links.flatMap((l) => [l.near, l.far]))].filter((a) => !written.has(a)),
+    );
     let chunk = '';
     for (const l of links) {
       for (const a of [l.near, l.far]) {
@@ -66,7 +71,14 @@ async function streamInterfaceGraphml(pool: Pool, res: Response, f: GraphFilter)
 export function graphRoutes(router: Router, deps: { pool: Pool }): void {
   router.get('/api/map/graph', async (req, res) => {
     const q = parseRequest(graphQuery, req.query, 'query');
-    const f: GraphFilter = { since: q.since, until: q.until, asn: q.asn, targetPrefix: q.target_prefix, country: q.country, worker: q.worker };
+    const f: GraphFilter = {
+      since: q.since,
+      until: q.until,
+      asn: q.asn,
+      targetPrefix: q.target_prefix,
+      country: q.country,
+      worker: q.worker,
+    };
 
     if (q.level === 'as') {
       const g = await asGraph(deps.pool, f);
@@ -74,14 +86,17 @@ export function graphRoutes(router: Router, deps: { pool: Pool }): void {
       res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-as.graphml"');
       await writeWithBackpressure(res, graphmlHead(asKeys));
       for (const { asn, ...data } of g.nodes) await writeWithBackpressure(res, graphmlNode(`AS${asn}`, data));
-      for (const { near_asn, far_asn, ...data } of g.links) await writeWithBackpressure(res, graphmlEdge(`AS${near_asn}`, `AS${far_asn}`, data));
+      for (const { near_asn, far_asn, ...data } of g.links)
+        await writeWithBackpressure(res, graphmlEdge(`AS${near_asn}`, `AS${far_asn}`, data));
       return void res.end(graphmlTail);
     }
 
     if (q.level === 'router') return routerGraphResponse(deps.pool, res, f, q);
     if (q.format === 'graphml') return streamInterfaceGraphml(deps.pool, res, f);
     if (q.format === 'geojson') {
-      res.type('application/geo+json').setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.geojson"');
+      res
+        .type('application/geo+json')
+        .setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.geojson"');
       for await (const chunk of interfaceGeojson(deps.pool, f, MAX_GRAPH_PAGE)) {
         if (res.destroyed) break;
         await writeWithBackpressure(res, chunk);
@@ -90,10 +105,17 @@ export function graphRoutes(router: Router, deps: { pool: Pool }): void {
     }
     const links = await interfaceLinksPage(deps.pool, f, q.limit, q.cursor);
     const nodes = nodesOfLinks(links);
-    const ases = await asOfAddresses(deps.pool, nodes.map((n) => n.address));
+    const ases = await asOfAddresses(
+      deps.pool,
+      nodes.map((n) => n.address),
+    );
     res.json({
       level: 'interface',
-      nodes: nodes.map((n) => ({ ...n, asn: ases.get(n.address)?.asn ?? null, as_org: ases.get(n.address)?.as_org ?? null })),
+      nodes: nodes.map((n) => ({
+        ...n,
+        asn: ases.get(n.address)?.asn ?? null,
+        as_org: ases.get(n.address)?.as_org ?? null,
+      })),
       links,
       next: links.length === q.limit ? encodeLinkCursor(links.at(-1)!) : null,
     });

@@ -37,7 +37,20 @@ export async function compactGraph(pool: Pool, f: GraphFilter, limit: number): P
   const truncated = rows.length > limit;
   if (truncated) rows.pop();
 
-  const g: CompactGraph = { nodes: [], nodeAs: [], nodeCountry: [], ases: [], countries: [], near: [], far: [], count: [], deltaMinUs: [], deltaMeanUs: [], deltaMaxUs: [], truncated };
+  const g: CompactGraph = {
+    nodes: [],
+    nodeAs: [],
+    nodeCountry: [],
+    ases: [],
+    countries: [],
+    near: [],
+    far: [],
+    count: [],
+    deltaMinUs: [],
+    deltaMeanUs: [],
+    deltaMaxUs: [],
+    truncated,
+  };
   const index = new Map<string, number>();
   const nodeOf = (address: string) => {
     let i = index.get(address);

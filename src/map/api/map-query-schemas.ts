@@ -33,13 +33,23 @@ export const graphQuery = z
     until: time.optional(),
     asn: z.coerce.number({ error: 'expected an AS number' }).int().min(0).max(4_294_967_295).optional(),
     target_prefix: prefix.optional(),
-    country: z.string().transform((s) => s.toUpperCase()).refine(isCountryCode, 'expected an ISO 3166-1 alpha-2 country code (US, DE…)').optional(),
+    country: z
+      .string()
+      .transform((s) => s.toUpperCase())
+      .refine(isCountryCode, 'expected an ISO 3166-1 alpha-2 country code (US, DE…)')
+      .optional(),
     worker: z.string().min(1).max(200).optional(),
     limit: z.coerce.number({ error: 'expected a number' }).int().min(1).max(MAX_GRAPH_PAGE).default(1_000),
     cursor: linkCursor.optional(),
   })
-  .refine((q) => !(q.cursor && q.level === 'as'), { path: ['cursor'], message: 'the AS graph is one page; it takes no cursor' })
-  .refine((q) => !(q.format === 'geojson' && q.level !== 'interface'), { path: ['format'], message: 'GeoJSON places addresses: it is for level=interface' });
+  .refine((q) => !(q.cursor && q.level === 'as'), {
+    path: ['cursor'],
+    message: 'the AS graph is one page; it takes no cursor',
+  })
+  .refine((q) => !(q.format === 'geojson' && q.level !== 'interface'), {
+    path: ['format'],
+    message: 'GeoJSON places addresses: it is for level=interface',
+  });
 
 export const pathQuery = z.strictObject({
   worker: z.string().min(1),

@@ -16,7 +16,11 @@ export function routeHistoryRoutes(router: Router, deps: { pool: Pool }): void {
       ...s,
       hops: s.hops.map((addresses, i) => ({
         ttl: i + 1,
-        addresses: addresses.map((address) => ({ address, asn: ases.get(address)?.asn ?? null, as_org: ases.get(address)?.as_org ?? null })),
+        addresses: addresses.map((address) => ({
+          address,
+          asn: ases.get(address)?.asn ?? null,
+          as_org: ases.get(address)?.as_org ?? null,
+        })),
       })),
     }));
     res.json({ worker: q.worker, target: q.target, at, routes });
@@ -24,7 +28,13 @@ export function routeHistoryRoutes(router: Router, deps: { pool: Pool }): void {
 
   router.get('/api/map/changes', async (req, res) => {
     const q = parseRequest(changesQuery, req.query, 'query');
-    const changes = await listRouteChanges(deps.pool, { since: q.since, worker: q.worker, target: q.target, after: q.cursor, limit: q.limit });
+    const changes = await listRouteChanges(deps.pool, {
+      since: q.since,
+      worker: q.worker,
+      target: q.target,
+      after: q.cursor,
+      limit: q.limit,
+    });
     res.json({ changes, next: changes.length === q.limit ? changes.at(-1)!.id : null });
   });
 }

@@ -26,11 +26,21 @@ const routerKeys: GraphmlKey[] = [
  * `next` as at the interface level, router ids in place of addresses), or the whole router graph as
  * GraphML walked page by page, each router written once before its first edge.
  */
-export async function routerGraphResponse(pool: Pool, res: Response, f: GraphFilter, q: { format: string; limit: number; cursor?: LinkCursor | undefined }): Promise<void> {
+export async function routerGraphResponse(
+  pool: Pool,
+  res: Response,
+  f: GraphFilter,
+  q: { format: string; limit: number; cursor?: LinkCursor | undefined },
+): Promise<void> {
   if (q.format === 'json') {
     const links = await routerLinksPage(pool, f, q.limit, q.cursor);
     const nodes = await routersOfLinks(pool, links);
-    return void res.json({ level: 'router', nodes, links, next: links.length === q.limit ? encodeLinkCursor(links.at(-1)!) : null });
+    return void res.json({
+      level: 'router',
+      nodes,
+      links,
+      next: links.length === q.limit ? encodeLinkCursor(links.at(-1)!) : null,
+    });
   }
   res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-routers.graphml"');
   await writeWithBackpressure(res, graphmlHead(routerKeys));
@@ -42,7 +52,12 @@ export async function routerGraphResponse(pool: Pool, res: Response, f: GraphFil
     for (const n of await routersOfLinks(pool, links)) {
       if (written.has(n.id)) continue;
       written.add(n.id);
-      chunk += graphmlNode(n.id, { interfaces: n.interfaces.join(' '), interface_count: n.interfaces.length, asn: n.asn, as_org: n.as_org });
+      chunk += graphmlNode(n.id, {
+        interfaces: n.interfaces.join(' '),
+        interface_count: n.interfaces.length,
+        asn: n.asn,
+        as_org: n.as_org,
+      });
     }
     for (const { near, far, ...data } of links) chunk += graphmlEdge(near, far, data);
     await writeWithBackpressure(res, chunk);

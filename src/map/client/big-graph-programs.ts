@@ -18,7 +18,9 @@ export interface Motion {
 /** The same test sigma's render() makes for `hideEdgesOnMove`, without its full re-index when a drag ends. */
 export function isMoving(sigma: Sigma): boolean {
   const mouse = sigma.getMouseCaptor();
-  return sigma.getCamera().isAnimated() || mouse.isMoving || mouse.draggedEvents > 0 || mouse.currentWheelDirection !== 0;
+  return (
+    sigma.getCamera().isAnimated() || mouse.isMoving || mouse.draggedEvents > 0 || mouse.currentWheelDirection !== 0
+  );
 }
 
 /**

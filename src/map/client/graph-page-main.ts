@@ -68,12 +68,23 @@ async function main(): Promise<void> {
   // Nodes go in scattered order: sigma draws them in graph order, so the first MOVING_NODES are an even sample.
   const step = smooth ? scatterStep(n) : 1;
   for (let k = 0, i = 0; k < n; k++, i = (i + step) % n) {
-    graph.addNode(g.nodes[i]!, { x: layout.x[i], y: layout.y[i], size: nodeSize, color: colourOf(g.nodeAs[i]!), label: g.nodes[i], i });
+    graph.addNode(g.nodes[i]!, {
+      x: layout.x[i],
+      y: layout.y[i],
+      size: nodeSize,
+      color: colourOf(g.nodeAs[i]!),
+      label: g.nodes[i],
+      i,
+    });
   }
   const edge = linkStyle(m);
   for (let l = 0; l < m; l++) {
     const type = smooth ? (g.nodeAs[g.near[l]!] === g.nodeAs[g.far[l]!] ? 'intra' : 'inter') : undefined;
-    graph.addDirectedEdgeWithKey(String(l), g.nodes[g.near[l]!]!, g.nodes[g.far[l]!]!, { size: edge.size, color: edge.color, type });
+    graph.addDirectedEdgeWithKey(String(l), g.nodes[g.near[l]!]!, g.nodes[g.far[l]!]!, {
+      size: edge.size,
+      color: edge.color,
+      type,
+    });
   }
   const builtAt = performance.now();
 
@@ -84,7 +95,9 @@ async function main(): Promise<void> {
     // A large graph is drawn with the cheapest programs: 1 px GL lines and square points.
     defaultEdgeType: smooth ? 'inter' : large ? 'thin' : 'line',
     defaultNodeType: large ? 'point' : 'circle',
-    edgeProgramClasses: smooth ? { intra: linesWhenStill(motion, true), inter: linesWhenStill(motion, false) } : { thin: EdgeLineProgram },
+    edgeProgramClasses: smooth
+      ? { intra: linesWhenStill(motion, true), inter: linesWhenStill(motion, false) }
+      : { thin: EdgeLineProgram },
     nodeProgramClasses: { point: smooth ? nodePointsWhileMoving(motion) : NodePointProgram },
     // Hovering 1 px lines among 100,000 costs a second drawing of every link per frame; a large graph's links
     // are reached from a node's panel instead.
@@ -97,8 +110,10 @@ async function main(): Promise<void> {
     zIndex: !smooth,
     minCameraRatio: 0.002,
     maxCameraRatio: 4,
-    nodeReducer: (node, data) => (node === selected ? { ...data, size: (data.size as number) * 2.5, highlighted: true, zIndex: 2 } : data),
-    edgeReducer: (edge, data) => (edge === hoveredEdge ? { ...data, size: Math.max(3, data.size as number), color: '#1f2933', zIndex: 1 } : data),
+    nodeReducer: (node, data) =>
+      node === selected ? { ...data, size: (data.size as number) * 2.5, highlighted: true, zIndex: 2 } : data,
+    edgeReducer: (edge, data) =>
+      edge === hoveredEdge ? { ...data, size: Math.max(3, data.size as number), color: '#1f2933', zIndex: 1 } : data,
   });
   sigma.on('beforeRender', () => {
     motion.moving = isMoving(sigma);
@@ -153,7 +168,9 @@ async function main(): Promise<void> {
       const li = browser.document.createElement('li');
       const button = browser.document.createElement('button');
       button.type = 'button';
-      button.append(`${out ? '→' : '←'} ${g.nodes[out ? g.far[l]! : g.near[l]!]}, mean step ${(g.deltaMeanUs[l]! / 1000).toFixed(2)} ms`);
+      button.append(
+        `${out ? '→' : '←'} ${g.nodes[out ? g.far[l]! : g.near[l]!]}, mean step ${(g.deltaMeanUs[l]! / 1000).toFixed(2)} ms`,
+      );
       button.addEventListener('click', () => highlightLink(e));
       li.append(button);
       list.append(li);
@@ -171,7 +188,9 @@ async function main(): Promise<void> {
     select(undefined);
     showInfo(info, c.as < 0 ? 'No AS' : `AS${g.ases[c.as]!.asn}`, asRows(g, c.as, c.count));
     const centre = toFramed(c.x, c.y);
-    await sigma.getCamera().animate({ ...centre, ratio: Math.min(1, Math.max(0.002, (1.3 * c.radius) / extent)) }, { duration: 400 });
+    await sigma
+      .getCamera()
+      .animate({ ...centre, ratio: Math.min(1, Math.max(0.002, (1.3 * c.radius) / extent)) }, { duration: 400 });
     root.dataset.focus = c.as < 0 ? 'none' : `AS${g.ases[c.as]!.asn}`;
   };
 

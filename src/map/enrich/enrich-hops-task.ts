@@ -9,7 +9,10 @@ const BATCH = 5_000;
  * Enriches hops that have no address_info row, or one from older range data, `batch` at a time in hop id order
  * (keyset, so a hop that cannot be written is not fetched again). Does nothing until ranges are loaded.
  */
-export async function enrichPendingHops(db: Pool | PoolClient, opts: { batch?: number; maxBatches?: number } = {}): Promise<number> {
+export async function enrichPendingHops(
+  db: Pool | PoolClient,
+  opts: { batch?: number; maxBatches?: number } = {},
+): Promise<number> {
   const version = await currentDataVersion(db);
   if (version === null) return 0;
   let afterId = 0;
@@ -23,7 +26,12 @@ export async function enrichPendingHops(db: Pool | PoolClient, opts: { batch?: n
       [afterId, version, opts.batch ?? BATCH],
     );
     if (rows.length === 0) break;
-    total += (await enrichAddresses(db, rows.map((r) => r.address))).written;
+    total += (
+      await enrichAddresses(
+        db,
+        rows.map((r) => r.address),
+      )
+    ).written;
     afterId = Number(rows[rows.length - 1]!.id);
   }
   return total;

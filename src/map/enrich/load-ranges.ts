@@ -17,7 +17,10 @@ const LOAD_LOCK_KEY = 727_101_2030;
  * Replaces each range table whose recorded package version differs from `sources`, all in one transaction: readers
  * keep seeing the old ranges (MVCC, no table lock as TRUNCATE would take) until the commit shows the new ones.
  */
-export async function loadRanges(pool: Pool, sources: RangeSource[] = installedRangeSources()): Promise<LoadRangesResult> {
+export async function loadRanges(
+  pool: Pool,
+  sources: RangeSource[] = installedRangeSources(),
+): Promise<LoadRangesResult> {
   return inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [LOAD_LOCK_KEY]);
     const { rows: recorded } = await client.query<{ source: string; package: string; version: string }>(

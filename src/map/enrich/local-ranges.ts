@@ -16,7 +16,9 @@ const LOCAL_LOCK_KEY = 727_101_2031;
 
 /** Names the declared set by its content, so loading the same ranges again leaves the data version alone. */
 function rangesVersion(ranges: readonly LocalRange[]): string {
-  const canonical = [...ranges].sort((a, b) => (a.prefix < b.prefix ? -1 : 1)).map((r) => [r.prefix, r.asn, r.org, r.country]);
+  const canonical = [...ranges]
+    .sort((a, b) => (a.prefix < b.prefix ? -1 : 1))
+    .map((r) => [r.prefix, r.asn, r.org, r.country]);
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 16);
 }
 
@@ -29,7 +31,9 @@ export async function loadLocalRanges(pool: Pool, ranges: readonly LocalRange[])
   const version = ranges.length ? rangesVersion(ranges) : null;
   return inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [LOCAL_LOCK_KEY]);
-    const { rows } = await client.query<{ version: string }>(`select version from enrichment_sources where source = 'local'`);
+    const { rows } = await client.query<{ version: string }>(
+      `select version from enrichment_sources where source = 'local'`,
+    );
     if ((rows[0]?.version ?? null) === version) return { changed: false, ranges: ranges.length, version };
     await client.query('delete from local_ranges');
     if (version === null) {

@@ -56,10 +56,13 @@ export const LOOKUP_SQL = `
 /** Looks addresses up without storing anything (`hopmap enrich lookup`). Results follow the input order, once each. */
 export async function lookupAddresses(db: Pool | PoolClient, addresses: readonly string[]): Promise<AddressInfo[]> {
   const input = classifyAddresses(addresses);
-  const { rows } = await db.query<{ address: string; kind: AddressKind; asn: string | null; as_org: string | null; country: string | null }>(
-    `${LOOKUP_SQL} order by i.ord`,
-    [input.addresses, input.kinds],
-  );
+  const { rows } = await db.query<{
+    address: string;
+    kind: AddressKind;
+    asn: string | null;
+    as_org: string | null;
+    country: string | null;
+  }>(`${LOOKUP_SQL} order by i.ord`, [input.addresses, input.kinds]);
   return rows.map((r, i) => ({
     address: input.addresses[i]!,
     kind: r.kind,

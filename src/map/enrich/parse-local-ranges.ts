@@ -65,24 +65,28 @@ export function parseLocalRanges(text: string): LocalRange[] {
     const fields = splitCsvLine(raw);
     if (!fields) throw new LocalRangesError(n, null, 'a quoted field is not closed');
     if (ranges.length === 0 && fields[0]!.toLowerCase() === 'prefix') return;
-    if (fields.length < 3 || fields.length > 4) throw new LocalRangesError(n, null, `${fields.length} fields; expected ${FIELDS.join(',')} (country optional)`);
+    if (fields.length < 3 || fields.length > 4)
+      throw new LocalRangesError(n, null, `${fields.length} fields; expected ${FIELDS.join(',')} (country optional)`);
     const [prefixText, asnText, org, countryText = ''] = fields as [string, string, string, string?];
 
     const parsed = parseTarget(prefixText);
     if (!parsed.ok) throw new LocalRangesError(n, 'prefix', parsed.reason);
     const prefix = parsed.block.cidr;
     const earlier = lineOf.get(prefix);
-    if (earlier !== undefined) throw new LocalRangesError(n, 'prefix', `${prefix} is declared on line ${earlier} already`);
+    if (earlier !== undefined)
+      throw new LocalRangesError(n, 'prefix', `${prefix} is declared on line ${earlier} already`);
 
     const digits = /^(?:AS)?(\d{1,10})$/i.exec(asnText)?.[1];
     const asn = digits === undefined ? NaN : Number(digits);
-    if (!(asn >= 1 && asn <= MAX_ASN)) throw new LocalRangesError(n, 'asn', `"${asnText}" is not an AS number (1 to ${MAX_ASN}, "AS" optional)`);
+    if (!(asn >= 1 && asn <= MAX_ASN))
+      throw new LocalRangesError(n, 'asn', `"${asnText}" is not an AS number (1 to ${MAX_ASN}, "AS" optional)`);
     if (org === '') throw new LocalRangesError(n, 'org', 'the organisation name is empty');
 
     let country: string | null = null;
     if (countryText !== '') {
       country = countryText.toUpperCase();
-      if (!/^[A-Z]{2}$/.test(country) || !whereAlpha2(country)) throw new LocalRangesError(n, 'country', `"${countryText}" is not an ISO 3166-1 alpha-2 country code`);
+      if (!/^[A-Z]{2}$/.test(country) || !whereAlpha2(country))
+        throw new LocalRangesError(n, 'country', `"${countryText}" is not an ISO 3166-1 alpha-2 country code`);
     }
     lineOf.set(prefix, n);
     ranges.push({ prefix, asn, org, country });

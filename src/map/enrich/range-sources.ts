@@ -16,7 +16,10 @@ const require = createRequire(import.meta.url);
 
 function installed(name: string): { dir: string; version: string } {
   const manifest = require.resolve(`${name}/package.json`);
-  return { dir: dirname(manifest), version: (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version };
+  return {
+    dir: dirname(manifest),
+    version: (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version,
+  };
 }
 
 /** The data the runtime ships: RouteViews/DB-IP AS numbers and DB-IP Lite countries, IPv4 and IPv6. */

@@ -21,7 +21,9 @@ let shapes: Map<string, CountryShape> | undefined;
  */
 function countryShapes(): Map<string, CountryShape> {
   if (shapes) return shapes;
-  const topo = require('world-atlas/countries-50m.json') as Topology<{ countries: GeometryCollection<{ name: string }> }>;
+  const topo = require('world-atlas/countries-50m.json') as Topology<{
+    countries: GeometryCollection<{ name: string }>;
+  }>;
   const fc = feature(topo, topo.objects.countries);
   shapes = new Map();
   for (const f of fc.features as CountryShape[]) {
@@ -64,11 +66,15 @@ export function countryPoint(alpha2: string): [number, number] | null {
  * polygon over half the sphere is turned around before it is measured.
  */
 function largestPolygon(shape: CountryShape): { p: Feature<Polygon>; area: number } {
-  const rings: Position[][][] = shape.geometry.type === 'Polygon' ? [shape.geometry.coordinates] : shape.geometry.coordinates;
+  const rings: Position[][][] =
+    shape.geometry.type === 'Polygon' ? [shape.geometry.coordinates] : shape.geometry.coordinates;
   const polygons = rings.map((coordinates) => {
     const p: Feature<Polygon> = { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates } };
     if (geoArea(p) <= 2 * Math.PI) return { p, area: geoArea(p) };
-    const turned: Feature<Polygon> = { ...p, geometry: { type: 'Polygon', coordinates: coordinates.map((ring) => [...ring].reverse()) } };
+    const turned: Feature<Polygon> = {
+      ...p,
+      geometry: { type: 'Polygon', coordinates: coordinates.map((ring) => [...ring].reverse()) },
+    };
     return { p: turned, area: geoArea(turned) };
   });
   return polygons.reduce((a, b) => (b.area > a.area ? b : a));
@@ -100,4 +106,5 @@ function insidePoint(polygon: Feature<Polygon>): [number, number] {
 }
 
 /** An ISO 3166-1 alpha-2 code in upper case as enrichment stores it, or Kosovo's XK that DB-IP uses too. */
-export const isCountryCode = (code: string) => /^[A-Z]{2}$/.test(code) && (code in BY_NAME || whereAlpha2(code) !== undefined);
+export const isCountryCode = (code: string) =>
+  /^[A-Z]{2}$/.test(code) && (code in BY_NAME || whereAlpha2(code) !== undefined);

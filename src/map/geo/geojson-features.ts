@@ -5,7 +5,10 @@ import type { LinkView } from '../graph/interface-graph.js';
 /** Every location hopmap has is a country's representative point (src/map/geo/country-points.ts), never a city. */
 export const LOCATION_PRECISION = 'country';
 
-export type HopFeature = Feature<Point, AddressDetails & { kind: 'hop'; address: string; location_precision: typeof LOCATION_PRECISION }>;
+export type HopFeature = Feature<
+  Point,
+  AddressDetails & { kind: 'hop'; address: string; location_precision: typeof LOCATION_PRECISION }
+>;
 
 export type LinkFeature = Feature<
   LineString | MultiLineString,
@@ -24,11 +27,22 @@ export function hopFeature(address: string, d: AddressDetails, at: Position): Ho
     type: 'Feature',
     id: address,
     geometry: { type: 'Point', coordinates: at },
-    properties: { kind: 'hop', address, asn: d.asn, as_org: d.as_org, country: d.country, location_precision: LOCATION_PRECISION },
+    properties: {
+      kind: 'hop',
+      address,
+      asn: d.asn,
+      as_org: d.as_org,
+      country: d.country,
+      location_precision: LOCATION_PRECISION,
+    },
   };
 }
 
-export function linkFeature(l: LinkView, near: { country: string; at: Position }, far: { country: string; at: Position }): LinkFeature {
+export function linkFeature(
+  l: LinkView,
+  near: { country: string; at: Position },
+  far: { country: string; at: Position },
+): LinkFeature {
   return {
     type: 'Feature',
     id: `${l.near} ${l.far}`,
@@ -56,5 +70,11 @@ export function lineAcrossAntimeridian(a: Position, b: Position): LineString | M
   const edge = lon1 > 0 ? 180 : -180;
   const lon2Unwrapped = lon2 + (lon1 > 0 ? 360 : -360);
   const lat = Math.round((lat1 + ((lat2 - lat1) * (edge - lon1)) / (lon2Unwrapped - lon1)) * 1e4) / 1e4;
-  return { type: 'MultiLineString', coordinates: [[a, [edge, lat]], [[-edge, lat], b]] };
+  return {
+    type: 'MultiLineString',
+    coordinates: [
+      [a, [edge, lat]],
+      [[-edge, lat], b],
+    ],
+  };
 }

@@ -18,7 +18,10 @@ export async function* interfaceGeojson(pool: Pool, f: GraphFilter, pageSize: nu
   let after: LinkCursor | undefined;
   for (;;) {
     const links = await interfaceLinksPage(pool, f, pageSize, after);
-    const details = await addressDetails(pool, [...new Set(links.flatMap((l) => [l.near, l.far]))].filter((a) => !countryOf.has(a)));
+    const details = await addressDetails(
+      pool,
+      [...new Set(links.flatMap((l) => [l.near, l.far]))].filter((a) => !countryOf.has(a)),
+    );
     const features: string[] = [];
     const place = (address: string) => {
       if (!countryOf.has(address)) {

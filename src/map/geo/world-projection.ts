@@ -25,8 +25,13 @@ let outline: { sphere: string; countries: Array<{ name: string; d: string }> } |
  */
 export function worldOutline(): { sphere: string; countries: Array<{ name: string; d: string }> } {
   if (outline) return outline;
-  const topo = require('world-atlas/countries-110m.json') as Topology<{ countries: GeometryCollection<{ name: string }> }>;
-  const countries = feature(topo, topo.objects.countries).features.map((f) => ({ name: f.properties.name, d: svgPath(f) }));
+  const topo = require('world-atlas/countries-110m.json') as Topology<{
+    countries: GeometryCollection<{ name: string }>;
+  }>;
+  const countries = feature(topo, topo.objects.countries).features.map((f) => ({
+    name: f.properties.name,
+    d: svgPath(f),
+  }));
   outline = { sphere: svgPath(sphere), countries };
   return outline;
 }

@@ -11,17 +11,26 @@ export interface AddressDetails {
 export async function addressDetails(pool: Pool, addresses: string[]): Promise<Map<string, AddressDetails>> {
   const out = new Map<string, AddressDetails>();
   if (addresses.length === 0) return out;
-  const { rows } = await pool.query<{ address: string; asn: string | null; as_org: string | null; country: string | null }>(
-    `select host(address) as address, asn, as_org, country from address_info where address = any($1::inet[])`,
-    [addresses],
-  );
-  for (const r of rows) out.set(r.address, { asn: r.asn === null ? null : Number(r.asn), as_org: r.as_org, country: r.country });
+  const { rows } = await pool.query<{
+    address: string;
+    asn: string | null;
+    as_org: string | null;
+    country: string | null;
+  }>(`select host(address) as address, asn, as_org, country from address_info where address = any($1::inet[])`, [
+    addresses,
+  ]);
+  for (const r of rows)
+    out.set(r.address, { asn: r.asn === null ? null : Number(r.asn), as_org: r.as_org, country: r.country });
   return out;
 }
 
 /** The AS of each address that has one: what the graph and path answers carry. */
-export async function asOfAddresses(pool: Pool, addresses: string[]): Promise<Map<string, { asn: number; as_org: string | null }>> {
+export async function asOfAddresses(
+  pool: Pool,
+  addresses: string[],
+): Promise<Map<string, { asn: number; as_org: string | null }>> {
   const out = new Map<string, { asn: number; as_org: string | null }>();
-  for (const [address, d] of await addressDetails(pool, addresses)) if (d.asn !== null) out.set(address, { asn: d.asn, as_org: d.as_org });
+  for (const [address, d] of await addressDetails(pool, addresses))
+    if (d.asn !== null) out.set(address, { asn: d.asn, as_org: d.as_org });
   return out;
 }

@@ -21,7 +21,17 @@ export interface AsLinkView {
   last_seen_at: Date;
 }
 
-type AsPairRow = { near_asn: string; far_asn: string; near_org: string | null; far_org: string | null; links: string; count: number; delta_sum_us: number; first_seen_at: Date; last_seen_at: Date };
+type AsPairRow = {
+  near_asn: string;
+  far_asn: string;
+  near_org: string | null;
+  far_org: string | null;
+  links: string;
+  count: number;
+  delta_sum_us: number;
+  first_seen_at: Date;
+  last_seen_at: Date;
+};
 
 /**
  * The AS graph: interface links whose two ends have an AS in `address_info`, grouped by (near AS, far AS).
@@ -33,7 +43,9 @@ type AsPairRow = { near_asn: string; far_asn: string; near_org: string | null; f
  * aggregated from `links` directly, the same sums.
  */
 export async function asGraph(pool: Pool, f: GraphFilter): Promise<{ nodes: AsNodeView[]; links: AsLinkView[] }> {
-  const rows = (await canUseAsLinks(pool, f)) ? await asPairsPrecomputed(pool, f.asn) : await asPairsAggregated(pool, f);
+  const rows = (await canUseAsLinks(pool, f))
+    ? await asPairsPrecomputed(pool, f.asn)
+    : await asPairsAggregated(pool, f);
   return asGraphOfPairs(rows);
 }
 
@@ -59,10 +71,7 @@ async function asPairsPrecomputed(pool: Pool, asn: number | undefined): Promise<
 /** The aggregate over all links (two hash joins on the primary key of address_info): 2-3 s at 1,000,000 links. */
 export async function asPairsAggregated(pool: Pool, f: GraphFilter): Promise<AsPairRow[]> {
   const params: unknown[] = [];
-  const where = [
-    'na.asn is not null', 'fa.asn is not null',
-    ...linkFilterSql(f, params),
-  ];
+  const where = ['na.asn is not null', 'fa.asn is not null', ...linkFilterSql(f, params)];
   const { rows } = await pool.query<AsPairRow>(
     `select na.asn as near_asn, fa.asn as far_asn, max(na.as_org) as near_org, max(fa.as_org) as far_org, count(*) as links, sum(l.count)::float8 as count,
             sum(l.delta_sum_us) as delta_sum_us, min(l.first_seen_at) as first_seen_at, max(l.last_seen_at) as last_seen_at
@@ -82,7 +91,8 @@ function asGraphOfPairs(rows: AsPairRow[]): { nodes: AsNodeView[]; links: AsLink
   const nodes = new Map<number, AsNodeView>();
   const node = (asn: number, org: string | null) => {
     let n = nodes.get(asn);
-    if (!n) nodes.set(asn, (n = { asn, as_org: null, internal_links: 0, internal_count: 0, internal_delta_mean_us: null }));
+    if (!n)
+      nodes.set(asn, (n = { asn, as_org: null, internal_links: 0, internal_count: 0, internal_delta_mean_us: null }));
     n.as_org ??= org;
     return n;
   };
@@ -93,10 +103,22 @@ function asGraphOfPairs(rows: AsPairRow[]): { nodes: AsNodeView[]; links: AsLink
     node(near, r.near_org);
     node(far, r.far_org);
     if (near === far) {
-      Object.assign(node(near, null), { internal_links: Number(r.links), internal_count: r.count, internal_delta_mean_us: mean(r.delta_sum_us, r.count) });
+      Object.assign(node(near, null), {
+        internal_links: Number(r.links),
+        internal_count: r.count,
+        internal_delta_mean_us: mean(r.delta_sum_us, r.count),
+      });
       continue;
     }
-    links.push({ near_asn: near, far_asn: far, links: Number(r.links), count: r.count, delta_mean_us: mean(r.delta_sum_us, r.count), first_seen_at: r.first_seen_at, last_seen_at: r.last_seen_at });
+    links.push({
+      near_asn: near,
+      far_asn: far,
+      links: Number(r.links),
+      count: r.count,
+      delta_mean_us: mean(r.delta_sum_us, r.count),
+      first_seen_at: r.first_seen_at,
+      last_seen_at: r.last_seen_at,
+    });
   }
   return { nodes: [...nodes.values()], links };
 }

@@ -33,7 +33,12 @@ export interface LinkCursor {
  * rows (OFFSET would do both). With 1,000,000 links a page of 10,000 is a 10 ms index scan, the same from the
  * first row or the middle (docs/map-api.md).
  */
-export async function interfaceLinksPage(pool: Pool, f: GraphFilter, limit: number, after?: LinkCursor): Promise<LinkView[]> {
+export async function interfaceLinksPage(
+  pool: Pool,
+  f: GraphFilter,
+  limit: number,
+  after?: LinkCursor,
+): Promise<LinkView[]> {
   const params: unknown[] = [];
   const where = linkFilterSql(f, params);
   if (after) where.push(`(l.near, l.far) > ($${params.push(after.near)}::inet, $${params.push(after.far)}::inet)`);
@@ -56,7 +61,13 @@ export function nodesOfLinks(links: LinkView[]): InterfaceNodeView[] {
     for (const address of [l.near, l.far]) {
       const n = nodes.get(address);
       if (!n) {
-        nodes.set(address, { address, first_seen_at: l.first_seen_at, last_seen_at: l.last_seen_at, count: l.count, degree: 1 });
+        nodes.set(address, {
+          address,
+          first_seen_at: l.first_seen_at,
+          last_seen_at: l.last_seen_at,
+          count: l.count,
+          degree: 1,
+        });
         continue;
       }
       if (l.first_seen_at < n.first_seen_at) n.first_seen_at = l.first_seen_at;

@@ -38,7 +38,12 @@ export interface RouterNodeView {
  * (1,000,000 links, 250,000 near ends in routers of 4: about 1 s for the first page of 10,000, docs/map-api.md).
  * A resolution committed between two pages may regroup links; each page is consistent in itself.
  */
-export async function routerLinksPage(pool: Pool, f: GraphFilter, limit: number, after?: LinkCursor): Promise<RouterLinkView[]> {
+export async function routerLinksPage(
+  pool: Pool,
+  f: GraphFilter,
+  limit: number,
+  after?: LinkCursor,
+): Promise<RouterLinkView[]> {
   const params: unknown[] = [];
   const where = linkFilterSql(f, params);
   const outer = ['g.near <> g.far'];
@@ -72,7 +77,9 @@ export async function routersOfLinks(pool: Pool, links: RouterLinkView[]): Promi
   const nodes = new Map<string, RouterNodeView>();
   for (const l of links) {
     for (const id of [l.near, l.far]) {
-      const n = nodes.get(id) ?? nodes.set(id, { id, interfaces: [id], asn: null, as_org: null, asns: [], count: 0, degree: 0 }).get(id)!;
+      const n =
+        nodes.get(id) ??
+        nodes.set(id, { id, interfaces: [id], asn: null, as_org: null, asns: [], count: 0, degree: 0 }).get(id)!;
       n.count += l.count;
       n.degree += 1;
     }
@@ -84,7 +91,10 @@ export async function routersOfLinks(pool: Pool, links: RouterLinkView[]): Promi
     [[...nodes.keys()]],
   );
   for (const r of rows) nodes.get(r.id)!.interfaces = r.interfaces;
-  const details = await addressDetails(pool, [...nodes.values()].flatMap((n) => n.interfaces));
+  const details = await addressDetails(
+    pool,
+    [...nodes.values()].flatMap((n) => n.interfaces),
+  );
   for (const n of nodes.values()) {
     const votes = new Map<number, { count: number; org: string | null }>();
     for (const a of n.interfaces) {

@@ -44,7 +44,10 @@ async function buildAssets(): Promise<GraphPageAssets> {
   });
   const js = Buffer.from(out.outputFiles[0]!.contents);
   const css = await readFile(join(CLIENT_DIR, 'graph-page.css'));
-  return { script: asset('graph-page', 'js', 'text/javascript; charset=utf-8', js), style: asset('graph-page', 'css', 'text/css; charset=utf-8', css) };
+  return {
+    script: asset('graph-page', 'js', 'text/javascript; charset=utf-8', js),
+    style: asset('graph-page', 'css', 'text/css; charset=utf-8', css),
+  };
 }
 
 let built: Promise<GraphPageAssets> | undefined;

@@ -45,7 +45,10 @@ export async function currentRoutes(pool: Pool, worker: string, target: string):
  * Route changes newest first, with the paths before and after: of one worker and target (the explorer) or
  * of everyone since a time (the timeline). Both filters are served by an index on route_changes.
  */
-export async function changesNewestFirst(pool: Pool, f: { worker?: string; target?: string; since?: string; limit: number }): Promise<PageChange[]> {
+export async function changesNewestFirst(
+  pool: Pool,
+  f: { worker?: string; target?: string; since?: string; limit: number },
+): Promise<PageChange[]> {
   const { rows } = await pool.query<PageChange & { id: string }>(
     `select c.id, c.worker, host(c.target) as target, c.method, c.flow, c.diverge_ttl, c.after_first_seen_at, bp.hops as before, ap.hops as after
        from route_changes c
@@ -58,4 +61,3 @@ export async function changesNewestFirst(pool: Pool, f: { worker?: string; targe
   );
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
-

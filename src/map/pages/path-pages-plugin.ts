@@ -17,7 +17,10 @@ const MAX_CHANGES = 500;
 
 // An empty form field is the same as no field.
 const blank = (v: unknown) => (v === '' ? undefined : v);
-const pathsQuery = z.strictObject({ worker: z.preprocess(blank, z.string().max(200).optional()), target: z.preprocess(blank, address.optional()) });
+const pathsQuery = z.strictObject({
+  worker: z.preprocess(blank, z.string().max(200).optional()),
+  target: z.preprocess(blank, address.optional()),
+});
 const changesQuery = z.strictObject({ since: z.preprocess(blank, time.optional()) });
 
 const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -36,13 +39,34 @@ export const pathPagesPlugin: ManagerPluginFactory = ({ pool, requireUserPage })
         q = parseRequest(pathsQuery, req.query, 'query');
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
-        const page = renderPathPage(pageContext(res, 'Paths', { kind: 'error', message: err.message }), { workers, worker: text(req.query.worker), target: text(req.query.target) });
+        const page = renderPathPage(pageContext(res, 'Paths', { kind: 'error', message: err.message }), {
+          workers,
+          worker: text(req.query.worker),
+          target: text(req.query.target),
+        });
         return void res.status(err.status).type('html').send(page);
       }
-      if (!q.worker || !q.target) return void res.type('html').send(renderPathPage(pageContext(res, 'Paths'), { workers, worker: q.worker, target: q.target }));
-      const [routes, changes] = await Promise.all([currentRoutes(pool, q.worker, q.target), changesNewestFirst(pool, { worker: q.worker, target: q.target, limit: MAX_CHANGES })]);
+      if (!q.worker || !q.target)
+        return void res
+          .type('html')
+          .send(renderPathPage(pageContext(res, 'Paths'), { workers, worker: q.worker, target: q.target }));
+      const [routes, changes] = await Promise.all([
+        currentRoutes(pool, q.worker, q.target),
+        changesNewestFirst(pool, { worker: q.worker, target: q.target, limit: MAX_CHANGES }),
+      ]);
       const details = await addressDetails(pool, [...new Set(routes.flatMap((r) => r.hops.flat()))]);
-      res.type('html').send(renderPathPage(pageContext(res, `Paths from ${q.worker} to ${q.target}`), { workers, worker: q.worker, target: q.target, routes, changes, details }));
+      res
+        .type('html')
+        .send(
+          renderPathPage(pageContext(res, `Paths from ${q.worker} to ${q.target}`), {
+            workers,
+            worker: q.worker,
+            target: q.target,
+            routes,
+            changes,
+            details,
+          }),
+        );
     });
 
     app.get('/changes', requireUserPage, async (req: Request, res: Response) => {
@@ -52,11 +76,30 @@ export const pathPagesPlugin: ManagerPluginFactory = ({ pool, requireUserPage })
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         const ctx = pageContext(res, 'Route changes', { kind: 'error', message: err.message });
-        return void res.status(err.status).type('html').send(renderChangesPage(ctx, { since: new Date(Date.now() - DAY_MS).toISOString(), sinceInput: text(req.query.since) ?? '', changes: [], limit: MAX_CHANGES }));
+        return void res
+          .status(err.status)
+          .type('html')
+          .send(
+            renderChangesPage(ctx, {
+              since: new Date(Date.now() - DAY_MS).toISOString(),
+              sinceInput: text(req.query.since) ?? '',
+              changes: [],
+              limit: MAX_CHANGES,
+            }),
+          );
       }
       const since = q.since ?? new Date(Date.now() - DAY_MS).toISOString();
       const changes = await changesNewestFirst(pool, { since, limit: MAX_CHANGES });
-      res.type('html').send(renderChangesPage(pageContext(res, 'Route changes'), { since, sinceInput: q.since ?? '', changes, limit: MAX_CHANGES }));
+      res
+        .type('html')
+        .send(
+          renderChangesPage(pageContext(res, 'Route changes'), {
+            since,
+            sinceInput: q.since ?? '',
+            changes,
+            limit: MAX_CHANGES,
+          }),
+        );
     });
   },
 });

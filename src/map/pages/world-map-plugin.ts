@@ -10,8 +10,20 @@ const MAX_COUNTRY_LINKS = 500;
 export const worldMapPlugin: ManagerPluginFactory = ({ pool, requireUserPage }) => ({
   routes(app) {
     app.get('/world', requireUserPage, async (_req, res) => {
-      const [{ countries, unplaced }, links] = await Promise.all([hopsByCountry(pool), linksBetweenCountries(pool, MAX_COUNTRY_LINKS)]);
-      res.type('html').send(renderWorldMapPage(pageContext(res, 'World map'), { countries, unplaced, links, linkLimit: MAX_COUNTRY_LINKS }));
+      const [{ countries, unplaced }, links] = await Promise.all([
+        hopsByCountry(pool),
+        linksBetweenCountries(pool, MAX_COUNTRY_LINKS),
+      ]);
+      res
+        .type('html')
+        .send(
+          renderWorldMapPage(pageContext(res, 'World map'), {
+            countries,
+            unplaced,
+            links,
+            linkLimit: MAX_COUNTRY_LINKS,
+          }),
+        );
     });
   },
 });

@@ -34,11 +34,19 @@ export async function hopsByCountry(pool: Pool): Promise<{ countries: CountryHop
       continue;
     }
     let c = byCountry.get(r.country);
-    if (!c) byCountry.set(r.country, (c = { country: r.country, hops: 0, dominant_asn: null, dominant_as_org: null, dominant_hops: 0 }));
+    if (!c)
+      byCountry.set(
+        r.country,
+        (c = { country: r.country, hops: 0, dominant_asn: null, dominant_as_org: null, dominant_hops: 0 }),
+      );
     c.hops += r.n;
-    if (r.asn !== null && r.n > c.dominant_hops) Object.assign(c, { dominant_asn: Number(r.asn), dominant_as_org: r.as_org, dominant_hops: r.n });
+    if (r.asn !== null && r.n > c.dominant_hops)
+      Object.assign(c, { dominant_asn: Number(r.asn), dominant_as_org: r.as_org, dominant_hops: r.n });
   }
-  return { countries: [...byCountry.values()].sort((x, y) => y.hops - x.hops || x.country.localeCompare(y.country)), unplaced };
+  return {
+    countries: [...byCountry.values()].sort((x, y) => y.hops - x.hops || x.country.localeCompare(y.country)),
+    unplaced,
+  };
 }
 
 /**

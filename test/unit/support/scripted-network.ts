@@ -31,7 +31,11 @@ export interface ScriptedRouter {
  * `every`: only one probe in n (Linux's `icmp_ratelimit` seen from one flow); `burst`: the first `burst`
  * probes, then one in `thenEvery` (a token bucket that has run dry); `silent`: never (a router with ICMP off).
  */
-export type AnswerPolicy = { kind: 'all' } | { kind: 'silent' } | { kind: 'every'; n: number } | { kind: 'burst'; burst: number; thenEvery: number };
+export type AnswerPolicy =
+  | { kind: 'all' }
+  | { kind: 'silent' }
+  | { kind: 'every'; n: number }
+  | { kind: 'burst'; burst: number; thenEvery: number };
 
 export const silent: AnswerPolicy = { kind: 'silent' };
 export const every = (n: number): AnswerPolicy => ({ kind: 'every', n });
@@ -57,7 +61,7 @@ export function pickBranch(flow: number, router: string, n: number, salt = 0): n
 /** The routers flow `flow` crosses, in TTL order, then the destination. */
 export function pathOf(net: ScriptedNetwork, flow: number): string[] {
   const path: string[] = [];
-  for (let at = net.first; ; ) {
+  for (let at = net.first; ;) {
     path.push(at);
     if (at === net.dst) return path;
     const r = net.routers[at];
@@ -109,14 +113,18 @@ export class ScriptedSender {
     if (!answersNow(router.answers ?? { kind: 'all' }, nth)) return undefined;
     if (ttl <= path.length) return { from: at, rttUs, icmpType: ICMP_TIME_EXCEEDED, icmpCode: 0, replyTtl };
     // Past a router with no route onward: it says so, or the probe is lost.
-    return router.unreachable === undefined ? undefined : { from: at, rttUs, icmpType: ICMP_DEST_UNREACHABLE, icmpCode: router.unreachable, replyTtl };
+    return router.unreachable === undefined
+      ? undefined
+      : { from: at, rttUs, icmpType: ICMP_DEST_UNREACHABLE, icmpCode: router.unreachable, replyTtl };
   }
 
   private destinationAnswer(rttUs: number, replyTtl: number): ProbeReply | undefined {
     const mode = this.net.destination ?? 'answers';
     if (mode === 'silent') return undefined;
-    if (this.method === 'tcp-syn') return { from: this.net.dst, rttUs, replyTtl, tcpFlags: mode === 'rst' ? 'rst' : 'syn-ack' };
-    if (this.method === 'udp-paris') return { from: this.net.dst, rttUs, icmpType: ICMP_DEST_UNREACHABLE, icmpCode: PORT_UNREACHABLE, replyTtl };
+    if (this.method === 'tcp-syn')
+      return { from: this.net.dst, rttUs, replyTtl, tcpFlags: mode === 'rst' ? 'rst' : 'syn-ack' };
+    if (this.method === 'udp-paris')
+      return { from: this.net.dst, rttUs, icmpType: ICMP_DEST_UNREACHABLE, icmpCode: PORT_UNREACHABLE, replyTtl };
     return { from: this.net.dst, rttUs, icmpType: ICMP_ECHO_REPLY, icmpCode: 0, replyTtl };
   }
 
@@ -158,7 +166,12 @@ function answersNow(policy: AnswerPolicy, nth: number): boolean {
 }
 
 /** A chain of routers `prefix.1 … prefix.n` into `dst`, with per-router overrides. */
-export function chain(n: number, dst: string, over: Record<number, Partial<ScriptedRouter>> = {}, prefix = '10.0.0'): ScriptedNetwork {
+export function chain(
+  n: number,
+  dst: string,
+  over: Record<number, Partial<ScriptedRouter>> = {},
+  prefix = '10.0.0',
+): ScriptedNetwork {
   const addr = (i: number) => `${prefix}.${i}`;
   const routers: Record<string, ScriptedRouter> = {};
   for (let i = 1; i <= n; i++) routers[addr(i)] = { next: [i === n ? dst : addr(i + 1)], ...over[i] };
