@@ -74,26 +74,26 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         env: { ...nodeOptions, SERVER_KEY: serverKey.toString('base64') },
       }),
     ]);
-    instances.push(input!, output!, manager!);
+    instances.push(input, output, manager);
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1 });
     // Input and output take only requests with a key: one per synthetic worker, named after it.
     const workerKeys = new Map<string, string>();
     const cookie = await (async () => {
       for (const id of SOAK_WORKERS)
         workerKeys.set(id, (await createKey(pool, { name: id, role: 'worker', createdBy: 'soak' })).key);
-      return signIn(manager!.url, pool, serverKey);
+      return signIn(manager.url, pool, serverKey);
     })().finally(() => pool.end());
 
     const named: Array<[SoakServiceName, ServiceInstance]> = [
-      ['input', input!],
-      ['output', output!],
-      ['manager', manager!],
+      ['input', input],
+      ['output', output],
+      ['manager', manager],
     ];
     const samples = new Map<SoakServiceName, MemorySample[]>(named.map(([n]) => [n, []]));
     const load = startSoakLoad({
-      inputUrl: input!.url,
-      outputUrl: output!.url,
-      managerUrl: manager!.url,
+      inputUrl: input.url,
+      outputUrl: output.url,
+      managerUrl: manager.url,
       cookie,
       workerKeys,
       ratePerSecond: opts.ratePerSecond,
@@ -110,12 +110,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         }
         const t = (Date.now() - t0) / 1000;
         for (const [name, instance] of named)
-          samples
-            .get(name)!
-            .push({
-              ...(await sampleMemory({ name, pid: instance.pid, url: instance.url }, t)),
-              requests: load.requests[name],
-            });
+          samples.get(name)!.push({
+            ...(await sampleMemory({ name, pid: instance.pid, url: instance.url }, t)),
+            requests: load.requests[name],
+          });
         if (k % 10 === 0)
           opts.progress(
             `soak: ${t.toFixed(0)} s, ${named.map(([n]) => `${n} ${samples.get(n)!.at(-1)!.rssMb.toFixed(0)} MB`).join(', ')}, ${JSON.stringify(load.requests)}`,

@@ -24,9 +24,9 @@ export class ServiceMetrics {
   /** A counter named `hopmap_<name>`, listed on /health as `<name>`. */
   counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     const existing = this.counters.get(name);
-    if (existing) return existing as Counter<L>;
+    if (existing) return existing;
     const counter = new Counter<L>({ name: `hopmap_${name}`, help, labelNames, registers: [this.registry] });
-    this.counters.set(name, counter as Counter<string>);
+    this.counters.set(name, counter);
     return counter;
   }
 

@@ -90,26 +90,22 @@ export function planLab(topology: Topology, name = topology.name): LabPlan {
     const first = subnet.prefixLength === 31 ? subnet.first : subnet.first + 1n;
     const aAddress = formatAddress({ family: 4, value: first });
     const bAddress = formatAddress({ family: 4, value: first + 1n });
-    nodes
-      .get(a)!
-      .interfaces.push({
-        ifname: `to-${b}`,
-        address: aAddress,
-        peer: b,
-        peerAddress: bAddress,
-        peerIfname: `to-${a}`,
-        subnet,
-      });
-    nodes
-      .get(b)!
-      .interfaces.push({
-        ifname: `to-${a}`,
-        address: bAddress,
-        peer: a,
-        peerAddress: aAddress,
-        peerIfname: `to-${b}`,
-        subnet,
-      });
+    nodes.get(a)!.interfaces.push({
+      ifname: `to-${b}`,
+      address: aAddress,
+      peer: b,
+      peerAddress: bAddress,
+      peerIfname: `to-${a}`,
+      subnet,
+    });
+    nodes.get(b)!.interfaces.push({
+      ifname: `to-${a}`,
+      address: bAddress,
+      peer: a,
+      peerAddress: aAddress,
+      peerIfname: `to-${b}`,
+      subnet,
+    });
     return { a, b, subnet, aAddress, bAddress };
   });
   return { name, ecmpHash: topology.ecmp_hash, nodes, links, ...(topology.run && { run: topology.run }) };

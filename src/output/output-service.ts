@@ -1,4 +1,3 @@
-import type { Logger } from '../log/create-logger.js';
 import { roleGate, type AuthMode } from '../keys/require-role.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { ensurePartitionsAhead } from '../results/partitions.js';
@@ -40,7 +39,7 @@ export function outputService(opts: OutputOptions = {}): ServiceModule {
       await inTransaction(pool, (client) => ensurePartitionsAhead(client, 2));
       const m = outputMetrics(metrics);
       const onHops = opts.inputUrl
-        ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }) as Logger, opts.inputKey)
+        ? forwardHops(opts.inputUrl, log.child({ module: 'forward-hops' }), opts.inputKey)
         : undefined;
       const rotation = opts.rotation ?? {};
       const rotate = () => rotateResults(pool, rotation, log.child({ module: 'rotation' }));

@@ -138,7 +138,7 @@ describe('hopmap up', { skip }, () => {
     );
     children.push(up);
     await up.waitFor(/hopmap is up/, 180_000);
-    const [, url] = up.output().match(/database   (postgres:\S+)/) ?? [];
+    const [, url] = up.output().match(/database {3}(postgres:\S+)/) ?? [];
     assert.ok(url?.includes(`127.0.0.1:${port}/hopmap`), up.output());
     assert.ok(up.output().includes(`embedded PostgreSQL, data in ${join(dir, 'postgres', 'pgdata')}`), up.output());
 

@@ -85,7 +85,7 @@ describe('hopmap keys', { skip }, () => {
     const pi = rows.find((r) => r.startsWith('pi-helsinki '));
     assert.ok(pi, listed.stdout);
     assert.match(
-      pi!,
+      pi,
       new RegExp(
         `^pi-helsinki\\s+${key.slice(0, 11)}…\\s+worker\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+(never|\\d{4}-\\S+)\\s+active$`,
       ),

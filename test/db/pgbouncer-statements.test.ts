@@ -47,11 +47,7 @@ describe('PgBouncer in transaction mode: statements and sessions', { skip }, () 
   it("a service pool sends libraries' named statements unnamed, so they work through it", async () => {
     const results = await namedQueries(false);
     const failed = results.filter((r) => r.status === 'rejected');
-    assert.equal(
-      failed.length,
-      0,
-      `failed: ${failed.map((r) => (r as PromiseRejectedResult).reason.message).join('; ')}`,
-    );
+    assert.equal(failed.length, 0, `failed: ${failed.map((r) => r.reason.message).join('; ')}`);
     assert.deepEqual(
       results.map((r) => (r as PromiseFulfilledResult<{ rows: Array<{ n: number }> }>).value.rows[0]!.n),
       Array.from({ length: 24 }, (_, i) => i),

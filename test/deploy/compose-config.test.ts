@@ -75,7 +75,7 @@ async function composeConfig(
 const SCHEMAS: Record<string, z.ZodObject> = {
   input: inputConfig,
   output: outputConfig,
-  manager: managerConfig as unknown as z.ZodObject,
+  manager: managerConfig,
   ping: workerConfig,
 };
 const ALIASES: Record<string, string[]> = { ...ENV_ALIASES, serverKey: ['SERVER_KEY'] };

@@ -39,7 +39,7 @@ after(async () => {
 const SCHEMAS: Record<string, z.ZodObject> = {
   input: inputConfig,
   output: outputConfig,
-  manager: managerConfig as unknown as z.ZodObject,
+  manager: managerConfig,
 };
 const SERVICES = Object.keys(SCHEMAS);
 const ALIASES: Record<string, string[]> = { ...ENV_ALIASES, ...DDNS_ENV_ALIASES, serverKey: ['SERVER_KEY'] };
@@ -104,7 +104,7 @@ describe('systemd units of the services', { skip }, () => {
       const one = (key: string) => {
         const values = unit().get(key);
         assert.equal(values?.length, 1, `${key} is set once in ${file}`);
-        return values![0]!;
+        return values[0]!;
       };
 
       it(`${file}: runs hopmap ${service} unprivileged with no capability at all, in a tight sandbox`, () => {

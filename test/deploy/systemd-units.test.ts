@@ -79,7 +79,7 @@ describe('systemd units', { skip }, () => {
       const one = (key: string) => {
         const values = unit.get(key);
         assert.equal(values?.length, 1, `${key} is set once`);
-        return values![0]!;
+        return values[0]!;
       };
       assert.equal(one('User'), 'hopmap');
       assert.equal(one('AmbientCapabilities'), 'CAP_NET_RAW');

@@ -41,7 +41,7 @@ describe('drill: a worker is cut off from the services for a minute', { skip }, 
     await waitForLoad(run, 60);
     // Only the way to the services is cut (a blackhole route in the worker's namespace): it still probes the
     // lab, so it has results to keep. A worker cut off from everything pauses instead (isolation-guard-lab).
-    const services = run.lab.addressOf(loadTopology(INTERNET).run!.services!);
+    const services = run.lab.addressOf(loadTopology(INTERNET).run!.services);
     const route = async (op: 'add' | 'del') => {
       const out = await run!.lab.exec(VANTAGE, 'ip', ['route', op, 'blackhole', `${services}/32`]);
       assert.equal(out.code, 0, `ip route ${op} blackhole ${services}: ${out.stderr}`);

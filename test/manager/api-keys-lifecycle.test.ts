@@ -240,7 +240,7 @@ describe('API keys', { skip }, () => {
       created.text,
       /opens this manager's <code>\/gateway<\/code> and the input and output services directly/,
     );
-    assert.equal((await request(`${manager.url}/worker-only`, bearer(key!))).status, 200);
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(key))).status, 200);
 
     const feeder = await request(`${manager.url}/api-keys`, form({ name: 'output-2', role: 'feeder' }));
     assert.equal(feeder.status, 201);
@@ -260,7 +260,7 @@ describe('API keys', { skip }, () => {
     const old = await createKey(pool, { name: 'placeholder', role: 'worker' });
     await pool.query(`update manager.api_keys set name = 'pi <kitchen>' where id = $1`, [old.record.id]);
     const page = await request(`${manager.url}/api-keys`);
-    assert.ok(!page.text.includes(key!.slice(11)), 'shown once: not on the next visit');
+    assert.ok(!page.text.includes(key.slice(11)), 'shown once: not on the next visit');
     assert.match(
       page.text,
       /<tr id="key-[0-9a-f-]{36}"><td>pi &lt;kitchen&gt;<\/td><td><code>hm_[^<]*<\/code><\/td><td>worker<\/td>/,
@@ -277,7 +277,7 @@ describe('API keys', { skip }, () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     assert.equal(revoked.status, 303);
-    assert.equal((await request(`${manager.url}/worker-only`, bearer(key!))).status, 401);
+    assert.equal((await request(`${manager.url}/worker-only`, bearer(key))).status, 401);
     const after = await request(`${manager.url}${revoked.headers.location}`);
     assert.match(after.text, /Key revoked/);
     assert.match(after.text, new RegExp(`<tr id="key-${id}">[\\s\\S]*?revoked \\d{4}-`));

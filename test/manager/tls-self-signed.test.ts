@@ -84,17 +84,15 @@ describe('self-signed TLS certificate kept in PostgreSQL', { skip }, () => {
 
   it('is renewed only when fewer than 30 days remain, and every running instance swaps to the new one', async () => {
     const instances = await Promise.all(
-      pools
-        .slice(0, 2)
-        .map((pool) =>
-          startManagerTls({
-            pool,
-            sealer,
-            source: { kind: 'self-signed', domain: 'localhost' },
-            log: quietLog,
-            pollMs: 100,
-          }),
-        ),
+      pools.slice(0, 2).map((pool) =>
+        startManagerTls({
+          pool,
+          sealer,
+          source: { kind: 'self-signed', domain: 'localhost' },
+          log: quietLog,
+          pollMs: 100,
+        }),
+      ),
     );
     const servers = await Promise.all(instances.map((tls, k) => listenHttps(tls, k === 1)));
     try {

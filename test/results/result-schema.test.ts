@@ -48,8 +48,8 @@ const alias = (): Item => ({
   ipid: [{ a: '198.18.0.1', b: '198.18.0.5', samples: [{ address: '198.18.0.1', ipid: 17 }] }],
 });
 
-const ping = (): Item => pingResult('198.19.9.9') as Item;
-const trace = (): Item => traceResult('198.19.9.9', ['198.18.0.1', null, '198.19.9.9']) as Item;
+const ping = (): Item => pingResult('198.19.9.9');
+const trace = (): Item => traceResult('198.19.9.9', ['198.18.0.1', null, '198.19.9.9']);
 
 /** Each row: a valid result, one hostile change to it, and the field the error must name. */
 const HOSTILE: Array<{ name: string; base: () => Item; change: (r: Item) => void; field: string }> = [

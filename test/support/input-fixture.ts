@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputService, type InputOptions } from '../../src/input/input-service.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
-import { formatAddress, parseTarget, prefixKey, type Address } from '../../src/net/ip-address.js';
+import { formatAddress, parseTarget, prefixKey } from '../../src/net/ip-address.js';
 import { request, type HttpResponse } from './http-client.js';
 import { quietLog } from './test-databases.js';
 
@@ -35,7 +35,7 @@ export function expand(...cidrs: string[]): string[] {
 export const slash24 = (address: string): string => {
   const parsed = parseTarget(address);
   if (!parsed.ok) throw new Error(parsed.reason);
-  return prefixKey({ family: parsed.block.family, value: parsed.block.first } as Address);
+  return prefixKey({ family: parsed.block.family, value: parsed.block.first });
 };
 
 export interface Batch {

@@ -31,10 +31,10 @@ describe('result format v1', () => {
       const parsed = resultSchema.safeParse(r);
       assert.equal(parsed.success, false);
       assert.ok(
-        parsed.error!.issues.some(
+        parsed.error.issues.some(
           (i) => i.path.join('.').startsWith(path) || (i.code === 'unrecognized_keys' && i.keys.includes(path)),
         ),
-        JSON.stringify(parsed.error!.issues),
+        JSON.stringify(parsed.error.issues),
       );
     });
   }

@@ -56,7 +56,7 @@ export async function updateDyfi(
 ): Promise<DyfiResult> {
   const url = new URL(account.url);
   url.searchParams.set('hostname', account.domain);
-  const doFetch = opts.fetch ?? (fetch as unknown as FetchLike);
+  const doFetch = opts.fetch ?? fetch;
   try {
     const res = await doFetch(url.toString(), {
       headers: {

@@ -42,7 +42,7 @@ interface StateRow {
  */
 export async function keepDdnsName(opts: KeepDdnsNameOptions): Promise<KeepDdnsNameOutcome> {
   const { domain } = opts.dyfi;
-  const fetcher = opts.fetch ?? (fetch as unknown as FetchLike);
+  const fetcher = opts.fetch ?? fetch;
   const self = { instanceId: opts.instanceId, selfUrl: opts.selfUrl };
   return inTransaction(opts.pool, async (client) => {
     const { rows: lock } = await client.query<{ ok: boolean }>(

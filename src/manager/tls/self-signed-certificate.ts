@@ -22,7 +22,7 @@ export async function createSelfSignedCertificate(
 ): Promise<CertificatePair> {
   if (names.length === 0) throw new Error('a certificate needs at least one name');
   const crypto = webcrypto;
-  const keys = (await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const notBefore = new Date((opts.now ?? new Date()).getTime() - 60_000); // tolerate a peer's clock a little behind
   const serial = randomBytes(16);
   serial[0]! &= 0x7f; // a positive INTEGER (RFC 5280 4.1.2.2)

@@ -38,7 +38,7 @@ export async function enrichPendingHops(
 }
 
 export const enrichHopsTask: Task = async (_payload, helpers) => {
-  const written = await helpers.withPgClient((client) => enrichPendingHops(client as PoolClient));
+  const written = await helpers.withPgClient((client) => enrichPendingHops(client));
   if (written) helpers.logger.info(`enriched ${written} hop addresses`);
 };
 

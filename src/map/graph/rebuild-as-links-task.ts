@@ -14,8 +14,7 @@ export async function rebuildAsLinksIfStale(db: Pool | PoolClient): Promise<bool
 }
 
 const rebuildAsLinksTask: Task = async (_payload, helpers) => {
-  if (await helpers.withPgClient((client) => rebuildAsLinksIfStale(client as PoolClient)))
-    helpers.logger.info('rebuilt as_links');
+  if (await helpers.withPgClient((client) => rebuildAsLinksIfStale(client))) helpers.logger.info('rebuilt as_links');
 };
 
 /** For the output service's job runner. */

@@ -55,18 +55,16 @@ export const pathPagesPlugin: ManagerPluginFactory = ({ pool, requireUserPage })
         changesNewestFirst(pool, { worker: q.worker, target: q.target, limit: MAX_CHANGES }),
       ]);
       const details = await addressDetails(pool, [...new Set(routes.flatMap((r) => r.hops.flat()))]);
-      res
-        .type('html')
-        .send(
-          renderPathPage(pageContext(res, `Paths from ${q.worker} to ${q.target}`), {
-            workers,
-            worker: q.worker,
-            target: q.target,
-            routes,
-            changes,
-            details,
-          }),
-        );
+      res.type('html').send(
+        renderPathPage(pageContext(res, `Paths from ${q.worker} to ${q.target}`), {
+          workers,
+          worker: q.worker,
+          target: q.target,
+          routes,
+          changes,
+          details,
+        }),
+      );
     });
 
     app.get('/changes', requireUserPage, async (req: Request, res: Response) => {
@@ -90,16 +88,14 @@ export const pathPagesPlugin: ManagerPluginFactory = ({ pool, requireUserPage })
       }
       const since = q.since ?? new Date(Date.now() - DAY_MS).toISOString();
       const changes = await changesNewestFirst(pool, { since, limit: MAX_CHANGES });
-      res
-        .type('html')
-        .send(
-          renderChangesPage(pageContext(res, 'Route changes'), {
-            since,
-            sinceInput: q.since ?? '',
-            changes,
-            limit: MAX_CHANGES,
-          }),
-        );
+      res.type('html').send(
+        renderChangesPage(pageContext(res, 'Route changes'), {
+          since,
+          sinceInput: q.since ?? '',
+          changes,
+          limit: MAX_CHANGES,
+        }),
+      );
     });
   },
 });

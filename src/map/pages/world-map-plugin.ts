@@ -14,16 +14,14 @@ export const worldMapPlugin: ManagerPluginFactory = ({ pool, requireUserPage }) 
         hopsByCountry(pool),
         linksBetweenCountries(pool, MAX_COUNTRY_LINKS),
       ]);
-      res
-        .type('html')
-        .send(
-          renderWorldMapPage(pageContext(res, 'World map'), {
-            countries,
-            unplaced,
-            links,
-            linkLimit: MAX_COUNTRY_LINKS,
-          }),
-        );
+      res.type('html').send(
+        renderWorldMapPage(pageContext(res, 'World map'), {
+          countries,
+          unplaced,
+          links,
+          linkLimit: MAX_COUNTRY_LINKS,
+        }),
+      );
     });
   },
 });
