@@ -11,7 +11,7 @@ export interface BenchContext {
   signal: AbortSignal;
   /** Last-resort cleanup (runs in reverse order at the end of the run, also after a failure or Ctrl-C). */
   cleanup: Lifecycle;
-  progress(message: string): void;
+  progress: (message: string) => void;
 }
 
 /** One row of the table. */

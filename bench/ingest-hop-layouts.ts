@@ -21,7 +21,7 @@ export interface HopLayout {
   create: string[];
   /** What stores a batch, in one transaction; built before the clock starts, so only the database is timed. */
   inserts(batch: TracerouteResult[]): CopyIn[];
-  throughHop: { sql: string; param(address: string): string };
+  throughHop: { sql: string; param: (address: string) => string };
   workerLinks: string;
 }
 

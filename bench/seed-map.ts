@@ -49,7 +49,7 @@ const CHUNK = 2_000;
 export async function seedMap(
   url: string,
   scale: MapScale,
-  opts: { signal: AbortSignal; progress(message: string): void },
+  opts: { signal: AbortSignal; progress: (message: string) => void },
 ): Promise<SeedReport> {
   const t0 = performance.now();
   const topo = new MapTopology(scale, Date.now(), randomBytes(6).toString('hex'));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { createLogger } from '../../src/log/create-logger.js';
-import { installedPlugins } from '../../src/manager/installed-plugins.js';
+import { installedPlugins } from '../../src/cli/installed-plugins.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { startService } from '../../src/service/start-service.js';
@@ -122,7 +122,7 @@ const MOTION_IN_PAGE = `async ({ kind, seconds, notches }) => {
 }`;
 
 const motion = (page: Page, kind: 'drag' | 'wheel', seconds: number) =>
-  page.evaluate(`(${MOTION_IN_PAGE})(${JSON.stringify({ kind, seconds, notches: WHEEL_NOTCHES })})`) as Promise<Motion>;
+  page.evaluate<Motion>(`(${MOTION_IN_PAGE})(${JSON.stringify({ kind, seconds, notches: WHEEL_NOTCHES })})`);
 
 interface Smoothness {
   pan: Motion;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addDatabaseOptions } from '../config/common-config.js';
+import { DATA_CREDIT_TEXT } from '../map/enrich/data-credit.js';
 import { currentDataVersion } from '../map/enrich/data-version.js';
 import { enrichPendingHops } from '../map/enrich/enrich-hops-task.js';
 import { loadRanges } from '../map/enrich/load-ranges.js';
@@ -40,10 +41,13 @@ export function enrichCommand(): Command {
       await withDatabase(lookup, 'enrich', async (pool) => {
         if ((await currentDataVersion(pool)) === null)
           process.stderr.write('hopmap: no range data loaded yet; run `hopmap enrich load`\n');
-        for (const i of await lookupAddresses(pool, addresses)) {
+        const found = await lookupAddresses(pool, addresses);
+        for (const i of found) {
           const as = i.asn === null ? '-' : `AS${i.asn}`;
           process.stdout.write(`${i.address}\t${i.kind}\t${as}\t${i.asOrg ?? '-'}\t${i.country ?? '-'}\n`);
         }
+        // The data's licences ask for credit wherever it is shown; on stderr, so the lines stay plain to parse.
+        if (found.some((i) => i.asn !== null || i.country !== null)) process.stderr.write(`${DATA_CREDIT_TEXT}\n`);
       });
     }),
   );

@@ -11,7 +11,7 @@ import { requireServerKey, serverKeyOf, serverKeyShape } from '../manager/crypto
 import { createSealer } from '../manager/crypto/seal.js';
 import { ddnsConfigShape, DDNS_ENV_ALIASES, addDdnsOptions, dyfiFromConfig } from '../manager/ddns/ddns-config.js';
 import { ddnsPlugin } from '../manager/ddns/ddns-plugin.js';
-import { installedPlugins } from '../manager/installed-plugins.js';
+import { installedPlugins } from './installed-plugins.js';
 import { listenForHttpChallenges } from '../manager/tls/http-challenge-listener.js';
 import { startManagerTls } from '../manager/tls/start-manager-tls.js';
 import { addTlsOptions, tlsConfigShape, tlsSourceFromConfig } from '../manager/tls/tls-config.js';
@@ -55,7 +55,7 @@ export function loadManagerConfig<S extends z.ZodObject>(cmd: Command, schema: S
   return loadConfig(schema, {
     flags: typedFlags(cmd),
     env: process.env,
-    configFile: cmd.opts().config,
+    configFile: cmd.opts<{ config?: string }>().config,
     envAliases: { ...ENV_ALIASES, ...DDNS_ENV_ALIASES, serverKey: ['SERVER_KEY'] },
   });
 }

@@ -6,6 +6,7 @@ import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
 import { createLogger } from '../log/create-logger.js';
 import { mergeDump } from '../results/merge-dump.js';
+import { ingestFollowUps } from './output-wiring.js';
 import { CommandError, runCommand } from './run-command.js';
 
 const mergeConfig = z.object({ ...databaseConfigShape, pgRestore: z.string().min(1).optional() });
@@ -31,7 +32,7 @@ export function mergeCommand(): Command {
       try {
         await migrateDatabase(db.directUrl, log);
         for (const file of files) {
-          const o = await mergeDump(pool, file, { pgRestore: cfg.pgRestore }).catch((err: Error) => {
+          const o = await mergeDump(pool, file, ingestFollowUps, { pgRestore: cfg.pgRestore }).catch((err: Error) => {
             throw new CommandError(err.message.startsWith(`${file}: `) ? err.message : `${file}: ${err.message}`);
           });
           process.stdout.write(

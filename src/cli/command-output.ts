@@ -4,6 +4,7 @@ import { addServiceOptions, serviceConfigShape } from '../config/common-config.j
 import { port } from '../config/values.js';
 import { apiKey, authMode } from '../keys/key-config.js';
 import { DEFAULT_OUTPUT_HEALTH_PORT, DEFAULT_OUTPUT_PORT, outputService } from '../output/output-service.js';
+import { outputWiring } from './output-wiring.js';
 import { runCommand } from './run-command.js';
 import { runServiceCommand } from './run-service-command.js';
 
@@ -49,6 +50,7 @@ export function outputCommand(): Command {
     runCommand(() =>
       runServiceCommand(cmd, outputConfig, (cfg) =>
         outputService({
+          ...outputWiring,
           inputUrl: cfg.inputUrl,
           inputKey: cfg.inputKey,
           auth: cfg.auth,

@@ -10,6 +10,7 @@ import { requireServerKey, serverKeyOf, serverKeyShape } from '../manager/crypto
 import { addUser, listUsers, removeUser, UserError } from '../manager/users/manage-users.js';
 import { loadManagerConfig } from './command-manager.js';
 import { CommandError, runCommand } from './run-command.js';
+import { colourAllowed } from './terminal-colour.js';
 
 const withKeyConfig = z.object({ ...databaseConfigShape, ...serverKeyShape }).superRefine(requireServerKey);
 const plainConfig = z.object(databaseConfigShape);
@@ -51,7 +52,12 @@ export function userCommand(): Command {
     runCommand((name: string) =>
       withUsers(add, withKeyConfig, async (pool, cfg) => {
         const created = await addUser(pool, serverKeyOf(cfg), name);
-        const qr = await QRCode.toString(created.uri, { type: 'terminal', small: true });
+        // On a terminal, the compact drawing with colour codes that keep it dark on light whatever the theme;
+        // into a pipe or a file (or with NO_COLOR), the same code in plain block characters.
+        const qr = await QRCode.toString(
+          created.uri,
+          colourAllowed(process.stdout) ? { type: 'terminal', small: true } : { type: 'utf8' },
+        );
         process.stdout.write(
           `user ${created.name} added. Scan this with an authenticator app; it is shown only now:\n\n${qr}\n` +
             `${created.uri}\nsecret (to type in instead): ${created.secret}\n`,

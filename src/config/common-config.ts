@@ -84,7 +84,7 @@ export function loadCommandConfig<S extends z.ZodObject>(cmd: Command, schema: S
   return loadConfig(schema, {
     flags: typedFlags(cmd),
     env: process.env,
-    configFile: cmd.opts().config,
+    configFile: cmd.opts<{ config?: string }>().config,
     envAliases: ENV_ALIASES,
   });
 }

@@ -42,5 +42,6 @@ export const duration = () =>
 /** A list given as an array (config file) or comma-separated text (flag, environment). */
 export const list = () =>
   z
-    .union([z.array(z.string()), z.string()])
-    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+    // YAML reads `[443, 80]` as numbers; a list of ports is as valid written that way as quoted.
+    .union([z.array(z.union([z.string(), z.number()])), z.string()])
+    .transform((v) => (Array.isArray(v) ? v.map(String) : v.split(',')).map((s) => s.trim()).filter(Boolean));

@@ -15,22 +15,26 @@ export interface PoolOptions {
   preparedStatements?: boolean;
 }
 
+/**
+ * A query config without its statement name. Submittables (COPY streams, cursors) carry no statement name; a named
+ * query without text is a re-run of a prepared one: both pass unchanged.
+ */
+function unnamed(config: unknown): unknown {
+  if (typeof config !== 'object' || config === null) return config;
+  const named = config as { submit?: unknown; name?: unknown; text?: unknown };
+  if (typeof named.submit === 'function' || named.name === undefined || named.text === undefined) return config;
+  const copy = { ...named };
+  delete copy.name;
+  return copy;
+}
+
 /** A client that sends every query unnamed (parse, bind, execute in one round trip), whatever the caller asked. */
 class UnnamedStatementClient extends pg.Client {
-  override query(...args: any[]): any {
-    const config = args[0];
-    // Submittables (COPY streams, cursors) carry no statement name; a named query without text is a re-run of a prepared one.
-    if (
-      config &&
-      typeof config === 'object' &&
-      typeof config.submit !== 'function' &&
-      config.name !== undefined &&
-      config.text !== undefined
-    ) {
-      const { name: _name, ...unnamed } = config;
-      args[0] = unnamed;
-    }
-    return (super.query as (...a: unknown[]) => unknown)(...args);
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // Every overload of query() takes the statement (text or config) first; only that argument changes.
+    const query = super.query.bind(this) as (...args: unknown[]) => unknown;
+    this.query = ((first: unknown, ...rest: unknown[]) => query(unnamed(first), ...rest)) as pg.Client['query'];
   }
 }
 

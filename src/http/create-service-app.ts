@@ -64,7 +64,12 @@ function observeRequests(metrics: ServiceMetrics, state: ServiceState): RequestH
     if (state.draining) res.setHeader('Connection', 'close');
     const end = metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      // req.route is `any` in Express's types: when a route matched, the Route, with the path it was declared with.
+      const matched: unknown = req.route;
+      const route =
+        matched && typeof matched === 'object' && 'path' in matched
+          ? `${req.baseUrl}${String(matched.path)}`
+          : 'unmatched';
       end({ route, status: String(res.statusCode) });
       // A request that began before draining still holds a keep-alive socket; let it go now it is answered.
       if (state.draining) req.socket.end();

@@ -7,15 +7,20 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
 
-/** body-parser's errors carry a `type`; map them onto our codes so clients see one error shape. */
-function fromBodyParser(err: {
+/** What body-parser's errors (and the decompression errors it wraps) carry besides a message. */
+interface BodyParserError {
   type?: string;
   status?: number;
   limit?: number;
   length?: number;
   code?: string;
   message: string;
-}): HttpError | undefined {
+}
+
+/** body-parser's errors carry a `type`; map them onto our codes so clients see one error shape. */
+function fromBodyParser(thrown: unknown): HttpError | undefined {
+  if (!thrown || typeof thrown !== 'object') return undefined;
+  const err = thrown as BodyParserError;
   switch (err.type) {
     case 'entity.too.large':
       return new HttpError(
@@ -45,15 +50,13 @@ function fromDatabase(err: unknown): HttpError | undefined {
 }
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express knows an error handler by its four parameters
+  return (err: unknown, req, res, _next) => {
     const known = err instanceof HttpError ? err : (fromBodyParser(err) ?? fromDatabase(err));
     const error = known ?? new HttpError(500, 'internal', 'internal error; the server log has the details');
     if (!known) log.error({ err, method: req.method, path: req.path }, 'request failed');
     else if (error.status === 503)
-      log.warn(
-        { err: { code: err.code, message: err.message }, path: req.path },
-        'request failed: database unavailable',
-      );
+      log.warn({ err: codeAndMessage(err), path: req.path }, 'request failed: database unavailable');
     if (error.status === 503) res.setHeader('Retry-After', '5');
     if (res.headersSent) {
       res.destroy();
@@ -63,4 +66,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
     });
   };
+}
+
+/** The `code` and `message` of what was thrown (an HttpError or a database error here), for a short log line. */
+function codeAndMessage(err: unknown): { code: unknown; message: unknown } {
+  const { code, message } = err && typeof err === 'object' ? (err as { code?: unknown; message?: unknown }) : {};
+  return { code, message };
 }

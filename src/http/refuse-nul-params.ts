@@ -7,6 +7,7 @@ import { badRequest } from './http-error.js';
  * parameters (decoded by the router later) are covered as well as the query.
  */
 export const refuseNulParams: RequestHandler = (req, _res, next) => {
+  // eslint-disable-next-line no-control-regex -- a raw NUL in the URL is exactly what this refuses
   if (/%00|\u0000/i.test(req.url))
     next(badRequest('invalid_parameter', 'a NUL byte (%00) is not allowed in the path or query'));
   else next();

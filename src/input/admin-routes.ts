@@ -26,7 +26,7 @@ const reason = z
   .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
 const exclusion = z.strictObject({ cidr, reason: reason.default('api') });
 // One entry or a list; normalised to a list first so errors name the entry (`body[2].cidr`).
-const exclusionsBody = z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(exclusion).min(1));
+const exclusionsBody = z.preprocess((v): unknown[] => (Array.isArray(v) ? v : [v]), z.array(exclusion).min(1));
 
 /** /status, /export and /import of consumer state, and the do-not-probe list. */
 export function adminRoutes(app: Express, deps: { pool: Pool }): void {

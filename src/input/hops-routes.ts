@@ -10,16 +10,16 @@ const MAX_HOPS = 100_000;
 
 /**
  * POST /hops: a JSON array of address strings, or `{"hops": [...]}`. Valid entries are added even when
- * others are not; then the answer is 400 naming each bad entry, with the counts.
+ * others are not; then the answer is 400 naming each bad entry (`hops[3]`, either way), with the counts.
  */
 export function hopsRoutes(app: Express, deps: { pool: Pool; metrics: InputMetrics }): void {
   app.post('/hops', async (req, res) => {
-    const list = Array.isArray(req.body)
-      ? req.body
-      : req.body && typeof req.body === 'object' && Array.isArray(req.body.hops)
-        ? req.body.hops
+    const body: unknown = req.body;
+    const list: unknown[] | undefined = Array.isArray(body)
+      ? body
+      : body && typeof body === 'object' && 'hops' in body && Array.isArray(body.hops)
+        ? body.hops
         : undefined;
-    const base = Array.isArray(req.body) ? '' : 'hops';
     if (!list)
       throw badRequest('validation_failed', 'body: expected a JSON array of IP address strings, or {"hops": [...]}');
     if (list.length > MAX_HOPS)
@@ -27,12 +27,13 @@ export function hopsRoutes(app: Express, deps: { pool: Pool; metrics: InputMetri
 
     const valid: string[] = [];
     const details: ErrorDetail[] = [];
-    list.forEach((entry: unknown, i: number) => {
+    list.forEach((entry, i) => {
       const a = typeof entry === 'string' ? parseAddress(entry) : null;
       if (a) valid.push(formatAddress(a));
       else
         details.push({
-          path: `${base}[${i}]`,
+          // `hops[3]` whether the body is the bare array or `{"hops": [...]}` (docs/targets.md).
+          path: `hops[${i}]`,
           message:
             typeof entry === 'string'
               ? `not an IPv4 or IPv6 address: ${JSON.stringify(entry.slice(0, 64))}`

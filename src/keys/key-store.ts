@@ -1,11 +1,13 @@
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Pool } from '../db/create-pool.js';
-import { apiKeys } from '../db/schema/manager.js';
+import type { apiKeys } from '../db/schema/manager.js';
 import { isValidKeyName, KEY_NAME_RULE } from './key-name.js';
 import { generateApiKey } from './key-secret.js';
 
 export type KeyRecord = typeof apiKeys.$inferSelect;
+
+/** A key's row under its schema names (KeyRecord); api_keys has no int8 column, so the driver's values are its types. */
+const KEY_COLUMNS = `id, name, prefix, key_hash as "keyHash", role, created_by as "createdBy", created_at as "createdAt",
+  last_used_at as "lastUsedAt", revoked_at as "revokedAt"`;
 
 /**
  * What a key may do. worker: lease targets and post results; feeder: post hops (an output's --input-url);
@@ -27,20 +29,14 @@ export async function createKey(
 ): Promise<{ key: string; record: KeyRecord }> {
   if (!isValidKeyName(opts.name))
     throw new KeyNameError(`invalid key name ${JSON.stringify(opts.name)}: use ${KEY_NAME_RULE}`);
-  const db = drizzle({ client: pool });
   for (let attempt = 0; ; attempt++) {
     const secret = generateApiKey();
-    const [record] = await db
-      .insert(apiKeys)
-      .values({
-        name: opts.name,
-        prefix: secret.prefix,
-        keyHash: secret.hash,
-        role: opts.role,
-        createdBy: opts.createdBy ?? null,
-      })
-      .onConflictDoNothing({ target: apiKeys.prefix })
-      .returning();
+    const { rows } = await pool.query<KeyRecord>(
+      `insert into manager.api_keys (name, prefix, key_hash, role, created_by) values ($1, $2, $3, $4, $5)
+       on conflict (prefix) do nothing returning ${KEY_COLUMNS}`,
+      [opts.name, secret.prefix, secret.hash, opts.role, opts.createdBy ?? null],
+    );
+    const record = rows[0];
     // A prefix collision (48 bits) is next to impossible; draw again rather than fail.
     if (record) return { key: secret.key, record };
     if (attempt >= 3) throw new Error('could not draw an unused API key prefix');
@@ -48,46 +44,46 @@ export async function createKey(
 }
 
 /** Active keys first, newest first. */
-export function listKeys(pool: Pool): Promise<KeyRecord[]> {
-  return drizzle({ client: pool })
-    .select()
-    .from(apiKeys)
-    .orderBy(sql`${apiKeys.revokedAt} is not null`, desc(apiKeys.createdAt));
+export async function listKeys(pool: Pool): Promise<KeyRecord[]> {
+  const { rows } = await pool.query<KeyRecord>(
+    `select ${KEY_COLUMNS} from manager.api_keys order by revoked_at is not null, created_at desc`,
+  );
+  return rows;
 }
 
+/** On every request that carries a key (src/keys/require-role.ts): one probe of the unique index on prefix. */
 export async function findKeyByPrefix(pool: Pool, prefix: string): Promise<KeyRecord | undefined> {
-  const [row] = await drizzle({ client: pool }).select().from(apiKeys).where(eq(apiKeys.prefix, prefix));
-  return row;
+  const { rows } = await pool.query<KeyRecord>(`select ${KEY_COLUMNS} from manager.api_keys where prefix = $1`, [
+    prefix,
+  ]);
+  return rows[0];
 }
 
 /** Revokes a key (keeping the first revocation time); undefined when there is no such key. */
 export async function revokeKey(pool: Pool, id: string): Promise<KeyRecord | undefined> {
-  const db = drizzle({ client: pool });
-  const [row] = await db
-    .update(apiKeys)
-    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
-    .where(eq(apiKeys.id, id))
-    .returning();
-  return row;
+  const { rows } = await pool.query<KeyRecord>(
+    `update manager.api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1 returning ${KEY_COLUMNS}`,
+    [id],
+  );
+  return rows[0];
 }
 
 /** Revokes every active key of that name (`hopmap keys revoke NAME`); the revoked rows. */
-export function revokeKeysByName(pool: Pool, name: string): Promise<KeyRecord[]> {
-  return drizzle({ client: pool })
-    .update(apiKeys)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(apiKeys.name, name), isNull(apiKeys.revokedAt)))
-    .returning();
+export async function revokeKeysByName(pool: Pool, name: string): Promise<KeyRecord[]> {
+  const { rows } = await pool.query<KeyRecord>(
+    `update manager.api_keys set revoked_at = now() where name = $1 and revoked_at is null returning ${KEY_COLUMNS}`,
+    [name],
+  );
+  return rows;
 }
 
 /** Records use at most once a minute per key across all instances: a busy worker must not write per request. */
 export async function touchKey(pool: Pool, id: string): Promise<void> {
-  await drizzle({ client: pool })
-    .update(apiKeys)
-    .set({ lastUsedAt: sql`now()` })
-    .where(
-      and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`))),
-    );
+  await pool.query(
+    `update manager.api_keys set last_used_at = now()
+      where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
+    [id],
+  );
 }
 
 export function keyJson(k: KeyRecord) {

@@ -14,6 +14,7 @@ export interface ApiKeyIdentity {
 }
 
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express request augmentation is declared this way
   namespace Express {
     interface Request {
       apiKey?: ApiKeyIdentity;

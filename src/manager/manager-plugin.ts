@@ -1,42 +1,21 @@
-import type { Express, Request, RequestHandler } from 'express';
-import type { TaskList } from 'graphile-worker';
 import type { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { ServiceContext } from '../service/start-service.js';
+import type { WebPlugin, WebPluginContext, WebPluginFactory } from '../web/web-plugin.js';
 import type { RateLimit } from './auth/rate-limits.js';
-import type { Html } from '../web/html.js';
 
-/** One block of the dashboard for the signed-in user of `req`. */
-export type DashboardSection = (req: Request) => Promise<Html>;
-
-/** What a manager feature gets: the service's context and the manager's auth building blocks. */
-export interface ManagerContext extends ServiceContext {
+/**
+ * What the manager's own features get: the service's context and the manager's auth building blocks. The plugin
+ * contract itself is the kit's (src/web/web-plugin.ts), so features of other capabilities (the map) implement it
+ * without importing the manager.
+ */
+export interface ManagerContext extends ServiceContext, WebPluginContext {
   serverKey: Buffer;
-  /** Pages: a signed-in user or a redirect to /login. */
-  requireUserPage: RequestHandler;
-  /** JSON APIs: a signed-in user or 401 in the one error shape. */
-  requireUserApi: RequestHandler;
   /** A limiter counting in the shared rate_limits table, for a feature's own limits. */
   createRateLimiter(limit: RateLimit): RateLimiterPostgres;
 }
 
-/**
- * A manager feature (the worker registry, API keys, TLS, ...). The manager mounts, in this order: helmet,
- * /static, each plugin's `apiAuth` on /api, the /api rate limit, each plugin's `publicRoutes`, form parsing,
- * sessions, CSRF, the login routes, the dashboard, each plugin's `routes`.
- */
-export interface ManagerPlugin {
-  /**
-   * Runs on /api before its rate limit: on a valid API key it sets `req.apiKey = { id, ... }`, so the limit
-   * counts per key. It should pass a bad key on unrejected (the route refuses it), so bad keys count per address.
-   */
-  apiAuth?: RequestHandler;
-  /** Routes that authenticate on their own and need no session (the API gateway, ACME challenges). */
-  publicRoutes?(app: Express): void;
-  /** Routes with sessions and CSRF: guard pages with `requireUserPage`, JSON with `requireUserApi`. */
-  routes?(app: Express): void;
-  dashboardSections?: DashboardSection[];
-  tasks?: TaskList;
-  crontab?: string[];
-}
+/** A manager feature (the worker registry, API keys, TLS, ...): a plugin of the kit's contract. */
+export type ManagerPlugin = WebPlugin;
 
-export type ManagerPluginFactory = (ctx: ManagerContext) => ManagerPlugin | Promise<ManagerPlugin>;
+/** Any plugin factory whose context the manager's covers: the manager's own, and the kit's (the map's). */
+export type ManagerPluginFactory = WebPluginFactory<ManagerContext>;

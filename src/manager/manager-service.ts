@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import express, { type Express } from 'express';
-import type { Task } from 'graphile-worker';
+import type { Task, TaskList } from 'graphile-worker';
 import { DEFAULT_BODY_LIMIT } from '../http/create-service-app.js';
 import type { ServiceModule } from '../service/start-service.js';
 import { PROJECT_ROOT } from '../version.js';
@@ -14,6 +14,7 @@ import { absoluteTimeout, sessionMiddleware } from './auth/sessions.js';
 import type { ManagerContext, ManagerPlugin, ManagerPluginFactory } from './manager-plugin.js';
 import { securityHeaders } from './security-headers.js';
 import { dashboardBody } from './ui/dashboard-page.js';
+import { faviconIco } from './ui/favicon.js';
 import { html } from '../web/html.js';
 import { renderPage } from './ui/render-page.js';
 
@@ -90,6 +91,11 @@ export function managerService(opts: ManagerOptions): ServiceModule {
           app.set('trust proxy', opts.trustProxy ?? 'loopback');
           app.use(securityHeaders(https));
           app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
+          // Pages link /static/favicon.svg; this is for a tab without a page's <link> (src/manager/ui/favicon.ts).
+          const favicon = faviconIco();
+          app.get('/favicon.ico', (_req, res) => {
+            res.type('image/x-icon').setHeader('Cache-Control', 'public, max-age=86400').send(favicon);
+          });
           for (const p of plugins) if (p.apiAuth) app.use('/api', p.apiAuth);
           app.use('/api', rateLimit(apiLimiter, requesterKey));
           for (const p of plugins) p.publicRoutes?.(app);
@@ -127,9 +133,7 @@ export function managerService(opts: ManagerOptions): ServiceModule {
               sections.map((section) =>
                 section(req).catch((err: unknown) => {
                   log.error({ err }, 'dashboard section failed');
-                  return html`<section>
-                    <p class="flash error">This section failed to load; the server log has the details.</p>
-                  </section>`;
+                  return html`<section><p class="flash error">This section failed to load; the server log has the details.</p></section>`;
                 }),
               ),
             );
@@ -140,7 +144,7 @@ export function managerService(opts: ManagerOptions): ServiceModule {
           });
           for (const p of plugins) p.routes?.(app);
         },
-        tasks: Object.assign({ prune_manager_state: pruneTask }, ...plugins.map((p) => p.tasks ?? {})),
+        tasks: plugins.reduce<TaskList>((tasks, p) => ({ ...tasks, ...p.tasks }), { prune_manager_state: pruneTask }),
         crontab: ['*/15 * * * * prune_manager_state ?max=1', ...plugins.flatMap((p) => p.crontab ?? [])],
       };
     },

@@ -1,6 +1,7 @@
 import type { Pool } from '../db/create-pool.js';
 import { isTransientDatabaseError } from '../db/transient-errors.js';
 import type { Logger } from '../log/create-logger.js';
+import type { IngestFollowUps } from '../results/ingest-follow-ups.js';
 import type { Result } from '../results/result-schema.js';
 import { storeResults } from '../results/store-results.js';
 import { validateResult, type ItemError } from '../results/validate-results.js';
@@ -52,6 +53,7 @@ export class Ingest {
 
   constructor(
     private readonly pool: Pool,
+    private readonly followUps: IngestFollowUps,
     private readonly log?: Logger,
   ) {}
 
@@ -100,6 +102,7 @@ export class Ingest {
       const out = await storeResults(
         this.pool,
         batch.map((p) => p.result),
+        this.followUps,
       );
       this.summary.accepted += out.accepted;
       this.summary.duplicate += out.duplicate;

@@ -71,7 +71,7 @@ export function queryRoutes(app: Express, deps: { pool: Pool }): void {
     const [byHour, known, rate, partitions] = await Promise.all([
       resultsByHour(pool),
       pool.query<KnownRow>(KNOWN_SQL),
-      pool.query(
+      pool.query<{ per_second: number }>(
         `select count(*)::float8 / 60 as per_second from measurements.results where received_at > now() - interval '1 minute'`,
       ),
       pool.query(
@@ -85,7 +85,7 @@ export function queryRoutes(app: Express, deps: { pool: Pool }): void {
       results_by_hour: byHour,
       known: { hops: k.hops, links: k.links, results: k.results },
       known_estimated: { hops: k.hops_estimated, links: k.links_estimated, results: k.results_estimated },
-      ingest_per_second_last_minute: rate.rows[0].per_second,
+      ingest_per_second_last_minute: rate.rows[0]!.per_second,
       partitions: partitions.rows,
     });
   });

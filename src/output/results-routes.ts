@@ -5,6 +5,7 @@ import { decodedBody, parseSize } from '../http/decoded-body.js';
 import { HttpError } from '../http/http-error.js';
 import { splitLines } from '../http/split-lines.js';
 import type { Logger } from '../log/create-logger.js';
+import type { IngestFollowUps } from '../results/ingest-follow-ups.js';
 import { Ingest } from './ingest-results.js';
 import type { OutputMetrics } from './output-metrics.js';
 
@@ -24,11 +25,17 @@ const BLANK_LINE_COST = 1024;
  */
 export function resultsRoutes(
   app: Express,
-  deps: { pool: Pool; metrics: OutputMetrics; onHops?: (hops: string[]) => void; log?: Logger },
+  deps: {
+    pool: Pool;
+    followUps: IngestFollowUps;
+    metrics: OutputMetrics;
+    onHops?: (hops: string[]) => void;
+    log?: Logger;
+  },
 ): void {
   app.post('/results', async (req, res) => {
     const log = (deps.log ?? (req.app.locals.log as Logger | undefined))?.child({ module: 'ingest' });
-    const ingest = new Ingest(deps.pool, log);
+    const ingest = new Ingest(deps.pool, deps.followUps, log);
     let stopped: HttpError | undefined;
     if (req.is('application/x-ndjson') || req.is('application/jsonl')) stopped = await ingestNdjson(req, ingest);
     else if (req.is('application/json')) {

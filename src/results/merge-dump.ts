@@ -4,8 +4,9 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool, PoolClient } from '../db/create-pool.js';
+import { int8 } from '../db/int8.js';
 import { findPgTool } from '../db/pg-tools.js';
-import { addHops } from '../targets/add-hops.js';
+import type { IngestFollowUps } from './ingest-follow-ups.js';
 import { ensurePartitionsFor } from './partitions.js';
 import type { Result } from './result-schema.js';
 import { rewindResultsPerMinute } from './results-per-minute.js';
@@ -46,10 +47,12 @@ const BATCH = 500;
  * and hops are derived from the new results only), so merging a dump twice, or two dumps that overlap,
  * counts nothing twice. Links and ids the source kept after retiring their results are added only where
  * unknown here. The archive is read by `pg_restore --data-only` and streamed, by COPY, into session tables.
+ * `followUps` are ingest's (acks, hops, alias evidence); the dump's own hops join the pool by its `addHops`.
  */
 export async function mergeDump(
   pool: Pool,
   file: string,
+  followUps: IngestFollowUps,
   opts: { pgRestore?: string | undefined } = {},
 ): Promise<MergeOutcome> {
   const client = await pool.connect();
@@ -60,13 +63,13 @@ export async function mergeDump(
     await client.query('create index on merge_results (received_at, id)');
     const outcome: MergeOutcome = {
       file,
-      results: await mergeResults(pool, client),
+      results: await mergeResults(pool, client, followUps),
       retiredIds: await countedInsert(
         client,
         'merge_result_ids',
         'insert into result_ids (id, received_at) select id, received_at from merge_result_ids on conflict do nothing',
       ),
-      hops: await mergeHops(client),
+      hops: await mergeHops(client, followUps),
       links: await countedInsert(
         client,
         'merge_links',
@@ -146,7 +149,11 @@ function devNull(): NodeJS.WritableStream {
   return new Writable({ write: (_chunk, _enc, done) => done() });
 }
 
-async function mergeResults(pool: Pool, client: PoolClient): Promise<MergeOutcome['results']> {
+async function mergeResults(
+  pool: Pool,
+  client: PoolClient,
+  followUps: IngestFollowUps,
+): Promise<MergeOutcome['results']> {
   const totals = { read: 0, stored: 0, duplicate: 0, rejected: 0 };
   let after: { at: string; id: string } | undefined;
   for (;;) {
@@ -174,14 +181,14 @@ async function mergeResults(pool: Pool, client: PoolClient): Promise<MergeOutcom
       pool,
       rows.map((r) => r.day),
     );
-    const out = await storeResults(pool, batch, { receivedAt });
+    const out = await storeResults(pool, batch, followUps, { receivedAt });
     if (out.accepted > 0) await rewindResultsPerMinute(pool, rows[0]!.at); // they keep their received_at: recount those minutes
     totals.stored += out.accepted;
     totals.duplicate += out.duplicate;
   }
 }
 
-async function mergeHops(client: PoolClient): Promise<MergeOutcome['hops']> {
+async function mergeHops(client: PoolClient, followUps: IngestFollowUps): Promise<MergeOutcome['hops']> {
   const totals = { read: 0, added: 0 };
   for (let last = -1; ;) {
     const { rows } = await client.query<{ id: string; address: string }>(
@@ -189,10 +196,10 @@ async function mergeHops(client: PoolClient): Promise<MergeOutcome['hops']> {
       [last],
     );
     if (rows.length === 0) return totals;
-    last = Number(rows.at(-1)!.id);
+    last = int8(rows.at(-1)!.id);
     totals.read += rows.length;
     totals.added += (
-      await addHops(
+      await followUps.addHops(
         client,
         rows.map((r) => r.address),
       )

@@ -1,4 +1,5 @@
 import type { PoolClient } from '../db/create-pool.js';
+import { int8 } from '../db/int8.js';
 import {
   answeredTtls,
   divergeTtl,
@@ -133,7 +134,7 @@ async function internPaths(client: PoolClient, pictures: RoutePath[]): Promise<M
     `select id, hash from paths where hash = any($1::uuid[])`,
     [hashes],
   );
-  return new Map(rows.map((r) => [r.hash, Number(r.id)]));
+  return new Map(rows.map((r) => [r.hash, int8(r.id)]));
 }
 
 const keyArrays = (keys: RouteKey[]) => [
@@ -180,12 +181,12 @@ async function lockRoutes(client: PoolClient, keys: RouteKey[]): Promise<Array<S
        join paths p on p.id = s.path_id`,
     args,
   );
-  const out: Array<Span | undefined> = new Array(keys.length);
+  const out = new Array<Span | undefined>(keys.length);
   for (const r of rows) {
-    out[Number(r.ord) - 1] = {
-      id: Number(r.span_id),
+    out[int8(r.ord) - 1] = {
+      id: int8(r.span_id),
       isNew: false,
-      pathId: Number(r.path_id),
+      pathId: int8(r.path_id),
       hops: r.hops,
       reached: r.reached,
       silentTtls: r.silent_ttls,
@@ -212,7 +213,7 @@ async function writeSpans(
       `select nextval('route_spans_id_seq') as id from generate_series(1, $1)`,
       [created.length],
     );
-    created.forEach((s, i) => (s.id = Number(rows[i]!.id)));
+    created.forEach((s, i) => (s.id = int8(rows[i]!.id)));
   }
   const keyOfSpan = new Map<Span, RouteKey>();
   for (const c of changes) keyOfSpan.set(c.after, c.key).set(c.before, c.key);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Pool, PoolClient } from '../db/create-pool.js';
 import { inTransaction } from '../db/in-transaction.js';
+import { int8 } from '../db/int8.js';
 import type { Logger } from '../log/create-logger.js';
 import { ensurePartitionsAhead } from './partitions.js';
 import { forgetResultsPerMinuteThrough } from './results-per-minute.js';
@@ -68,13 +69,13 @@ export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): 
     }
     if (policy.maxSizeMb !== undefined) {
       let total =
-        rows.reduce((n, p) => n + Number(p.bytes), 0) -
-        past.filter((p) => toRetire.has(p.name)).reduce((n, p) => n + Number(p.bytes), 0);
+        rows.reduce((n, p) => n + int8(p.bytes), 0) -
+        past.filter((p) => toRetire.has(p.name)).reduce((n, p) => n + int8(p.bytes), 0);
       for (const p of past) {
         if (total <= policy.maxSizeMb * 1024 * 1024) break;
         if (toRetire.has(p.name)) continue;
         toRetire.set(p.name, `results above ${policy.maxSizeMb} MB`);
-        total -= Number(p.bytes);
+        total -= int8(p.bytes);
       }
     }
     const retired: RotationOutcome['retired'] = [];
@@ -86,7 +87,7 @@ export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): 
       retired.push({
         partition: p.name,
         rows: count.rows[0]!.n,
-        bytes: Number(p.bytes),
+        bytes: int8(p.bytes),
         reason: toRetire.get(p.name)!,
         ...(archive ? { archive } : {}),
       });
@@ -101,7 +102,7 @@ export function rotateResults(pool: Pool, policy: RotationPolicy, log: Logger): 
           where i.inhparent = 'measurements.results'::regclass and c.relname ~ '^results_[0-9]{8}$'), now())`,
       );
     }
-    const keptBytes = rows.filter((p) => !toRetire.has(p.name)).reduce((n, p) => n + Number(p.bytes), 0);
+    const keptBytes = rows.filter((p) => !toRetire.has(p.name)).reduce((n, p) => n + int8(p.bytes), 0);
     return { ran: true, created, retired, keptBytes };
   });
 }

@@ -1,4 +1,5 @@
 import type { Pool } from '../db/create-pool.js';
+import { int8 } from '../db/int8.js';
 import type { PathHops } from './route-paths.js';
 
 export interface SpanView {
@@ -57,7 +58,7 @@ export async function listRouteChanges(pool: Pool, f: ChangesFilter): Promise<Ro
       limit $5`,
     [f.since ?? null, f.worker ?? null, f.target ?? null, f.after ?? 0, f.limit],
   );
-  return rows.map((r) => ({ ...r.change, id: Number(r.change.id) }));
+  return rows.map((r) => ({ ...r.change, id: int8(r.change.id) }));
 }
 
 /**

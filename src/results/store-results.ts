@@ -1,10 +1,8 @@
 import type { Pool, PoolClient } from '../db/create-pool.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { withRetry } from '../db/with-retry.js';
-import { storeAliasEvidence } from '../aliases/store-alias-evidence.js';
-import { ackLeaseTargets } from '../targets/ack-leases.js';
-import { addHops } from '../targets/add-hops.js';
 import { extractLinks, type LinkObservation } from './extract-links.js';
+import type { IngestFollowUps } from './ingest-follow-ups.js';
 import { recordRoutes } from './record-routes.js';
 import type { Result } from './result-schema.js';
 import { routeObservation } from './route-paths.js';
@@ -24,9 +22,16 @@ export interface StoreOutcome {
  * Stores a batch of validated results in one transaction: an id seen before (by any instance) is skipped,
  * the rest go into the day's partition with multi-row statements (unnest), their leases are acknowledged,
  * their links aggregated, and their intermediate hops join the target pool. Committed when it resolves.
+ * Acks, hops and alias evidence are `followUps`' (targets', aliases'), run on the batch's client in that
+ * transaction.
  */
-export function storeResults(pool: Pool, batch: Result[], opts: StoreOptions = {}): Promise<StoreOutcome> {
-  return withRetry(() => storeOnce(pool, batch, opts), { what: 'store results' });
+export function storeResults(
+  pool: Pool,
+  batch: Result[],
+  followUps: IngestFollowUps,
+  opts: StoreOptions = {},
+): Promise<StoreOutcome> {
+  return withRetry(() => storeOnce(pool, batch, followUps, opts), { what: 'store results' });
 }
 
 export interface StoreOptions {
@@ -34,7 +39,7 @@ export interface StoreOptions {
   receivedAt?: ReadonlyMap<string, string>;
 }
 
-function storeOnce(pool: Pool, batch: Result[], opts: StoreOptions): Promise<StoreOutcome> {
+function storeOnce(pool: Pool, batch: Result[], followUps: IngestFollowUps, opts: StoreOptions): Promise<StoreOutcome> {
   const unique = [...new Map(batch.map((r) => [r.id, r])).values()];
   return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string }>(
@@ -58,7 +63,7 @@ function storeOnce(pool: Pool, batch: Result[], opts: StoreOptions): Promise<Sto
     );
     const stored = new Set(rows.map((r) => r.id));
     const fresh = unique.filter((r) => stored.has(r.id));
-    await ackLeaseTargets(
+    await followUps.ackLeases(
       client,
       fresh.filter((r) => r.lease).map((r) => ({ lease: r.lease!, target: r.target })),
     );
@@ -68,12 +73,12 @@ function storeOnce(pool: Pool, batch: Result[], opts: StoreOptions): Promise<Sto
       observations.flatMap((o) => o.links),
     );
     const hops = [...new Set(observations.flatMap((o) => o.hops))];
-    const added = await addHops(client, hops);
+    const added = await followUps.addHops(client, hops);
     const routes = await recordRoutes(
       client,
       fresh.map(routeObservation).filter((o) => o !== null),
     );
-    await storeAliasEvidence(client, fresh);
+    await followUps.storeAliasEvidence(client, fresh);
     return {
       accepted: fresh.length,
       duplicate: batch.length - fresh.length,

@@ -1,4 +1,7 @@
 import type { PoolClient } from '../db/create-pool.js';
+import { int8 } from '../db/int8.js';
+import type { targetBlocks } from '../db/schema/targets.js';
+import type { TableRow } from '../db/table-row.js';
 import { parseTarget } from '../net/ip-address.js';
 import { hash32 } from './hash32.js';
 import { BlockWalk, type AddressFilter } from './target-streams.js';
@@ -11,12 +14,7 @@ export interface RingCursor {
   done: boolean;
 }
 
-interface RingRow {
-  id: string;
-  cidr: string;
-  walk_size: string;
-  shuffle_key: number;
-}
+type RingRow = Pick<TableRow<typeof targetBlocks>, 'id' | 'cidr' | 'walk_size' | 'shuffle_key'>;
 
 /** Blocks fetched from the ring per query; a batch of single-address blocks opens about this many. */
 const RING_PAGE = 128;
@@ -51,9 +49,9 @@ export class ConsumerRing {
       const parsed = parseTarget(row.cidr);
       if (!parsed.ok) continue;
       return new BlockWalk(
-        Number(row.id),
+        int8(row.id),
         parsed.block,
-        Number(row.walk_size),
+        int8(row.walk_size),
         walkKey(this.consumerId, row.cidr),
         0,
         this.allowed,

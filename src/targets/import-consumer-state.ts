@@ -1,5 +1,6 @@
 import { inTransaction } from '../db/in-transaction.js';
 import type { Pool } from '../db/create-pool.js';
+import { int8 } from '../db/int8.js';
 import type { ConsumerState } from './consumer-state-format.js';
 
 export interface ImportStateResult {
@@ -34,7 +35,7 @@ export async function importConsumerState(pool: Pool, state: ConsumerState): Pro
       'select host(address) as address, id from hops where address = any($1::inet[])',
       [state.hops],
     );
-    const idOf = new Map(hopIds.rows.map((r) => [r.address, Number(r.id)]));
+    const idOf = new Map(hopIds.rows.map((r) => [r.address, int8(r.id)]));
 
     for (const c of state.consumers) {
       const served = c.hops_served.flatMap(([a, b]) => state.hops.slice(a, b).map((h) => idOf.get(h)!));

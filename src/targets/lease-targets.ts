@@ -1,5 +1,8 @@
 import type { Pool, PoolClient } from '../db/create-pool.js';
 import { inTransaction } from '../db/in-transaction.js';
+import { int8 } from '../db/int8.js';
+import type * as schema from '../db/schema/targets.js';
+import type { TableRow } from '../db/table-row.js';
 import { withRetry } from '../db/with-retry.js';
 import { assembleBatch } from './assemble-batch.js';
 import { ConsumerRing, walkKey, type RingCursor } from './consumer-ring.js';
@@ -31,19 +34,19 @@ export interface LeaseResult {
   retryAfterSeconds?: number;
 }
 
-interface ConsumerRow {
-  pass: number;
-  cooldown_until: Date | null;
-  ring_start: number;
-  ring_cursor_key: number | null;
-  ring_cursor_cidr: string | null;
-  ring_wrapped: boolean;
-  ring_done: boolean;
-  hops_served: string;
-  last_prefix: string | null;
-  rr_slot: number;
-  exclusions_version: number | null;
-}
+type ConsumerRow = Pick<
+  TableRow<typeof schema.consumers>,
+  | 'pass'
+  | 'cooldown_until'
+  | 'ring_start'
+  | 'ring_cursor_key'
+  | 'ring_cursor_cidr'
+  | 'ring_wrapped'
+  | 'ring_done'
+  | 'hops_served'
+  | 'last_prefix'
+  | 'rr_slot'
+> & { exclusions_version: number | null };
 
 const CONSUMER_COLUMNS = `pass, cooldown_until, ring_start, ring_cursor_key, ring_cursor_cidr::text as ring_cursor_cidr, ring_wrapped,
   ring_done, hops_served::text as hops_served, last_prefix, rr_slot,
@@ -134,12 +137,8 @@ async function startNextPass(client: PoolClient, consumerId: string, pass: numbe
   return rows[0]!;
 }
 
-interface WalkRow {
-  block_id: string;
-  position: string;
-  cidr: string;
-  walk_size: string;
-}
+type WalkRow = Pick<TableRow<typeof schema.consumerBlocks>, 'block_id' | 'position'> &
+  Pick<TableRow<typeof schema.targetBlocks>, 'cidr' | 'walk_size'>;
 
 async function leaseFromPool(
   client: PoolClient,
@@ -163,11 +162,11 @@ async function leaseFromPool(
     return parsed.ok
       ? [
           new BlockWalk(
-            Number(r.block_id),
+            int8(r.block_id),
             parsed.block,
-            Number(r.walk_size),
+            int8(r.walk_size),
             walkKey(consumerId, r.cidr),
-            Number(r.position),
+            int8(r.position),
             filter.allowed,
           ),
         ]
@@ -234,11 +233,7 @@ async function leaseFromPool(
 /** Gaps of unserved hop ids looked into per batch. */
 const HOP_GAPS_PER_BATCH = 64;
 
-interface HopRow {
-  id: string;
-  address: string;
-  covered: boolean;
-}
+type HopRow = Pick<TableRow<typeof schema.hops>, 'id' | 'address'> & { covered: boolean };
 
 /**
  * Up to `want` hops this consumer has not had in this pass, freshest first. The served set is a multirange
@@ -265,7 +260,7 @@ async function unservedHops(
       order by upper(g) desc limit $2`,
     [served, HOP_GAPS_PER_BATCH + 1],
   );
-  const scanned = gaps.rows.slice(0, HOP_GAPS_PER_BATCH).map((g) => ({ lo: Number(g.lo), hi: Number(g.hi) }));
+  const scanned = gaps.rows.slice(0, HOP_GAPS_PER_BATCH).map((g) => ({ lo: int8(g.lo), hi: int8(g.hi) }));
   const { rows } = await client.query<HopRow>(
     `select h.id, host(h.address) as address,
             (h.family <> all($4::smallint[]) or exists (select 1 from target_blocks b where b.active and b.effective and b.cidr >>= h.address)) as covered
@@ -278,12 +273,12 @@ async function unservedHops(
   const skippedHopIds: number[] = [];
   for (const row of rows) {
     const a = parseAddress(row.address);
-    if (!a || row.covered || !allowed(a)) skippedHopIds.push(Number(row.id));
-    else hops.push({ id: Number(row.id), address: row.address, prefix: prefixKey(a) });
+    if (!a || row.covered || !allowed(a)) skippedHopIds.push(int8(row.id));
+    else hops.push({ id: int8(row.id), address: row.address, prefix: prefixKey(a) });
   }
   const full = rows.length === want;
-  const lowest = full ? Number(rows.at(-1)!.id) : 0;
-  const ids = rows.map((r) => Number(r.id));
+  const lowest = full ? int8(rows.at(-1)!.id) : 0;
+  const ids = rows.map((r) => int8(r.id));
   const emptyGaps = scanned.filter((g) => g.lo > lowest && !ids.some((id) => id >= g.lo && id < g.hi));
   return { hops, skippedHopIds, emptyGaps, sawAllHops: !full && gaps.rows.length <= HOP_GAPS_PER_BATCH };
 }

@@ -1,5 +1,8 @@
+/** What may be written into a page as text: nullish is written as nothing. */
+export type HtmlText = string | number | bigint | boolean | Date | null | undefined;
+
 /** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
+export function escapeHtml(value: HtmlText): string {
   return String(value ?? '').replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
@@ -14,7 +17,7 @@ export class Html {
   }
 }
 
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+export function html(strings: TemplateStringsArray, ...values: Array<HtmlText | Html | Array<HtmlText | Html>>): Html {
   let out = strings[0]!;
   values.forEach((v, i) => {
     out +=

@@ -9,7 +9,7 @@ export function currentUser(locals: Record<string, unknown>): string | undefined
 
 /** The page frame's context from what the app's session and CSRF middleware left in res.locals (absent before they exist). */
 export function pageContext(res: Response, title: string, flash?: PageContext['flash']): PageContext {
-  const csrfToken = res.locals.csrfToken;
+  const csrfToken: unknown = res.locals.csrfToken;
   return {
     title,
     user: currentUser(res.locals),

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/create-logger.js';
 import type { Result } from '../results/result-schema.js';
 import type { IsolationGuard, MeasuredTarget } from './isolation-guard.js';
+import { TRICKLE_BATCH, trickleWaitMs } from './silence-watch.js';
 import type { TargetSource } from './target-source.js';
 
 export interface ProbeLoopOptions {
@@ -17,6 +18,12 @@ export interface ProbeLoopOptions {
   onFetch?: (ok: boolean) => void;
   /** Holds unanswered results back while it cannot tell a dead target from a dead uplink (isolation-guard.ts). */
   guard?: IsolationGuard;
+  /**
+   * While `silent` (no answer ever heard, silence-watch.ts), the loop trickles: batches of a few targets,
+   * the wait between them doubling from `intervalMs` up to 5 min, so a worker without a network does not
+   * lease its whole target list and report every target unanswered.
+   */
+  silence?: { readonly silent: boolean };
 }
 
 /**
@@ -56,10 +63,18 @@ export class ProbeLoop {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let trickled = 0;
     while (!this.stopping) {
+      const silent = this.opts.silence?.silent === true;
+      if (silent) {
+        await this.pause(trickleWaitMs(this.opts.intervalMs, trickled++));
+        if (this.stopping) break;
+      } else trickled = 0;
       let batch;
       try {
-        batch = await this.opts.source.next(this.opts.batchSize);
+        batch = await this.opts.source.next(
+          silent ? Math.min(this.opts.batchSize, TRICKLE_BATCH) : this.opts.batchSize,
+        );
         failures = 0;
         this.opts.onFetch?.(true);
       } catch (err) {

@@ -378,7 +378,9 @@ export class ResultSpool {
 
   /** The full-spool policy: drop whole segments, oldest first, until `incoming` fits. */
   private async makeRoom(incoming: number): Promise<void> {
-    while (this.bytes + incoming > this.maxBytes && (await this.dropOldest('spool at maxBytes'))) {}
+    while (this.bytes + incoming > this.maxBytes) {
+      if (!(await this.dropOldest('spool at maxBytes'))) return;
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import { ResultDelivery } from './deliver-results.js';
 import { IsolationGuard } from './isolation-guard.js';
 import { aliasSchedule } from './measure-aliases.js';
 import { measureTarget, pingOnce } from './measure-target.js';
+import { networkHealth } from './network-health.js';
 import { Pacer } from './pacer.js';
 import { ProbeLoop } from './probe-loop.js';
 import { ResultLedger, type ResultAccounts } from './result-ledger.js';
@@ -22,6 +23,7 @@ import { ResultQuarantine } from './result-quarantine.js';
 import { createResultSink } from './result-sinks.js';
 import { ResultSpool } from './result-spool.js';
 import { resultsAtRisk } from './results-at-risk.js';
+import { SilenceWatch } from './silence-watch.js';
 import { targetSource } from './target-source.js';
 import type { WorkerConfig } from './worker-config.js';
 
@@ -109,7 +111,7 @@ export async function runWorker(
   });
   registerResultAccounts(metrics.registry, () => delivery.stats);
   // After the delivery's last flush: what a supervisor (hopmap lab run) checks for lost results.
-  lifecycle.onShutdown('summary', async () =>
+  lifecycle.onShutdown('summary', () =>
     log.info({ produced: ledger.produced, spooled: spool.depth, delivery: delivery.stats }, 'worker summary'),
   );
   delivery.start();
@@ -151,6 +153,16 @@ export async function runWorker(
         onRemeasure: () => remeasured.inc(),
       })
     : undefined;
+  const noAnswers = metrics.gauge(
+    'worker_no_answers',
+    '1 while no probe has ever been answered (past no_answers_after_probes): leasing slowed to a trickle',
+  );
+  noAnswers.set(0);
+  const silence = new SilenceWatch({
+    thresholds: { probes: cfg.noAnswersAfterProbes, targets: cfg.noAnswersAfterTargets },
+    log: log.child({ module: 'network' }),
+    onChange: (on) => noAnswers.set(on ? 1 : 0),
+  });
   const loop = new ProbeLoop({
     source: targetSource(cfg.inputFile, { workerId: cfg.workerId, apiKey: cfg.apiKey, ca: cfg.caFile }),
     log: log.child({ module: 'probe' }),
@@ -181,11 +193,15 @@ export async function runWorker(
                 ...(stopSet ? { doubletree: { stopSet, startTtl: cfg.stopSetStartTtl } } : {}),
               }
             : false,
-        onProbe: (ok) => ok && answered.inc(),
+        onProbe: (ok) => {
+          if (ok) answered.inc();
+          silence.probe(target, ok);
+        },
         ...(aliases ? { aliases } : {}),
       }),
     store,
     ...(guard ? { guard } : {}),
+    silence,
   });
   loop.start();
   lifecycle.onShutdown('probe loop', () => loop.stop());
@@ -211,9 +227,12 @@ export async function runWorker(
     metrics,
     healthDetails: () => {
       const reasons = atRisk();
+      const network = networkHealth(guard?.status(), silence.status());
       return {
-        // The kit says ok or draining; a worker whose results are at risk says degraded, and why.
-        ...(reasons.length && !state.draining && { status: 'degraded', results_at_risk: reasons }),
+        // The kit says ok or draining; a worker whose results are at risk, or that is cut off or has never heard
+        // an answer, says degraded, and why (`results_at_risk`, `network.reason`).
+        ...((reasons.length > 0 || network.reason !== undefined) &&
+          !state.draining && { status: 'degraded', ...(reasons.length > 0 && { results_at_risk: reasons }) }),
         raw_sockets: rawSockets,
         ping_method: pingMethod,
         pps_cap: cfg.pps,
@@ -227,7 +246,7 @@ export async function runWorker(
           quarantined: quarantine.size,
         },
         delivery: delivery.stats,
-        network: guard ? guard.status() : { state: 'unchecked', since: null, held_targets: 0 },
+        network,
       };
     },
   });

@@ -34,7 +34,10 @@ export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSin
 
   return {
     describe: () => where,
-    close: async () => agent.destroy(),
+    close: () => {
+      agent.destroy();
+      return Promise.resolve();
+    },
     send(batch, signal) {
       const body = Buffer.from(JSON.stringify(batch), 'utf8');
       return new Promise<SendOutcome>((resolve) => {

@@ -9,7 +9,7 @@ import { TRACE_METHODS } from '../probe/traceroute.js';
  * cooldown_minutes, enable_traceroute, traceroute_max_hops, health_check_port) keep their names and meaning;
  * input and output may each be an HTTP(S) URL, a file path, or a unix socket (`unix:///path`).
  */
-export const workerConfig = z.object({
+const workerFields = z.object({
   inputFile: z.string().min(1, 'give an input: a URL of an input service, a file of addresses, or unix:///path'),
   outputFile: z.string().min(1, 'give an output: a URL of an output service, a file, or unix:///path'),
   intervalSeconds: z.coerce.number().positive().default(5),
@@ -57,6 +57,12 @@ export const workerConfig = z.object({
   probeTimeout: duration().default(1_000),
   /** Hold unanswered results while the worker cannot tell dead targets from its own dead uplink (isolation-guard.ts). */
   isolationCheck: bool().default(true),
+  /**
+   * /health degraded (no_answers) and leasing slowed while this many pings, to at least `noAnswersAfterTargets`
+   * distinct targets, went unanswered with no answer ever heard (silence-watch.ts); 0 turns it off.
+   */
+  noAnswersAfterProbes: z.coerce.number().int('expected a whole number').min(0).max(1_000_000).default(200),
+  noAnswersAfterTargets: positiveInt().max(100_000).default(20),
   spoolDir: z.string().min(1).default('./.hopmap/spool'),
   spoolMaxMb: z.coerce.number().positive().default(100),
   shutdownFlush: duration().default(30_000),
@@ -66,6 +72,16 @@ export const workerConfig = z.object({
   quarantineRetry: duration().default(10 * 60_000),
   logLevel: logLevel().default('info'),
   verbose: bool().default(false),
+});
+
+export const workerConfig = workerFields.superRefine((cfg, ctx) => {
+  // Every target takes at least one ping: more targets than pings could never be reached.
+  if (cfg.noAnswersAfterProbes > 0 && cfg.noAnswersAfterTargets > cfg.noAnswersAfterProbes)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['noAnswersAfterTargets'],
+      message: `at most no_answers_after_probes (${cfg.noAnswersAfterProbes}): every target takes at least one probe`,
+    });
 });
 
 export type WorkerConfig = z.infer<typeof workerConfig>;

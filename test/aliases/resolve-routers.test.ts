@@ -5,6 +5,7 @@ import { resolveRouters, unionRouters } from '../../src/aliases/resolve-routers.
 import { createPool, type Pool } from '../../src/db/create-pool.js';
 import { outputService } from '../../src/output/output-service.js';
 import { RESULT_FORMAT, type AliasResult } from '../../src/results/result-schema.js';
+import { ingestFollowUps, outputWiring } from '../../src/cli/output-wiring.js';
 import { storeResults } from '../../src/results/store-results.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson } from '../support/http-client.js';
@@ -73,11 +74,15 @@ describe('router resolution from alias evidence', { skip }, () => {
   });
 
   it('folds a batch into one row per pair and method: verdict counts, first and last seen, the workers', async () => {
-    await storeResults(pool, [
-      aliasResult({ mercator: [['198.18.0.9', '198.18.0.2']], worker: 'w2', atMs: 0 }),
-      aliasResult({ mercator: [['198.18.0.2', '198.18.0.9']], worker: 'w1', atMs: 60_000 }),
-      aliasResult({ distinct: [['198.18.0.9', '198.18.0.2']], worker: 'w1', atMs: 30_000 }),
-    ]);
+    await storeResults(
+      pool,
+      [
+        aliasResult({ mercator: [['198.18.0.9', '198.18.0.2']], worker: 'w2', atMs: 0 }),
+        aliasResult({ mercator: [['198.18.0.2', '198.18.0.9']], worker: 'w1', atMs: 60_000 }),
+        aliasResult({ distinct: [['198.18.0.9', '198.18.0.2']], worker: 'w1', atMs: 30_000 }),
+      ],
+      ingestFollowUps,
+    );
     const { rows } = await pool.query(
       `select host(a) as a, host(b) as b, method, alias_count::int, distinct_count::int, first_seen_at, last_seen_at, workers from alias_evidence order by method`,
     );
@@ -106,11 +111,15 @@ describe('router resolution from alias evidence', { skip }, () => {
   });
 
   it('merges transitively; the router id is the smallest address; an address with no alias stays a router of its own', async () => {
-    await storeResults(pool, [
-      aliasResult({ mercator: [['198.18.0.10', '198.18.0.6']] }),
-      aliasResult({ mercator: [['198.18.0.14', '198.18.0.10']] }),
-      aliasResult({ mercator: [['198.18.1.1', '198.18.1.5']] }),
-    ]);
+    await storeResults(
+      pool,
+      [
+        aliasResult({ mercator: [['198.18.0.10', '198.18.0.6']] }),
+        aliasResult({ mercator: [['198.18.0.14', '198.18.0.10']] }),
+        aliasResult({ mercator: [['198.18.1.1', '198.18.1.5']] }),
+      ],
+      ingestFollowUps,
+    );
     const r = await resolveRouters(pool);
     assert.deepEqual(r, { routers: 2, interfaces: 5, refused: 0 });
     assert.deepEqual(
@@ -134,22 +143,26 @@ describe('router resolution from alias evidence', { skip }, () => {
   it('refuses a merge that would join two addresses a timestamp test found distinct, keeping the better supported merges', async () => {
     // A-B and C-D seen twice, B-C once: with A and D distinct, the chain A-B-C-D must break, and at B-C.
     const [A, B, C, D] = ['198.18.2.1', '198.18.2.2', '198.18.2.3', '198.18.2.4'];
-    await storeResults(pool, [
-      aliasResult({
-        mercator: [
-          [A, B],
-          [C, D],
-        ],
-      }),
-      aliasResult({
-        mercator: [
-          [B, A],
-          [D, C],
-        ],
-        worker: 'w2',
-      }),
-      aliasResult({ mercator: [[B, C]], distinct: [[A, D]] }),
-    ]);
+    await storeResults(
+      pool,
+      [
+        aliasResult({
+          mercator: [
+            [A, B],
+            [C, D],
+          ],
+        }),
+        aliasResult({
+          mercator: [
+            [B, A],
+            [D, C],
+          ],
+          worker: 'w2',
+        }),
+        aliasResult({ mercator: [[B, C]], distinct: [[A, D]] }),
+      ],
+      ingestFollowUps,
+    );
     assert.deepEqual(await resolveRouters(pool), { routers: 2, interfaces: 4, refused: 1 });
     assert.deepEqual(await routerOf(), { [A]: A, [B]: A, [C]: C, [D]: C });
 
@@ -166,7 +179,7 @@ describe('router resolution from alias evidence', { skip }, () => {
 
   it('a pair with both verdicts: the timestamp majority decides, and a distinct pair is never merged directly', async () => {
     const [A, B] = ['198.18.3.1', '198.18.3.2'];
-    await storeResults(pool, [aliasResult({ mercator: [[A, B]], distinct: [[A, B]] })]);
+    await storeResults(pool, [aliasResult({ mercator: [[A, B]], distinct: [[A, B]] })], ingestFollowUps);
     assert.deepEqual(await resolveRouters(pool), { routers: 0, interfaces: 0, refused: 1 });
     assert.deepEqual(
       unionRouters([{ a: A, b: B, supports: true, blocked: false }]).groups.map((g) => ({
@@ -180,7 +193,7 @@ describe('router resolution from alias evidence', { skip }, () => {
 
   it('recomputes stably: the same evidence writes nothing; a new interface keeps the router id; a re-posted result adds nothing', async () => {
     const first = aliasResult({ mercator: [['198.18.4.2', '198.18.4.5']] });
-    await storeResults(pool, [first]);
+    await storeResults(pool, [first], ingestFollowUps);
     await resolveRouters(pool);
     const before = (
       await pool.query('select host(address) as address, xmin::text from router_interfaces order by address')
@@ -197,7 +210,7 @@ describe('router resolution from alias evidence', { skip }, () => {
       routersBefore,
     );
 
-    const again = await storeResults(pool, [first]);
+    const again = await storeResults(pool, [first], ingestFollowUps);
     assert.equal(again.duplicate, 1);
     assert.deepEqual(
       (await pool.query('select alias_count::int from alias_evidence')).rows,
@@ -205,7 +218,7 @@ describe('router resolution from alias evidence', { skip }, () => {
       'the re-post counted once',
     );
 
-    await storeResults(pool, [aliasResult({ mercator: [['198.18.4.9', '198.18.4.5']] })]);
+    await storeResults(pool, [aliasResult({ mercator: [['198.18.4.9', '198.18.4.5']] })], ingestFollowUps);
     await resolveRouters(pool);
     assert.deepEqual(await routerOf(), {
       '198.18.4.2': '198.18.4.2',
@@ -222,10 +235,14 @@ describe('router resolution from alias evidence', { skip }, () => {
       `198.18.5.${i + 1}`,
       `198.18.6.${i + 1}`,
     ]);
-    await storeResults(pool, [aliasResult({ mercator: pairs })]);
+    await storeResults(pool, [aliasResult({ mercator: pairs })], ingestFollowUps);
     await resolveRouters(pool);
     // Join them all into one router through a chain; a reader polling meanwhile sees 200 routers or 1.
-    await storeResults(pool, [aliasResult({ mercator: pairs.slice(1).map(([, b], i) => [pairs[i]![0], b]) })]);
+    await storeResults(
+      pool,
+      [aliasResult({ mercator: pairs.slice(1).map(([, b], i) => [pairs[i]![0], b]) })],
+      ingestFollowUps,
+    );
     const seen = new Set<string>();
     let done = false;
     const reader = (async () => {
@@ -249,7 +266,7 @@ describe('router resolution from alias evidence', { skip }, () => {
   });
 
   it('the output service resolves routers as its resolve_routers job, from results posted to it', async () => {
-    const output: RunningService = await startService(outputService({ auth: 'off' }), {
+    const output: RunningService = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

@@ -122,7 +122,7 @@ export async function startBalanced(
   let nginx: RunningNginx | undefined;
   const stop = async () => {
     for (const s of instances) if (s.alive()) s.proc!.child.kill('SIGKILL');
-    await Promise.all(instances.map((s) => s.proc?.exited));
+    await Promise.all(instances.flatMap((s) => (s.proc ? [s.proc.exited] : [])));
     await nginx?.stop();
   };
   try {

@@ -62,7 +62,7 @@ describe('nginx in front of two inputs: one killed under load', { skip }, () => 
     const received = new Map<string, string[]>(CONSUMERS.map((c) => [c, []]));
     const tally = newTally();
     let running = true;
-    let failure: unknown;
+    let failure: Error | undefined;
     // As a worker leases: its own target source; the output acknowledges what it measured (here the test, directly).
     const lease = async (consumer: string, n: number): Promise<TargetBatch> => {
       const source = targetSource(svc.url, { workerId: consumer, apiKey: keys.get(consumer) });
@@ -82,7 +82,7 @@ describe('nginx in front of two inputs: one killed under load', { skip }, () => 
           await sleep(PAUSE_MS);
         }
       } catch (err) {
-        failure ??= err;
+        failure ??= err instanceof Error ? err : new Error(String(err));
         running = false;
       }
     });

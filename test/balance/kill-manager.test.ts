@@ -55,7 +55,7 @@ describe('nginx in front of two managers: one killed while a signed-in operator 
 
     const tally = newTally();
     let running = true;
-    let failure: unknown;
+    let failure: Error | undefined;
     // Two tabs: the dashboard's API, and the page itself, both with the one session cookie.
     const tab = async (path: string, check: (status: number, text: string) => void) => {
       try {
@@ -67,7 +67,7 @@ describe('nginx in front of two managers: one killed while a signed-in operator 
           await sleep(PAUSE_MS);
         }
       } catch (err) {
-        failure ??= err;
+        failure ??= err instanceof Error ? err : new Error(String(err));
         running = false;
       }
     };

@@ -65,10 +65,10 @@ describe('nginx in front of two outputs: one killed under load', { skip }, () =>
         await sink.close();
       }
     };
-    let failure: unknown;
+    let failure: Error | undefined;
     const posters = Array.from({ length: POSTERS }, (_, p) =>
       poster(p).catch((err: unknown) => {
-        failure ??= err;
+        failure ??= err instanceof Error ? err : new Error(String(err));
         running = false;
       }),
     );

@@ -25,8 +25,8 @@ const machine: MachineInfo = {
 /** A case as the registry holds them, with figures fixed so the formatting is known. */
 const fakeCase: BenchCase = {
   name: 'fake',
-  async run() {
-    return {
+  run() {
+    return Promise.resolve({
       figures: [
         { id: 'fake/raw', label: 'rows/s, raw', value: 40_000, unit: 'rows/s' },
         {
@@ -55,7 +55,7 @@ const fakeCase: BenchCase = {
         { id: 'fake/query', label: 'query, ours', value: 2.5, unit: 'ms', baseline: 'fake/absent' },
       ],
       notes: ['fake: what it measures'],
-    };
+    });
   },
 };
 

@@ -30,7 +30,7 @@ describe('hopmap migrate', { skip }, () => {
     assert.equal(
       applied.reduce((a, b) => a + b, 0),
       journalEntries(),
-      `exactly one process applied each migration: ${applied}`,
+      `exactly one process applied each migration: ${applied.join(',')}`,
     );
 
     const client = new pg.Client(db.url);

@@ -86,9 +86,9 @@ describe('withRetry against a real PostgreSQL', { skip }, () => {
     calls = 0;
     await assert.rejects(
       withRetry(
-        async () => {
+        () => {
           calls++;
-          throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+          return Promise.reject(Object.assign(new Error('could not serialize access'), { code: '40001' }));
         },
         { attempts: 3, baseDelayMs: 1 },
       ),

@@ -89,6 +89,7 @@ describe('deploy/nginx: admin paths for the operators network only', { skip }, (
     [() => output, 'GET', '/stats'],
     [() => output, 'GET', '/recent?limit=5'],
     [() => output, 'GET', '/routes/path?target=192.0.2.1'],
+    [() => output, 'GET', '/api/map/changes'],
     [() => output, 'GET', '/Dump'],
     [() => output, 'GET', '//dump'],
     [() => output, 'GET', '/%64ump'],

@@ -106,7 +106,7 @@ async function checkPromql(exprs: string[], file: string): Promise<{ ok: boolean
   return promtool('check', 'rules', file);
 }
 
-after(async () => {
+after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -155,10 +155,10 @@ describe('systemd units of the services', { skip }, () => {
             known.has(name) || OTHER_ENV.has(name),
             `${file} sets ${name}, which hopmap ${service} does not read`,
           );
-        const cfg = loadConfig(SCHEMAS[service]!, {
+        const cfg: Record<string, unknown> = loadConfig(SCHEMAS[service]!, {
           env: { ...envFileAssignments(EXAMPLE_ENV), SERVER_KEY, ...env },
           envAliases: ALIASES,
-        }) as Record<string, unknown>;
+        });
         if (template)
           assert.equal(cfg.name, `${service}-2@edge`, 'instances of a template tell themselves apart in /service-info');
       });

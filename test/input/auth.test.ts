@@ -171,7 +171,7 @@ describe('input: keys and roles at the door', { skip }, () => {
         headers: { ...bearer(key), ...(consumer ? { 'x-consumer-id': consumer } : {}) },
       });
       assert.equal(res.status, 200, res.text);
-      return res.json() as { lease: string; targets: string[] };
+      return res.json<{ lease: string; targets: string[] }>();
     };
     const a = await lease(keys.worker, 'probe-1');
     const b = await lease(keys.worker2, 'probe-1');

@@ -100,6 +100,19 @@ describe('discovered hops', { skip }, () => {
     assert.deepEqual(again.json(), { received: 1, added: 0, covered: 0, duplicate: 1, rejected: 0 });
   });
 
+  it('names a bad entry of a bare array hops[i] too, as docs/targets.md says, in the one error shape', async () => {
+    const res = await postJson(`${a.url}/hops`, ['33.0.0.2', 7, '33.0.0.3', '999.1.1.1']);
+    assert.equal(res.status, 400);
+    const body = res.json();
+    assert.equal(body.error.code, 'invalid_hops');
+    assert.deepEqual(body.error.details, [
+      { path: 'hops[1]', message: 'expected a string, got number' },
+      { path: 'hops[3]', message: 'not an IPv4 or IPv6 address: "999.1.1.1"' },
+    ]);
+    assert.match(body.error.message, /hops\[3\]: not an IPv4 or IPv6 address: "999\.1\.1\.1"/);
+    assert.doesNotMatch(body.error.message, /(^|[^s])\[\d\]/, 'no entry named by its index alone');
+  });
+
   it('rejects a body that is not a list, malformed JSON, and an oversized body, in the one error shape', async () => {
     const notList = await postJson(`${a.url}/hops`, { hop: '1.2.3.4' });
     assert.equal(notList.status, 400);

@@ -71,7 +71,7 @@ describe('hopmap input: hostile request bodies', { skip }, () => {
     const body = res.json();
     assert.deepEqual(
       body.error.details.map((d: { path: string }) => d.path),
-      ['[1]', '[2]', '[3]', '[4]', '[5]'],
+      ['hops[1]', 'hops[2]', 'hops[3]', 'hops[4]', 'hops[5]'],
     );
     assert.equal(body.added, 2);
     assert.deepEqual(await hops(['31.9.0.1', '31.9.0.2', '31.9.0.3']), ['31.9.0.1', '31.9.0.2']);

@@ -130,10 +130,10 @@ describe('a consumer that never acknowledges', { skip }, () => {
     assert.equal(diligent.length, POOL.length, 'the acknowledging consumer got every target once');
     assert.deepEqual(new Set(diligent), new Set(POOL));
 
-    const status = (await request(`${svc.url}/status`)).json() as {
+    const status = (await request(`${svc.url}/status`)).json<{
       consumers: Array<{ id: string; state: string; set_aside_in_pass: number; pass: number }>;
       leases: { open: number; expired_unacked: number; set_aside_in_pass: number };
-    };
+    }>();
     const byId = new Map(status.consumers.map((c) => [c.id, c]));
     assert.equal(byId.get('silent')!.set_aside_in_pass, POOL.length);
     assert.equal(byId.get('silent')!.state, 'cooldown');
@@ -168,9 +168,9 @@ describe('a consumer that never acknowledges', { skip }, () => {
     const next = await fetchBatch(svc.url, 'silent', 1000);
     assert.equal(next.pass, 2);
     assert.deepEqual(new Set(next.targets), new Set(POOL));
-    const status = (await request(`${svc.url}/status`)).json() as {
+    const status = (await request(`${svc.url}/status`)).json<{
       consumers: Array<{ id: string; set_aside_in_pass: number }>;
-    };
+    }>();
     assert.equal(status.consumers.find((c) => c.id === 'silent')!.set_aside_in_pass, 0);
   });
 });

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createPool, type Pool } from '../../src/db/create-pool.js';
 import { inputService } from '../../src/input/input-service.js';
-import { installedPlugins } from '../../src/manager/installed-plugins.js';
+import { installedPlugins } from '../../src/cli/installed-plugins.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';

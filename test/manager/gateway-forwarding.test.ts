@@ -97,7 +97,7 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
     const m = await rawManager({
       pool,
       log: quietLog,
-      findUpstreams: async (type) => (upstreams[type] ?? []).map((u) => u.url),
+      findUpstreams: (type) => Promise.resolve((upstreams[type] ?? []).map((u) => u.url)),
       ...extra,
     });
     managers.push(m);
@@ -354,7 +354,7 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
     assert.match(res.json().error.message, /no healthy input instance/);
 
     const dead = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
-    const gone = await rawManager({ pool, log: quietLog, findUpstreams: async () => dead });
+    const gone = await rawManager({ pool, log: quietLog, findUpstreams: () => Promise.resolve(dead) });
     managers.push(gone);
     const unreachable = await request(`${gone.http.url}/gateway/results`, {
       method: 'POST',
@@ -367,7 +367,7 @@ describe('gateway: forwarding requests faithfully', { skip }, () => {
   });
 
   it("works behind the service kit's JSON parser too: a decoded body goes on as plain JSON", async () => {
-    const gateway = createGateway({ pool, log: quietLog, findUpstreams: async () => [b.url] });
+    const gateway = createGateway({ pool, log: quietLog, findUpstreams: () => Promise.resolve([b.url]) });
     const { app } = createServiceApp({
       identity: makeIdentity('manager', [], 'm'),
       log: quietLog,

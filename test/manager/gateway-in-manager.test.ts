@@ -9,6 +9,7 @@ import { managerService } from '../../src/manager/manager-service.js';
 import { registryPlugin } from '../../src/manager/registry/index.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { createResultSink } from '../../src/worker/result-sinks.js';
 import { targetSource } from '../../src/worker/target-source.js';
@@ -37,7 +38,12 @@ describe('gateway, registry and API keys in the manager service', { skip }, () =
     pool = createPool(db.url, quietLog, { max: 2 });
     dir = writeTargetDir({ 'targets.txt': '20.9.0.0/29\n' });
     input = await startInput(db.url, { targets: dir });
-    output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService(outputWiring), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     manager = await startService(
       managerService({ serverKey, plugins: [registryPlugin, apiKeysPlugin, gatewayPlugin] }),
       { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog },

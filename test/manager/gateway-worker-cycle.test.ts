@@ -11,6 +11,7 @@ import { createKey, revokeKey } from '../../src/keys/key-store.js';
 import { createGateway, type Gateway } from '../../src/manager/gateway/index.js';
 import { registerService } from '../../src/manager/registry/index.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { createResultSink } from '../../src/worker/result-sinks.js';
 import { targetSource } from '../../src/worker/target-source.js';
@@ -46,7 +47,12 @@ describe('gateway: a worker behind NAT through the manager', { skip }, () => {
     dir = writeTargetDir({ 'targets.txt': '20.7.0.0/28\n' });
     inputA = await startInput(db.url, { targets: dir });
     inputB = await startInput(db.url);
-    output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService(outputWiring), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     metrics = new ServiceMetrics('manager');
     gateway = createGateway({ pool, log: quietLog, metrics });
     // The manager as the app builds it: the service kit (its JSON parser runs first), the gateway among the routes.

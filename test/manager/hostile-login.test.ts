@@ -39,7 +39,7 @@ function fail2banRegex(): RegExp {
 
 function assertRateLimited(res: HttpResponse): void {
   assert.equal(res.status, 429, res.text);
-  const body = res.json() as { error: { code: string; message: string } };
+  const body = res.json<{ error: { code: string; message: string } }>();
   assert.deepEqual(Object.keys(body), ['error']);
   assert.equal(body.error.code, 'rate_limited');
   assert.equal(typeof body.error.message, 'string');

@@ -14,6 +14,7 @@ import {
 } from '../../src/manager/registry/index.js';
 import { listServices } from '../../src/manager/registry/registered-services.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { startInput } from '../support/input-fixture.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -76,7 +77,7 @@ describe('registry: health polling', { skip }, () => {
     db = await createTestDatabase('registry_poll');
     pool = createPool(db.url, quietLog, { max: 6 });
     input = await startInput(db.url, { auth: 'off' });
-    output = await startService(outputService({ auth: 'off' }), {
+    output = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

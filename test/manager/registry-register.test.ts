@@ -11,6 +11,7 @@ import { makeIdentity } from '../../src/http/service-identity.js';
 import { ServiceMetrics } from '../../src/http/service-metrics.js';
 import { servicesApiRouter, workersPageRouter } from '../../src/manager/registry/index.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson, request } from '../support/http-client.js';
 import { startInput } from '../support/input-fixture.js';
@@ -98,7 +99,7 @@ describe('registry: registering services by URL', { skip }, () => {
     db = await createTestDatabase('registry_register');
     pool = createPool(db.url, quietLog, { max: 4 });
     input = await startInput(db.url, { auth: 'off' });
-    output = await startService(outputService({ auth: 'off' }), {
+    output = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

@@ -73,7 +73,7 @@ describe('TLS from certificate and key files', () => {
       assert.equal((await peerCertificate(server, 'manager.example.net')).serial, serialOf(first));
 
       await replace(certPath(), second.cert); // the key still belongs to the first certificate
-      await until('the mismatch to be logged', async () =>
+      await until('the mismatch to be logged', () =>
         lines.some((l) => l.includes('certificate files do not load')) ? true : undefined,
       );
       assert.equal(

@@ -22,7 +22,7 @@ const keyPlugin: ManagerPlugin = {
     if (req.headers.authorization === 'Bearer good') (req as { apiKey?: { id: string } }).apiKey = { id: 'k1' };
     next();
   },
-  dashboardSections: [async () => html`<section><h2>Plugged in</h2></section>`],
+  dashboardSections: [() => Promise.resolve(html`<section><h2>Plugged in</h2></section>`)],
 };
 
 // Two instances on one database, and requests alternating between them as a load balancer without affinity would.

@@ -64,6 +64,8 @@ describe('hopmap user', { skip }, () => {
     assert.match(output, new RegExp(`^secret \\(to type in instead\\): ${secret}$`, 'm'));
     const qrLines = output.split('\n').filter((l) => /[█▀▄]/.test(l));
     assert.ok(qrLines.length >= 10, `a QR code of block characters:\n${output}`);
+    // The test's stdout is a pipe: no colour codes in it (src/cli/terminal-colour.ts).
+    assert.ok(!output.includes('\x1b'), `no ANSI escape written into a pipe:\n${JSON.stringify(output)}`);
     // The code from the printed secret logs in.
     const br = new Browser('203.0.113.1');
     assert.equal((await logIn(br, manager.url, manager.url, 'alice', await codeFor(secret))).status, 303);

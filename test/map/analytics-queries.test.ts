@@ -1,33 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { resolveRouters } from '../../src/aliases/resolve-routers.js';
 import { createPool } from '../../src/db/create-pool.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { RESULT_FORMAT } from '../../src/results/result-schema.js';
-import { PROJECT_ROOT } from '../../src/version.js';
 import { postJson } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { needs } from '../support/needs.js';
+import { docQueries, sqlBlockCount, withParam } from './doc-queries.js';
 
 const skip = needs('database');
-
-/** Every `<!-- query: name -->` followed by a ```sql block in docs/analytics.md. */
-function docQueries(): Map<string, string> {
-  const doc = readFileSync(join(PROJECT_ROOT, 'docs/analytics.md'), 'utf8');
-  const out = new Map<string, string>();
-  for (const m of doc.matchAll(/<!-- query: ([\w-]+) -->\s*```sql\n([\s\S]*?)```/g)) {
-    assert.ok(!out.has(m[1]!), `query ${m[1]} appears twice`);
-    out.set(m[1]!, m[2]!);
-  }
-  return out;
-}
 
 // The doc's example values: worker 'w1', target 198.19.1.1.
 const T1 = '198.19.1.1';
@@ -35,12 +23,14 @@ const T2 = '198.19.2.1';
 const VIA_B = ['198.18.0.2', '198.18.0.6', '198.18.0.10', T1];
 const VIA_C = ['198.18.0.2', '198.18.0.14', '198.18.0.18', T1];
 const TO_T2 = ['198.18.0.2', '198.18.1.6', '198.18.1.10'];
+const T3 = '198.19.3.1';
+const MP_BRANCHES = ['198.18.2.5', '198.18.2.9'];
 const FACTORY_EPOCH = Date.UTC(2026, 10, 23, 1, 0, 0);
 /** A trace measured `agoS` seconds ago. */
 const ago = (agoS: number) => Date.now() - agoS * 1000 - FACTORY_EPOCH;
 
 describe('docs/analytics.md: every query runs and answers what it says', { skip }, () => {
-  const queries = docQueries();
+  const queries = docQueries('analytics.md');
   let db: TestDatabase;
   let output: RunningService;
   let client: pg.Client;
@@ -53,7 +43,7 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
 
   before(async () => {
     db = await createTestDatabase('analytics_queries');
-    output = await startService(outputService({ auth: 'off' }), {
+    output = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,
@@ -72,6 +62,36 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
       const res = await postJson(`${output.url}/results`, r);
       assert.equal(res.status, 200, res.text);
     }
+    // w3 traces T3 with MDA: a multipath result, whose TTLs list `interfaces` instead of `probes`. Its branch
+    // addresses are in no other trace and have no AS, so the other queries' answers stay as they were.
+    const multipath = {
+      format: RESULT_FORMAT,
+      id: randomUUID(),
+      type: 'multipath',
+      worker: 'w3',
+      lease: null,
+      target: T3,
+      started_at: new Date(Date.now() - 60_000).toISOString(),
+      finished_at: new Date(Date.now() - 59_000).toISOString(),
+      method: 'udp-paris',
+      confidence: 0.95,
+      reached: true,
+      probes_sent: 20,
+      hops: [
+        { ttl: 1, interfaces: ['198.18.0.2'], flows: 6, silent: 0, rtts_us: { '198.18.0.2': [10] } },
+        {
+          ttl: 2,
+          interfaces: MP_BRANCHES,
+          flows: 11,
+          silent: 0,
+          rtts_us: { [MP_BRANCHES[0]!]: [20], [MP_BRANCHES[1]!]: [21] },
+        },
+        { ttl: 3, interfaces: [T3], flows: 11, silent: 0, rtts_us: { [T3]: [30] } },
+      ],
+      links: [...MP_BRANCHES.map((b) => ['198.18.0.2', b]), ...MP_BRANCHES.map((b) => [b, T3])],
+    };
+    const mp = await postJson(`${output.url}/results`, multipath);
+    assert.equal(mp.status, 200, mp.text);
     // An old change (two days ago) that the last-day query must leave out; a busiest link; a link from last week.
     await client.query(
       `insert into paths (hash, hops, reached) values (gen_random_uuid(), '[["192.0.2.1"]]', false), (gen_random_uuid(), '[["192.0.2.2"]]', false)`,
@@ -106,11 +126,16 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
     await resolveRouters(pool).finally(() => pool.end());
     hasAddressInfo = (await client.query(`select to_regclass('address_info') is not null as ok`)).rows[0].ok;
     if (hasAddressInfo) {
-      await client.query(`insert into address_info (address, kind, asn, as_org, data_version) values
-        ('198.18.0.2', 'public', 64500, 'Access Net', 'analytics-test'),
-        ('198.18.0.6', 'public', 64501, 'Transit B', 'analytics-test'), ('198.18.0.10', 'public', 64501, 'Transit B', 'analytics-test'),
-        ('198.18.0.14', 'public', 64503, 'Transit C', 'analytics-test'), ('198.18.0.18', 'public', 64503, 'Transit C', 'analytics-test'),
-        ('198.19.1.1', 'public', 64502, 'Target Co', 'analytics-test'), ('198.18.1.6', 'private', null, null, 'analytics-test')`);
+      // What enrichment makes of this space, as on a lab: benchmarking addresses (198.18.0.0/15), their AS from
+      // ranges an operator declared; 198.18.1.6 is in none, so it has no AS.
+      await client.query(`insert into address_info (address, kind, asn, as_org, data_version, source) values
+        ('198.18.0.2', 'benchmarking', 64500, 'Access Net', 'analytics-test', 'declared'),
+        ('198.18.0.6', 'benchmarking', 64501, 'Transit B', 'analytics-test', 'declared'),
+        ('198.18.0.10', 'benchmarking', 64501, 'Transit B', 'analytics-test', 'declared'),
+        ('198.18.0.14', 'benchmarking', 64503, 'Transit C', 'analytics-test', 'declared'),
+        ('198.18.0.18', 'benchmarking', 64503, 'Transit C', 'analytics-test', 'declared'),
+        ('198.19.1.1', 'benchmarking', 64502, 'Target Co', 'analytics-test', 'declared'),
+        ('198.18.1.6', 'benchmarking', null, null, 'analytics-test', null)`);
     }
   });
 
@@ -121,7 +146,8 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
     await assertNoLeaks();
   });
 
-  it('the doc has exactly the queries this test checks', () => {
+  it('the doc has exactly the queries this test checks, each named', () => {
+    assert.equal(sqlBlockCount('analytics.md'), queries.size, 'every sql block of the doc has a <!-- query: name -->');
     assert.deepEqual([...queries.keys()].sort(), [
       'as-adjacencies',
       'busiest-links',
@@ -163,7 +189,7 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
     );
   });
 
-  it('as-adjacencies: AS pairs with their links and traces, private addresses left out', async (t) => {
+  it('as-adjacencies: AS pairs with their links and traces, declared ASes of non-public space included, addresses with no AS left out', async (t) => {
     if (!hasAddressInfo)
       return t.skip('table address_info does not exist yet (hop enrichment creates it): AS queries not checked');
     const rows = await run('as-adjacencies');
@@ -175,7 +201,7 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
         [64500, 64503, 1, 1],
         [64503, 64502, 1, 1],
       ],
-      'B was traced twice, C once; 198.18.1.6 is private',
+      'B was traced twice, C once; 198.18.1.6 has no AS (before, kind = public left out every declared AS)',
     );
     assert.equal(rows[0].near_org, 'Access Net');
   });
@@ -245,5 +271,31 @@ describe('docs/analytics.md: every query runs and answers what it says', { skip 
       '.2>.6 twice and .2>.14 once',
     );
     assert.ok(!rows.some((r) => r.near_router === r.far_router));
+  });
+
+  it('result-format.md traces-through-address: single-flow and multipath traces through an address, with the TTL', async () => {
+    const sql = docQueries('result-format.md').get('traces-through-address');
+    assert.ok(sql, 'docs/result-format.md has no query named traces-through-address');
+    const through = async (address: string) =>
+      (await client.query(withParam(sql, 'address', address))).rows.map(
+        (r) => `${r.worker} ${r.target} ${r.type} ttl ${r.ttl}`,
+      );
+    assert.deepEqual(
+      (await through('198.18.0.2')).sort(),
+      [
+        `w1 ${T1} traceroute ttl 1`,
+        `w1 ${T1} traceroute ttl 1`,
+        `w1 ${T1} traceroute ttl 1`,
+        `w2 ${T2} traceroute ttl 1`,
+        `w3 ${T3} multipath ttl 1`,
+      ],
+      'the first hop of every trace, the multipath one too',
+    );
+    assert.deepEqual(
+      await through(MP_BRANCHES[1]!),
+      [`w3 ${T3} multipath ttl 2`],
+      'a branch only the multipath trace saw',
+    );
+    assert.deepEqual(await through('198.51.100.7'), [], 'an address no trace crossed');
   });
 });

@@ -4,6 +4,7 @@ import { createPool, type Pool } from '../../src/db/create-pool.js';
 import { asGraph } from '../../src/map/graph/as-graph.js';
 import { rebuildAsLinksIfStale } from '../../src/map/graph/rebuild-as-links-task.js';
 import type { Result } from '../../src/results/result-schema.js';
+import { ingestFollowUps } from '../../src/cli/output-wiring.js';
 import { storeResults } from '../../src/results/store-results.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { traceResult } from '../support/result-factory.js';
@@ -108,7 +109,7 @@ describe('as_links: the AS graph kept by triggers equals the direct aggregation'
 
   it('counts links whose ends are enriched after they were stored', async () => {
     assert.equal(await stale(), false, 'a fresh database starts with a built as_links');
-    await storeResults(pool, traces(300, 200));
+    await storeResults(pool, traces(300, 200), ingestFollowUps);
     assert.equal((await asGraph(pool, {})).links.length, 0, 'no AS known yet');
     await enrich(0, 120);
     await enrich(120, 200);
@@ -117,8 +118,8 @@ describe('as_links: the AS graph kept by triggers equals the direct aggregation'
   });
 
   it('adds links stored after enrichment, new ones and ones seen again, and those to addresses not enriched yet', async () => {
-    await storeResults(pool, traces(300, 200));
-    await storeResults(pool, traces(200, 260)); // routers 200-259 have no address_info yet
+    await storeResults(pool, traces(300, 200), ingestFollowUps);
+    await storeResults(pool, traces(200, 260), ingestFollowUps); // routers 200-259 have no address_info yet
     await assertKeptEqualsDirect('after more ingest');
     await enrich(200, 260);
     await assertKeptEqualsDirect('after enriching the new routers');
@@ -163,7 +164,7 @@ describe('as_links: the AS graph kept by triggers equals the direct aggregation'
   it('stays exact with ingest and enrichment running at once', async () => {
     const batches = [traces(250, 400), traces(250, 400), traces(250, 400), traces(250, 400)];
     const outcomes = await Promise.all([
-      ...batches.map((b) => storeResults(pool, b)),
+      ...batches.map((b) => storeResults(pool, b, ingestFollowUps)),
       enrich(260, 330),
       enrich(330, 400),
     ]);

@@ -157,7 +157,7 @@ describe('GeoJSON export of the interface graph', { skip }, () => {
     for (const c of EVERY_COUNTRY_HAS_A_POINT) {
       const p = countryPoint(c);
       assert.ok(p, `${c} has a point`);
-      assert.ok(geoContains(countryShape(c)!, p), `${c}'s point ${p} is inside ${c}`);
+      assert.ok(geoContains(countryShape(c)!, p), `${c}'s point ${p.join(',')} is inside ${c}`);
       for (const other of ['US', 'RU', 'FR'])
         if (other !== c) assert.ok(!geoContains(countryShape(other)!, p), `${c}'s point is not in ${other}`);
     }

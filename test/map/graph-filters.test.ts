@@ -6,6 +6,7 @@ import { mapPlugin } from '../../src/map/api/map-plugin.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { Browser, codeFor, logIn } from '../manager/manager-browser.js';
 import { postJson } from '../support/http-client.js';
@@ -44,7 +45,7 @@ describe('map graph filters: country and worker, at interface and AS level', { s
 
   before(async () => {
     db = await createTestDatabase('graph_filters');
-    output = await startService(outputService({ auth: 'off' }), {
+    output = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { createPool, type Pool } from '../../src/db/create-pool.js';
 import type { LabRun } from '../../src/lab/lab-run.js';
-import { installedPlugins } from '../../src/manager/installed-plugins.js';
+import { installedPlugins } from '../../src/cli/installed-plugins.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { asColour } from '../../src/map/client/as-colour.js';

@@ -7,6 +7,7 @@ import { mapPlugin } from '../../src/map/api/map-plugin.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -53,7 +54,7 @@ describe('map API: /api/map/graph, /path and /changes in the manager', { skip },
 
   before(async () => {
     db = await createTestDatabase('map_api');
-    output = await startService(outputService({ auth: 'off' }), {
+    output = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

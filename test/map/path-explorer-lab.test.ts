@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { LabRun } from '../../src/lab/lab-run.js';
-import { installedPlugins } from '../../src/manager/installed-plugins.js';
+import { installedPlugins } from '../../src/cli/installed-plugins.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { enrichPendingHops } from '../../src/map/enrich/enrich-hops-task.js';

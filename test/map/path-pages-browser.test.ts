@@ -4,10 +4,11 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createPool, type Pool } from '../../src/db/create-pool.js';
-import { installedPlugins } from '../../src/manager/installed-plugins.js';
+import { installedPlugins } from '../../src/cli/installed-plugins.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { launchBrowser, logInWithTotp } from '../support/browser.js';
 import { postJson, request } from '../support/http-client.js';
@@ -53,7 +54,7 @@ describe('path explorer and route-change timeline in a browser', { skip }, () =>
   before(async () => {
     db = await createTestDatabase('path_pages');
     pool = createPool(db.url, quietLog, { max: 2 });
-    output = await startService(outputService({ auth: 'off' }), {
+    output = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

@@ -8,6 +8,7 @@ import { mapPlugin } from '../../src/map/api/map-plugin.js';
 import { managerService } from '../../src/manager/manager-service.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { RESULT_FORMAT } from '../../src/results/result-schema.js';
+import { ingestFollowUps } from '../../src/cli/output-wiring.js';
 import { storeResults } from '../../src/results/store-results.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -70,27 +71,31 @@ describe('map API: /api/map/graph?level=router', { skip }, () => {
       port: 0,
       log: quietLog,
     });
-    await storeResults(pool, [
-      traceResult(T1, [X, A, C, T1], { worker: 'w1', atMs: 0 }),
-      traceResult(T1, [X, B, C, T1], { worker: 'w1', flow: 2, atMs: MIN }),
-      traceResult(T2, [X, A, B, T2], { worker: 'w2', atMs: 0 }),
-      {
-        format: RESULT_FORMAT,
-        id: randomUUID(),
-        type: 'alias',
-        worker: 'w1',
-        lease: null,
-        target: T1,
-        started_at: new Date().toISOString(),
-        finished_at: new Date().toISOString(),
-        flow: 4242,
-        probes_sent: 1,
-        record_route: [],
-        timestamps: [],
-        ipid: [],
-        mercator: [{ address: B, from: A }],
-      },
-    ]);
+    await storeResults(
+      pool,
+      [
+        traceResult(T1, [X, A, C, T1], { worker: 'w1', atMs: 0 }),
+        traceResult(T1, [X, B, C, T1], { worker: 'w1', flow: 2, atMs: MIN }),
+        traceResult(T2, [X, A, B, T2], { worker: 'w2', atMs: 0 }),
+        {
+          format: RESULT_FORMAT,
+          id: randomUUID(),
+          type: 'alias',
+          worker: 'w1',
+          lease: null,
+          target: T1,
+          started_at: new Date().toISOString(),
+          finished_at: new Date().toISOString(),
+          flow: 4242,
+          probes_sent: 1,
+          record_route: [],
+          timestamps: [],
+          ipid: [],
+          mercator: [{ address: B, from: A }],
+        },
+      ],
+      ingestFollowUps,
+    );
     await resolveRouters(pool);
     // R's interfaces: A in AS64500, B numbered from its neighbour AS64501 (a border router); C in AS64500.
     await pool.query(

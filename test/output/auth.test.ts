@@ -4,6 +4,7 @@ import pg from 'pg';
 import { inputService } from '../../src/input/input-service.js';
 import { createKey, revokeKey, type Role } from '../../src/keys/key-store.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { capturedLogger } from '../manager/captured-log.js';
 import { pollUntil, postJson, request, type HttpResponse } from '../support/http-client.js';
@@ -28,6 +29,8 @@ const QUERIES: Gated[] = [
   { method: 'GET', path: '/recent?limit=5', roles: [], ok: [200] },
   { method: 'GET', path: '/routes/changes', roles: [], ok: [200] },
   { method: 'GET', path: '/routes/path?worker=w1&target=20.0.0.1', roles: [], ok: [200] },
+  { method: 'GET', path: '/api/map/changes', roles: [], ok: [200] },
+  { method: 'GET', path: '/api/map/path?worker=w1&target=20.0.0.1', roles: [], ok: [200] },
 ];
 
 /** Every non-monitoring route of the output's main port, with the role it needs (admin is admitted everywhere). */
@@ -74,7 +77,7 @@ describe('output: keys and roles at the door, on both ports', { skip }, () => {
     db = await createTestDatabase('output_auth');
     client = new pg.Client(db.url);
     await client.connect();
-    output = await startService(outputService({ rotation: { keep: 1 } }), {
+    output = await startService(outputService({ ...outputWiring, rotation: { keep: 1 } }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,
@@ -224,11 +227,14 @@ describe('output: --input-key, and --auth off', { skip }, () => {
     admin = bearer((await createKey(input.pool, { name: 'operator', role: 'admin' })).key);
     const inputKey = (await createKey(input.pool, { name: 'output-feeder', role: 'feeder' })).key;
     const opts = { databaseUrl: outputDb.url, host: '127.0.0.1', port: 0, healthPort: 0 };
-    keyed = await startService(outputService({ auth: 'off', inputUrl: input.url, inputKey }), {
+    keyed = await startService(outputService({ ...outputWiring, auth: 'off', inputUrl: input.url, inputKey }), {
       ...opts,
       log: captured.log,
     });
-    keyless = await startService(outputService({ auth: 'off', inputUrl: input.url }), { ...opts, log: keylessLog.log });
+    keyless = await startService(outputService({ ...outputWiring, auth: 'off', inputUrl: input.url }), {
+      ...opts,
+      log: keylessLog.log,
+    });
   });
 
   after(async () => {

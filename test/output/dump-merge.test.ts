@@ -10,6 +10,7 @@ import { createPool } from '../../src/db/create-pool.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { findPgTool } from '../../src/db/pg-tools.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -68,9 +69,9 @@ describe('GET /dump and hopmap merge: the central aggregation', { skip }, () => 
     dbs.restored = await createTestDatabase('dump_restored', { server, empty: true });
     dir = await mkdtemp(join(tmpdir(), 'hopmap-dump-'));
     const opts = { host: '127.0.0.1', port: 0, log: quietLog };
-    outA = await startService(outputService(), { ...opts, databaseUrl: dbs.a.url });
-    outB = await startService(outputService(), { ...opts, databaseUrl: dbs.b.url });
-    const union = await startService(outputService(), { ...opts, databaseUrl: dbs.union.url });
+    outA = await startService(outputService(outputWiring), { ...opts, databaseUrl: dbs.a.url });
+    outB = await startService(outputService(outputWiring), { ...opts, databaseUrl: dbs.b.url });
+    const union = await startService(outputService(outputWiring), { ...opts, databaseUrl: dbs.union.url });
     for (const [svc, db] of [
       [outA, dbs.a],
       [outB, dbs.b],
@@ -174,7 +175,7 @@ describe('GET /dump and hopmap merge: the central aggregation', { skip }, () => 
   });
 
   it('GET /dump without a usable pg_dump is a clear 503, not a broken archive', async () => {
-    const svc = await startService(outputService({ pgDump: '/bin/true' }), {
+    const svc = await startService(outputService({ ...outputWiring, pgDump: '/bin/true' }), {
       host: '127.0.0.1',
       port: 0,
       log: quietLog,

@@ -12,6 +12,7 @@ import { findPgTool } from '../../src/db/pg-tools.js';
 import { createRateLimiter } from '../../src/manager/auth/rate-limits.js';
 import { addUser } from '../../src/manager/users/manage-users.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -96,7 +97,7 @@ describe("GET /dump carries the map, not the manager's secrets", { skip }, () =>
       `select table_name from information_schema.tables where table_schema = 'manager' order by 1`,
     );
     managerTables = rows.map((r) => `manager.${r.table_name}`);
-    out = await startService(outputService({ auth: 'off' }), {
+    out = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       host: '127.0.0.1',
       port: 0,
       log: quietLog,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { inputService } from '../../src/input/input-service.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { pollUntil, postJson } from '../support/http-client.js';
 import { bearer, testKey } from '../support/keys.js';
@@ -28,7 +29,7 @@ describe('output --input-url: the split deployment', { skip }, () => {
     admin = bearer(await testKey(inputDb.url, 'admin'));
     // The input takes hops only with a feeder key; the output's own results are not this test's subject.
     const inputKey = await testKey(inputDb.url, 'feeder', 'output-feeder');
-    output = await startService(outputService({ inputUrl: input.url, inputKey, auth: 'off' }), {
+    output = await startService(outputService({ ...outputWiring, inputUrl: input.url, inputKey, auth: 'off' }), {
       databaseUrl: outputDb.url,
       host: '127.0.0.1',
       port: 0,

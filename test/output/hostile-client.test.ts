@@ -6,6 +6,7 @@ import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:z
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import type { Result } from '../../src/results/result-schema.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { pollUntil, postJson, request, type HttpResponse } from '../support/http-client.js';
@@ -75,7 +76,7 @@ describe('hopmap output: hostile request bodies', { skip }, () => {
 
   before(async () => {
     db = await createTestDatabase('hostile_output');
-    svc = await startService(outputService({ auth: 'off' }), {
+    svc = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,
@@ -246,8 +247,9 @@ describe('hopmap output: bombs against a real process', { skip }, () => {
     const script = `
       const { startService } = await import(${JSON.stringify(src('service/start-service.ts'))});
       const { outputService } = await import(${JSON.stringify(src('output/output-service.ts'))});
+      const { outputWiring } = await import(${JSON.stringify(src('cli/output-wiring.ts'))});
       const { createLogger } = await import(${JSON.stringify(src('log/create-logger.ts'))});
-      const s = await startService(outputService({ auth: 'off' }), { databaseUrl: process.env.DATABASE_URL, host: '127.0.0.1', port: 0, bodyLimit: process.env.BODY_LIMIT, log: createLogger({ level: 'warn', pretty: false }) });
+      const s = await startService(outputService({ ...outputWiring, auth: 'off' }), { databaseUrl: process.env.DATABASE_URL, host: '127.0.0.1', port: 0, bodyLimit: process.env.BODY_LIMIT, log: createLogger({ level: 'warn', pretty: false }) });
       console.log('listening ' + s.url);
       process.on('SIGTERM', () => s.stop().then(() => process.exit(0)));`;
     // A body limit far above the default, so the caps on bad input (not the limit) must bound the bombs.

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -23,7 +24,7 @@ describe('hopmap output: ingesting results', { skip }, () => {
   before(async () => {
     db = await createTestDatabase('ingest_results');
     const start = () =>
-      startService(outputService({ auth: 'off' }), {
+      startService(outputService({ ...outputWiring, auth: 'off' }), {
         databaseUrl: db.url,
         host: '127.0.0.1',
         port: 0,

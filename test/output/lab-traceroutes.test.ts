@@ -9,6 +9,7 @@ import { buildLab } from '../../src/lab/build-lab.js';
 import type { Lab } from '../../src/lab/open-lab.js';
 import { loadTopology } from '../../src/lab/topology.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { parseTarget } from '../../src/net/ip-address.js';
 import { BIN_PATH, PROJECT_ROOT } from '../../src/version.js';
@@ -35,7 +36,7 @@ describe('traceroutes from the lab, through the output, back to the target feede
     lab = await buildLab(loadTopology(`${PROJECT_ROOT}/lab/diamond.yaml`), { name: testLabName(TAG) });
     db = await createTestDatabase('lab_traceroutes');
     dir = mkdtempSync(join(tmpdir(), 'hopmap-labout-'));
-    output = await startService(outputService({ auth: 'off' }), {
+    output = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

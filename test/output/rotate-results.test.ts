@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson, request } from '../support/http-client.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -67,8 +68,8 @@ describe('rotating result partitions', { skip }, () => {
     const maxSizeMb = (keptBytes + Number(before[3]!.bytes) / 2) / 1024 / 1024;
     const opts = { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog };
     [a, b] = [
-      await startService(outputService({ auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts),
-      await startService(outputService({ auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts),
+      await startService(outputService({ ...outputWiring, auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts),
+      await startService(outputService({ ...outputWiring, auth: 'off', rotation: { maxSizeMb, archiveDir } }), opts),
     ];
 
     let ingesting = true;
@@ -95,7 +96,7 @@ describe('rotating result partitions', { skip }, () => {
     const retired = outcomes.flatMap((o) => o.retired.map((r: { partition: string }) => r.partition));
     assert.deepEqual([...retired].sort(), oldest, 'the four oldest days, each retired once');
     assert.ok(outcomes.filter((o) => o.ran && o.retired.length > 0).length === 1, 'one instance did the work');
-    assert.ok(statuses.length > 0 && statuses.every((s) => s === 200), `ingest went on: ${statuses}`);
+    assert.ok(statuses.length > 0 && statuses.every((s) => s === 200), `ingest went on: ${statuses.join(',')}`);
 
     const after = (await partitions()).map((p) => p.name);
     for (const name of oldest) assert.ok(!after.includes(name), `${name} still attached`);
@@ -111,7 +112,7 @@ describe('rotating result partitions', { skip }, () => {
   });
 
   it('deletes nothing when no limit is configured', async () => {
-    const svc = await startService(outputService({ auth: 'off' }), {
+    const svc = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

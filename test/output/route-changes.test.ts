@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import type { RouteChangeView, SpanView } from '../../src/results/route-history.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { postJson, request } from '../support/http-client.js';
@@ -27,7 +28,7 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
   before(async () => {
     db = await createTestDatabase('route_changes');
     const start = () =>
-      startService(outputService({ auth: 'off' }), {
+      startService(outputService({ ...outputWiring, auth: 'off' }), {
         databaseUrl: db.url,
         host: '127.0.0.1',
         port: 0,
@@ -229,6 +230,51 @@ describe('hopmap output: route history (paths, spans and route changes)', { skip
       assert.ok(r.chained && r.current_is_last);
       assert.equal(r.overlap, 0, 'spans of one route never overlap in time');
       assert.ok(r.observations <= perRoute);
+    }
+  });
+
+  it("serves the map's route-history API on both ports; /routes/* are its older names, `after` the older `cursor`", async () => {
+    const w = 'w-move';
+    const get = async (url: string) => {
+      const res = await request(url);
+      assert.equal(res.status, 200, `${url}: ${res.text}`);
+      return res.json();
+    };
+    for (const base of [a.url, a.healthUrl!]) {
+      const all = await get(`${base}/api/map/changes?worker=${w}`);
+      assert.deepEqual(await get(`${base}/routes/changes?worker=${w}`), all, 'the same answer');
+      assert.equal(all.changes.length, 2);
+      const first = await get(`${base}/api/map/changes?worker=${w}&limit=1`);
+      for (const query of [`cursor=${first.next}`, `after=${first.next}`]) {
+        for (const path of ['/api/map/changes', '/routes/changes'])
+          assert.deepEqual(
+            (await get(`${base}${path}?worker=${w}&limit=1&${query}`)).changes,
+            all.changes.slice(1),
+            `${path}?${query}`,
+          );
+      }
+      const both = await request(`${base}/api/map/changes?cursor=1&after=1`);
+      assert.equal(both.status, 400);
+      assert.match(both.json().error.message, /query\.after/);
+
+      const older = await get(`${base}/routes/path?worker=${w}&target=${T}`);
+      const canonical = await get(`${base}/api/map/path?worker=${w}&target=${T}&at=${encodeURIComponent(older.at)}`);
+      assert.deepEqual(
+        older.routes.map((r: SpanView) => r.hops),
+        [hopsOf(VIA_B)],
+        '/routes/path keeps hops as stored',
+      );
+      assert.deepEqual(
+        canonical.routes.map((r: { hops: Array<{ addresses: Array<{ address: string }> }> }) =>
+          r.hops.map((h) => h.addresses.map((x) => x.address)),
+        ),
+        [hopsOf(VIA_B)],
+        '/api/map/path: the same route, each address with its AS',
+      );
+      assert.deepEqual(canonical.routes[0].hops[0], {
+        ttl: 1,
+        addresses: [{ address: VIA_B[0], asn: null, as_org: null }],
+      });
     }
   });
 

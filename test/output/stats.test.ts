@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { rewindResultsPerMinute, rollUpResultsPerMinute } from '../../src/results/results-per-minute.js';
 import { rotateResults } from '../../src/results/rotate-results.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
@@ -56,7 +57,7 @@ describe('GET /stats', { skip }, () => {
       [1500, 9, 'ping', 0],
     ];
     for (const s of seeds) await client.query(seedSql, s);
-    svc = await startService(outputService({ auth: 'off' }), {
+    svc = await startService(outputService({ ...outputWiring, auth: 'off' }), {
       databaseUrl: db.url,
       host: '127.0.0.1',
       port: 0,

@@ -36,7 +36,7 @@ describe('probing the diamond lab for real', { skip }, () => {
   function sequence(trace: TraceResult): HopSequence {
     return trace.hops.map((h) => {
       const from = new Set(h.probes.filter((p): p is ProbeReply => p !== null).map((p) => p.from));
-      assert.ok(from.size <= 1, `one flow must see one interface per hop, got ${[...from]} at TTL ${h.ttl}`);
+      assert.ok(from.size <= 1, `one flow must see one interface per hop, got ${[...from].join(',')} at TTL ${h.ttl}`);
       return from.size ? [...from][0]! : null;
     });
   }

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export default async function* fileDurations(source) {
+// It writes nothing to its destination, so it is a plain async function (stream.compose takes one as a sink),
+// not a generator with nothing to yield.
+export default async function fileDurations(source) {
   const seconds = new Map();
   for await (const event of source) {
     if ((event.type !== 'test:pass' && event.type !== 'test:fail') || event.data.nesting !== 0 || !event.data.file)

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface Spawned {
   child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
-  output(): string;
+  output: () => string;
   /** Resolves with the first match of `re` in the output, or rejects after `timeoutMs` showing the output. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;

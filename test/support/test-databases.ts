@@ -47,7 +47,7 @@ export interface TestSetup {
   template: string;
   /** True when this call started the embedded PostgreSQL. */
   startedEmbedded: boolean;
-  stopEmbedded(): Promise<void>;
+  stopEmbedded: () => Promise<void>;
 }
 
 /**

@@ -18,7 +18,11 @@ const p24 = (address: string) => prefixKey(parseAddress(address)!);
 function ring(cidrs: string[]) {
   const rest = cidrs.map((c) => walk(c));
   let opened = 0;
-  return { open: async () => (opened++, rest.shift()), opened: () => opened, left: () => rest.length };
+  const open = () => {
+    opened++;
+    return Promise.resolve(rest.shift());
+  };
+  return { open, opened: () => opened, left: () => rest.length };
 }
 const state = (walks: BlockWalk[] = [], hops: HopCandidate[] = [], lastPrefix: string | null = null): BatchState => ({
   walks,

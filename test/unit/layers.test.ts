@@ -49,7 +49,7 @@ const ALLOWED: Record<string, string> = {
   'worker → results/result-schema.ts': 'the worker writes results in the one result format',
   'worker → aliases/alias-evidence.ts': 'the worker picks alias pairs worth probing from evidence rules',
   'aliases → probe/ip-options.ts': 'alias evidence reads IP options as the probe encodes them',
-  'aliases → results/result-schema.ts': 'alias evidence reads alias results (to remove: the results ↔ aliases cycle)',
+  'aliases → results/result-schema.ts': 'alias evidence reads alias results in the one result format',
   'input → targets/add-hops.ts': 'the input service is the HTTP door of the target pool',
   'input → targets/consumer-state-format.ts': 'the input service is the HTTP door of the target pool',
   'input → targets/exclusions.ts': 'the input service is the HTTP door of the target pool',
@@ -66,23 +66,10 @@ const ALLOWED: Record<string, string> = {
   'output → results/partitions.ts': 'the output service runs the results tasks (day partitions)',
   'output → results/rotate-results.ts': 'the output service runs the results tasks (rotation)',
   'output → results/results-per-minute.ts': 'the output service reports ingest rates',
-  'output → results/route-history.ts': "output /routes/* (to remove: one route-history API, the map's)",
-  'output → aliases/resolve-routers-task.ts': 'output hosts a map cron job (to remove: map jobs owned by the map)',
-  'output → map/enrich/index.ts': 'output hosts map cron jobs (to remove: map jobs owned by the map)',
-  'output → map/graph/rebuild-as-links-task.ts': 'output hosts map cron jobs (to remove: map jobs owned by the map)',
-  'results → targets/ack-leases.ts':
-    'storing a batch acks its leases in the same transaction (to remove: one narrow interface)',
-  'results → targets/add-hops.ts': 'storing a batch adds its hops as targets (to remove: one narrow interface)',
-  'results → aliases/store-alias-evidence.ts':
-    'storing a batch stores alias evidence (to remove: the results ↔ aliases cycle)',
+  'output → results/ingest-follow-ups.ts':
+    "ingest's follow-ups (acks, hops, alias evidence) as the composer passes them",
   'map → results/route-history.ts': 'the map API serves route history',
   'map → results/route-paths.ts': 'the path pages show routes as results store them',
-  'map → manager/manager-plugin.ts':
-    'map pages and API are manager plugins (to remove: the plugin contract, type only, closes a cycle)',
-  'manager → map/api/map-plugin.ts': 'the manager installs the map plugins (to remove with the cycle above)',
-  'manager → map/pages/graph-page-plugin.ts': 'the manager installs the map plugins (to remove with the cycle above)',
-  'manager → map/pages/path-pages-plugin.ts': 'the manager installs the map plugins (to remove with the cycle above)',
-  'manager → map/pages/world-map-plugin.ts': 'the manager installs the map plugins (to remove with the cycle above)',
 };
 
 const SRC = join(PROJECT_ROOT, 'src');

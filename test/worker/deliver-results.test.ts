@@ -303,7 +303,10 @@ describe('ResultDelivery', { skip }, () => {
       baseDelayMs: 500,
       maxDelayMs: 60_000,
       random: () => draws[d++ % draws.length]!,
-      sleep: async (ms) => void waits.push(ms),
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
     });
     await worker.spool.append(items(0, 2));
     await waitFor('first batch', () => receiver.accepted.length === 2);

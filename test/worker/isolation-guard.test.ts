@@ -48,10 +48,10 @@ function onceSource(targets: string[]): TargetSource {
   let given = false;
   return {
     describe: () => 'test targets',
-    next: async () => {
-      if (given) return { lease: null, targets: [], retryAfterMs: 5 };
+    next: () => {
+      if (given) return Promise.resolve({ lease: null, targets: [], retryAfterMs: 5 });
       given = true;
-      return { lease: 'L1', targets };
+      return Promise.resolve({ lease: 'L1', targets });
     },
   };
 }
@@ -63,7 +63,10 @@ function setup(net: FakeNet, opts: { threshold?: number; concurrency?: number } 
   const stored: Result[] = [];
   const events: boolean[] = [];
   let remeasured = 0;
-  const store = async (results: Result[]) => void stored.push(...results);
+  const store = (results: Result[]) => {
+    stored.push(...results);
+    return Promise.resolve();
+  };
   const guard = new IsolationGuard({
     probeCanary: net.probeCanary,
     store,
@@ -203,7 +206,10 @@ describe('IsolationGuard', { skip }, () => {
     const stored: Result[] = [];
     const guard = new IsolationGuard({
       probeCanary: net.probeCanary,
-      store: async (r) => void stored.push(...r),
+      store: (r) => {
+        stored.push(...r);
+        return Promise.resolve();
+      },
       log: quietLog,
       threshold: 8,
     });

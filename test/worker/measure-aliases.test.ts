@@ -21,25 +21,29 @@ function chainProber() {
   const calls: string[] = [];
   const owner = (a: string) => ROUTERS.findIndex((r) => (r as readonly string[]).includes(a));
   const prober = {
-    async recordRoute(dst: string, ttl: number, checksum: number) {
+    recordRoute(dst: string, ttl: number, checksum: number) {
       calls.push(`rr ${ttl} ${checksum}`);
       const outs = [A(1), ...ROUTERS.map((r) => r[1])];
-      if (ttl === 2) return { from: null, recorded: [] };
+      if (ttl === 2) return Promise.resolve({ from: null, recorded: [] });
       if (ttl <= 4)
-        return { from: ROUTERS[ttl - 1]![0], icmpType: 11, recorded: [...outs.slice(0, ttl), ROUTERS[ttl - 1]![0]] };
-      return { from: dst, icmpType: 0, recorded: [...outs, dst, dst, A(14), A(10)].slice(0, 9) };
+        return Promise.resolve({
+          from: ROUTERS[ttl - 1]![0],
+          icmpType: 11,
+          recorded: [...outs.slice(0, ttl), ROUTERS[ttl - 1]![0]],
+        });
+      return Promise.resolve({ from: dst, icmpType: 0, recorded: [...outs, dst, dst, A(14), A(10)].slice(0, 9) });
     },
-    async timestamps(address: string, prespecified: string[]) {
+    timestamps(address: string, prespecified: string[]) {
       calls.push(`ts ${prespecified.join(',')}`);
-      return prespecified.map((p, i) => i === 0 || owner(p) === owner(address));
+      return Promise.resolve(prespecified.map((p, i) => i === 0 || owner(p) === owner(address)));
     },
-    async mercator(address: string) {
+    mercator(address: string) {
       calls.push(`mercator ${address}`);
-      return owner(address) === 1 ? null : address;
+      return Promise.resolve(owner(address) === 1 ? null : address);
     },
-    async ipId(address: string) {
+    ipId(address: string) {
       calls.push(`ipid ${address}`);
-      return owner(address) * 10_000 + calls.length;
+      return Promise.resolve(owner(address) * 10_000 + calls.length);
     },
   };
   return { prober: prober as unknown as AliasProber, calls };
@@ -52,7 +56,17 @@ describe('an alias measurement', () => {
     const r = await measureAliases(
       TARGET,
       { flow: 4242, lastTtl: 5, addresses: [A(2), A(10), A(14), TARGET] },
-      { prober, workerId: 'w1', lease: null, pace: async () => void paced++, timeoutMs: 100, maxHops: 30 },
+      {
+        prober,
+        workerId: 'w1',
+        lease: null,
+        pace: () => {
+          paced++;
+          return Promise.resolve();
+        },
+        timeoutMs: 100,
+        maxHops: 30,
+      },
     );
     aliasResultSchema.parse(r);
     assert.equal(r.probes_sent, calls.length);

@@ -51,7 +51,7 @@ describe('worker: ca_file trusts a self-signed https input and output', { skip }
       { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
       (req, res) => {
         let body = '';
-        req.on('data', (c: Buffer) => (body += c));
+        req.on('data', (c: Buffer) => (body += c.toString()));
         req.on('end', () => {
           res.setHeader('content-type', 'application/json');
           if (req.url?.startsWith('/gateway/targets'))

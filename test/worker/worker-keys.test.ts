@@ -8,6 +8,7 @@ import pg from 'pg';
 import { freePort } from '../../src/http/free-port.js';
 import { createKey } from '../../src/keys/key-store.js';
 import { outputService } from '../../src/output/output-service.js';
+import { outputWiring } from '../../src/cli/output-wiring.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
 import { parseTarget } from '../../src/net/ip-address.js';
 import { BIN_PATH } from '../../src/version.js';
@@ -70,7 +71,12 @@ describe("the worker's api_key against input and output directly", { skip }, () 
     dir = mkdtempSync(join(tmpdir(), 'hopmap-worker-keys-'));
     targets = writeTargetDir({ 'loopback.txt': '127.0.0.0/30\n' });
     input = await startInput(db.url, { targets, allow: [loopback] });
-    output = await startService(outputService(), { databaseUrl: db.url, host: '127.0.0.1', port: 0, log: quietLog });
+    output = await startService(outputService(outputWiring), {
+      databaseUrl: db.url,
+      host: '127.0.0.1',
+      port: 0,
+      log: quietLog,
+    });
     client = new pg.Client(db.url);
     await client.connect();
   });

@@ -1,4 +1,4 @@
-// Every table of hopmap, for drizzle-kit and for typed queries.
+// Every table of hopmap: what drizzle-kit makes migrations from, and where row types come from (docs/sql.md).
 export * from './service-instances.js';
 export * from './targets.js';
 export * from './results.js';

@@ -1,6 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/create-pool.js';
+import { fieldText, formField, formText } from '../../http/form-field.js';
 import { HttpError, notFound } from '../../http/http-error.js';
 import { parseRequest } from '../../http/validate.js';
 import { currentUser, pageContext } from '../../web/page-context.js';
@@ -39,9 +40,10 @@ export function apiKeysPageRouter(deps: { pool: Pool }): Router {
   router.post('/api-keys', async (req, res) => {
     let form: z.infer<typeof createForm>;
     try {
+      const role = formField(req.body, 'role');
       form = parseRequest(
         createForm,
-        { name: String(req.body?.name ?? ''), role: req.body?.role ? String(req.body.role) : undefined },
+        { name: formText(req.body, 'name'), role: role ? fieldText(role) : undefined },
         'body',
       );
     } catch (err) {

@@ -1,6 +1,7 @@
 import type { Express, Request, Response } from 'express';
 import { RateLimiterRes, type RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Pool } from '../../db/create-pool.js';
+import { formText } from '../../http/form-field.js';
 import { HttpError } from '../../http/http-error.js';
 import type { Logger } from '../../log/create-logger.js';
 import { findUser } from '../users/find-user.js';
@@ -31,14 +32,18 @@ export interface LoginRoutesOptions {
 }
 
 const regenerate = (req: Request) =>
-  new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  new Promise<void>((resolve, reject) =>
+    req.session.regenerate((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
 
 /**
  * Saves the session, then redirects. express-session sends a response's headers before its own save has
  * finished, so a browser following the redirect could read the session as it was (seen under load).
  */
 const saveThenRedirect = async (req: Request, res: Response, url: string) => {
-  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    req.session.save((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
   res.redirect(303, url);
 };
 
@@ -66,7 +71,7 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
   const pendingLogin = pendingLoginCookie(opts.serverKey, opts.cookieSecure);
 
   const typedName = (req: Request): string | undefined =>
-    (req.path === '/login' ? String(req.body?.name ?? '') : pendingLogin.read(req)?.name) || undefined;
+    (req.path === '/login' ? formText(req.body, 'name') : pendingLogin.read(req)?.name) || undefined;
   const limited = rateLimit(
     opts.loginLimiter,
     (req) => `ip:${addressBucket(clientAddress(req))}`,
@@ -95,7 +100,7 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
   });
 
   app.post('/login', limited, (req, res) => {
-    const name = normaliseLoginName(String(req.body?.name ?? ''));
+    const name = normaliseLoginName(formText(req.body, 'name'));
     // No user name holds a control character, and PostgreSQL refuses a NUL: such a name is no name at all.
     if (!name || /\p{Cc}/u.test(name)) return namePage(req, res, 400, 'Enter your user name.');
     // Whether or not the user exists; longer than any valid name, so a cut never matches another user.
@@ -145,7 +150,7 @@ export function loginRoutes(app: Express, opts: LoginRoutesOptions): void {
       codePage(req, res, pending.name, 401, 'Wrong or already used code. Wait for the next code and try again.');
     };
 
-    const code = String(req.body?.code ?? '').replace(/\s/g, '');
+    const code = formText(req.body, 'code').replace(/\s/g, '');
     const user = await findUser(opts.pool, pending.name);
     if (!user) {
       await checkTotp(decoySecret, code);

@@ -29,7 +29,9 @@ export function requireUser(pool: Pool, kind: 'page' | 'api'): RequestHandler {
         res.locals.user = user;
         return next();
       }
-      await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        req.session.regenerate((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
     }
     if (kind === 'page') return res.redirect(303, '/login');
     next(

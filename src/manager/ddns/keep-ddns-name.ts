@@ -1,5 +1,7 @@
 import type { Pool } from '../../db/create-pool.js';
 import { inTransaction } from '../../db/in-transaction.js';
+import type { ddnsState } from '../../db/schema/manager.js';
+import type { TableRow } from '../../db/table-row.js';
 import type { Logger } from '../../log/create-logger.js';
 import { decideDdnsAction, type DdnsState } from './ddns-decision.js';
 import { updateDyfi, type DyfiAccount, type DyfiCode, type FetchLike } from './dyfi-update.js';
@@ -26,13 +28,10 @@ export type KeepDdnsNameOutcome =
   | { action: 'busy' }
   | { action: 'updated'; reason: string; code: DyfiCode; ok: boolean; text: string };
 
-interface StateRow {
-  holder_instance: string | null;
-  holder_url: string | null;
-  last_update_at: Date | null;
-  last_result: string | null;
-  ok: boolean | null;
-}
+type StateRow = Pick<
+  TableRow<typeof ddnsState>,
+  'holder_instance' | 'holder_url' | 'last_update_at' | 'last_result' | 'ok'
+>;
 
 /**
  * One check of the dy.fi name, run once a minute by whichever instance graphile-worker's cron picks: the

@@ -71,9 +71,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   return {
     router,
-    async close() {
+    close() {
       agents.http.destroy();
       agents.https.destroy();
+      return Promise.resolve();
     },
   };
 }

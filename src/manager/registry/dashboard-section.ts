@@ -11,18 +11,9 @@ export async function servicesDashboardSection(pool: Pool): Promise<Html> {
   );
   const problems = services.filter((s) => s.status !== 'ok');
   const list = problems.length
-    ? html`<ul>
-        ${problems.map((s) => html`<li><span class="status-${s.status}">${s.status}</span> <a href="/workers#service-${s.id}">${s.name}</a> (${s.serviceType}), last seen ${ago(s.lastSeenAt)}${s.lastError ? html`: ${s.lastError}` : ''}</li>`)}
-      </ul>`
-    : html`<p>
-        ${services.length ? 'No problems.' : html`Nothing registered yet: <a href="/workers">add workers and services</a>.`}
-      </p>`;
-  return html`<section class="services-summary">
-    <h2>Workers and services</h2>
-    <p>
-      ${counts.map(([status, n], i) => html`${i ? ', ' : ''}<span class="status-${status}">${n} ${status}</span>`)} of
-      ${services.length} registered.
-    </p>
-    ${list}
-  </section>`;
+    ? html`<ul>${problems.map((s) => html`<li><span class="status-${s.status}">${s.status}</span> <a href="/workers#service-${s.id}">${s.name}</a> (${s.serviceType}), last seen ${ago(s.lastSeenAt)}${s.lastError ? html`: ${s.lastError}` : ''}</li>`)}</ul>`
+    : html`<p>${services.length ? 'No problems.' : html`Nothing registered yet: <a href="/workers">add workers and services</a>.`}</p>`;
+  return html`<section class="services-summary"><h2>Workers and services</h2>
+<p>${counts.map(([status, n], i) => html`${i ? ', ' : ''}<span class="status-${status}">${n} ${status}</span>`)} of ${services.length} registered.</p>
+${list}</section>`;
 }

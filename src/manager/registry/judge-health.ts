@@ -1,3 +1,4 @@
+import { fieldText } from '../../http/form-field.js';
 import type { Answer } from './get-json.js';
 
 export interface HealthVerdict {
@@ -26,6 +27,7 @@ const KEPT_FIELDS = [
   'delivery',
   'input',
   'stop_set',
+  'network',
 ];
 const MAX_DETAILS_CHARS = 16 * 1024;
 /** A worker whose delivery failed this many times in a row is losing touch with its output. */
@@ -84,7 +86,9 @@ function healthProblem(body: Record<string, unknown>): string | null {
       const atRisk = Array.isArray(body.results_at_risk)
         ? body.results_at_risk.map((r) => String(r).slice(0, 300)).slice(0, 5)
         : [];
-      const reasons = [...atRisk, ...checks];
+      // And why its network is in doubt: cut off, or never answered (src/worker/network-health.ts).
+      const network = asObject(body.network)?.reason;
+      const reasons = [...(typeof network === 'string' ? [network.slice(0, 300)] : []), ...atRisk, ...checks];
       return `degraded${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
     }
     case 'draining':
@@ -97,11 +101,12 @@ function healthProblem(body: Record<string, unknown>): string | null {
 /** A worker reports ok while it lives; it is of no use if it cannot get targets or deliver results. */
 function workerProblem(body: Record<string, unknown>): string | null {
   const input = asObject(body.input);
-  if (input?.last_fetch_ok === false) return `cannot fetch targets from ${String(input.source ?? 'its input')}`;
+  if (input?.last_fetch_ok === false)
+    return `cannot fetch targets from ${input.source == null ? 'its input' : fieldText(input.source)}`;
   const delivery = asObject(body.delivery);
   const failures = Number(delivery?.consecutiveFailures ?? 0);
   if (failures >= DELIVERY_FAILURES_DEGRADED)
-    return `result delivery failing (${failures} attempts in a row)${delivery?.lastError ? `: ${String(delivery.lastError).slice(0, 200)}` : ''}`;
+    return `result delivery failing (${failures} attempts in a row)${delivery?.lastError ? `: ${fieldText(delivery.lastError).slice(0, 200)}` : ''}`;
   return null;
 }
 

@@ -1,3 +1,5 @@
+import type { registeredServices } from '../../db/schema/manager.js';
+import type { TableRow } from '../../db/table-row.js';
 import { detectService, type DetectedService } from './detect-service.js';
 import { getJson, NoAnswer } from './get-json.js';
 import { judgeHealth, type HealthVerdict } from './judge-health.js';
@@ -7,7 +9,7 @@ import { judgeHealth, type HealthVerdict } from './judge-health.js';
  * query helper, which takes a connection per statement and holds none during the HTTP checks.
  */
 export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 export interface PollOptions {
@@ -26,11 +28,8 @@ export interface PollSummary {
   down: number;
 }
 
-interface ServiceRow {
-  id: number;
-  url: string;
-  instance_id: string | null;
-}
+/** The id only goes back into SQL, so the int8 string as read (or a number from a caller) will do. */
+type ServiceRow = Pick<TableRow<typeof registeredServices>, 'url' | 'instance_id'> & { id: string | number };
 
 export const POLL_TIMEOUT_MS = 5_000;
 

@@ -2,16 +2,16 @@ import type { RegisteredService } from './registered-services.js';
 
 /** The few figures from the last /health that tell an operator whether a service does its job, by type. */
 export function serviceFigures(s: RegisteredService): Array<[label: string, value: string]> {
-  const d = (s.details ?? {}) as Record<string, any>;
+  const d = s.details ?? {};
   const c = (d.counters ?? {}) as Record<string, number | undefined>;
   const out: Array<[string, string | undefined]> = [];
   switch (s.serviceType) {
     case 'ping':
       out.push(
         ['results produced', count(c.results_total)],
-        ['spool depth', count(d.spool?.depth)],
-        ['quarantined', count(d.delivery?.quarantined)],
-        ['dropped', count(d.delivery?.dropped)],
+        ['spool depth', count(field(d.spool, 'depth'))],
+        ['quarantined', count(field(d.delivery, 'quarantined'))],
+        ['dropped', count(field(d.delivery, 'dropped'))],
         ['pps cap', count(d.pps_cap)],
       );
       break;
@@ -32,6 +32,11 @@ export function serviceFigures(s: RegisteredService): Array<[label: string, valu
   }
   out.push(['uptime', typeof d.uptime_seconds === 'number' ? duration(d.uptime_seconds) : undefined]);
   return out.filter((f): f is [string, string] => f[1] !== undefined);
+}
+
+/** `obj[key]` when obj is an object: a figure of the last /health, which may be missing or of another shape. */
+function field(obj: unknown, key: string): unknown {
+  return obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
 function count(v: unknown): string | undefined {

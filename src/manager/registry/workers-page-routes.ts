@@ -2,6 +2,7 @@ import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/create-pool.js';
 import { HttpError, notFound } from '../../http/http-error.js';
+import { formText } from '../../http/form-field.js';
 import { parseRequest } from '../../http/validate.js';
 import { pageContext } from '../../web/page-context.js';
 import { registerService } from './register-service.js';
@@ -46,7 +47,7 @@ export function workersPageRouter(deps: WorkersPageDeps): Router {
   });
 
   router.post('/workers', async (req, res) => {
-    const form = { url: String(req.body?.url ?? ''), name: String(req.body?.name ?? '') };
+    const form = { url: formText(req.body, 'url'), name: formText(req.body, 'name') };
     try {
       const input = parseRequest(addForm, form, 'body');
       const row = await registerService(
@@ -63,7 +64,7 @@ export function workersPageRouter(deps: WorkersPageDeps): Router {
 
   router.post('/workers/:id/rename', async (req, res) => {
     const { id } = parseRequest(idParams, req.params, 'params');
-    const { name } = parseRequest(renameForm, { name: String(req.body?.name ?? '') }, 'body');
+    const { name } = parseRequest(renameForm, { name: formText(req.body, 'name') }, 'body');
     if (!(await renameService(deps.pool, id, name))) throw notFound(`no registered service ${id}`);
     res.redirect(303, `/workers?renamed=${id}`);
   });

@@ -1,4 +1,7 @@
 import * as acme from 'acme-client';
+import { int8 } from '../../db/int8.js';
+import type { acmeAccounts } from '../../db/schema/manager.js';
+import type { TableRow } from '../../db/table-row.js';
 import type { Queryable } from './certificate-store.js';
 import type { Sealer } from './sealer.js';
 
@@ -19,7 +22,7 @@ export async function acmeAccount(
   email: string,
 ): Promise<AcmeAccount> {
   const read = () =>
-    db.query<{ id: string; key_sealed: string; account_url: string | null }>(
+    db.query<Pick<TableRow<typeof acmeAccounts>, 'id' | 'key_sealed' | 'account_url'>>(
       'select id, key_sealed, account_url from manager.acme_accounts where directory_url = $1 and email = $2',
       [directoryUrl, email],
     );
@@ -34,7 +37,7 @@ export async function acmeAccount(
     ({ rows } = await read());
   }
   const row = rows[0]!;
-  return { id: Number(row.id), key: sealer.open(row.key_sealed), accountUrl: row.account_url };
+  return { id: int8(row.id), key: sealer.open(row.key_sealed), accountUrl: row.account_url };
 }
 
 export async function saveAcmeAccountUrl(db: Queryable, id: number, accountUrl: string): Promise<void> {

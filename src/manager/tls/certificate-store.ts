@@ -1,5 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type pg from 'pg';
+import { int8 } from '../../db/int8.js';
+import type { tlsCertificates } from '../../db/schema/manager.js';
+import type { TableRow } from '../../db/table-row.js';
 import type { Sealer } from './sealer.js';
 import type { CertificatePair } from './self-signed-certificate.js';
 
@@ -34,24 +37,19 @@ export async function saveCertificate(
   pair: CertificatePair,
 ): Promise<number> {
   const { notBefore, notAfter } = certificateDates(pair.cert);
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query<Pick<CertificateRow, 'id'>>(
     `insert into manager.tls_certificates (domain, source, cert_pem, key_sealed, not_before, not_after)
      values ($1, $2, $3, $4, $5, $6) returning id`,
     [domain, source, pair.cert, sealer.seal(pair.key), notBefore, notAfter],
   );
   await db.query('delete from manager.tls_certificates where domain = $1 and not_after < now()', [domain]);
-  return Number(rows[0]!.id);
+  return int8(rows[0]!.id);
 }
 
-interface CertificateRow {
-  id: string;
-  domain: string;
-  source: CertificateSource;
-  cert_pem: string;
-  key_sealed: string;
-  not_before: Date;
-  not_after: Date;
-}
+type CertificateRow = Pick<
+  TableRow<typeof tlsCertificates>,
+  'id' | 'domain' | 'cert_pem' | 'key_sealed' | 'not_before' | 'not_after'
+> & { source: CertificateSource };
 
 /**
  * The certificate instances serve for `domain`: the newest of source `prefer` when there is one, else the
@@ -71,7 +69,7 @@ export async function currentCertificate(
   const row = rows[0];
   if (!row) return null;
   return {
-    id: Number(row.id),
+    id: int8(row.id),
     domain: row.domain,
     source: row.source,
     cert: row.cert_pem,
@@ -87,9 +85,9 @@ export async function currentCertificateId(
   domain: string,
   prefer?: CertificateSource,
 ): Promise<number | null> {
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query<Pick<CertificateRow, 'id'>>(
     'select id from manager.tls_certificates where domain = $1 order by source = $2 desc, created_at desc, id desc limit 1',
     [domain, prefer ?? null],
   );
-  return rows[0] ? Number(rows[0].id) : null;
+  return rows[0] ? int8(rows[0].id) : null;
 }

@@ -49,14 +49,15 @@ export async function startManagerTls(opts: ManagerTlsOptions): Promise<ManagerT
 
   if (opts.source.kind === 'file') {
     pair = await readCertificateFiles(opts.source.certPath, opts.source.keyPath);
-    ({ stop } = watchCertificateFiles({
+    const watch = watchCertificateFiles({
       certPath: opts.source.certPath,
       keyPath: opts.source.keyPath,
       initial: pair,
       intervalMs: opts.pollMs,
       log,
       onChange: swap,
-    }));
+    });
+    stop = () => watch.stop();
   } else {
     const domain = opts.source.kind === 'acme' ? opts.source.acme.domain : opts.source.domain;
     const prefer = opts.source.kind === 'acme' ? 'acme' : 'self-signed';
@@ -69,7 +70,7 @@ export async function startManagerTls(opts: ManagerTlsOptions): Promise<ManagerT
       stored = issued?.source === 'acme' ? issued : await ensureSelfSignedCertificate(opts.pool, opts.sealer, domain);
     }
     pair = { cert: stored.cert, key: stored.key };
-    ({ stop } = watchStoredCertificate({
+    const watch = watchStoredCertificate({
       db: opts.pool,
       sealer: opts.sealer,
       domain,
@@ -78,7 +79,8 @@ export async function startManagerTls(opts: ManagerTlsOptions): Promise<ManagerT
       intervalMs: opts.pollMs,
       log,
       onChange: swap,
-    }));
+    });
+    stop = () => watch.stop();
   }
 
   return {

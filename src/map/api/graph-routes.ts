@@ -2,6 +2,7 @@ import type { Response, Router } from 'express';
 import { writeWithBackpressure } from '../../http/write-with-backpressure.js';
 import type { Pool } from '../../db/create-pool.js';
 import { parseRequest } from '../../http/validate.js';
+import { DATA_ATTRIBUTION, DATA_CREDIT_TEXT } from '../enrich/data-credit.js';
 import { interfaceGeojson } from '../geo/geojson-stream.js';
 import { asOfAddresses } from '../graph/address-info.js';
 import { asGraph } from '../graph/as-graph.js';
@@ -41,7 +42,7 @@ async function streamInterfaceGraphml(pool: Pool, res: Response, f: GraphFilter)
   res
     .type('application/graphml+xml')
     .setHeader('content-disposition', 'attachment; filename="hopmap-interfaces.graphml"');
-  await writeWithBackpressure(res, graphmlHead(interfaceKeys));
+  await writeWithBackpressure(res, graphmlHead(interfaceKeys, DATA_CREDIT_TEXT));
   const written = new Set<string>();
   let after: LinkCursor | undefined;
   while (!res.destroyed) {
@@ -82,9 +83,9 @@ export function graphRoutes(router: Router, deps: { pool: Pool }): void {
 
     if (q.level === 'as') {
       const g = await asGraph(deps.pool, f);
-      if (q.format === 'json') return void res.json({ level: 'as', ...g });
+      if (q.format === 'json') return void res.json({ level: 'as', ...g, attribution: DATA_ATTRIBUTION });
       res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-as.graphml"');
-      await writeWithBackpressure(res, graphmlHead(asKeys));
+      await writeWithBackpressure(res, graphmlHead(asKeys, DATA_CREDIT_TEXT));
       for (const { asn, ...data } of g.nodes) await writeWithBackpressure(res, graphmlNode(`AS${asn}`, data));
       for (const { near_asn, far_asn, ...data } of g.links)
         await writeWithBackpressure(res, graphmlEdge(`AS${near_asn}`, `AS${far_asn}`, data));
@@ -118,6 +119,7 @@ export function graphRoutes(router: Router, deps: { pool: Pool }): void {
       })),
       links,
       next: links.length === q.limit ? encodeLinkCursor(links.at(-1)!) : null,
+      attribution: DATA_ATTRIBUTION,
     });
   });
 }

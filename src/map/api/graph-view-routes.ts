@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Pool } from '../../db/create-pool.js';
 import { parseRequest } from '../../http/validate.js';
 import type { CompactGraph } from '../client/compact-graph.js';
+import { DATA_ATTRIBUTION } from '../enrich/data-credit.js';
 import { addressDetails } from '../graph/address-info.js';
 import { linkFilterSql, type GraphFilter } from '../graph/graph-filter.js';
 import { time } from './map-query-schemas.js';
@@ -94,6 +95,6 @@ export async function compactGraph(pool: Pool, f: GraphFilter, limit: number): P
 export function graphViewRoutes(router: Router, deps: { pool: Pool }): void {
   router.get('/api/map/graph-view', async (req, res) => {
     const q = parseRequest(graphViewQuery, req.query, 'query');
-    res.json(await compactGraph(deps.pool, { since: q.since, asn: q.asn }, q.limit));
+    res.json({ ...(await compactGraph(deps.pool, { since: q.since, asn: q.asn }, q.limit)), attribution: DATA_ATTRIBUTION });
   });
 }

@@ -57,10 +57,19 @@ export const pathQuery = z.strictObject({
   at: time.optional(),
 });
 
-export const changesQuery = z.strictObject({
-  since: time.optional(),
-  worker: z.string().min(1).optional(),
-  target: address.optional(),
-  cursor: z.coerce.number({ error: 'expected a number' }).int().min(0).optional(),
-  limit: z.coerce.number({ error: 'expected a number' }).int().min(1).max(1_000).default(100),
-});
+const changeId = z.coerce.number({ error: 'expected a number' }).int().min(0);
+
+/** `after` is the output service's older name for `cursor` (its GET /routes/changes): either, not both. */
+export const changesQuery = z
+  .strictObject({
+    since: time.optional(),
+    worker: z.string().min(1).optional(),
+    target: address.optional(),
+    cursor: changeId.optional(),
+    after: changeId.optional(),
+    limit: z.coerce.number({ error: 'expected a number' }).int().min(1).max(1_000).default(100),
+  })
+  .refine((q) => q.cursor === undefined || q.after === undefined, {
+    path: ['after'],
+    message: 'after is the older name of cursor: give one of them',
+  });

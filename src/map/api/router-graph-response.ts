@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { writeWithBackpressure } from '../../http/write-with-backpressure.js';
 import type { Pool } from '../../db/create-pool.js';
+import { DATA_ATTRIBUTION, DATA_CREDIT_TEXT } from '../enrich/data-credit.js';
 import type { GraphFilter } from '../graph/graph-filter.js';
 import { graphmlEdge, graphmlHead, graphmlNode, graphmlTail, type GraphmlKey } from '../graph/graphml.js';
 import type { LinkCursor } from '../graph/interface-graph.js';
@@ -40,10 +41,11 @@ export async function routerGraphResponse(
       nodes,
       links,
       next: links.length === q.limit ? encodeLinkCursor(links.at(-1)!) : null,
+      attribution: DATA_ATTRIBUTION,
     });
   }
   res.type('application/graphml+xml').setHeader('content-disposition', 'attachment; filename="hopmap-routers.graphml"');
-  await writeWithBackpressure(res, graphmlHead(routerKeys));
+  await writeWithBackpressure(res, graphmlHead(routerKeys, DATA_CREDIT_TEXT));
   const written = new Set<string>();
   let after: LinkCursor | undefined;
   while (!res.destroyed) {

@@ -1,5 +1,6 @@
 import type { Task, TaskList } from 'graphile-worker';
 import type { Pool, PoolClient } from '../../db/create-pool.js';
+import { int8 } from '../../db/int8.js';
 import { currentDataVersion } from './data-version.js';
 import { enrichAddresses } from './enrich-addresses.js';
 
@@ -32,7 +33,7 @@ export async function enrichPendingHops(
         rows.map((r) => r.address),
       )
     ).written;
-    afterId = Number(rows[rows.length - 1]!.id);
+    afterId = int8(rows[rows.length - 1]!.id);
   }
   return total;
 }

@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool } from '../../db/create-pool.js';
@@ -16,10 +17,12 @@ const LOAD_LOCK_KEY = 727_101_2030;
 /**
  * Replaces each range table whose recorded package version differs from `sources`, all in one transaction: readers
  * keep seeing the old ranges (MVCC, no table lock as TRUNCATE would take) until the commit shows the new ones.
+ * `onProgress` hears the bytes of the files read so far, of all those to load (about 1.2M rows at a first start).
  */
 export async function loadRanges(
   pool: Pool,
   sources: RangeSource[] = installedRangeSources(),
+  onProgress?: (bytesRead: number, bytesTotal: number) => void,
 ): Promise<LoadRangesResult> {
   return inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [LOAD_LOCK_KEY]);
@@ -27,9 +30,23 @@ export async function loadRanges(
       'select source, package, version from enrichment_sources',
     );
     const result: LoadRangesResult = { loaded: [], unchanged: [] };
+    const current = (s: RangeSource) =>
+      recorded.some((r) => r.source === s.source && r.package === s.package && r.version === s.version);
+    const bytesTotal = sources
+      .filter((s) => !current(s))
+      .flatMap((s) => s.files)
+      .reduce((n, file) => n + statSync(file).size, 0);
+    let bytesRead = 0;
+    const counted = () =>
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytesRead += chunk.length;
+          onProgress?.(bytesRead, bytesTotal);
+          done(null, chunk);
+        },
+      });
     for (const s of sources) {
-      const have = recorded.find((r) => r.source === s.source);
-      if (have && have.package === s.package && have.version === s.version) {
+      if (current(s)) {
         result.unchanged.push(s.source);
         continue;
       }
@@ -37,7 +54,7 @@ export async function loadRanges(
       let rows = 0;
       for (const file of s.files) {
         const copy = client.query(copyFrom(`copy ${s.table} (${s.columns}) from stdin with (format csv)`));
-        await pipeline(createReadStream(file), copy);
+        await (onProgress ? pipeline(createReadStream(file), counted(), copy) : pipeline(createReadStream(file), copy));
         rows += copy.rowCount ?? 0;
       }
       await client.query(

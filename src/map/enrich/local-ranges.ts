@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from '../../db/create-pool.js';
 import { inTransaction } from '../../db/in-transaction.js';
+import { int8 } from '../../db/int8.js';
+import type { localRanges } from '../../db/schema/enrichment.js';
+import type { TableRow } from '../../db/table-row.js';
 import type { LocalRange } from './parse-local-ranges.js';
 
 export interface LoadLocalRangesResult {
@@ -57,8 +60,8 @@ export async function loadLocalRanges(pool: Pool, ranges: readonly LocalRange[])
 
 /** The declared ranges in address order, IPv4 first (`hopmap enrich local --list`). */
 export async function listLocalRanges(pool: Pool): Promise<LocalRange[]> {
-  const { rows } = await pool.query<{ prefix: string; asn: string; org: string; country: string | null }>(
+  const { rows } = await pool.query<TableRow<typeof localRanges>>(
     'select prefix::text as prefix, asn, org, country from local_ranges order by family(prefix), prefix',
   );
-  return rows.map((r) => ({ prefix: r.prefix, asn: Number(r.asn), org: r.org, country: r.country }));
+  return rows.map((r) => ({ prefix: r.prefix, asn: int8(r.asn), org: r.org, country: r.country }));
 }

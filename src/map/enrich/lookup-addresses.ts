@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from '../../db/create-pool.js';
+import { int8 } from '../../db/int8.js';
 import { formatAddress, parseAddress } from '../../net/ip-address.js';
 import { addressKind, type AddressKind } from './address-kind.js';
 
@@ -66,7 +67,7 @@ export async function lookupAddresses(db: Pool | PoolClient, addresses: readonly
   return rows.map((r, i) => ({
     address: input.addresses[i]!,
     kind: r.kind,
-    asn: r.asn === null ? null : Number(r.asn),
+    asn: int8(r.asn),
     asOrg: r.as_org,
     country: r.country,
   }));

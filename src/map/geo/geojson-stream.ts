@@ -1,4 +1,5 @@
 import type { Pool } from '../../db/create-pool.js';
+import { DATA_ATTRIBUTION } from '../enrich/data-credit.js';
 import { addressDetails } from '../graph/address-info.js';
 import type { GraphFilter } from '../graph/graph-filter.js';
 import { interfaceLinksPage, type LinkCursor } from '../graph/interface-graph.js';
@@ -12,7 +13,8 @@ import { hopFeature, linkFeature } from './geojson-features.js';
  * is held for the length of a download; only each address's country is remembered (to place later links).
  */
 export async function* interfaceGeojson(pool: Pool, f: GraphFilter, pageSize: number): AsyncGenerator<string> {
-  yield '{"type":"FeatureCollection","features":[';
+  // The credit of the country and AS data, as a foreign member (RFC 7946 section 6.1).
+  yield `{"type":"FeatureCollection","attribution":${JSON.stringify(DATA_ATTRIBUTION)},"features":[`;
   const countryOf = new Map<string, string | null>();
   let first = true;
   let after: LinkCursor | undefined;

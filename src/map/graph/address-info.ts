@@ -1,4 +1,7 @@
 import type { Pool } from '../../db/create-pool.js';
+import { int8 } from '../../db/int8.js';
+import type { addressInfo } from '../../db/schema/enrichment.js';
+import type { TableRow } from '../../db/table-row.js';
 
 /** What hop enrichment (src/map/enrich) knows of an address. */
 export interface AddressDetails {
@@ -11,16 +14,11 @@ export interface AddressDetails {
 export async function addressDetails(pool: Pool, addresses: string[]): Promise<Map<string, AddressDetails>> {
   const out = new Map<string, AddressDetails>();
   if (addresses.length === 0) return out;
-  const { rows } = await pool.query<{
-    address: string;
-    asn: string | null;
-    as_org: string | null;
-    country: string | null;
-  }>(`select host(address) as address, asn, as_org, country from address_info where address = any($1::inet[])`, [
-    addresses,
-  ]);
-  for (const r of rows)
-    out.set(r.address, { asn: r.asn === null ? null : Number(r.asn), as_org: r.as_org, country: r.country });
+  const { rows } = await pool.query<Pick<TableRow<typeof addressInfo>, 'address' | 'asn' | 'as_org' | 'country'>>(
+    `select host(address) as address, asn, as_org, country from address_info where address = any($1::inet[])`,
+    [addresses],
+  );
+  for (const r of rows) out.set(r.address, { asn: int8(r.asn), as_org: r.as_org, country: r.country });
   return out;
 }
 

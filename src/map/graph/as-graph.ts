@@ -1,4 +1,7 @@
 import type { Pool } from '../../db/create-pool.js';
+import { int8 } from '../../db/int8.js';
+import type { asLinks } from '../../db/schema/as-graph.js';
+import type { TableRow } from '../../db/table-row.js';
 import { linkFilterSql, type GraphFilter } from './graph-filter.js';
 
 export interface AsNodeView {
@@ -21,17 +24,8 @@ export interface AsLinkView {
   last_seen_at: Date;
 }
 
-type AsPairRow = {
-  near_asn: string;
-  far_asn: string;
-  near_org: string | null;
-  far_org: string | null;
-  links: string;
-  count: number;
-  delta_sum_us: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-};
+/** A row of as_links, or the same sums aggregated from links; `count` is summed as float8 (it feeds a mean). */
+type AsPairRow = Omit<TableRow<typeof asLinks>, 'count'> & { count: number };
 
 /**
  * The AS graph: interface links whose two ends have an AS in `address_info`, grouped by (near AS, far AS).
@@ -98,13 +92,13 @@ function asGraphOfPairs(rows: AsPairRow[]): { nodes: AsNodeView[]; links: AsLink
   };
   const links: AsLinkView[] = [];
   for (const r of rows) {
-    const near = Number(r.near_asn);
-    const far = Number(r.far_asn);
+    const near = int8(r.near_asn);
+    const far = int8(r.far_asn);
     node(near, r.near_org);
     node(far, r.far_org);
     if (near === far) {
       Object.assign(node(near, null), {
-        internal_links: Number(r.links),
+        internal_links: int8(r.links),
         internal_count: r.count,
         internal_delta_mean_us: mean(r.delta_sum_us, r.count),
       });
@@ -113,7 +107,7 @@ function asGraphOfPairs(rows: AsPairRow[]): { nodes: AsNodeView[]; links: AsLink
     links.push({
       near_asn: near,
       far_asn: far,
-      links: Number(r.links),
+      links: int8(r.links),
       count: r.count,
       delta_mean_us: mean(r.delta_sum_us, r.count),
       first_seen_at: r.first_seen_at,

@@ -9,14 +9,15 @@ export interface GraphmlKey {
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function graphmlHead(keys: GraphmlKey[]): string {
+/** The document's start: `desc` (such as the data's credit) is the `<desc>` GraphML allows before the keys. */
+export function graphmlHead(keys: GraphmlKey[], desc?: string): string {
   const declared = keys
     .map((k) => `  <key id="${k.id}" for="${k.for}" attr.name="${k.id}" attr.type="${k.type}"/>\n`)
     .join('');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">
-${declared}  <graph id="hopmap" edgedefault="directed">
+${desc === undefined ? '' : `  <desc>${escapeXml(desc)}</desc>\n`}${declared}  <graph id="hopmap" edgedefault="directed">
 `;
 }
 

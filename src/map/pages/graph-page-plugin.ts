@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ManagerPluginFactory } from '../../manager/manager-plugin.js';
+import type { WebPluginFactory } from '../../web/web-plugin.js';
 import { pageContext } from '../../web/page-context.js';
 import { graphViewRoutes } from '../api/graph-view-routes.js';
 import { graphPageAssetRoutes, graphPageAssets } from './graph-page-assets.js';
@@ -9,7 +9,7 @@ import { renderGraphPage } from './graph-page-render.js';
  * The interactive graph of the map for a signed-in operator: GET /map/graph (the page), GET /api/map/graph-view
  * (its data) and the page's bundled script and stylesheet under /map/assets/.
  */
-export const graphPagePlugin: ManagerPluginFactory = ({ pool, requireUserPage, requireUserApi }) => ({
+export const graphPagePlugin: WebPluginFactory = ({ pool, requireUserPage, requireUserApi }) => ({
   publicRoutes(app) {
     graphPageAssetRoutes(app);
   },

@@ -1,4 +1,5 @@
 import type { Pool } from '../../db/create-pool.js';
+import { int8 } from '../../db/int8.js';
 import type { PathHops } from '../../results/route-paths.js';
 
 export interface CurrentRoute {
@@ -31,14 +32,14 @@ export async function routeWorkers(pool: Pool): Promise<string[]> {
 
 /** Each of `worker`'s routes to `target` with the span it is on now (route_current, not the clock). */
 export async function currentRoutes(pool: Pool, worker: string, target: string): Promise<CurrentRoute[]> {
-  const { rows } = await pool.query<CurrentRoute & { observations: string }>(
+  const { rows } = await pool.query<Omit<CurrentRoute, 'observations'> & { observations: string }>(
     `select c.method, c.flow, p.hops, p.reached, s.first_seen_at, s.last_seen_at, s.observations
        from route_current c join route_spans s on s.id = c.span_id join paths p on p.id = s.path_id
       where c.worker = $1 and c.target = $2::inet
       order by c.method, c.flow`,
     [worker, target],
   );
-  return rows.map((r) => ({ ...r, observations: Number(r.observations) }));
+  return rows.map((r) => ({ ...r, observations: int8(r.observations) }));
 }
 
 /**
@@ -49,7 +50,7 @@ export async function changesNewestFirst(
   pool: Pool,
   f: { worker?: string; target?: string; since?: string; limit: number },
 ): Promise<PageChange[]> {
-  const { rows } = await pool.query<PageChange & { id: string }>(
+  const { rows } = await pool.query<Omit<PageChange, 'id'> & { id: string }>(
     `select c.id, c.worker, host(c.target) as target, c.method, c.flow, c.diverge_ttl, c.after_first_seen_at, bp.hops as before, ap.hops as after
        from route_changes c
        join route_spans bs on bs.id = c.before_span_id join paths bp on bp.id = bs.path_id
@@ -59,5 +60,5 @@ export async function changesNewestFirst(
       limit $4`,
     [f.worker ?? null, f.target ?? null, f.since ?? null, f.limit],
   );
-  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  return rows.map((r) => ({ ...r, id: int8(r.id) }));
 }

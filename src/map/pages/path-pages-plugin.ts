@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../../http/http-error.js';
 import { parseRequest } from '../../http/validate.js';
-import type { ManagerPluginFactory } from '../../manager/manager-plugin.js';
+import type { WebPluginFactory } from '../../web/web-plugin.js';
 import { pageContext } from '../../web/page-context.js';
 import { addressSchema as address } from '../../net/address-schema.js';
 import { time } from '../api/map-query-schemas.js';
@@ -30,7 +30,7 @@ const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * hop by hop, with their changes) and GET /changes (the timeline of route changes). A bad query value shows
  * the page again with the error and status 400.
  */
-export const pathPagesPlugin: ManagerPluginFactory = ({ pool, requireUserPage }) => ({
+export const pathPagesPlugin: WebPluginFactory = ({ pool, requireUserPage }) => ({
   routes(app) {
     app.get('/paths', requireUserPage, async (req: Request, res: Response) => {
       const workers = await routeWorkers(pool);

@@ -15,27 +15,15 @@ export function renderChangesPage(
   }
   const groups = [...hours].map(
     ([hour, changes]) =>
-      html`<section class="hour">
-        <h2>${hour}</h2>
-        <ul class="changes">
-          ${changes.map(
-            (c) =>
-              html`<li>
-                ${showTime(c.after_first_seen_at)}
-                <a href="${explorerHref(c.worker, c.target)}">${c.worker} → ${c.target}</a> ${c.method},
-                ${flowName(c.flow)}: paths part at TTL ${c.diverge_ttl}
-              </li>`,
-          )}
-        </ul>
-      </section>`,
+      html`<section class="hour"><h2>${hour}</h2><ul class="changes">${changes.map(
+        (c) =>
+          html`<li>${showTime(c.after_first_seen_at)} <a href="${explorerHref(c.worker, c.target)}">${c.worker} → ${c.target}</a> ${c.method}, ${flowName(c.flow)}: paths part at TTL ${c.diverge_ttl}</li>`,
+      )}</ul></section>`,
   );
   const more =
     d.changes.length === d.limit ? html`<p>Showing the newest ${d.limit}; pick a later time to see the rest.</p>` : '';
   const body = html`<form method="get" action="/changes" class="pick">
-      <label>Since <input name="since" placeholder="2026-11-30T12:00:00Z" value="${d.sinceInput}" /></label
-      ><button type="submit">Show</button>
-    </form>
-    <p>${d.changes.length} change${d.changes.length === 1 ? '' : 's'} since ${showTime(d.since)}.</p>
-    ${more}${groups}`;
+<label>Since <input name="since" placeholder="2026-11-30T12:00:00Z" value="${d.sinceInput}"></label><button type="submit">Show</button></form>
+<p>${d.changes.length} change${d.changes.length === 1 ? '' : 's'} since ${showTime(d.since)}.</p>${more}${groups}`;
   return layout(ctx, body);
 }

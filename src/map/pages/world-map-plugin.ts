@@ -1,4 +1,4 @@
-import type { ManagerPluginFactory } from '../../manager/manager-plugin.js';
+import type { WebPluginFactory } from '../../web/web-plugin.js';
 import { pageContext } from '../../web/page-context.js';
 import { renderWorldMapPage } from './world-map-page.js';
 import { hopsByCountry, linksBetweenCountries } from './world-map-queries.js';
@@ -7,7 +7,7 @@ import { hopsByCountry, linksBetweenCountries } from './world-map-queries.js';
 const MAX_COUNTRY_LINKS = 500;
 
 /** GET /world: the world map of hops by country for a signed-in operator, an SVG drawn on the server. */
-export const worldMapPlugin: ManagerPluginFactory = ({ pool, requireUserPage }) => ({
+export const worldMapPlugin: WebPluginFactory = ({ pool, requireUserPage }) => ({
   routes(app) {
     app.get('/world', requireUserPage, async (_req, res) => {
       const [{ countries, unplaced }, links] = await Promise.all([

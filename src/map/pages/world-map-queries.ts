@@ -1,4 +1,5 @@
 import type { Pool } from '../../db/create-pool.js';
+import { int8 } from '../../db/int8.js';
 
 /** The hop addresses enrichment placed in one country, and the AS most of them are in. */
 export interface CountryHops {
@@ -41,7 +42,7 @@ export async function hopsByCountry(pool: Pool): Promise<{ countries: CountryHop
       );
     c.hops += r.n;
     if (r.asn !== null && r.n > c.dominant_hops)
-      Object.assign(c, { dominant_asn: Number(r.asn), dominant_as_org: r.as_org, dominant_hops: r.n });
+      Object.assign(c, { dominant_asn: int8(r.asn), dominant_as_org: r.as_org, dominant_hops: r.n });
   }
   return {
     countries: [...byCountry.values()].sort((x, y) => y.hops - x.hops || x.country.localeCompare(y.country)),

@@ -130,7 +130,7 @@ export class ScriptedSender {
 
   /** `send` for traceFlow / traceDoubletree: every probe of the trace on the one flow `flow` (Paris). */
   paris(flow: number): SendProbe {
-    return async (ttl, index) => this.probe(flow, ttl, index);
+    return (ttl, index) => Promise.resolve(this.probe(flow, ttl, index));
   }
 
   /**
@@ -138,12 +138,12 @@ export class ScriptedSender {
    * sequence and so checksum): here only to show the link check catches the false links it reports.
    */
   classic(base: number, perHop = 3): SendProbe {
-    return async (ttl, index) => this.probe(base + (ttl - 1) * perHop + index, ttl, index);
+    return (ttl, index) => Promise.resolve(this.probe(base + (ttl - 1) * perHop + index, ttl, index));
   }
 
   /** `send` for traceMultipath: flow n is the n-th flow identifier. */
   multipath(): SendFlowProbe {
-    return async (flow, ttl) => this.probe(flow, ttl);
+    return (flow, ttl) => Promise.resolve(this.probe(flow, ttl));
   }
 
   /** Probes that reached `address` so far. */
