@@ -17,6 +17,15 @@ async function binaries(): Promise<{ initdb: string; pg_ctl: string; postgres: s
   }
 }
 
+/** The major version of the embedded server binary (`postgres (PostgreSQL) 15.18` → 15). */
+export async function embeddedMajor(postgres?: string): Promise<number> {
+  const path = postgres ?? (await binaries()).postgres;
+  const out = execFileSync(path, ['--version'], { encoding: 'utf8' });
+  const major = /\(PostgreSQL\) (\d+)/.exec(out)?.[1];
+  if (!major) throw new Error(`${path} --version said ${JSON.stringify(out.trim())}`);
+  return Number(major);
+}
+
 interface RunAs {
   uid?: number;
   gid?: number;
@@ -156,8 +165,22 @@ export class LocalCluster {
     return code === 0;
   }
 
+  /** The major version of the cluster in dataDir (its PG_VERSION file), undefined before initdb. */
+  dataMajor(): number | undefined {
+    if (!this.isInitialised()) return undefined;
+    return Number(readFileSync(join(this.dataDir, 'PG_VERSION'), 'utf8').trim());
+  }
+
   async start(): Promise<void> {
-    const { pg_ctl } = await binaries();
+    const { pg_ctl, postgres } = await binaries();
+    // A data directory only opens with the major that made it; say so plainly instead of pg_ctl's log tail.
+    const made = this.dataMajor();
+    const embedded = await embeddedMajor(postgres);
+    if (made !== undefined && made !== embedded) {
+      throw new ConfigError(
+        `${this.dataDir} holds a PostgreSQL ${made} cluster, but this hopmap embeds PostgreSQL ${embedded} (docs/database.md says why). Move ${this.opts.baseDir} aside to start an empty map, or set DATABASE_URL to a PostgreSQL ${made} server holding that data`,
+      );
+    }
     const serverOptions = [
       `-p ${this.opts.port}`,
       `-k ${this.socketDir}`,

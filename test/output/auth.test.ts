@@ -37,7 +37,7 @@ const QUERIES: Gated[] = [
 const GATED: Gated[] = [
   { method: 'POST', path: '/results', body: () => pingResult('20.0.0.1'), roles: ['worker'], ok: [200] },
   { method: 'POST', path: '/rotate', roles: [], ok: [200] },
-  // 503 pg_dump_unavailable where the machine's pg_dump is older than the server (the embedded 18 beside
+  // 503 pg_dump_unavailable where the machine's pg_dump is older than the server (an external server beside
   // Debian's 15): past the gate either way, which is what this file checks (dump-merge checks the archive).
   { method: 'GET', path: '/dump', roles: [], ok: [200, 503] },
   ...QUERIES,

@@ -29,6 +29,8 @@ const TOOLS = {
   'docker-compose': 'docker-compose',
   promtool: 'prometheus',
   pg_dump: 'postgresql-client',
+  pg_restore: 'postgresql-client',
+  psql: 'postgresql-client',
 } as const;
 
 export type Tool = keyof typeof TOOLS;
