@@ -6,6 +6,8 @@ import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../c
 import { bool, duration, list, positiveInt } from '../config/values.js';
 import { createPool } from '../db/create-pool.js';
 import { resolveDatabase } from '../db/resolve-database.js';
+import { labMapHint } from '../lab/lab-map-hint.js';
+import { elapsed, formatLabProgress, ProgressLine } from '../lab/lab-progress.js';
 import { LabRun } from '../lab/lab-run.js';
 import { formatReport, labReport, type RunRecord } from '../lab/lab-run-report.js';
 import { openLab } from '../lab/open-lab.js';
@@ -69,6 +71,10 @@ export function labRunCommand(): Command {
         name: 'lab-run',
       });
       const place = runPlace(file, cfg);
+      // On stderr, so stdout keeps the report alone: one updating line on a terminal, a line every 10 s elsewhere.
+      const startedAt = Date.now();
+      const line = new ProgressLine({ isTTY: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) });
+      const step = (text: string) => line.step(`${elapsed(Date.now() - startedAt)}: ${text}`);
       const db = await resolveDatabase(cfg, log);
       const run = await LabRun.start({
         ...place,
@@ -79,24 +85,28 @@ export function labRunCommand(): Command {
         vantages: cfg.vantages,
         pps: cfg.pps,
         log,
+        onStep: step,
       });
       const stopOnSignal = () => void run.stop().then(() => process.exit(130));
       process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
       try {
-        const progress = (p: { results: number; links: number; hops: number; pending: number }) =>
-          process.stderr.isTTY &&
-          process.stderr.write(
-            `\r${((Date.now() - run.startedAt) / 1000).toFixed(0)} s: ${p.results} results, ${p.hops} hops, ${p.links} links, ${p.pending} to measure   `,
-          );
+        step('mapping until the map stops growing');
         const converged = await run.waitForConvergence({
           quietMs: cfg.quiet,
           timeoutMs: cfg.timeout,
-          onProgress: progress,
+          onProgress: (p) => line.update(formatLabProgress(p, Date.now() - startedAt)),
         });
-        if (process.stderr.isTTY) process.stderr.write('\n');
         const { report } = await run.finish(converged);
+        // With --json the report is the last word: a program reads it, and nothing may follow on either stream.
+        if (!cfg.json) step('done');
+        line.end();
         process.stdout.write(cfg.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+        if (!cfg.json) {
+          const map = { databaseUrl: run.databaseUrl, embedded: Boolean(db.embedded), stateDir: cfg.stateDir };
+          process.stdout.write(`\n${labMapHint(map).join('\n')}\n`);
+        }
       } finally {
+        line.end();
         await run.stop();
         await db.embedded?.release();
       }

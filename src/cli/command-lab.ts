@@ -62,7 +62,7 @@ export function labCommand(): Command {
     .option('--to <address>', 'the traceroute destination for --from')
     .option('--json', 'print JSON');
   truth.action(
-    runCommand(async (file: string, flags: LabFlags & { from?: string; to?: string; json?: boolean }) => {
+    runCommand((file: string, flags: LabFlags & { from?: string; to?: string; json?: boolean }) => {
       const handle = openLab(loadTopology(file), flags);
       if (Boolean(flags.from) !== Boolean(flags.to)) throw new Error('--from and --to go together');
       const paths = flags.from && flags.to ? handle.truth().truePaths(flags.from, flags.to) : undefined;

@@ -1,4 +1,5 @@
 import type { Pool } from '../db/create-pool.js';
+import { int8 } from '../db/int8.js';
 import { resolveRouters } from '../aliases/resolve-routers.js';
 import { resolvedMap, scoreAliases, type AliasScore } from './alias-score.js';
 import type { WorkerSummary } from './lab-run.js';
@@ -42,7 +43,7 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
     pool.query<{ near: string; far: string }>(
       'select host(near) as near, host(far) as far from links order by near, far',
     ),
-    pool.query<{ type: string; n: number; probes: string }>(
+    pool.query<{ type: string; n: number; probes: string | null }>(
       `select type, count(*)::int as n,
               sum(case when type = 'ping' then (body->>'sent')::int else (body->>'probes_sent')::int end)::text as probes
          from measurements.results group by type`,
@@ -76,7 +77,7 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
       duplicateIds: dup.rows[0]!.n,
       producedByWorkers: record.workers.length ? record.workers.reduce((n, w) => n + w.produced, 0) : null,
     },
-    probesSent: results.rows.reduce((n, r) => n + Number(r.probes ?? 0), 0),
+    probesSent: results.rows.reduce((n, r) => n + (int8(r.probes) ?? 0), 0),
     secondsToConverge: record.convergedAt
       ? (Date.parse(record.convergedAt) - Date.parse(record.startedAt)) / 1000
       : null,

@@ -34,7 +34,14 @@ export interface LabRunOptions {
   vantages?: string[] | undefined;
   /** Each worker's packet-per-second cap. */
   pps?: number | undefined;
+  /**
+   * The inputs' pause between a consumer's passes over the targets (`--pass-cooldown`, default 10s): a hop found
+   * after a pass ended is served at the next pass, so the map converges a few cooldowns after the start.
+   */
+  passCooldown?: string | undefined;
   log: Logger;
+  /** Hears each step as it begins (building the lab, starting the services …), for a progress line. */
+  onStep?: ((text: string) => void) | undefined;
 }
 
 export interface LabProgress {
@@ -87,8 +94,10 @@ export class LabRun {
     rmSync(opts.runDir, { recursive: true, force: true });
     mkdirSync(join(opts.runDir, 'targets'), { recursive: true });
 
+    opts.onStep?.(`creating the database ${opts.database}`);
     const databaseUrl = await recreateDatabase(opts.serverUrl, opts.database);
     await migrateDatabase(databaseUrl, opts.log);
+    opts.onStep?.(`building the lab (${Object.keys(opts.topology.nodes).length} network namespaces)`);
     const lab = await buildLab(opts.topology, { name: opts.name });
     const pool = createPool(databaseUrl, opts.log, { max: 4, applicationName: 'hopmap-lab' });
     // The map's AS level needs the lab's AS design: its addresses are benchmarking space, in no public data.
@@ -116,6 +125,7 @@ export class LabRun {
   }
 
   private async startServices(services: string, socketUrl: string, inputs: number, outputs: number): Promise<void> {
+    this.opts.onStep?.(`starting ${inputs} input and ${outputs} output instance(s) on ${services}`);
     const ns = ['ip', 'netns', 'exec', this.lab.nsName(services)];
     const common = ['--host', '0.0.0.0', '--no-migrate', '--log-level', 'info'];
     const env = { DATABASE_URL: socketUrl };
@@ -133,7 +143,7 @@ export class LabRun {
         '--allow-cidr',
         LAB_RANGES.map((r) => r.cidr).join(','),
         '--pass-cooldown',
-        '10s',
+        this.opts.passCooldown ?? '10s',
         '--lease-ttl',
         '30s',
       ];
@@ -156,6 +166,7 @@ export class LabRun {
     }
     await this.waitForInstances(inputs, outputs);
 
+    this.opts.onStep?.(`starting ${this.vantages.length} worker(s) on ${this.vantages.join(', ')}`);
     const address = this.lab.addressOf(services);
     const urls = (port: number, n: number) =>
       Array.from({ length: n }, (_, i) => `http://${address}:${port + i}`).join(',');
@@ -290,6 +301,7 @@ export class LabRun {
    */
   async finish(converged: { lastGrowthAt: number }): Promise<{ record: RunRecord; report: LabReport }> {
     const detectedAt = new Date().toISOString();
+    this.opts.onStep?.('stopping the workers: each delivers what it still holds');
     const workers = await this.stopWorkers();
     const record: RunRecord = {
       lab: this.lab.name,
@@ -302,6 +314,7 @@ export class LabRun {
       workers,
     };
     writeFileSync(join(this.opts.runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
+    this.opts.onStep?.('comparing the map with the lab');
     return { record, report: await labReport(this.pool, this.lab, record) };
   }
 
