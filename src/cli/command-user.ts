@@ -7,7 +7,7 @@ import { migrateDatabase } from '../db/migrate.js';
 import { resolveDatabase } from '../db/resolve-database.js';
 import { createLogger } from '../log/create-logger.js';
 import { requireServerKey, serverKeyOf, serverKeyShape } from '../manager/crypto/server-key-config.js';
-import { addUser, listUsers, removeUser, UserError } from '../manager/users/manage-users.js';
+import { addUser, listUsers, removeUser, UserError, type NewUser } from '../manager/users/manage-users.js';
 import { loadManagerConfig } from './command-manager.js';
 import { CommandError, runCommand } from './run-command.js';
 import { colourAllowed } from './terminal-colour.js';
@@ -39,6 +39,20 @@ async function withUsers<S extends z.ZodObject>(
   }
 }
 
+/** Shows a new user's TOTP secret, once: as a QR code to scan, the otpauth URI, and the secret to type in. */
+export async function printNewUser(created: NewUser): Promise<void> {
+  // On a terminal, the compact drawing with colour codes that keep it dark on light whatever the theme;
+  // into a pipe or a file (or with NO_COLOR), the same code in plain block characters.
+  const qr = await QRCode.toString(
+    created.uri,
+    colourAllowed(process.stdout) ? { type: 'terminal', small: true } : { type: 'utf8' },
+  );
+  process.stdout.write(
+    `user ${created.name} added. Scan this with an authenticator app; it is shown only now:\n\n${qr}\n` +
+      `${created.uri}\nsecret (to type in instead): ${created.secret}\n`,
+  );
+}
+
 export function userCommand(): Command {
   const user = new Command('user').description("the manager's operators, who log in with a TOTP code");
 
@@ -51,17 +65,7 @@ export function userCommand(): Command {
   add.action(
     runCommand((name: string) =>
       withUsers(add, withKeyConfig, async (pool, cfg) => {
-        const created = await addUser(pool, serverKeyOf(cfg), name);
-        // On a terminal, the compact drawing with colour codes that keep it dark on light whatever the theme;
-        // into a pipe or a file (or with NO_COLOR), the same code in plain block characters.
-        const qr = await QRCode.toString(
-          created.uri,
-          colourAllowed(process.stdout) ? { type: 'terminal', small: true } : { type: 'utf8' },
-        );
-        process.stdout.write(
-          `user ${created.name} added. Scan this with an authenticator app; it is shown only now:\n\n${qr}\n` +
-            `${created.uri}\nsecret (to type in instead): ${created.secret}\n`,
-        );
+        await printNewUser(await addUser(pool, serverKeyOf(cfg), name));
       }),
     ),
   );

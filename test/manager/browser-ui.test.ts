@@ -16,6 +16,34 @@ import { needs } from '../support/needs.js';
 
 const skip = needs('database', 'chromium');
 
+/** An `rgb()`/`rgba()` colour as the browser computes it: [r, g, b, alpha]. */
+function parseColour(css: string): [number, number, number, number] {
+  const m = /^rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)$/.exec(css);
+  assert.ok(m, `a computed colour: ${css}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])];
+}
+
+/** WCAG 2 contrast ratio of two opaque colours. */
+function contrast(a: readonly number[], b: readonly number[]): number {
+  const luminance = (c: readonly number[]) => {
+    const [r, g, bl] = c.slice(0, 3).map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
+/** In the page: the text colour of `selector` and the background colours of it and every ancestor, innermost first. */
+const COLOURS_OF = (selector: string) => `(() => {
+  const el = document.querySelector(${JSON.stringify(selector)});
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) layers.push(getComputedStyle(e).backgroundColor);
+  return { color: getComputedStyle(el).color, layers };
+})()`;
+
 // The operator's path through the manager in a real browser (Debian's chromium): log in with a TOTP code,
 // see the dashboard, add a worker by URL, create and revoke an API key, log out.
 describe('manager in a browser', { skip }, () => {
@@ -63,6 +91,15 @@ describe('manager in a browser', { skip }, () => {
     assert.match(page.url(), /\/login$/, 'a visitor is sent to the login page');
     await logInWithTotp(page, manager.url, 'ops', secret);
     assert.match((await page.textContent('header'))!, /Log out ops/);
+    // The log-out button is legible: its text against what it is drawn on reaches WCAG AA (4.5:1).
+    const { color, layers } = await page.evaluate<{ color: string; layers: string[] }>(COLOURS_OF('header button'));
+    let background: number[] = [255, 255, 255];
+    for (const layer of layers.map(parseColour).reverse()) {
+      const a = layer[3];
+      background = background.map((v, i) => layer[i]! * a + v * (1 - a));
+    }
+    const ratio = contrast(parseColour(color), background);
+    assert.ok(ratio >= 4.5, `log-out button: ${color} on ${JSON.stringify(background)} is ${ratio.toFixed(2)}:1`);
     assert.match((await page.textContent('main'))!, /Workers and services/);
 
     // A phone-sized window shows the same page without sideways scrolling.

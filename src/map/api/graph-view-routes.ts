@@ -95,6 +95,9 @@ export async function compactGraph(pool: Pool, f: GraphFilter, limit: number): P
 export function graphViewRoutes(router: Router, deps: { pool: Pool }): void {
   router.get('/api/map/graph-view', async (req, res) => {
     const q = parseRequest(graphViewQuery, req.query, 'query');
-    res.json({ ...(await compactGraph(deps.pool, { since: q.since, asn: q.asn }, q.limit)), attribution: DATA_ATTRIBUTION });
+    res.json({
+      ...(await compactGraph(deps.pool, { since: q.since, asn: q.asn }, q.limit)),
+      attribution: DATA_ATTRIBUTION,
+    });
   });
 }
