@@ -137,6 +137,22 @@ describe(
       assert.equal(bare.json().attribution, undefined, 'no AS or country in it');
     });
 
+    it('the database: the ranges and address_info tables carry the credit as their comment, which GET /dump keeps', async () => {
+      const c = new pg.Client(db.url);
+      await c.connect();
+      try {
+        for (const table of ['asn_ranges', 'country_ranges', 'address_info']) {
+          const { rows } = await c.query<{ comment: string | null }>(
+            'select obj_description($1::regclass, $2) as comment',
+            [table, 'pg_class'],
+          );
+          assert.equal(rows[0]!.comment, DATA_CREDIT_TEXT, table);
+        }
+      } finally {
+        await c.end();
+      }
+    });
+
     it('GraphML: a <desc> with the credit, at every level, and the document still parses', async () => {
       for (const level of ['interface', 'router', 'as']) {
         const res = await ok(`/api/map/graph?format=graphml&level=${level}`);
