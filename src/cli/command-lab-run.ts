@@ -2,17 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addDatabaseOptions, databaseConfigShape, loadCommandConfig } from '../config/common-config.js';
+import { addDatabaseOptions, databaseConfigShape, loadCommandConfig, typedFlags } from '../config/common-config.js';
 import { bool, duration, list, positiveInt } from '../config/values.js';
 import { createPool } from '../db/create-pool.js';
 import { resolveDatabase } from '../db/resolve-database.js';
-import { labMapHint } from '../lab/lab-map-hint.js';
+import { labMapCommand, labMapHint } from '../lab/lab-map-hint.js';
 import { elapsed, formatLabProgress, ProgressLine } from '../lab/lab-progress.js';
 import { LabRun } from '../lab/lab-run.js';
 import { formatReport, labReport, type RunRecord } from '../lab/lab-run-report.js';
 import { openLab } from '../lab/open-lab.js';
 import { loadTopology } from '../lab/topology.js';
 import { createLogger } from '../log/create-logger.js';
+import { PROJECT_ROOT } from '../version.js';
 import { CommandError, runCommand } from './run-command.js';
 
 const runConfig = z.object({
@@ -40,7 +41,7 @@ const common = (cmd: Command) =>
     .option('--json', 'print the report as JSON');
 
 /** Where a run of `file` keeps its database and files, by default. */
-function runPlace(file: string, cfg: RunConfig) {
+export function runPlace(file: string, cfg: Pick<RunConfig, 'name' | 'database' | 'runDir' | 'stateDir'>) {
   const topology = loadTopology(file);
   const name = cfg.name ?? topology.name;
   return {
@@ -102,7 +103,16 @@ export function labRunCommand(): Command {
         line.end();
         process.stdout.write(cfg.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
         if (!cfg.json) {
-          const map = { databaseUrl: run.databaseUrl, embedded: Boolean(db.embedded), stateDir: cfg.stateDir };
+          const typed = typedFlags(cmd);
+          const command = labMapCommand(file, {
+            name: cfg.name,
+            database: cfg.database,
+            databaseUrl: typeof typed.databaseUrl === 'string' ? typed.databaseUrl : undefined,
+            // The state dir keeps the embedded PostgreSQL and the server key the map's users are sealed with.
+            stateDir: cfg.stateDir === join(PROJECT_ROOT, '.hopmap') ? undefined : cfg.stateDir,
+          });
+          const serverFromEnv = !db.embedded && typed.databaseUrl === undefined;
+          const map = { databaseUrl: run.databaseUrl, embedded: Boolean(db.embedded), command, serverFromEnv };
           process.stdout.write(`\n${labMapHint(map).join('\n')}\n`);
         }
       } finally {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { labMapCommand } from './command-lab-map.js';
 import { labReportCommand, labRunCommand } from './command-lab-run.js';
 import { buildLab } from '../lab/build-lab.js';
 import { findLink, findNode, LabStateError, type LinkState } from '../lab/change-lab.js';
@@ -108,7 +109,8 @@ export function labCommand(): Command {
     .addCommand(linkCommand())
     .addCommand(icmpCommand())
     .addCommand(labRunCommand())
-    .addCommand(labReportCommand());
+    .addCommand(labReportCommand())
+    .addCommand(labMapCommand());
 }
 
 function linkCommand(): Command {

@@ -1,39 +1,47 @@
-import { existsSync } from 'node:fs';
-import { serverKeyPath } from '../manager/crypto/server-key.js';
-
 export interface LabMapPlace {
   /** The run's own database (hopmap_lab_<name>), which keeps the map until the next run of the lab. */
   databaseUrl: string;
   /** The run used the embedded PostgreSQL, which stops when the run ends. */
   embedded: boolean;
-  stateDir: string;
+  /** `hopmap lab map` with what finds this run's database again (labMapCommand). */
+  command: string;
+  /** The server came from DATABASE_URL in the environment, which `hopmap lab map` then needs too. */
+  serverFromEnv: boolean;
 }
 
-/** The manager port the hint suggests: next to `hopmap up`'s 8443, so both can run. */
+/** The manager port `hopmap lab map` serves on by default: next to `hopmap up`'s 8443, so both can run. */
 export const LAB_MANAGER_PORT = 8444;
 
-/**
- * How to open a finished run's map, the last lines `hopmap lab run` prints. HOOK: when one command serves a
- * lab's map in the manager, replace the `open it` lines below with that command (and keep the database line).
- * Today it is the manager itself on the run's database, with a user made there (the run's database is made
- * afresh at each run, so the user too). A password in the URL is not printed.
- */
+/** The options of `hopmap lab run` that say where its database is, as the user typed them. */
+export interface LabRunFlags {
+  name?: string | undefined;
+  database?: string | undefined;
+  databaseUrl?: string | undefined;
+  stateDir?: string | undefined;
+}
+
+/** The one command that serves a run's map: `hopmap lab map FILE` with the run's own --name, --database … */
+export function labMapCommand(file: string, flags: LabRunFlags): string {
+  const args = ['hopmap', 'lab', 'map', file];
+  if (flags.name) args.push('--name', flags.name);
+  if (flags.database) args.push('--database', flags.database);
+  if (flags.databaseUrl) args.push('--database-url', withoutPassword(flags.databaseUrl).url);
+  if (flags.stateDir) args.push('--state-dir', flags.stateDir);
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
+}
+
+/** How to open a finished run's map, the last lines `hopmap lab run` prints. A password in a URL is not printed. */
 export function labMapHint(place: LabMapPlace): string[] {
   const { url, hidden } = withoutPassword(place.databaseUrl);
-  const keyFile = serverKeyPath(place.stateDir);
-  // `hopmap up` keeps a server key in the state dir; without one, the user gives theirs.
-  const [env, key] = existsSync(keyFile) ? ['', ` --server-key-file ${keyFile}`] : ['SERVER_KEY=… ', ''];
   const lines = [
     'The map of this run stays in its database until the next run of this lab:',
     `  database  ${url}${hidden ? '   (password as in your DATABASE_URL)' : ''}`,
+    `  open it   ${place.command}`,
+    `            serves it on https://127.0.0.1:${LAB_MANAGER_PORT}/map/graph (also /world, /paths) until Ctrl-C;`,
+    '            the first time it makes you a user and shows the TOTP code to scan',
   ];
-  if (place.embedded)
-    lines.push('            the embedded PostgreSQL stopped with the run: hopmap db url starts it again and keeps it');
-  lines.push(
-    `  open it   ${env}hopmap user add NAME --database-url ${url}${key}`,
-    `            ${env}hopmap manager --database-url ${url}${key} --host 127.0.0.1 --port ${LAB_MANAGER_PORT}`,
-    `            then https://localhost:${LAB_MANAGER_PORT}/map/graph (also /world, /paths)`,
-  );
+  if (place.embedded) lines.push('            (it starts the embedded PostgreSQL again, which stopped with the run)');
+  else if (place.serverFromEnv) lines.push('            (with the same DATABASE_URL)');
   return lines;
 }
 

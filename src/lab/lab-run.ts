@@ -12,6 +12,7 @@ import { Supervisor } from '../process/supervise-children.js';
 import { importTargets } from '../targets/import-targets.js';
 import { BIN_PATH } from '../version.js';
 import { buildLab } from './build-lab.js';
+import { completeLabMap } from './complete-lab-map.js';
 import { labAsRanges } from './lab-as-ranges.js';
 import { labReport, type LabReport, type RunRecord } from './lab-run-report.js';
 import { unixSocketUrl } from './lab-database.js';
@@ -297,12 +298,14 @@ export class LabRun {
 
   /**
    * Ends a converged run: stops the workers (each flushes its spool first, and a delivered batch is
-   * committed, so the database then holds everything they measured), writes run.json and scores the map.
+   * committed, so the database then holds everything they measured), completes the map as the output's
+   * jobs would (AS of every hop, AS graph, routers), writes run.json and scores the map.
    */
   async finish(converged: { lastGrowthAt: number }): Promise<{ record: RunRecord; report: LabReport }> {
     const detectedAt = new Date().toISOString();
     this.opts.onStep?.('stopping the workers: each delivers what it still holds');
     const workers = await this.stopWorkers();
+    await completeLabMap(this.pool, this.opts.onStep);
     const record: RunRecord = {
       lab: this.lab.name,
       database: this.opts.database,

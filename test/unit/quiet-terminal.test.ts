@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { labMapHint } from '../../src/lab/lab-map-hint.js';
+import { labMapCommand, labMapHint } from '../../src/lab/lab-map-hint.js';
 import { elapsed, formatLabProgress, ProgressLine, progressWrite } from '../../src/lab/lab-progress.js';
 import { createLogger } from '../../src/log/create-logger.js';
 import { graphileMethod } from '../../src/log/graphile-logger.js';
@@ -126,21 +123,32 @@ describe('hopmap lab run: progress', () => {
     assert.deepEqual(out, ['\rbuilding the lab\x1b[K', '\r1 s: 0 results\x1b[K', '\n']);
   });
 
-  it('ends with how to open the map, without a password', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hopmap-hint-'));
-    try {
-      const place = { databaseUrl: 'postgres://u:secret@db.example:5432/hopmap_lab_x', embedded: false, stateDir: dir };
-      let text = labMapHint(place).join('\n');
-      assert.ok(!text.includes('secret'), text);
-      assert.match(text, /database {2}postgres:\/\/u:\*\*\*\*@db\.example:5432\/hopmap_lab_x/);
-      assert.match(text, /SERVER_KEY=… hopmap manager --database-url \S+ --host 127\.0\.0\.1 --port 8444/);
-      writeFileSync(join(dir, 'server.key'), 'x\n');
-      chmodSync(join(dir, 'server.key'), 0o600);
-      text = labMapHint({ ...place, embedded: true }).join('\n');
-      assert.match(text, new RegExp(`hopmap manager --database-url \\S+ --server-key-file ${join(dir, 'server.key')}`));
-      assert.match(text, /hopmap db url starts it again/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  it('ends with the one command that serves the map, without a password', () => {
+    const command = labMapCommand('lab/internet.yaml', {
+      name: 'x',
+      databaseUrl: 'postgres://u:secret@db.example:5432/postgres',
+      stateDir: '/srv/hop map',
+    });
+    assert.equal(
+      command,
+      "hopmap lab map lab/internet.yaml --name x --database-url 'postgres://u:****@db.example:5432/postgres' --state-dir '/srv/hop map'",
+    );
+    assert.equal(labMapCommand('lab/internet.yaml', {}), 'hopmap lab map lab/internet.yaml');
+    const place = {
+      databaseUrl: 'postgres://u:secret@db.example:5432/hopmap_lab_x',
+      embedded: false,
+      command,
+      serverFromEnv: false,
+    };
+    let text = labMapHint(place).join('\n');
+    assert.ok(!text.includes('secret'), text);
+    assert.match(text, /database {2}postgres:\/\/u:\*\*\*\*@db\.example:5432\/hopmap_lab_x/);
+    assert.match(text, /open it {3}hopmap lab map lab\/internet\.yaml --name x /);
+    assert.match(text, /https:\/\/127\.0\.0\.1:8444\/map\/graph/);
+    assert.ok(!/hopmap (user add|manager)/.test(text), text);
+    text = labMapHint({ ...place, embedded: true }).join('\n');
+    assert.match(text, /starts the embedded PostgreSQL again/);
+    text = labMapHint({ ...place, serverFromEnv: true }).join('\n');
+    assert.match(text, /with the same DATABASE_URL/);
   });
 });
