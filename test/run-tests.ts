@@ -19,7 +19,11 @@ const testDir = join(PROJECT_ROOT, 'test');
 const stateDir = join(PROJECT_ROOT, '.hopmap');
 const LOCAL_DURATIONS = join(stateDir, 'test-durations.json');
 const SKIPS_OUT = join(stateDir, `test-skips.${process.pid}.jsonl`);
-const LANE_RUNNERS = 2;
+/**
+ * Files run at once. Most lab and drill files wait (for probe timeouts, passes, restarts) more than they compute:
+ * on CI's 2 CPUs a third runner shortened the suite by a third (docs/testing.md). HOPMAP_TEST_RUNNERS overrides it.
+ */
+const LANE_RUNNERS = Number(process.env.HOPMAP_TEST_RUNNERS) || 3;
 const forbidSkips = process.env.HOPMAP_FORBID_SKIPS === '1';
 
 const args = process.argv.slice(2);
@@ -56,7 +60,7 @@ const count = (lane: Lane) => files.filter((f) => laneOfFile.get(f) === lane).le
 process.stdout.write(`${files.length} test files: ${LANES.map((l) => `${l} ${count(l)}`).join(', ')}\n`);
 
 /**
- * Two files run at once. node's runner sorts the files it is given, so with one runner a long file may start
+ * LANE_RUNNERS files run at once. node's runner sorts the files it is given, so with one runner a long file may start
  * last and run alone at the end; instead each lane is a runner of its own, one file at a time, and the files
  * are dealt longest first to the lane with the least work (by the durations of this checkout's last whole
  * run, else those in test/file-durations.json), so the lanes end together.
@@ -127,7 +131,7 @@ const runner = (laneFiles: string[], concurrency: number, durationsOut?: string)
 
 mkdirSync(stateDir, { recursive: true });
 rmSync(SKIPS_OUT, { force: true });
-// Unit files are small and touch nothing shared: one runner, several at once. The others: two runners dealt longest first.
+// Unit files are small and touch nothing shared: one runner, several at once. The others: LANE_RUNNERS runners dealt longest first.
 const onlyUnit = files.every((f) => laneOfFile.get(f) === 'unit');
 const dealt = wholeRun && !onlyUnit;
 const lanes = dealt ? dealToLanes(files) : [files];

@@ -35,6 +35,14 @@ describe('hopmap up', { skip }, () => {
   const dirs: string[] = [];
   const children: Spawned[] = [];
   const lab = testLabName(TAG);
+  // `up` seals the manager's TLS certificate in the database with the server key it keeps in its state dir, so a
+  // second `up` on the same database needs the same state dir, as on a real machine: with another, the manager
+  // cannot open the certificate and restarts until `up` gives up waiting for it (2 minutes).
+  let dbStateDir: string | undefined;
+  const stateDirOfDb = (): string => {
+    if (!dbStateDir) dirs.push((dbStateDir = stateDir()));
+    return dbStateDir;
+  };
   before(async () => {
     await removeStaleTestLabs(TAG);
     db = await createTestDatabase('hopmap_up');
@@ -50,8 +58,7 @@ describe('hopmap up', { skip }, () => {
   });
 
   it('with DATABASE_URL uses that database, starts no other, and stops cleanly on Ctrl-C', async () => {
-    const dir = stateDir();
-    dirs.push(dir);
+    const dir = stateDirOfDb();
     const inputPort = await freePort();
     const managerPort = await freePort();
     const up = spawnNode(
@@ -93,7 +100,7 @@ describe('hopmap up', { skip }, () => {
         { rejectUnauthorized: false, agent: false },
         (res) => {
           let body = '';
-          res.on('data', (c: Buffer) => (body += c));
+          res.on('data', (c: Buffer) => (body += c.toString()));
           res.on('end', () => resolve(JSON.parse(body)));
         },
       );
@@ -171,8 +178,7 @@ describe('hopmap up', { skip }, () => {
     }
     // Only lo: the bootstrap targets are unreachable there, so the worker sends nothing off this machine.
     const ns = await createLoopbackNamespace(lab);
-    const dir = stateDir();
-    dirs.push(dir);
+    const dir = stateDirOfDb();
     const workerId = `up-test-${process.pid}`;
     const env = {
       DATABASE_URL: socketUrl,
@@ -183,6 +189,7 @@ describe('hopmap up', { skip }, () => {
     const up = spawnNode([], env, nodeInNamespace(ns, [BIN_PATH, 'up', '--worker-id', workerId]));
     children.push(up);
     await up.waitFor(/Ctrl-C stops everything/, 180_000);
+    assert.doesNotMatch(up.output(), /not ready yet/, up.output());
     assert.ok(up.output().includes(`worker     health: http://127.0.0.1:8092   (id ${workerId})\n`), up.output());
     assert.match(
       up.output(),

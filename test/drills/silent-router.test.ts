@@ -43,7 +43,8 @@ describe('drill: a silent router starts answering', { skip }, () => {
       assert.ok(Date.now() < deadline, `no link through ${ROUTER} was found after it started answering`);
       await sleep(500);
     }
-    // Longer than the input's pass cooldown (10 s), so every target is traced again after the change.
+    // Longer than a pass (about 10 s) and the input's pause after it (DRILL_PASS_COOLDOWN, 2 s) take together, so
+    // every target is traced again after the change.
     const converged = await run.waitForConvergence({ quietMs: 15_000, timeoutMs: 6 * 60_000 });
     const { report } = await run.finish(converged);
     assertCompleteMap(report);

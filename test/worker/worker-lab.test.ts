@@ -25,16 +25,12 @@ describe('the probe worker on the lab', { skip }, () => {
   const procs: Spawned[] = [];
 
   /** `hopmap ping` as its own process inside the probe host's namespace. */
-  const nsWorker = (args: string[]) => {
-    const proc = spawnNodeInNs(lab.nsName('probe'), [
-      BIN_PATH,
-      'ping',
-      '--worker-id',
-      'lab-worker',
-      '--log-level',
-      'info',
-      ...args,
-    ]);
+  const nsWorker = (args: string[], env: Record<string, string> = {}) => {
+    const proc = spawnNodeInNs(
+      lab.nsName('probe'),
+      [BIN_PATH, 'ping', '--worker-id', 'lab-worker', '--log-level', 'info', ...args],
+      env,
+    );
     procs.push(proc);
     return proc;
   };
@@ -75,8 +71,9 @@ describe('the probe worker on the lab', { skip }, () => {
       '500',
     ];
 
-    // The output is away: results pile up in the spool.
-    const first = nsWorker(common);
+    // The output is away: results pile up in the spool. At SIGTERM the worker tries to deliver them for its
+    // shutdown_flush (30 s by default), then leaves them spooled: 2 s is as good a try against an output that is away.
+    const first = nsWorker(common, { HOPMAP_SHUTDOWN_FLUSH: '2s' });
     await waitFor(() => spooled(spoolDir) >= TARGETS.length * 2, first);
     first.child.kill('SIGTERM');
     assert.equal((await first.exited).code, 0, first.output());
@@ -141,8 +138,8 @@ describe('the probe worker on the lab', { skip }, () => {
   });
 });
 
-function spawnNodeInNs(ns: string, args: string[]): Spawned {
-  return spawnNode([], {}, ['ip', 'netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args]);
+function spawnNodeInNs(ns: string, args: string[], env: Record<string, string> = {}): Spawned {
+  return spawnNode([], env, ['ip', 'netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args]);
 }
 
 async function txPackets(lab: Lab, iface: string): Promise<number> {
