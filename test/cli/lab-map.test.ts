@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generate } from 'otplib';
 import { ingestFollowUps } from '../../src/cli/output-wiring.js';
 import { createPool, type Pool } from '../../src/db/create-pool.js';
 import { freePort } from '../../src/http/free-port.js';
@@ -21,59 +19,12 @@ import { traceResult } from '../support/result-factory.js';
 import { spawnNode, type Spawned } from '../support/spawn-process.js';
 import { createTestDatabase, quietLog, type TestDatabase } from '../support/test-databases.js';
 import { needs } from '../support/needs.js';
+import { httpsBrowser } from './manager-session.js';
 
 const skip = needs('database');
 
 const LAB_FILE = `${PROJECT_ROOT}/lab/internet.yaml`;
 const UNREACHED = '198.19.255.1';
-
-interface Answer {
-  status: number;
-  text: string;
-}
-
-/** A browser without JavaScript for an HTTPS manager with a self-signed certificate: cookies and the CSRF token. */
-function httpsBrowser(base: string) {
-  const cookies = new Map<string, string>();
-  let csrf = '';
-  const send = (method: string, path: string, form?: Record<string, string>) =>
-    new Promise<Answer>((resolve, reject) => {
-      const body = form ? new URLSearchParams({ ...form, _csrf: csrf }).toString() : undefined;
-      const headers: Record<string, string> = { accept: 'text/html,application/json' };
-      if (cookies.size) headers.cookie = [...cookies.values()].join('; ');
-      if (body) headers['content-type'] = 'application/x-www-form-urlencoded';
-      const req = https.request(
-        `${base}${path}`,
-        { method, headers, rejectUnauthorized: false, agent: false },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => {
-            for (const set of res.headers['set-cookie'] ?? []) {
-              const pair = set.split(';')[0]!;
-              cookies.set(pair.slice(0, pair.indexOf('=')), pair);
-            }
-            csrf = /name="_csrf" value="([^"]+)"/.exec(text)?.[1] ?? csrf;
-            resolve({ status: res.statusCode ?? 0, text });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  return {
-    send,
-    async signIn(name: string, secret: string): Promise<void> {
-      assert.equal((await send('GET', '/login')).status, 200);
-      assert.equal((await send('POST', '/login', { name })).status, 303);
-      assert.equal((await send('GET', '/login/totp')).status, 200);
-      const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) });
-      const answer = await send('POST', '/login/totp', { code });
-      assert.equal(answer.status, 303, answer.text);
-    },
-  };
-}
 
 describe('hopmap lab map: one command serves a lab run’s map in the manager', { skip }, () => {
   let db: TestDatabase;

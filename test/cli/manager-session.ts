@@ -19,7 +19,8 @@ interface Answer {
   text: string;
 }
 
-export async function signInAndRead(base: string, name: string, secret: string): Promise<ManagerView> {
+/** A browser without JavaScript for an HTTPS manager with a self-signed certificate: cookies and the CSRF token. */
+export function httpsBrowser(base: string) {
   const cookies = new Map<string, string>();
   let csrf = '';
   const send = (method: string, path: string, form?: Record<string, string>) =>
@@ -52,13 +53,25 @@ export async function signInAndRead(base: string, name: string, secret: string):
     if (a.status !== status) throw new Error(`${what}: HTTP ${a.status}, expected ${status}: ${a.text.slice(0, 300)}`);
     return a;
   };
-  expect(await send('GET', '/login'), 200, 'GET /login');
-  expect(await send('POST', '/login', { name }), 303, 'POST /login');
-  expect(await send('GET', '/login/totp'), 200, 'GET /login/totp');
-  const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) });
-  expect(await send('POST', '/login/totp', { code }), 303, 'POST /login/totp');
-  const api = expect(await send('GET', '/api/services'), 200, 'GET /api/services');
-  const dashboard = expect(await send('GET', '/'), 200, 'GET /');
+  return {
+    send,
+    expect,
+    /** The two-step TOTP login, as an operator's browser does it. */
+    async signIn(name: string, secret: string): Promise<void> {
+      expect(await send('GET', '/login'), 200, 'GET /login');
+      expect(await send('POST', '/login', { name }), 303, 'POST /login');
+      expect(await send('GET', '/login/totp'), 200, 'GET /login/totp');
+      const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) });
+      expect(await send('POST', '/login/totp', { code }), 303, 'POST /login/totp');
+    },
+  };
+}
+
+export async function signInAndRead(base: string, name: string, secret: string): Promise<ManagerView> {
+  const browser = httpsBrowser(base);
+  await browser.signIn(name, secret);
+  const api = browser.expect(await browser.send('GET', '/api/services'), 200, 'GET /api/services');
+  const dashboard = browser.expect(await browser.send('GET', '/'), 200, 'GET /');
   return {
     services: (JSON.parse(api.text) as { services: ManagerView['services'] }).services,
     dashboard: dashboard.text,
