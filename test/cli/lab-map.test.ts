@@ -79,6 +79,14 @@ describe('hopmap lab map: one command serves a lab run’s map in the manager', 
     assert.equal(code, 0, child.output());
   };
 
+  /** A host's own address (its lo), reached from its first interface: same node, same AS. */
+  const destination = (() => {
+    const node = [...lab.plan.nodes.values()].find(
+      (n) => n.as !== undefined && n.lo.length > 0 && n.interfaces.length,
+    )!;
+    return { node: node.name, address: node.lo[0]!.cidr.split('/')[0]!, from: node.interfaces[0]!.address };
+  })();
+
   before(async () => {
     db = await createTestDatabase('lab_map');
     pool = createPool(db.url, quietLog, { max: 2 });
@@ -88,6 +96,12 @@ describe('hopmap lab map: one command serves a lab run’s map in the manager', 
       pool,
       // Traces that end short of their destination: both ends of each link are hops, as the output enriches.
       links.map((l) => traceResult(UNREACHED, [l.aAddress, l.bAddress], { worker: 'v1' })),
+      ingestFollowUps,
+    );
+    // A trace that reached its destination: the destination is a link end but never a hop.
+    await storeResults(
+      pool,
+      [traceResult(destination.address, [destination.from, destination.address], { worker: 'v1' })],
       ingestFollowUps,
     );
   });
@@ -120,8 +134,17 @@ describe('hopmap lab map: one command serves a lab run’s map in the manager', 
     const design = new Set(links.filter((l) => asOf(l.a) !== asOf(l.b)).map((l) => pair(asOf(l.a), asOf(l.b))));
     const graph = await asGraph(pool, {});
     assert.deepEqual([...new Set(graph.links.map((l) => pair(l.near_asn, l.far_asn)))].sort(), [...design].sort());
+    // The destination, a link end that is no hop, has its AS too: no grey node.
+    assert.equal(done.destinationsEnriched, 1);
+    const { rows: ends } = await pool.query<{ address: string; asn: string | null }>(
+      `select host(e.address) as address, i.asn::text from (select near as address from links union select far from links) e
+       left join address_info i on i.address = e.address`,
+    );
+    for (const e of ends) assert.ok(e.asn !== null, `link end ${e.address} has an AS`);
+    assert.equal(ends.find((e) => e.address === destination.address)?.asn, String(asOf(destination.node)));
     // Nothing is left for the output's jobs: a second completion writes nothing.
-    assert.equal((await completeLabMap(pool)).enriched, 0);
+    const again = await completeLabMap(pool);
+    assert.deepEqual([again.enriched, again.destinationsEnriched], [0, 0]);
   });
 
   it('makes a user when there is none, shows the TOTP secret once, and serves the map to that user', async () => {
@@ -148,7 +171,7 @@ describe('hopmap lab map: one command serves a lab run’s map in the manager', 
     };
     assert.deepEqual(
       graph.links.map((l) => `${l.near} ${l.far}`).sort(),
-      links.map((l) => `${l.aAddress} ${l.bAddress}`).sort(),
+      [...links.map((l) => `${l.aAddress} ${l.bAddress}`), `${destination.from} ${destination.address}`].sort(),
     );
     assert.ok(
       graph.nodes.every((n) => n.asn !== null),
