@@ -48,14 +48,18 @@ export async function removeDrill(place: DrillPlace, run: LabRun | undefined): P
  */
 export const DRILL_PASS_COOLDOWN = '2s';
 
-export function startDrill(place: DrillPlace, db: { serverUrl: string; database: string }): Promise<LabRun> {
+export function startDrill(
+  place: DrillPlace,
+  db: { serverUrl: string; database: string },
+  opts: { passCooldown?: string } = {},
+): Promise<LabRun> {
   return LabRun.start({
     topology: loadTopology(INTERNET),
     name: place.name,
     serverUrl: db.serverUrl,
     database: db.database,
     runDir: place.runDir,
-    passCooldown: DRILL_PASS_COOLDOWN,
+    passCooldown: opts.passCooldown ?? DRILL_PASS_COOLDOWN,
     log: quietLog,
   });
 }
