@@ -79,15 +79,7 @@ export function divergeTtl(picture: RoutePath, trace: RoutePath, mode: 'exact' |
     if (differs) return i + 1;
   }
   // The shorter one met its target at TTL `common`, where the longer one did not.
-  if (picture.reached && trace.reached && picture.hops.length !== trace.hops.length) {
-    // ECMP branches of unequal length reach the target at several depths; a multipath trace that missed the
-    // longer one is shorter but still met the target where the picture did, which the loop found in common.
-    const longer = picture.hops.length > trace.hops.length ? picture : trace;
-    const shorter = longer === picture ? trace : picture;
-    const met = shorter.hops[common - 1] ?? [];
-    if (mode === 'overlap' && (longer.hops[common - 1] ?? []).some((addr) => met.includes(addr))) return null;
-    return common;
-  }
+  if (picture.reached && trace.reached && picture.hops.length !== trace.hops.length) return common;
   return null;
 }
 

@@ -90,20 +90,6 @@ describe('route paths: what a trace shows and when two traces differ', () => {
     ],
     ['one branch missing from a multipath set', path([['a'], ['b', 'c'], [T]]), path([['a'], ['b'], [T]]), 2, null],
     ['a branch joins (or a silent flow answers)', path([['a'], ['b'], [T]]), path([['a'], ['b', 'c'], [T]]), 2, null],
-    [
-      'the longer of two unequal branches missed (the target met at two depths)',
-      path([['a'], ['b', T], [T]]),
-      path([['a'], [T]]),
-      2,
-      null,
-    ],
-    [
-      'a shorter path with the target at a depth the picture never had it',
-      path([['a'], ['b'], [T]]),
-      path([['a'], [T]]),
-      2,
-      2,
-    ],
     ['every branch replaced', path([['a'], ['b', 'c'], [T]]), path([['a'], ['d', 'e'], [T]]), 2, 2],
     ['an unreachable from the first router', path([['a'], ['b'], [T]]), path([['a'], ['a']], false), 2, 2],
     [
