@@ -1,6 +1,6 @@
 /**
  * Run inside a lab namespace by the traceroute cases: traces every target, `concurrency` at a time (one after
- * another by default), single-flow with or without a Doubletree stop set, or multipath (MDA-lite), and prints
+ * another by default), single-flow with or without a Doubletree stop set, or multipath (MDA), and prints
  * probes sent, probes saved and the links found as JSON.
  */
 import { IcmpSocket } from '../src/probe/icmp-socket.js';
@@ -12,7 +12,7 @@ export interface TraceArgs {
   targets: string[];
   method: TraceMethod;
   stopSet: boolean;
-  /** 'multipath' runs the worker's MDA-lite trace; default one flow per target. */
+  /** 'multipath' runs the worker's MDA trace; default one flow per target. */
   mode?: 'single' | 'multipath';
   /** Targets traced at once (default 1). */
   concurrency?: number;

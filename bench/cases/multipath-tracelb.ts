@@ -11,7 +11,7 @@ const WAIT_S = 1;
 /** r1 > r2, r2 > r3a, r2 > r3b, r3a > r4, r3b > r4 (r4's two interfaces); r5 is silent. */
 const TRUE_LINKS = 5;
 
-/** hopmap's multipath (MDA-lite) trace beside scamper's tracelb (MDA) on the diamond's ECMP split. */
+/** hopmap's multipath (MDA) trace beside scamper's tracelb (MDA) on the diamond's ECMP split. */
 export const multipathTracelb: BenchCase = {
   name: NAME,
   async run(ctx) {
@@ -34,7 +34,7 @@ export const multipathTracelb: BenchCase = {
         figures: versusScamper({
           caseName: NAME,
           scamperLabel: 'scamper tracelb (MDA)',
-          hopmapLabel: 'hopmap multipath (MDA-lite)',
+          hopmapLabel: 'hopmap multipath (MDA)',
           hopmap,
           scamper,
           truth: TRUE_LINKS,

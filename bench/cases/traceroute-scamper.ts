@@ -42,7 +42,7 @@ export const tracerouteScamper: BenchCase = {
         notes: [
           `${NAME}: ${TARGETS.length} addresses of the diamond lab's target (lab/diamond.yaml; r5 before the target never answers), ${AT_ONCE} traced at once by each tool, ` +
             `${WAIT_S} s wait per probe for both. scamper: ${scamper.command} (one probe per hop, up to 3 at a hop that does not answer, one after another). ` +
-            `hopmap: the worker's Tracer, icmp-paris, 3 probes per hop sent together, no stop set. Time per target = the run's wall-clock ÷ targets.`,
+            `hopmap: the worker's Tracer, icmp-paris, one probe per hop and the other 2 together where it goes unanswered, no stop set. Time per target = the run's wall-clock ÷ targets.`,
         ],
       };
     });

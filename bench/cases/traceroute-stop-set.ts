@@ -10,7 +10,7 @@ const TARGETS = Array.from({ length: 100 }, (_, i) => `198.19.100.${i + 1}`);
 
 /**
  * Traceroute probes per discovered link, with and without the Doubletree stop set, tracing the same 100
- * targets of the diamond lab one after another (icmp-paris, 3 probes per hop).
+ * targets of the diamond lab one after another (icmp-paris, one probe per hop, up to 3 at a silent one).
  */
 export const tracerouteStopSet: BenchCase = {
   name: NAME,
@@ -49,7 +49,7 @@ export const tracerouteStopSet: BenchCase = {
         ],
         notes: [
           `${NAME}: ${TARGETS.length} icmp-paris traceroutes, one after another, from the probe namespace of lab/diamond.yaml to addresses of one /24 ` +
-            `(3 probes per hop); links are interface pairs at consecutive TTLs. Lower is better here: the ratio is the share of probes Doubletree still needs per link found.`,
+            `(one probe per hop, up to 3 at a silent one); links are interface pairs at consecutive TTLs. Lower is better here: the ratio is the share of probes Doubletree still needs per link found.`,
         ],
       };
     });

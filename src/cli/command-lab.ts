@@ -141,11 +141,13 @@ function linkCommand(): Command {
   );
 }
 
-const ICMP_MODES: readonly IcmpMode[] = ['normal', 'silent', 'ratelimited'];
+const ICMP_MODES: readonly IcmpMode[] = ['normal', 'silent', 'ratelimited', 'ratelimited-cisco'];
 
 function icmpCommand(): Command {
   const cmd = withName(new Command('icmp'))
-    .description('change how a node of the built lab sends ICMP errors: normal, silent or ratelimited (root only)')
+    .description(
+      'change how a node of the built lab sends ICMP errors: normal, silent, ratelimited or ratelimited-cisco (root only)',
+    )
     .argument('<node>', 'the node')
     .argument('<mode>', ICMP_MODES.join(' | '));
   return cmd.action(

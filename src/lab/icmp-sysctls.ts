@@ -28,12 +28,21 @@ export function icmpSysctls(mode: IcmpMode): Array<[string, number]> {
         ['net.ipv4.icmp_msgs_burst', 0],
       ];
     case 'ratelimited':
-      // The kernel's defaults for a host: about one error per second per destination (token bucket).
+      // The kernel's defaults for a host: per destination a burst of 6, then one error per second.
       return [
         ['net.ipv4.icmp_ratemask', RATEMASK],
         ['net.ipv4.icmp_ratelimit', 1000],
         ['net.ipv4.icmp_msgs_per_sec', 1000],
         ['net.ipv4.icmp_msgs_burst', 50],
+      ];
+    case 'ratelimited-cisco':
+      // Like a router's default `ip icmp rate-limit unreachable 500`: one error per 500 ms for every source
+      // together, no burst (the kernel's global bucket, which spends 0-2 credits per error at random).
+      return [
+        ['net.ipv4.icmp_ratemask', RATEMASK],
+        ['net.ipv4.icmp_ratelimit', 0],
+        ['net.ipv4.icmp_msgs_per_sec', 2],
+        ['net.ipv4.icmp_msgs_burst', 1],
       ];
   }
 }

@@ -52,8 +52,9 @@ export async function readLabState(plan: LabPlan): Promise<LabState> {
   return state;
 }
 
-/** Inverts icmpSysctls: silent has no credit at all, normal no per-destination limit. */
+/** Inverts icmpSysctls: silent has no credit at all, normal no per-destination limit, cisco a global one. */
 function icmpMode(msgsPerSec: number, ratelimitMs: number): IcmpMode {
   if (msgsPerSec === 0) return 'silent';
-  return ratelimitMs === 0 ? 'normal' : 'ratelimited';
+  if (ratelimitMs !== 0) return 'ratelimited';
+  return msgsPerSec <= 2 ? 'ratelimited-cisco' : 'normal';
 }

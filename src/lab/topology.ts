@@ -39,7 +39,7 @@ const labCidr = z.string().superRefine((text, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const icmp = z.enum(['normal', 'silent', 'ratelimited']);
+const icmp = z.enum(['normal', 'silent', 'ratelimited', 'ratelimited-cisco']);
 // Any 32-bit AS number (RFC 6793) is accepted; lab files use the documentation (RFC 5398: 64496-64511,
 // 65536-65551) or private (RFC 6996: 64512-65534) ones.
 const asNumber = z

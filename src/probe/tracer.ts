@@ -80,7 +80,7 @@ export class Tracer {
   }
 
   /**
-   * Multipath traceroute (MDA-lite): flow n is the n-th flow identifier of the method (ICMP checksum n,
+   * Multipath traceroute (MDA): flow n is the n-th flow identifier of the method (ICMP checksum n,
    * UDP source port of flow slot n, TCP source port base + n).
    */
   async multipath(

@@ -26,6 +26,7 @@ export interface TraceResult {
 
 export interface TraceOptions {
   maxHops?: number;
+  /** Attempts at a hop: one probe, and the rest only when it goes unanswered (as scamper's `-q`). */
   probesPerHop?: number;
   /** Stop after this many consecutive hops where no probe was answered. */
   gapLimit?: number;
@@ -49,7 +50,18 @@ export function fromDestination(dst: string, r: ProbeReply): boolean {
 }
 
 /**
- * Hop-by-hop traceroute on one flow: for each TTL, `probesPerHop` probes at once, until the destination
+ * Probes one hop: a single probe, and when that goes unanswered the remaining attempts together. An answer
+ * is what the hop is probed for; further probes to a router that answered would only cost its ICMP budget.
+ */
+async function probeHop(ttl: number, send: SendProbe, attempts: number): Promise<Array<ProbeReply | null>> {
+  const first = (await send(ttl, 0)) ?? null;
+  if (first || attempts <= 1) return [first];
+  const rest = await Promise.all(Array.from({ length: attempts - 1 }, (_, i) => send(ttl, i + 1)));
+  return [first, ...rest.map((r) => r ?? null)];
+}
+
+/**
+ * Hop-by-hop traceroute on one flow: for each TTL, one probe (up to `probesPerHop` where it is silent), until the destination
  * answers, a router says it is unreachable, `gapLimit` hops in a row stay silent, or `maxHops`.
  */
 export async function traceFlow(
@@ -65,9 +77,8 @@ export async function traceFlow(
   const result: TraceResult = { dst, method, flow, hops: [], reached: false, stop: 'max-hops', probesSent: 0 };
   let silent = 0;
   for (let ttl = opts.firstTtl ?? 1; ttl <= maxHops; ttl++) {
-    const replies = await Promise.all(Array.from({ length: perHop }, (_, i) => send(ttl, i)));
-    result.probesSent += perHop;
-    const probes = replies.map((r) => r ?? null);
+    const probes = await probeHop(ttl, send, perHop);
+    result.probesSent += probes.length;
     result.hops.push({ ttl, probes });
     const answered = probes.filter((p): p is ProbeReply => p !== null);
     silent = answered.length === 0 ? silent + 1 : 0;
@@ -118,7 +129,8 @@ export async function traceDoubletree(
       const iface = firstAnswer(hop.probes);
       const remaining = iface && iface !== dst ? stopSet.remainingAfter(iface, dst) : undefined;
       if (remaining === undefined) return false;
-      savedForward = remaining * perHop;
+      // An answered hop costs one probe.
+      savedForward = remaining;
       return true;
     },
   });
@@ -126,12 +138,12 @@ export async function traceDoubletree(
   let savedBackward = 0;
   let probesSent = forward.probesSent;
   for (let ttl = start - 1; ttl >= 1; ttl--) {
-    const probes = (await Promise.all(Array.from({ length: perHop }, (_, i) => send(ttl, i)))).map((r) => r ?? null);
-    probesSent += perHop;
+    const probes = await probeHop(ttl, send, perHop);
+    probesSent += probes.length;
     hops.unshift({ ttl, probes });
     const iface = firstAnswer(probes);
     if (iface && stopSet.knownNearWorker(iface)) {
-      savedBackward = (ttl - 1) * perHop;
+      savedBackward = ttl - 1;
       break;
     }
   }

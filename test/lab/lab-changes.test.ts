@@ -292,7 +292,7 @@ describe('a running lab with a link going down and up, and a router turning sile
       { code: 2, output: `hopmap: unknown node "r9" in lab ${NAME} (nodes: probe, r1, r2, r3a, r3b, r4, target)\n` },
       { code: 2, output: `hopmap: lab ${NAME} has no link r1 - r4\n` },
       { code: 2, output: 'hopmap: say --down or --up\n' },
-      { code: 2, output: 'hopmap: icmp mode "loud": use normal, silent, ratelimited\n' },
+      { code: 2, output: 'hopmap: icmp mode "loud": use normal, silent, ratelimited, ratelimited-cisco\n' },
       {
         code: 2,
         output: `hopmap: lab ${NAME}x is not built (no namespace hm-${NAME}x-probe, hm-${NAME}x-r1, hm-${NAME}x-r2, …); build it with hopmap lab up\n`,
