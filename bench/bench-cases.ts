@@ -5,6 +5,7 @@ import { ingestHttp } from './cases/ingest-http.js';
 import { mapApi } from './cases/map-api.js';
 import { mapRender } from './cases/map-render.js';
 import { multipathTracelb } from './cases/multipath-tracelb.js';
+import { ratelimitedScamper } from './cases/ratelimited-scamper.js';
 import { pingLab } from './cases/ping-lab.js';
 import { rawSqlLease } from './cases/raw-sql-lease.js';
 import { targetsHttp } from './cases/targets-http.js';
@@ -30,6 +31,7 @@ export const BENCH_CASES: readonly BenchCase[] = [
   tracerouteStopSet,
   tracerouteScamper,
   multipathTracelb,
+  ratelimitedScamper,
   // Map (issue 8)
   mapApi,
   mapRender,

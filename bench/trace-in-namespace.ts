@@ -4,6 +4,7 @@
  * probes sent, probes saved and the links found as JSON.
  */
 import { IcmpSocket } from '../src/probe/icmp-socket.js';
+import { ResponderBudget } from '../src/probe/responder-budget.js';
 import { StopSet } from '../src/probe/stop-set.js';
 import { Tracer } from '../src/probe/tracer.js';
 import type { TraceMethod } from '../src/probe/traceroute.js';
@@ -18,6 +19,8 @@ export interface TraceArgs {
   concurrency?: number;
   /** Wait for each probe's answer (default 300 ms). */
   timeoutMs?: number;
+  /** Per-responder ICMP budgets shared by every trace, as the worker keeps them (default off). */
+  budget?: boolean;
 }
 
 export interface TraceStats {
@@ -33,13 +36,14 @@ const args = JSON.parse(process.argv[2]!) as TraceArgs;
 const socket = IcmpSocket.open();
 const tracer = new Tracer(socket);
 const stopSet = args.stopSet ? new StopSet() : undefined;
+const responders = args.budget ? { responders: new ResponderBudget() } : {};
 const timeoutMs = args.timeoutMs ?? 300;
 const links = new Set<string>();
 let probes = 0;
 
 async function traceOne(target: string): Promise<void> {
   if (args.mode === 'multipath') {
-    const mp = await tracer.multipath(target, args.method, { timeoutMs, gapLimit: 3 });
+    const mp = await tracer.multipath(target, args.method, { timeoutMs, gapLimit: 3, ...responders });
     probes += mp.probesSent;
     for (const [near, far] of mp.links) if (near !== far) links.add(`${near}>${far}`);
     return;
@@ -47,6 +51,7 @@ async function traceOne(target: string): Promise<void> {
   const trace = await tracer.trace(target, args.method, {
     timeoutMs,
     gapLimit: 3,
+    ...responders,
     ...(stopSet ? { doubletree: { stopSet, startTtl: 3 } } : {}),
   });
   probes += trace.probesSent;

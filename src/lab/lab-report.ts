@@ -140,3 +140,13 @@ function labAddresses(lab: Lab): string[] {
   }
   return out;
 }
+
+/** The rate-limited routers a link touches: a missed link there is what the worker's ICMP budgets are for. */
+export function rateLimitedEnds(lab: Lab, link: { near: string; far: string }): { rateLimited?: string[] } {
+  const truth = lab.truth();
+  const routers = [link.near, link.far].flatMap((a) => {
+    const node = truth.nodeOf(a);
+    return node && lab.plan.nodes.get(node)?.icmp.startsWith('ratelimited') ? [node] : [];
+  });
+  return routers.length > 0 ? { rateLimited: [...new Set(routers)] } : {};
+}

@@ -3,7 +3,7 @@ import { int8 } from '../db/int8.js';
 import { resolveRouters } from '../aliases/resolve-routers.js';
 import { resolvedMap, scoreAliases, type AliasScore } from './alias-score.js';
 import type { WorkerSummary } from './lab-run.js';
-import { allTrueLinks, linksByAs, reachableTruth, scoreMap, type AsPairCount } from './lab-report.js';
+import { allTrueLinks, linksByAs, rateLimitedEnds, reachableTruth, scoreMap, type AsPairCount } from './lab-report.js';
 import type { Lab } from './open-lab.js';
 
 /** What `hopmap lab run` records about a run, for `hopmap lab report` (run.json in the run's directory). */
@@ -24,7 +24,8 @@ export interface LabReport {
   lab: string;
   links: { discovered: number; true: number; reachable: number; precision: number; recall: number };
   falseLinks: Array<{ near: string; far: string }>;
-  missedLinks: Array<{ near: string; far: string }>;
+  /** With the rate-limited routers (`icmp: ratelimited…`) at either end, where there are any. */
+  missedLinks: Array<{ near: string; far: string; rateLimited?: string[] }>;
   byAs: AsPairCount[];
   hops: { known: number; measured: number };
   results: { stored: number; byType: Record<string, number>; duplicateIds: number; producedByWorkers: number | null };
@@ -68,7 +69,7 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
       recall: score.recall,
     },
     falseLinks: score.falseLinks,
-    missedLinks: score.missed,
+    missedLinks: score.missed.map((l) => ({ ...l, ...rateLimitedEnds(lab, l) })),
     byAs: linksByAs(lab, links.rows),
     hops: hops.rows[0]!,
     results: {
@@ -108,8 +109,16 @@ export function formatReport(r: LabReport): string {
     ...r.byAs.map((a) => `    AS${a.nearAs.padEnd(8)} -> AS${a.farAs.padEnd(8)} ${a.links}`),
   ];
   if (r.falseLinks.length) lines.push('', '  false links', ...r.falseLinks.map((l) => `    ${l.near} -> ${l.far}`));
-  if (r.missedLinks.length)
-    lines.push('', '  missed links', ...r.missedLinks.slice(0, 50).map((l) => `    ${l.near} -> ${l.far}`));
+  if (r.missedLinks.length) {
+    const limited = r.missedLinks.filter((l) => l.rateLimited);
+    lines.push(
+      '',
+      `  missed links (${limited.length} of ${r.missedLinks.length} at a rate-limited router)`,
+      ...r.missedLinks
+        .slice(0, 50)
+        .map((l) => `    ${l.near} -> ${l.far}${l.rateLimited ? `   rate-limited: ${l.rateLimited.join(', ')}` : ''}`),
+    );
+  }
   if (r.aliases.falsePairs.length)
     lines.push('', '  false aliases', ...r.aliases.falsePairs.slice(0, 50).map(([a, b]) => `    ${a} = ${b}`));
   if (r.aliases.missedAdjacencies.length)

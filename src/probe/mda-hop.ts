@@ -1,6 +1,7 @@
 import type { ProbeReply } from './probe-reply.js';
 import { stoppingPoint } from './mda-stopping-points.js';
 import type { MultipathHop, SendFlowProbe } from './multipath-trace.js';
+import { gated, type ResponderGate } from './responder-budget.js';
 
 /** Node control may draw this many new flows at once at the hop before: a few round trips, not a flood. */
 const NODE_CONTROL_BATCH = 16;
@@ -17,12 +18,18 @@ export class MdaState {
   private readonly inferred = new Map<number, Map<number, string>>();
   private readonly anchorTries = new Map<string, number>();
 
+  private readonly send: SendFlowProbe;
+
   constructor(
     readonly dst: string,
-    private readonly send: SendFlowProbe,
+    send: SendFlowProbe,
     readonly confidence: number,
     readonly maxFlows: number,
-  ) {}
+    private readonly responders?: ResponderGate,
+  ) {
+    // Whoever may answer a flow at a TTL is a successor of what answered it one TTL before.
+    this.send = gated(responders, send, (flow, ttl) => this.byTtl.get(ttl - 1)?.get(flow)?.from ?? null);
+  }
 
   at(ttl: number): Map<number, ProbeReply | null> {
     let m = this.byTtl.get(ttl);
@@ -42,6 +49,41 @@ export class MdaState {
     const replies = await Promise.all(todo.map((f) => this.send(f, ttl)));
     this.probesSent += todo.length;
     todo.forEach((f, i) => answers.set(f, replies[i] ?? null));
+  }
+
+  /**
+   * Sends again, once each is due (responder-budget.ts), flows that went unanswered at `ttl` past an interface
+   * whose successors answer: first one per such interface, and the rest of its flows too where that one was
+   * answered or the interface leads to a router already paced (it was out of ICMP credit, not absent). True
+   * when any of them answered this time.
+   */
+  async retryUnanswered(ttl: number): Promise<boolean> {
+    const gate = this.responders;
+    if (!gate) return false;
+    const answers = this.at(ttl);
+    const prev = this.at(ttl - 1);
+    const byPrev = new Map<string, number[]>();
+    for (const [f, r] of answers) {
+      const p = prev.get(f)?.from;
+      if (r !== null || p === undefined || p === this.dst) continue;
+      byPrev.set(p, [...(byPrev.get(p) ?? []), f]);
+    }
+    const again = async (f: number): Promise<boolean> => {
+      const reply = await this.send(f, ttl);
+      this.probesSent++;
+      if (reply) answers.set(f, reply);
+      return reply !== undefined;
+    };
+    const found = await Promise.all(
+      [...byPrev].map(async ([p, [first, ...rest]]) => {
+        if (!(await gate.retryWait(p))) return false;
+        const answered = await again(first!);
+        gate.retried(p, answers.get(first!)?.from ?? null);
+        if (!answered && gate.pacedAfter(p).length === 0) return false;
+        return (await Promise.all(rest.map(again))).some(Boolean) || answered;
+      }),
+    );
+    return found.some(Boolean);
   }
 
   /** Sends `count` new flows at `ttl`; with `via`, the one interface of the hop before, counts them through it. */
@@ -122,17 +164,25 @@ export class MdaState {
   }
 }
 
-/** The flows that answered at a hop, grouped by the interface that answered them; the destination is no vertex. */
+/**
+ * The flows probed at a hop, grouped by the interface that answered them. The flows nothing answered form one
+ * vertex of their own: they crossed a silent router (or one out of ICMP credit), and what lies past it is found
+ * only by following them. The destination is no vertex: nothing lies past it.
+ */
 function vertexFlows(answers: Map<number, ProbeReply | null>, dst: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const [f, r] of answers) {
-    if (!r || r.from === dst) continue;
-    const list = out.get(r.from);
+    if (r?.from === dst) continue;
+    const v = r ? r.from : SILENT;
+    const list = out.get(v);
     if (list) list.push(f);
-    else out.set(r.from, [f]);
+    else out.set(v, [f]);
   }
   return out;
 }
+
+/** The vertex of the flows a hop left unanswered (no address is empty). */
+const SILENT = '';
 
 /** Known flows of each vertex not yet probed at the next TTL, taken in turn across vertices. */
 function roundRobin(vertices: Map<string, number[]>, probed: Map<number, unknown>, count: number): number[] {

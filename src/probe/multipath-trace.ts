@@ -1,6 +1,7 @@
 import type { ProbeReply } from './probe-reply.js';
 import { ICMP_DEST_UNREACHABLE } from './icmp-packets.js';
 import { exploreHop, MdaState } from './mda-hop.js';
+import type { ResponderGate } from './responder-budget.js';
 import { fromDestination, type TraceMethod } from './traceroute.js';
 
 export interface MultipathHop {
@@ -34,7 +35,12 @@ export interface MultipathOptions {
   gapLimit?: number;
   /** The most new flows tried for one TTL (scamper's tracelb caps similarly). */
   maxFlows?: number;
+  /** The worker's per-responder ICMP budgets (responder-budget.ts); without, probes go out as they come. */
+  responders?: ResponderGate;
 }
+
+/** Rounds of sending again what a rate-limited router left unanswered at one TTL. */
+const RETRY_ROUNDS = 2;
 
 /**
  * MDA (Augustin et al.; Veitch et al.'s stopping rule), hop by hop, sending a probe only where the rule asks
@@ -51,11 +57,16 @@ export async function traceMultipath(
   const confidence = opts.confidence ?? 0.95;
   const maxHops = opts.maxHops ?? 30;
   const gapLimit = opts.gapLimit ?? 5;
-  const state = new MdaState(dst, send, confidence, opts.maxFlows ?? 128);
+  const state = new MdaState(dst, send, confidence, opts.maxFlows ?? 128, opts.responders);
   let reached = false;
   let silentHops = 0;
   for (let ttl = 1; ttl <= maxHops; ttl++) {
-    await exploreHop(state, ttl);
+    // A hop a rate-limited router left partly silent is probed again when due, and explored again with what
+    // the answers showed: come back to it rather than write it off.
+    for (let round = 0; ; round++) {
+      await exploreHop(state, ttl);
+      if (round >= RETRY_ROUNDS || !(await state.retryUnanswered(ttl))) break;
+    }
     const replies = [...state.at(ttl).values()].filter((r): r is ProbeReply => r !== null);
     if (replies.length > 0 && replies.every((r) => fromDestination(dst, r))) {
       reached = true;

@@ -1,4 +1,5 @@
 import type { ProbeReply } from './probe-reply.js';
+import { gated, type ResponderGate } from './responder-budget.js';
 import type { StopSet } from './stop-set.js';
 import { ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY } from './icmp-packets.js';
 
@@ -31,6 +32,8 @@ export interface TraceOptions {
   /** Stop after this many consecutive hops where no probe was answered. */
   gapLimit?: number;
   firstTtl?: number;
+  /** The worker's per-responder ICMP budgets (responder-budget.ts); without, probes go out as they come. */
+  responders?: ResponderGate;
 }
 
 /** Doubletree: start in the middle of the path, go forward and then backward, and stop where the stop set says the rest is known. */
@@ -48,6 +51,8 @@ export function fromDestination(dst: string, r: ProbeReply): boolean {
   if (r.from !== dst) return false;
   return r.icmpType === ICMP_ECHO_REPLY || r.icmpType === ICMP_DEST_UNREACHABLE || r.tcpFlags !== undefined;
 }
+
+const firstAnswer = (probes: Array<ProbeReply | null>) => probes.find((p): p is ProbeReply => p !== null)?.from ?? null;
 
 /**
  * Probes one hop: a single probe, and when that goes unanswered the remaining attempts together. An answer
@@ -76,10 +81,21 @@ export async function traceFlow(
   const gapLimit = opts.gapLimit ?? 5;
   const result: TraceResult = { dst, method, flow, hops: [], reached: false, stop: 'max-hops', probesSent: 0 };
   let silent = 0;
+  // The hop before's answer: whoever may answer next is one of its successors.
+  let prev: string | null = null;
+  const sendPaced = gated(opts.responders, send, () => prev);
   for (let ttl = opts.firstTtl ?? 1; ttl <= maxHops; ttl++) {
-    const probes = await probeHop(ttl, send, perHop);
+    const probes = await probeHop(ttl, sendPaced, perHop);
+    // Silent where the hop before leads on to routers that answer: one may have been out of ICMP credit rather
+    // than absent. Come back once when it is due rather than write the hop off.
+    if (!probes.some((p) => p !== null) && opts.responders && (await opts.responders.retryWait(prev))) {
+      const again = (await sendPaced(ttl, probes.length)) ?? null;
+      opts.responders.retried(prev, again?.from ?? null);
+      probes.push(again);
+    }
     result.probesSent += probes.length;
     result.hops.push({ ttl, probes });
+    prev = firstAnswer(probes);
     const answered = probes.filter((p): p is ProbeReply => p !== null);
     silent = answered.length === 0 ? silent + 1 : 0;
     if (answered.some((r) => fromDestination(dst, r))) {
@@ -102,8 +118,6 @@ export async function traceFlow(
   }
   return result;
 }
-
-const firstAnswer = (probes: Array<ProbeReply | null>) => probes.find((p): p is ProbeReply => p !== null)?.from ?? null;
 
 /**
  * Doubletree traceroute on one flow: forward from `startTtl` until the destination answers (or a gap, or
@@ -136,6 +150,8 @@ export async function traceDoubletree(
   });
   const hops = [...forward.hops];
   let savedBackward = 0;
+  // Backward, the hop before is not known yet: nothing to pace by, but the answers still teach the budget.
+  send = gated(opts.responders, send, () => null);
   let probesSent = forward.probesSent;
   for (let ttl = start - 1; ttl >= 1; ttl--) {
     const probes = await probeHop(ttl, send, perHop);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AliasProber } from '../probe/alias-probes.js';
 import type { ProbeReply } from '../probe/probe-reply.js';
+import type { ResponderGate } from '../probe/responder-budget.js';
 import type { Tracer } from '../probe/tracer.js';
 import type { DoubletreeOptions, TraceMethod } from '../probe/traceroute.js';
 import {
@@ -31,6 +32,8 @@ export interface MeasureOptions {
         maxHops: number;
         confidence: number;
         doubletree?: DoubletreeOptions;
+        /** Per-responder ICMP budgets shared by all the worker's traces. */
+        responders?: ResponderGate;
       };
   onProbe?: (answered: boolean) => void;
   /** Alias resolution after the trace, on the traced targets `due()` picks (measure-aliases.ts). */
@@ -64,6 +67,7 @@ export async function measureTarget(target: string, lease: string | null, opts: 
       timeoutMs: opts.timeoutMs,
       pace: () => opts.pacer.take(),
       doubletree: t.doubletree,
+      ...(t.responders ? { responders: t.responders } : {}),
     });
     return {
       ...base,
@@ -86,6 +90,7 @@ export async function measureTarget(target: string, lease: string | null, opts: 
       confidence: t.confidence,
       timeoutMs: opts.timeoutMs,
       pace: () => opts.pacer.take(),
+      ...(t.responders ? { responders: t.responders } : {}),
     });
     const record: MultipathResultRecord = {
       ...base,

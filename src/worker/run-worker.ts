@@ -8,6 +8,7 @@ import { Lifecycle } from '../process/lifecycle.js';
 import { AliasProber } from '../probe/alias-probes.js';
 import { IcmpSocket, RawSocketUnavailable } from '../probe/icmp-socket.js';
 import { OptionsIcmpSocket } from '../probe/options-socket.js';
+import { ResponderBudget } from '../probe/responder-budget.js';
 import { StopSet } from '../probe/stop-set.js';
 import { Tracer } from '../probe/tracer.js';
 import type { Result } from '../results/result-schema.js';
@@ -119,6 +120,7 @@ export async function runWorker(
 
   const pacer = new Pacer(cfg.pps);
   const stopSet = cfg.stopSet ? new StopSet() : undefined;
+  const responders = new ResponderBudget();
   const pingMethod = rawSockets.available && cfg.pingMethod !== 'tcp' ? 'icmp' : 'tcp';
   let lastFetchOk: boolean | undefined;
   const paced = { take: () => (sent.inc(), pacer.take()) };
@@ -190,6 +192,7 @@ export async function runWorker(
                 mode: cfg.tracerouteMode,
                 maxHops: cfg.tracerouteMaxHops,
                 confidence: cfg.multipathConfidence,
+                responders,
                 ...(stopSet ? { doubletree: { stopSet, startTtl: cfg.stopSetStartTtl } } : {}),
               }
             : false,
@@ -237,6 +240,8 @@ export async function runWorker(
         ping_method: pingMethod,
         pps_cap: cfg.pps,
         stop_set: stopSet ? { probes_saved: stopSet.saved } : null,
+        // Interfaces this worker found rate-limiting their ICMP errors, and its spacing of probes to each (ms).
+        icmp_rate_limited: responders.limited(),
         input: { source: cfg.inputFile, last_fetch_ok: lastFetchOk ?? null },
         spool: {
           depth: spool.depth,

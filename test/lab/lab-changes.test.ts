@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildLab } from '../../src/lab/build-lab.js';
 import { routeCommands } from '../../src/lab/change-lab.js';
 import { computeRoutes } from '../../src/lab/compute-routes.js';
@@ -239,6 +240,29 @@ describe('a running lab with a link going down and up, and a router turning sile
     );
     await lab.setIcmp('r3a', 'silent');
     assert.deepEqual(await ping(lab, 'probe', r3b, 2), { kind: 'none', from: null });
+  });
+
+  it('rate limits as a traceroute meets them: normal answers all, ratelimited a burst of 6, ratelimited-cisco one per 500 ms', async () => {
+    const r3b = at(plan, 'r3b', 'r3a');
+    // Ten TTL-limited echoes 10 ms apart, all expiring at r3a: the time-exceeded answers it sends.
+    const burstOfTen = async () => {
+      const res = await lab.exec('probe', 'ping', ['-n', '-c10', '-i', '0.01', '-W1', '-t', '2', r3b], {
+        timeoutMs: 10_000,
+      });
+      return (res.stdout.match(/Time to live exceeded/g) ?? []).length;
+    };
+    await lab.setIcmp('r3a', 'normal');
+    assert.equal(await burstOfTen(), 10);
+    await lab.setIcmp('r3a', 'ratelimited');
+    const linux = await burstOfTen();
+    assert.ok(linux >= 5 && linux <= 7, `Linux's bucket: a burst of 6, then one a second (${linux})`);
+    await lab.setIcmp('r3a', 'ratelimited-cisco');
+    await sleep(1_100);
+    const cisco = await burstOfTen();
+    assert.ok(cisco >= 1 && cisco <= 3, `one per 500 ms for every source, no burst (${cisco})`);
+    await lab.readState();
+    assert.equal(plan.nodes.get('r3a')!.icmp, 'ratelimited-cisco', 'read back from the kernel');
+    await lab.setIcmp('r3a', 'silent');
   });
 
   it('hopmap lab link and icmp change the lab from another process, which finds the down links in the kernel', async () => {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allTrueLinks, linkPair, linksByAs, reachableTruth, scoreMap } from '../../src/lab/lab-report.js';
+import {
+  allTrueLinks,
+  linkPair,
+  linksByAs,
+  rateLimitedEnds,
+  reachableTruth,
+  scoreMap,
+} from '../../src/lab/lab-report.js';
 import { openLab } from '../../src/lab/open-lab.js';
 import { bootstrapAddresses, loadTopology } from '../../src/lab/topology.js';
 
@@ -143,5 +150,18 @@ describe('linksByAs', () => {
       { nearAs: '64500', farAs: '64500', links: 1 },
     ]);
     assert.deepEqual(linksByAs(diamond, DIAMOND_REACHABLE), [{ nearAs: '-', farAs: '-', links: 5 }]);
+  });
+});
+
+describe('rateLimitedEnds', () => {
+  it('names the rate-limited routers at either end of a link, Linux-like or Cisco-like, and none elsewhere', () => {
+    const lab = openLab(loadTopology('lab/ratelimited.yaml'));
+    const at = (node: string, peer: string) =>
+      lab.plan.nodes.get(node)!.interfaces.find((i) => i.peer === peer)!.address;
+    assert.deepEqual(rateLimitedEnds(lab, { near: at('c1', 'wb2'), far: at('c2', 'c1') }), { rateLimited: ['c2'] });
+    assert.deepEqual(rateLimitedEnds(lab, { near: at('we2', 'wa1'), far: at('we3', 'we2') }), {
+      rateLimited: ['we3'],
+    });
+    assert.deepEqual(rateLimitedEnds(lab, { near: at('c1', 'wb1'), far: at('c5', 'c1') }), {});
   });
 });

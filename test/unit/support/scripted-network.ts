@@ -35,11 +35,18 @@ export type AnswerPolicy =
   | { kind: 'all' }
   | { kind: 'silent' }
   | { kind: 'every'; n: number }
-  | { kind: 'burst'; burst: number; thenEvery: number };
+  | { kind: 'burst'; burst: number; thenEvery: number }
+  | { kind: 'bucket'; burst: number; everyMs: number };
 
 export const silent: AnswerPolicy = { kind: 'silent' };
 export const every = (n: number): AnswerPolicy => ({ kind: 'every', n });
 export const burst = (b: number, thenEvery: number): AnswerPolicy => ({ kind: 'burst', burst: b, thenEvery });
+/**
+ * A token bucket in time (the sender's clock): `burst` answers, then one per `everyMs`. Linux's default for
+ * time exceeded is bucket(6, 1000) per destination; a router's `ip icmp rate-limit unreachable 500` is
+ * bucket(1, 500).
+ */
+export const bucket = (b: number, everyMs: number): AnswerPolicy => ({ kind: 'bucket', burst: b, everyMs });
 
 const ICMP_ECHO_REPLY = 0;
 const ICMP_DEST_UNREACHABLE = 3;
@@ -93,10 +100,13 @@ export class ScriptedSender {
   /** Probes that reached each router or the destination (answered or not). */
   readonly arrived = new Map<string, number>();
   readonly sent: Array<{ flow: number; ttl: number }> = [];
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     readonly net: ScriptedNetwork,
     readonly method: TraceMethod = 'icmp-paris',
+    /** The time `bucket` routers refill by (ms); without one, time stands still. */
+    readonly clock: { read(): number } = { read: () => 0 },
   ) {}
 
   /** One probe on `flow` with `ttl`: what the real prober resolves to (undefined: timed out, `*`). */
@@ -110,7 +120,8 @@ export class ScriptedSender {
     const replyTtl = 64 - Math.min(ttl, path.length) + 1;
     if (at === this.net.dst) return this.destinationAnswer(rttUs, replyTtl);
     const router = this.net.routers[at]!;
-    if (!answersNow(router.answers ?? { kind: 'all' }, nth)) return undefined;
+    const policy = router.answers ?? { kind: 'all' };
+    if (policy.kind === 'bucket' ? !this.takeToken(at, policy) : !answersNow(policy, nth)) return undefined;
     if (ttl <= path.length) return { from: at, rttUs, icmpType: ICMP_TIME_EXCEEDED, icmpCode: 0, replyTtl };
     // Past a router with no route onward: it says so, or the probe is lost.
     return router.unreachable === undefined
@@ -146,6 +157,17 @@ export class ScriptedSender {
     return (flow, ttl) => Promise.resolve(this.probe(flow, ttl));
   }
 
+  private takeToken(router: string, policy: { burst: number; everyMs: number }): boolean {
+    const now = this.clock.read();
+    const b = this.buckets.get(router) ?? { tokens: policy.burst, at: now };
+    b.tokens = Math.min(policy.burst, b.tokens + (now - b.at) / policy.everyMs);
+    b.at = now;
+    this.buckets.set(router, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
   /** Probes that reached `address` so far. */
   reached(address: string): number {
     return this.arrived.get(address) ?? 0;
@@ -162,6 +184,8 @@ function answersNow(policy: AnswerPolicy, nth: number): boolean {
       return (nth - 1) % policy.n === 0;
     case 'burst':
       return nth <= policy.burst || (nth - policy.burst) % policy.thenEvery === 0;
+    case 'bucket':
+      return true;
   }
 }
 
