@@ -24,6 +24,9 @@ export class ResponderBudget implements ResponderGate {
   private readonly tries = new Map<string, { tried: number; answered: number }>();
   /** Per interface: second tries it answered before it was paced. */
   private readonly dropped = new Map<string, number>();
+  /** Waits under way, each with what ends it early; none once closed. */
+  private readonly waiting = new Set<() => void>();
+  private closed = false;
 
   constructor(
     private readonly opts: {
@@ -42,8 +45,16 @@ export class ResponderBudget implements ResponderGate {
     return Object.fromEntries([...this.paced].map(([addr, p]) => [addr, Math.round(p.intervalMs)]));
   }
 
+  /** Ends every wait now and all later ones at once: a worker shutting down does not hold its traces back. */
+  close(): void {
+    this.closed = true;
+    for (const wake of this.waiting) wake();
+    this.waiting.clear();
+  }
+
   /** Waits for a slot of every paced interface that may answer a probe sent one hop past `prev`. */
   async before(prev: string | null): Promise<void> {
+    if (this.closed) return;
     const now = this.now();
     let wait = 0;
     for (const r of this.pacedAfter(prev)) {
@@ -85,7 +96,7 @@ export class ResponderBudget implements ResponderGate {
    * past it have stayed silent every time.
    */
   async retryWait(prev: string | null): Promise<boolean> {
-    if (prev === null) return false;
+    if (prev === null || this.closed) return false;
     if (this.pacedAfter(prev).length > 0) return true;
     if (!this.next.get(prev)?.size) return false;
     const t = this.tries.get(prev);
@@ -123,8 +134,16 @@ export class ResponderBudget implements ResponderGate {
     return (this.opts.now ?? performance.now.bind(performance))();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return (this.opts.sleep ?? delay)(ms);
+  private async sleep(ms: number): Promise<void> {
+    if (this.opts.sleep) return this.opts.sleep(ms);
+    let wake = () => {};
+    const timer = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => (clearTimeout(t), resolve());
+    });
+    this.waiting.add(wake);
+    await timer;
+    this.waiting.delete(wake);
   }
 
   private forget(): void {
@@ -176,5 +195,3 @@ const MAX_WAIT_MS = 10_000;
 const RETRY_AFTER_MS = 1_000;
 /** Second tries past one interface that all stayed silent before its misses are taken for a silent router. */
 const SILENT_AFTER_TRIES = 3;
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

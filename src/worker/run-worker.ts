@@ -208,6 +208,8 @@ export async function runWorker(
   });
   loop.start();
   lifecycle.onShutdown('probe loop', () => loop.stop());
+  // Runs first (hooks run last-registered first): traces waiting for a rate-limited router's slot go on at once.
+  lifecycle.onShutdown('icmp budgets', () => responders.close());
 
   const identity = makeIdentity(
     'ping',

@@ -44,6 +44,7 @@ const ALLOWED: Record<string, string> = {
   'worker → probe/options-socket.ts': 'the worker opens the sockets the probes use',
   'worker → probe/probe-reply.ts': 'the worker turns probe replies into results',
   'worker → probe/stop-set.ts': 'the worker keeps a Doubletree stop set across traces',
+  'worker → probe/responder-budget.ts': 'the worker keeps per-responder ICMP budgets across traces',
   'worker → probe/tracer.ts': 'the worker runs traces',
   'worker → probe/traceroute.ts': 'the worker runs traces (and configures their options)',
   'worker → results/result-schema.ts': 'the worker writes results in the one result format',

@@ -77,6 +77,24 @@ describe('ResponderBudget: which interfaces rate-limit, and the slots it gives t
   });
 });
 
+describe('ResponderBudget.close: a worker shutting down', () => {
+  it('wakes the traces waiting for a slot, and later ones do not wait or try again', async () => {
+    // Real timers and an hour between slots: were close() to wake nobody, this test would never end.
+    const b = new ResponderBudget({ intervalMs: 3_600_000 });
+    b.after(R(1), R(2));
+    for (let i = 0; i < 2; i++) {
+      b.after(R(1), null);
+      b.retried(R(1), R(2));
+    }
+    assert.deepEqual(b.limited(), { [R(2)]: 3_600_000 });
+    const waiting = b.before(R(1));
+    b.close();
+    await waiting;
+    await b.before(R(1));
+    assert.equal(await b.retryWait(R(1)), false);
+  });
+});
+
 /** Traces `n` targets one after another with a fresh sender per trace on one clock. */
 async function traces(net: ScriptedNetwork, n: number, opts: { budget: boolean; multipath?: boolean }) {
   const clock = new VirtualClock();
