@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { planLab } from '../../src/lab/plan-lab.js';
 import {
   bootstrapAddresses,
@@ -264,5 +266,13 @@ run: { services: noc, vantages: [v1, v2], outputs: 3 }`),
 
   it("refuses a lab name that could match another lab's namespaces", () => {
     assert.throws(() => planLab(parseTopology('name: t\nnodes: { a: host }'), 'a-b'), /lab name "a-b"/);
+  });
+});
+
+describe('the shipped labs', () => {
+  it('every lab/*.yaml loads and plans (a name the lab rules refuse once broke a bench case)', () => {
+    const files = readdirSync('lab').filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.length >= 6, files.join(', '));
+    for (const f of files) assert.ok(planLab(loadTopology(join('lab', f))).nodes.size > 0, f);
   });
 });
