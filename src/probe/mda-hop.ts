@@ -45,10 +45,10 @@ export class MdaState {
 
   async probe(flows: number[], ttl: number): Promise<void> {
     const answers = this.at(ttl);
-    const todo = flows.filter((f) => !answers.has(f));
-    const replies = await Promise.all(todo.map((f) => this.send(f, ttl)));
-    this.probesSent += todo.length;
-    todo.forEach((f, i) => answers.set(f, replies[i] ?? null));
+    const unsent = flows.filter((f) => !answers.has(f));
+    const replies = await Promise.all(unsent.map((f) => this.send(f, ttl)));
+    this.probesSent += unsent.length;
+    unsent.forEach((f, i) => answers.set(f, replies[i] ?? null));
   }
 
   /**
