@@ -66,7 +66,10 @@ export class Tracer {
         const slot = randomInt(1, 2 ** 31);
         try {
           const port = await this.udp.openFlow(slot, dst, undefined, opts.flow ?? 0);
-          return await run(port, (ttl, i) => this.udp.probe(slot, { ttl, probeId: (ttl - 1) * perHop + i, timeoutMs }));
+          // One id more per hop than attempts: a trace may come back to a silent hop once (traceroute.ts).
+          return await run(port, (ttl, i) =>
+            this.udp.probe(slot, { ttl, probeId: (ttl - 1) * (perHop + 1) + i, timeoutMs }),
+          );
         } finally {
           this.udp.endFlow(slot);
         }
