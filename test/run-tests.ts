@@ -18,7 +18,7 @@ import { dropLeftoverTestDatabases, prepareTestServer } from './support/test-dat
 const testDir = join(PROJECT_ROOT, 'test');
 const stateDir = join(PROJECT_ROOT, '.hopmap');
 const LOCAL_DURATIONS = join(stateDir, 'test-durations.json');
-const SKIPS_OUT = join(stateDir, `test-skips.${process.pid}.jsonl`);
+const OUTCOMES_OUT = join(stateDir, `test-outcomes.${process.pid}.jsonl`);
 /**
  * Files run at once: two, as CI has 2 CPUs. A third took a whole run from about 15 minutes to 12 once (733 s),
  * but in December 2026 every file ran about 1.6 times slower beside two others and the run took 18 minutes
@@ -87,7 +87,7 @@ let stopEmbedded = async () => {};
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   HOPMAP_TEST_RUNNER_PID: String(process.pid),
-  HOPMAP_TEST_SKIPS_OUT: SKIPS_OUT,
+  HOPMAP_TEST_OUTCOMES_OUT: OUTCOMES_OUT,
 };
 if (needsDatabase) {
   try {
@@ -119,7 +119,7 @@ const runner = (laneFiles: string[], concurrency: number, durationsOut?: string)
       '--test-reporter-destination=stdout',
       '--test-reporter=./test/support/file-durations-reporter.mjs',
       '--test-reporter-destination=stdout',
-      '--test-reporter=./test/support/skips-reporter.mjs',
+      '--test-reporter=./test/support/outcomes-reporter.mjs',
       '--test-reporter-destination=stdout',
       ...laneFiles,
     ],
@@ -131,7 +131,7 @@ const runner = (laneFiles: string[], concurrency: number, durationsOut?: string)
   );
 
 mkdirSync(stateDir, { recursive: true });
-rmSync(SKIPS_OUT, { force: true });
+rmSync(OUTCOMES_OUT, { force: true });
 // Unit files are small and touch nothing shared: one runner, several at once. The others: LANE_RUNNERS runners dealt longest first.
 const onlyUnit = files.every((f) => laneOfFile.get(f) === 'unit');
 const dealt = wholeRun && !onlyUnit;
@@ -169,17 +169,20 @@ if (dealt) {
 }
 await stopEmbedded();
 
-const skipped = existsSync(SKIPS_OUT)
-  ? readFileSync(SKIPS_OUT, 'utf8')
+const outcomes = existsSync(OUTCOMES_OUT)
+  ? readFileSync(OUTCOMES_OUT, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { file: string; name: string; reason: string })
+      .map((l) => JSON.parse(l) as { outcome: 'skip' | 'fail'; file: string; name: string; reason: string })
   : [];
-rmSync(SKIPS_OUT, { force: true });
+rmSync(OUTCOMES_OUT, { force: true });
+const skipped = outcomes.filter((o) => o.outcome === 'skip');
+const failed = outcomes.filter((o) => o.outcome === 'fail');
 const passed = codes.every((c) => c === 0);
 process.stdout.write(
   `\n${files.length} files: ${passed ? 'all passed' : `FAILED (runners exited ${codes.join(', ')}), see "not ok" above`}\n`,
 );
+for (const f of failed) process.stdout.write(`  failed: ${f.file}: ${f.name}: ${f.reason}\n`);
 if (skipped.length) {
   process.stdout.write(`${skipSummary(skipped.map((s) => s.reason))}\n`);
   if (forbidSkips) {
