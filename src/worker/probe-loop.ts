@@ -26,10 +26,21 @@ export interface ProbeLoopOptions {
   silence?: { readonly silent: boolean };
 }
 
+/** A leased batch: its targets not started yet, and how many are still being measured. */
+interface Batch {
+  lease: string | null;
+  queued: string[];
+  left: number;
+}
+
 /**
  * The worker's main loop: fetch a batch of targets, measure the ones not probed within the cooldown, with
  * bounded concurrency, and hand each result to the spool. An upstream that is away is retried with
  * backoff; the loop itself never gives up.
+ *
+ * Batches overlap: the next one is fetched as soon as every target of the last has started, not when the
+ * slowest has finished. One trace through silent hops can take many seconds, and waiting for it held every
+ * other slot idle (in a lab run, most of the time). At most one batch waits for slots, its lease running.
  */
 export class ProbeLoop {
   private stopping = false;
@@ -38,6 +49,11 @@ export class ProbeLoop {
   private readonly lastProbed = new Map<string, number>();
   /** Stopped while cut off: the rest of the batch is left to its lease rather than measured as dead. */
   private abandonBatch = false;
+  /** Batches with targets not started yet, oldest first. */
+  private readonly batches: Batch[] = [];
+  private readonly slots = new Set<Promise<void>>();
+  /** Wakes the fetcher once every leased target has started. */
+  private drained?: () => void;
 
   constructor(private readonly opts: ProbeLoopOptions) {}
 
@@ -45,10 +61,11 @@ export class ProbeLoop {
     this.running ??= this.run();
   }
 
-  /** Stops fetching and waits for the measurements in flight to finish and be stored. */
+  /** Stops fetching and waits for the measurements in flight (and the targets leased) to finish and be stored. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake.abort();
+    this.drained?.();
     const guard = this.opts.guard;
     if (guard) {
       this.abandonBatch = guard.state !== 'ok';
@@ -65,6 +82,10 @@ export class ProbeLoop {
     let failures = 0;
     let trickled = 0;
     while (!this.stopping) {
+      await this.untilDrained();
+      // Not while the guard asks its canaries or the worker is cut off: a lease taken then would only expire.
+      await this.opts.guard?.ready();
+      if (this.stopping) break;
       const silent = this.opts.silence?.silent === true;
       if (silent) {
         await this.pause(trickleWaitMs(this.opts.intervalMs, trickled++));
@@ -95,43 +116,75 @@ export class ProbeLoop {
         );
         continue;
       }
-      await this.measureAll(due, batch.lease);
+      // Marked now, so that a target in the next batch too is not measured twice at once.
+      for (const t of due) this.lastProbed.set(t, Date.now());
+      this.batches.push({ lease: batch.lease, queued: due, left: due.length });
+      this.fill();
+      this.forgetExpired();
+    }
+    while (this.slots.size > 0) await Promise.all([...this.slots]);
+  }
+
+  /** Resolves once no leased target waits for a slot (or the loop stops). */
+  private async untilDrained(): Promise<void> {
+    if (this.batches.length === 0 || this.stopping) return;
+    await new Promise<void>((resolve) => (this.drained = resolve));
+    this.drained = undefined;
+  }
+
+  /** Starts slots up to the concurrency for what waits: queued targets and the guard's targets to measure again. */
+  private fill(): void {
+    const waiting = this.batches.reduce((n, b) => n + b.queued.length, 0) + (this.opts.guard?.retryCount ?? 0);
+    const want = Math.min(this.opts.concurrency, this.slots.size + waiting) - this.slots.size;
+    for (let i = 0; i < want; i++) {
+      const slot: Promise<void> = this.slot().finally(() => this.slots.delete(slot));
+      this.slots.add(slot);
+    }
+  }
+
+  /** The next target: one to measure again first, else the oldest batch's next; undefined when none waits. */
+  private take(): { job: MeasuredTarget; batch?: Batch } | undefined {
+    const retry = this.opts.guard?.nextRetry();
+    if (retry) return { job: retry };
+    const batch = this.batches[0];
+    if (!batch) return undefined;
+    const target = batch.queued.shift()!;
+    if (batch.queued.length === 0) this.batches.shift();
+    if (this.batches.length === 0) this.drained?.();
+    return { job: { target, lease: batch.lease }, batch };
+  }
+
+  private async slot(): Promise<void> {
+    const guard = this.opts.guard;
+    for (;;) {
+      await guard?.ready();
+      if (this.abandonBatch) {
+        this.batches.length = 0;
+        this.drained?.();
+        return;
+      }
+      const next = this.take();
+      if (!next) return;
+      const { job, batch } = next;
+      this.lastProbed.set(job.target, Date.now());
+      try {
+        const results = await this.opts.measure(job.target, job.lease);
+        await (guard ? guard.record(job, results) : this.opts.store(results));
+      } catch (err) {
+        this.opts.log.error({ err, target: job.target }, 'measurement failed');
+      }
+      // A batch's last target: a streak at its end is judged now, not held until the next answer (its lease
+      // would expire); what the guard gives back to measure again gets slots of its own.
+      if (batch && --batch.left === 0 && guard && !this.abandonBatch) {
+        await guard.settle();
+        this.fill();
+      }
     }
   }
 
   private due(target: string): boolean {
     const last = this.lastProbed.get(target);
     return last === undefined || Date.now() - last >= this.opts.cooldownMs;
-  }
-
-  private async measureAll(targets: string[], lease: string | null): Promise<void> {
-    const guard = this.opts.guard;
-    let next = 0;
-    const worker = async () => {
-      for (;;) {
-        await guard?.ready();
-        if (this.abandonBatch) return;
-        const job: MeasuredTarget | undefined =
-          guard?.nextRetry() ?? (next < targets.length ? { target: targets[next++]!, lease } : undefined);
-        if (!job) return;
-        this.lastProbed.set(job.target, Date.now());
-        try {
-          const results = await this.opts.measure(job.target, job.lease);
-          await (guard ? guard.record(job, results) : this.opts.store(results));
-        } catch (err) {
-          this.opts.log.error({ err, target: job.target }, 'measurement failed');
-        }
-      }
-    };
-    const pool = (n: number) => Promise.all(Array.from({ length: Math.min(this.opts.concurrency, n) }, worker));
-    await pool(targets.length);
-    // Workers that ran out of targets may have left before a streak at the batch's end was judged.
-    while (guard && !this.abandonBatch) {
-      await guard.settle();
-      if (guard.retryCount === 0 || this.abandonBatch) break;
-      await pool(guard.retryCount);
-    }
-    this.forgetExpired();
   }
 
   /** Keeps the cooldown map from growing without bound on a long-running worker. */
