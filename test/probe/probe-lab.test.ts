@@ -67,7 +67,7 @@ describe('probing the diamond lab for real', { skip }, () => {
 
   for (const method of TRACE_METHODS) {
     it(`${method}: reports exactly the true hops, with * for the silent router, one consistent branch per flow`, async () => {
-      const traces = await probeFrom<TraceResult[]>({ op: 'trace', method, targets: TARGETS });
+      const traces = await probeFrom<TraceResult[]>({ op: 'trace', method, targets: TARGETS, parallel: true });
       for (const trace of traces) {
         assert.equal(trace.reached, true, JSON.stringify(trace));
         const seq = sequence(trace);
@@ -115,7 +115,7 @@ describe('probing the diamond lab for real', { skip }, () => {
 
   it('with a Doubletree stop set, sends far fewer probes and still reports only true hops', async () => {
     const targets = Array.from({ length: 40 }, (_, i) => `198.19.100.${i + 100}`);
-    const plain = await probeFrom<TraceResult[]>({ op: 'trace', method: 'icmp-paris', targets });
+    const plain = await probeFrom<TraceResult[]>({ op: 'trace', method: 'icmp-paris', targets, parallel: true });
     const { traces, saved } = await probeFrom<{ traces: TraceResult[]; saved: number }>({
       op: 'doubletree',
       method: 'icmp-paris',

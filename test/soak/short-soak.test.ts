@@ -27,7 +27,7 @@ describe('short soak: input, output and manager under steady load', { skip }, ()
       // Only a safety net for a stalled load; the run ends on the request count.
       durationMs: 15 * 60_000,
       sampleEveryMs: 2_000,
-      ratePerSecond: 15,
+      ratePerSecond: 30,
       perRequest: 5,
       gcBeforeSample: true,
       signal: AbortSignal.timeout(20 * 60_000),
