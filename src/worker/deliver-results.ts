@@ -182,6 +182,12 @@ export class ResultDelivery {
           limit = Math.min(this.opts.batchSize, limit * 2);
           continue;
         }
+        if (outcome.unreachable && this.stopping.signal.aborted) {
+          // Shutting down with no output answering: retrying until the flush deadline would only hold the
+          // stop back (a host going down stops its output too); the spool keeps the rest for the next start.
+          this.recordFailure(outcome, failures);
+          return;
+        }
         if (outcome.permanent === 'batch' && batch.items.length > 1) {
           // Too large (413): halve until it fits; a success doubles the size again.
           limit = Math.ceil(batch.items.length / 2);

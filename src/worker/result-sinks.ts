@@ -16,11 +16,19 @@ export interface RejectedItem {
  * sending again). Otherwise the batch stays spooled: with no `permanent` it is worth retrying after a
  * backoff; `permanent: 'batch'` means this batch will never fit (413), so send it in smaller pieces;
  * `permanent: 'receiver'` means the receiver refuses this worker (401, 403, 404, ...) until an operator acts.
- * `status` is the HTTP status when a receiver answered (a 5xx may be the batch's fault: find-poison.ts).
+ * `status` is the HTTP status when a receiver answered (a 5xx may be the batch's fault: find-poison.ts);
+ * `unreachable` says that none answered at all.
  */
 export type SendOutcome =
   | { ok: true; rejected?: RejectedItem[] }
-  | { ok: false; reason: string; retryAfterMs?: number; permanent?: 'batch' | 'receiver'; status?: number };
+  | {
+      ok: false;
+      reason: string;
+      retryAfterMs?: number;
+      permanent?: 'batch' | 'receiver';
+      status?: number;
+      unreachable?: true;
+    };
 
 export interface ResultSink {
   /** Never throws: every failure is an outcome. `signal` aborts an attempt in flight (shutdown). */
@@ -87,6 +95,7 @@ function failoverSink(sinks: ResultSink[]): ResultSink {
       let last: SendOutcome | undefined;
       // A 5xx from any of them, even if another was unreachable, may be the batch's fault (find-poison.ts).
       let status: number | undefined;
+      let answered = false;
       for (let tried = 0; tried < sinks.length; tried++) {
         const i = (current + tried) % sinks.length;
         last = await sinks[i]!.send(batch, signal);
@@ -95,6 +104,7 @@ function failoverSink(sinks: ResultSink[]): ResultSink {
           return last;
         }
         reasons.push(last.reason);
+        if (!last.unreachable) answered = true;
         if (
           last.status !== undefined &&
           last.status >= 500 &&
@@ -104,7 +114,13 @@ function failoverSink(sinks: ResultSink[]): ResultSink {
         if (signal?.aborted) break;
       }
       current = (current + 1) % sinks.length;
-      return { ...last!, reason: reasons.join('; '), ...(status !== undefined && { status }) } as SendOutcome;
+      const out = { ...last!, reason: reasons.join('; '), ...(status !== undefined && { status }) } as Extract<
+        SendOutcome,
+        { ok: false }
+      >;
+      if (answered) delete out.unreachable;
+      else out.unreachable = true;
+      return out;
     },
   };
 }

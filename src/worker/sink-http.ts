@@ -42,6 +42,9 @@ export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSin
       const body = Buffer.from(JSON.stringify(batch), 'utf8');
       return new Promise<SendOutcome>((resolve) => {
         const fail = (err: Error) => resolve({ ok: false, reason: `${where}: ${err.message}` });
+        // No answer at all (refused, unreachable, silent): the output is away, not busy.
+        const unreachable = (err: Error) =>
+          resolve({ ok: false, reason: `${where}: ${err.message}`, unreachable: true });
         const requestOpts = {
           method: 'POST',
           agent,
@@ -49,7 +52,9 @@ export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSin
           signal,
           timeout: timeoutMs,
         };
+        let answered = false;
         const onAnswer = (res: http.IncomingMessage) => {
+          answered = true;
           const chunks: Buffer[] = [];
           let kept = 0;
           res.on('data', (c: Buffer) => {
@@ -68,7 +73,7 @@ export function createHttpSink(target: HttpTarget, opts: SinkOptions): ResultSin
             ? (secure ? https : http).request(target.url, requestOpts, onAnswer)
             : http.request({ ...requestOpts, socketPath: target.socketPath, path: target.path }, onAnswer);
         req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-        req.on('error', fail);
+        req.on('error', (err) => (answered ? fail(err) : unreachable(err)));
         req.end(body);
       });
     },

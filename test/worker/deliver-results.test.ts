@@ -229,6 +229,37 @@ describe('ResultDelivery', { skip }, () => {
     await reopened.close();
   });
 
+  it('stop() with no output answering at all tries once and leaves the rest spooled, without waiting out its flush window', async () => {
+    const away = newReceiver();
+    await away.start();
+    await away.stop(); // its port now refuses connections
+    const worker = await openWorker(dir, away.url);
+    await worker.spool.append(items(0, 4));
+    await waitFor('a refused connection', () => worker.delivery.stats.failedAttempts >= 1);
+    const before = worker.delivery.stats.failedAttempts;
+    await worker.close(60_000);
+    assert.ok(
+      worker.delivery.stats.failedAttempts - before <= 1,
+      `${worker.delivery.stats.failedAttempts - before} attempts while stopping: one is enough to know nobody answers`,
+    );
+    const reopened = await ResultSpool.open(join(dir, 'spool'), { maxBytes: 10_000_000, log: quietLog });
+    assert.equal(reopened.depth, 4, 'undelivered results stay spooled for the next start');
+    await reopened.close();
+  });
+
+  it('stop() keeps trying for its flush window while one of two outputs answers, even with a 503', async () => {
+    const away = newReceiver();
+    await away.start();
+    await away.stop();
+    const busy = await newReceiver().start();
+    busy.answer = (_batch, n) => (n < 4 ? { status: 503 } : { status: 200 });
+    const worker = await openWorker(dir, `${away.url},${busy.url}`);
+    await worker.spool.append(items(0, 4));
+    await waitFor('a first 503', () => busy.requests.length >= 1);
+    await worker.close(20_000);
+    assert.deepEqual(busy.accepted, idsOf(items(0, 4)), 'delivered at the fourth try, during the stop');
+  });
+
   it('counts a 400 that names the bad items as delivered, logs them and does not send them again', async () => {
     const receiver = await newReceiver().start();
     receiver.answer = (batch) => {
