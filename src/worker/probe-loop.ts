@@ -31,6 +31,8 @@ interface Batch {
   lease: string | null;
   queued: string[];
   left: number;
+  /** Fetched while the worker had never heard an answer (a few targets, spaced out). */
+  trickle: boolean;
 }
 
 /**
@@ -118,7 +120,7 @@ export class ProbeLoop {
       }
       // Marked now, so that a target in the next batch too is not measured twice at once.
       for (const t of due) this.lastProbed.set(t, Date.now());
-      this.batches.push({ lease: batch.lease, queued: due, left: due.length });
+      this.batches.push({ lease: batch.lease, queued: due, left: due.length, trickle: silent });
       this.fill();
       this.forgetExpired();
     }
@@ -146,6 +148,14 @@ export class ProbeLoop {
   private take(): { job: MeasuredTarget; batch?: Batch } | undefined {
     const retry = this.opts.guard?.nextRetry();
     if (retry) return { job: retry };
+    // Silence found (silence-watch.ts): a full batch fetched before is not measured on; its targets are left
+    // to their lease, as the trickle is there not to report a whole target list unanswered.
+    while (this.batches[0] && !this.batches[0].trickle && this.opts.silence?.silent) {
+      const dropped = this.batches.shift()!;
+      dropped.left -= dropped.queued.length;
+      if (dropped.left === 0) void this.opts.guard?.settle();
+    }
+    if (this.batches.length === 0) this.drained?.();
     const batch = this.batches[0];
     if (!batch) return undefined;
     const target = batch.queued.shift()!;

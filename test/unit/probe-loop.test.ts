@@ -110,6 +110,33 @@ describe('ProbeLoop: batches overlap', { timeout: 10_000 }, () => {
     await loop.stop();
   });
 
+  it('once the worker turns out never to have heard an answer, it measures no more of a full batch it fetched before', async () => {
+    const net = new HeldMeasurements();
+    const silence = { silent: false };
+    const source = batches(['a1', 'a2'], ['b1', 'b2', 'b3'], ['c1']);
+    const loop = new ProbeLoop({
+      source,
+      measure: net.measure,
+      store: () => Promise.resolve(),
+      log,
+      batchSize: 3,
+      concurrency: 2,
+      cooldownMs: 0,
+      intervalMs: 1,
+      silence,
+    });
+    loop.start();
+    await net.until(() => net.started.length === 2);
+    while (source.asked.length < 2) await new Promise((r) => setImmediate(r));
+    silence.silent = true;
+    net.finish('a1', 'a2');
+    // b1-b3 are left to their lease; the next fetch is a trickle batch (at most 10 targets, after a pause).
+    await net.until(() => net.started.includes('c1'));
+    assert.deepEqual(net.started, ['a1', 'a2', 'c1']);
+    net.finish('c1');
+    await loop.stop();
+  });
+
   it('stop() measures every target already leased and stores it before it returns', async () => {
     const net = new HeldMeasurements();
     const stored: Result[] = [];
