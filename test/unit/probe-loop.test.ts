@@ -55,22 +55,33 @@ class HeldMeasurements {
   }
 }
 
+/** A started loop of 3-target batches over `net`, storing into `stored`. */
+function startLoop(
+  source: TargetSource,
+  net: HeldMeasurements,
+  opts: { concurrency: number; stored?: Result[]; silence?: { silent: boolean } },
+): ProbeLoop {
+  const loop = new ProbeLoop({
+    source,
+    measure: net.measure,
+    store: (r) => (opts.stored?.push(...r), Promise.resolve()),
+    log,
+    batchSize: 3,
+    concurrency: opts.concurrency,
+    cooldownMs: 0,
+    intervalMs: 1,
+    ...(opts.silence && { silence: opts.silence }),
+  });
+  loop.start();
+  return loop;
+}
+
 describe('ProbeLoop: batches overlap', { timeout: 10_000 }, () => {
   it('fetches and measures the next batch while one slow target of the last is still being measured', async () => {
     const net = new HeldMeasurements();
     const stored: Result[] = [];
     const source = batches(['a1', 'a2', 'a3'], ['b1', 'b2']);
-    const loop = new ProbeLoop({
-      source,
-      measure: net.measure,
-      store: (r) => (stored.push(...r), Promise.resolve()),
-      log,
-      batchSize: 3,
-      concurrency: 4,
-      cooldownMs: 0,
-      intervalMs: 1,
-    });
-    loop.start();
+    const loop = startLoop(source, net, { concurrency: 4, stored });
     await net.until(() => net.started.length === 3);
     net.finish('a1', 'a2');
     // a3 is still under way: its batch's slow target no longer holds the next batch back.
@@ -85,17 +96,7 @@ describe('ProbeLoop: batches overlap', { timeout: 10_000 }, () => {
   it('never measures more than `concurrency` targets at once, and leases no batch while one still waits for slots', async () => {
     const net = new HeldMeasurements();
     const source = batches(['a1', 'a2', 'a3'], ['b1', 'b2', 'b3'], ['c1']);
-    const loop = new ProbeLoop({
-      source,
-      measure: net.measure,
-      store: () => Promise.resolve(),
-      log,
-      batchSize: 3,
-      concurrency: 4,
-      cooldownMs: 0,
-      intervalMs: 1,
-    });
-    loop.start();
+    const loop = startLoop(source, net, { concurrency: 4 });
     await net.until(() => net.started.length === 4);
     // Let the loop run: with b2 and b3 waiting for a slot, it must not fetch the third batch.
     await new Promise((r) => setImmediate(r));
@@ -114,18 +115,7 @@ describe('ProbeLoop: batches overlap', { timeout: 10_000 }, () => {
     const net = new HeldMeasurements();
     const silence = { silent: false };
     const source = batches(['a1', 'a2'], ['b1', 'b2', 'b3'], ['c1']);
-    const loop = new ProbeLoop({
-      source,
-      measure: net.measure,
-      store: () => Promise.resolve(),
-      log,
-      batchSize: 3,
-      concurrency: 2,
-      cooldownMs: 0,
-      intervalMs: 1,
-      silence,
-    });
-    loop.start();
+    const loop = startLoop(source, net, { concurrency: 2, silence });
     await net.until(() => net.started.length === 2);
     while (source.asked.length < 2) await new Promise((r) => setImmediate(r));
     silence.silent = true;
@@ -140,17 +130,7 @@ describe('ProbeLoop: batches overlap', { timeout: 10_000 }, () => {
   it('stop() measures every target already leased and stores it before it returns', async () => {
     const net = new HeldMeasurements();
     const stored: Result[] = [];
-    const loop = new ProbeLoop({
-      source: batches(['a1', 'a2', 'a3']),
-      measure: net.measure,
-      store: (r) => (stored.push(...r), Promise.resolve()),
-      log,
-      batchSize: 3,
-      concurrency: 2,
-      cooldownMs: 0,
-      intervalMs: 1,
-    });
-    loop.start();
+    const loop = startLoop(batches(['a1', 'a2', 'a3']), net, { concurrency: 2, stored });
     await net.until(() => net.started.length === 2);
     const stopped = loop.stop();
     net.finish('a1', 'a2');
