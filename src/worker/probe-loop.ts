@@ -155,9 +155,11 @@ export class ProbeLoop {
       dropped.left -= dropped.queued.length;
       if (dropped.left === 0) void this.opts.guard?.settle();
     }
-    if (this.batches.length === 0) this.drained?.();
     const batch = this.batches[0];
-    if (!batch) return undefined;
+    if (!batch) {
+      this.drained?.();
+      return undefined;
+    }
     const target = batch.queued.shift()!;
     if (batch.queued.length === 0) this.batches.shift();
     if (this.batches.length === 0) this.drained?.();
