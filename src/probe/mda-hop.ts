@@ -25,7 +25,7 @@ export class MdaState {
     send: SendFlowProbe,
     readonly confidence: number,
     readonly maxFlows: number,
-    private readonly responders?: ResponderGate,
+    readonly responders?: ResponderGate,
   ) {
     // Whoever may answer a flow at a TTL is a successor of what answered it one TTL before.
     this.send = gated(responders, send, (flow, ttl) => this.byTtl.get(ttl - 1)?.get(flow)?.from ?? null);
@@ -218,7 +218,9 @@ export async function exploreHop(s: MdaState, ttl: number): Promise<void> {
       const crossed = [...flows.filter((f) => cur.has(f)), ...s.inferredThrough(ttl, v)];
       const next = new Set(crossed.flatMap((f) => (cur.get(f) ? [cur.get(f)!.from] : [])));
       const deficit = s.need(next.size) - crossed.length;
-      if (deficit <= 0) continue;
+      // Where answers are scarce (a rate-limited router at or past v), what the worker already knows of v's
+      // successors stands in for the rest of the stopping rule: its answers go to links not seen yet.
+      if (deficit <= 0 || (v !== SILENT && s.responders?.knownThrough(v, next))) continue;
       const unprobed = flows.filter((f) => !cur.has(f)).slice(0, deficit);
       reuse.push(...unprobed);
       if (deficit > unprobed.length) short.set(v, deficit - unprobed.length);

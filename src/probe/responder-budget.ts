@@ -124,6 +124,17 @@ export class ResponderBudget implements ResponderGate {
     this.paced.set(answer, { intervalMs, nextAt: this.now() + intervalMs });
   }
 
+  /**
+   * Whether `v`'s answers, or those of what follows it, are rate-limited, and every successor this worker has
+   * seen follow `v` is among `seen`: another answer from there would most likely only confirm what is known.
+   */
+  knownThrough(v: string, seen: ReadonlySet<string>): boolean {
+    const succ = this.next.get(v);
+    if (!succ?.size || !(this.paced.has(v) || this.pacedAfter(v).length > 0)) return false;
+    for (const r of succ) if (!seen.has(r)) return false;
+    return true;
+  }
+
   /** Paced interfaces that may answer a probe one hop past `prev`. */
   pacedAfter(prev: string | null): string[] {
     if (prev === null) return [];
@@ -162,6 +173,7 @@ export interface ResponderGate {
   retryWait(prev: string | null): Promise<boolean>;
   retried(prev: string | null, answer: string | null): void;
   pacedAfter(prev: string | null): string[];
+  knownThrough(v: string, seen: ReadonlySet<string>): boolean;
 }
 
 /** `send` that waits for the budget of whatever may answer, and reports what did; `prev` is the hop before's answer. */

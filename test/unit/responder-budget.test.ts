@@ -43,6 +43,26 @@ describe('ResponderBudget: which interfaces rate-limit, and the slots it gives t
     assert.equal(waits.filter((w) => w === 0).length, 15, '5 slots within 10 s (2, 4, … 10 s on), 15 go at once');
   });
 
+  it('knownThrough: only where answers are scarce, and only once this trace has seen every successor the worker knows', async () => {
+    const clock = new VirtualClock();
+    const b = budgetOn(clock);
+    b.after(R(1), R(2));
+    b.after(R(1), R(3));
+    b.after(R(2), R(4));
+    const seen = (...a: number[]) => new Set(a.map(R));
+    assert.equal(b.knownThrough(R(1), seen(2, 3)), false, 'nothing rate-limited: the full stopping rule');
+    for (let i = 0; i < 2; i++) {
+      b.after(R(1), null);
+      await b.retryWait(R(1));
+      b.retried(R(1), R(2));
+    }
+    assert.deepEqual(Object.keys(b.limited()), [R(2)]);
+    assert.equal(b.knownThrough(R(1), seen(2, 3)), true, 'R1 leads to paced R2, and both its successors are seen');
+    assert.equal(b.knownThrough(R(1), seen(2)), false, 'R3 not seen by this trace yet');
+    assert.equal(b.knownThrough(R(2), seen(4)), true, 'R2 itself is paced: its flows are the scarce ones');
+    assert.equal(b.knownThrough(R(3), seen()), false, 'nothing known past R3');
+  });
+
   it('never paces a silent router, nor the answering router beside it; after 3 silent second tries it stops trying', async () => {
     const clock = new VirtualClock();
     const b = budgetOn(clock);
