@@ -83,6 +83,14 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): P
   }
 }
 
+/** What a worker starting on `dir` would find still spooled. */
+async function spooledDepth(dir: string): Promise<number> {
+  const reopened = await ResultSpool.open(join(dir, 'spool'), { maxBytes: 10_000_000, log: quietLog });
+  const depth = reopened.depth;
+  await reopened.close();
+  return depth;
+}
+
 /** A spool, a sink and a delivery on one directory, with fast test timings unless told otherwise. */
 async function openWorker(dir: string, output: string, opts: Partial<DeliveryOptions> = {}) {
   const spool = await ResultSpool.open(join(dir, 'spool'), { maxBytes: 10_000_000, log: quietLog });
@@ -114,6 +122,12 @@ describe('ResultDelivery', { skip }, () => {
   const newReceiver = () => {
     const r = new Receiver();
     receivers.push(r);
+    return r;
+  };
+  /** A receiver started and stopped again: its port now refuses connections. */
+  const refusingReceiver = async () => {
+    const r = await newReceiver().start();
+    await r.stop();
     return r;
   };
   beforeEach(() => {
@@ -224,15 +238,11 @@ describe('ResultDelivery', { skip }, () => {
     const started = Date.now();
     await second.close(300);
     assert.ok(Date.now() - started < 10_000, 'stop() gave up at its flush deadline');
-    const reopened = await ResultSpool.open(join(dir, 'spool'), { maxBytes: 10_000_000, log: quietLog });
-    assert.equal(reopened.depth, 3, 'undelivered results stay spooled');
-    await reopened.close();
+    assert.equal(await spooledDepth(dir), 3, 'undelivered results stay spooled');
   });
 
   it('stop() with no output answering at all tries once and leaves the rest spooled, without waiting out its flush window', async () => {
-    const away = newReceiver();
-    await away.start();
-    await away.stop(); // its port now refuses connections
+    const away = await refusingReceiver();
     const worker = await openWorker(dir, away.url);
     await worker.spool.append(items(0, 4));
     await waitFor('a refused connection', () => worker.delivery.stats.failedAttempts >= 1);
@@ -242,15 +252,11 @@ describe('ResultDelivery', { skip }, () => {
       worker.delivery.stats.failedAttempts - before <= 1,
       `${worker.delivery.stats.failedAttempts - before} attempts while stopping: one is enough to know nobody answers`,
     );
-    const reopened = await ResultSpool.open(join(dir, 'spool'), { maxBytes: 10_000_000, log: quietLog });
-    assert.equal(reopened.depth, 4, 'undelivered results stay spooled for the next start');
-    await reopened.close();
+    assert.equal(await spooledDepth(dir), 4, 'undelivered results stay spooled for the next start');
   });
 
   it('stop() keeps trying for its flush window while one of two outputs answers, even with a 503', async () => {
-    const away = newReceiver();
-    await away.start();
-    await away.stop();
+    const away = await refusingReceiver();
     const busy = await newReceiver().start();
     busy.answer = (_batch, n) => (n < 4 ? { status: 503 } : { status: 200 });
     const worker = await openWorker(dir, `${away.url},${busy.url}`);
