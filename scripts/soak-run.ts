@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { startServiceInstance, type ServiceInstance } from '../bench/service-ins
 import { createKey } from '../src/keys/key-store.js';
 import { summarize, type MemorySample, type SeriesSummary } from './soak-analysis.js';
 import { SOAK_WORKERS, startSoakLoad, type SoakServiceName } from './soak-load.js';
-import { sampleMemory } from './soak-sampler.js';
+import { collectGarbage, sampleMemory } from './soak-sampler.js';
 
 export interface SoakOptions {
   /** A migrated database the services may fill. */
@@ -60,8 +60,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   try {
     await writeFile(join(dir, 'soak.txt'), `${TARGET_BLOCKS.join('\n')}\n`);
     const serverKey = randomBytes(32);
+    const gcDir = join(dir, 'gc');
+    await mkdir(gcDir);
     const nodeOptions: Record<string, string> = opts.gcBeforeSample
-      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${GC_HOOK}`.trim() }
+      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${GC_HOOK}`.trim(), HOPMAP_SOAK_GC_DIR: gcDir }
       : {};
     const common = { databaseUrl: opts.databaseUrl, signal: opts.signal };
     opts.progress('soak: starting input, output and manager');
@@ -103,17 +105,23 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const t0 = Date.now();
     try {
       for (let k = 0; ; k++) {
-        if (opts.gcBeforeSample) {
-          for (const [, instance] of named) process.kill(instance.pid, 'SIGUSR2');
-          // A full collection of a ~50 MB heap takes tens of milliseconds; leave it time on a loaded machine.
-          await sleep(500, undefined, { signal: opts.signal });
-        }
+        const collected = opts.gcBeforeSample
+          ? await collectGarbage(
+              named.map(([name, instance]) => ({ name, pid: instance.pid })),
+              gcDir,
+              opts.signal,
+            )
+          : undefined;
         const t = (Date.now() - t0) / 1000;
-        for (const [name, instance] of named)
+        for (const [name, instance] of named) {
+          const sample = await sampleMemory({ name, pid: instance.pid, url: instance.url }, t);
           samples.get(name)!.push({
-            ...(await sampleMemory({ name, pid: instance.pid, url: instance.url }, t)),
+            ...sample,
+            // The heap right after the collection; /metrics reads it later, with the requests since on top.
+            heapMb: collected?.get(name) ?? sample.heapMb,
             requests: load.requests[name],
           });
+        }
         if (k % 10 === 0)
           opts.progress(
             `soak: ${t.toFixed(0)} s, ${named.map(([n]) => `${n} ${samples.get(n)!.at(-1)!.rssMb.toFixed(0)} MB`).join(', ')}, ${JSON.stringify(load.requests)}`,

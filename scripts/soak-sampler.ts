@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { httpGet } from '../bench/http-get.js';
 import type { MemorySample } from './soak-analysis.js';
 
@@ -33,4 +35,45 @@ export function metricValue(text: string, name: string): number {
   const m = new RegExp(`^(?:hopmap_)?${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm').exec(text);
   if (!m) throw new Error(`no ${name} in /metrics`);
   return Number(m[1]);
+}
+
+/**
+ * Asks each service for a full garbage collection (SIGUSR2, soak-gc-hook.cjs, with HOPMAP_SOAK_GC_DIR=`dir`)
+ * and returns its heap right after it, in MB, by name: what is still referenced, whatever the load does next.
+ */
+export async function collectGarbage(
+  services: Array<Pick<SampledService, 'name' | 'pid'>>,
+  dir: string,
+  signal: AbortSignal,
+): Promise<Map<string, number>> {
+  const before = new Map<string, number>();
+  for (const s of services) before.set(s.name, (await readCollection(dir, s.pid))?.count ?? 0);
+  for (const s of services) process.kill(s.pid, 'SIGUSR2');
+  const heap = new Map<string, number>();
+  // A service busy with a request collects once it is done: seconds on a loaded machine.
+  const deadline = Date.now() + GC_TIMEOUT_MS;
+  for (;;) {
+    for (const s of services) {
+      const c = heap.has(s.name) ? undefined : await readCollection(dir, s.pid);
+      if (c && c.count > before.get(s.name)!) heap.set(s.name, c.heapBytes / MB);
+    }
+    if (heap.size === services.length) return heap;
+    if (Date.now() > deadline) {
+      const late = services.filter((s) => !heap.has(s.name)).map((s) => s.name);
+      throw new Error(`${late.join(', ')}: no full GC within ${GC_TIMEOUT_MS / 1000} s of SIGUSR2`);
+    }
+    await sleep(50, undefined, { signal });
+  }
+}
+
+const GC_TIMEOUT_MS = 30_000;
+
+async function readCollection(dir: string, pid: number): Promise<{ count: number; heapBytes: number } | undefined> {
+  const text = await readFile(join(dir, String(pid)), 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (text === undefined) return undefined;
+  const [count, heapBytes] = text.split(' ').map(Number);
+  return { count: count!, heapBytes: heapBytes! };
 }
