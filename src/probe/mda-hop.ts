@@ -22,13 +22,32 @@ export class MdaState {
 
   constructor(
     readonly dst: string,
-    send: SendFlowProbe,
+    private readonly rawSend: SendFlowProbe,
     readonly confidence: number,
     readonly maxFlows: number,
     readonly responders?: ResponderGate,
   ) {
     // Whoever may answer a flow at a TTL is a successor of what answered it one TTL before.
-    this.send = gated(responders, send, (flow, ttl) => this.byTtl.get(ttl - 1)?.get(flow)?.from ?? null);
+    this.send = gated(responders, rawSend, (flow, ttl) => this.byTtl.get(ttl - 1)?.get(flow)?.from ?? null);
+  }
+
+  /** The highest TTL probed so far. */
+  get ttls(): number {
+    return this.lastTtl;
+  }
+
+  /**
+   * Sends `flow` at `ttl` again once every paced interface past `prev` (its answer one TTL before) has a slot
+   * within `patienceMs`, and not at all where one has not: true when it was answered.
+   */
+  async probeWhenDue(flow: number, ttl: number, prev: string, patienceMs: number): Promise<boolean> {
+    const gate = this.responders;
+    if (!gate || !(await gate.before(prev, patienceMs))) return false;
+    const reply = await this.rawSend(flow, ttl);
+    this.probesSent++;
+    gate.after(prev, reply?.from ?? null);
+    if (reply) this.at(ttl).set(flow, reply);
+    return reply !== undefined;
   }
 
   at(ttl: number): Map<number, ProbeReply | null> {

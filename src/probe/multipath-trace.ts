@@ -1,5 +1,6 @@
 import type { ProbeReply } from './probe-reply.js';
 import { ICMP_DEST_UNREACHABLE } from './icmp-packets.js';
+import { fillHoles } from './mda-holes.js';
 import { exploreHop, MdaState } from './mda-hop.js';
 import type { ResponderGate } from './responder-budget.js';
 import { fromDestination, type TraceMethod } from './traceroute.js';
@@ -76,5 +77,6 @@ export async function traceMultipath(
     silentHops = replies.length === 0 ? silentHops + 1 : 0;
     if (silentHops >= gapLimit) break;
   }
+  await fillHoles(state);
   return { dst, method, confidence, hops: state.hops(), links: state.links(), reached, probesSent: state.probesSent };
 }

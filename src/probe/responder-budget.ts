@@ -52,21 +52,28 @@ export class ResponderBudget implements ResponderGate {
     this.waiting.clear();
   }
 
-  /** Waits for a slot of every paced interface that may answer a probe sent one hop past `prev`. */
-  async before(prev: string | null): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Waits for a slot of every paced interface that may answer a probe sent one hop past `prev`. A queue
+   * longer than `patienceMs` is not joined: the probe goes now and may be lost, rather than hold its trace
+   * for minutes behind a burst of other traces' probes. False when it went without a slot for that reason.
+   */
+  async before(prev: string | null, patienceMs = MAX_WAIT_MS): Promise<boolean> {
+    if (this.closed) return true;
     const now = this.now();
     let wait = 0;
+    let slotted = true;
     for (const r of this.pacedAfter(prev)) {
       const p = this.paced.get(r)!;
       const slot = Math.max(p.nextAt, now);
-      // A queue longer than this is not worth joining: the probe goes now and may be lost, rather than hold
-      // its trace for minutes behind a burst of other traces' probes.
-      if (slot - now > MAX_WAIT_MS) continue;
+      if (slot - now > patienceMs) {
+        slotted = false;
+        continue;
+      }
       p.nextAt = slot + p.intervalMs;
       wait = Math.max(wait, slot - now);
     }
     if (wait > 0) await this.sleep(wait);
+    return slotted;
   }
 
   /** What a probe one hop past `prev` got: `answer` (its source) or null. */
@@ -135,6 +142,17 @@ export class ResponderBudget implements ResponderGate {
     return true;
   }
 
+  /**
+   * Whether a flow answered by `p` and two hops on by `x`, the hop between lost, may show a link this worker
+   * has not seen: `p` leads to a paced interface (the loss is likely its rate limit), and some successor of
+   * `p` is not yet known to lead to `x`.
+   */
+  mayLink(p: string, x: string): boolean {
+    if (this.pacedAfter(p).length === 0) return false;
+    for (const r of this.next.get(p) ?? []) if (!this.next.get(r)?.has(x)) return true;
+    return false;
+  }
+
   /** Paced interfaces that may answer a probe one hop past `prev`. */
   pacedAfter(prev: string | null): string[] {
     if (prev === null) return [];
@@ -166,14 +184,18 @@ export class ResponderBudget implements ResponderGate {
 
 /** What a trace needs of a budget (responder-budget.ts); tests may script their own. */
 export interface ResponderGate {
-  /** Waits before a probe one hop past `prev` (the hop before's answer, null where unknown). */
-  before(prev: string | null): Promise<void>;
+  /**
+   * Waits before a probe one hop past `prev` (the hop before's answer, null where unknown), at most about
+   * `patienceMs` for a slot; false when the probe had to go without one.
+   */
+  before(prev: string | null, patienceMs?: number): Promise<boolean>;
   after(prev: string | null, answer: string | null): void;
   /** Waits until a second try of an unanswered probe past `prev` is due; false when it is not worth one. */
   retryWait(prev: string | null): Promise<boolean>;
   retried(prev: string | null, answer: string | null): void;
   pacedAfter(prev: string | null): string[];
   knownThrough(v: string, seen: ReadonlySet<string>): boolean;
+  mayLink(p: string, x: string): boolean;
 }
 
 /** `send` that waits for the budget of whatever may answer, and reports what did; `prev` is the hop before's answer. */

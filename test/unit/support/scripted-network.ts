@@ -100,13 +100,14 @@ export class ScriptedSender {
   /** Probes that reached each router or the destination (answered or not). */
   readonly arrived = new Map<string, number>();
   readonly sent: Array<{ flow: number; ttl: number }> = [];
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     readonly net: ScriptedNetwork,
     readonly method: TraceMethod = 'icmp-paris',
     /** The time `bucket` routers refill by (ms); without one, time stands still. */
     readonly clock: { read(): number } = { read: () => 0 },
+    /** The `bucket` routers' credit: shared by senders whose networks share routers (traces to several destinations). */
+    private readonly buckets = new Map<string, { tokens: number; at: number }>(),
   ) {}
 
   /** One probe on `flow` with `ttl`: what the real prober resolves to (undefined: timed out, `*`). */
