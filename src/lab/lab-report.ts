@@ -141,6 +141,14 @@ function labAddresses(lab: Lab): string[] {
   return out;
 }
 
+/** The lab nodes a link joins, where its addresses are theirs: a report then reads as routers, not addresses. */
+export function linkNodes(lab: Lab, link: { near: string; far: string }): { nearNode?: string; farNode?: string } {
+  const truth = lab.truth();
+  const near = truth.nodeOf(link.near);
+  const far = truth.nodeOf(link.far);
+  return { ...(near === undefined ? {} : { nearNode: near }), ...(far === undefined ? {} : { farNode: far }) };
+}
+
 /** The rate-limited routers a link touches: a missed link there is what the worker's ICMP budgets are for. */
 export function rateLimitedEnds(lab: Lab, link: { near: string; far: string }): { rateLimited?: string[] } {
   const truth = lab.truth();

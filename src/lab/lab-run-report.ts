@@ -3,7 +3,15 @@ import { int8 } from '../db/int8.js';
 import { resolveRouters } from '../aliases/resolve-routers.js';
 import { resolvedMap, scoreAliases, type AliasScore } from './alias-score.js';
 import type { WorkerSummary } from './lab-run.js';
-import { allTrueLinks, linksByAs, rateLimitedEnds, reachableTruth, scoreMap, type AsPairCount } from './lab-report.js';
+import {
+  allTrueLinks,
+  linkNodes,
+  linksByAs,
+  rateLimitedEnds,
+  reachableTruth,
+  scoreMap,
+  type AsPairCount,
+} from './lab-report.js';
 import type { Lab } from './open-lab.js';
 
 /** What `hopmap lab run` records about a run, for `hopmap lab report` (run.json in the run's directory). */
@@ -20,12 +28,20 @@ export interface RunRecord {
   workers: WorkerSummary[];
 }
 
+export interface ReportedLink {
+  near: string;
+  far: string;
+  nearNode?: string;
+  farNode?: string;
+}
+
 export interface LabReport {
   lab: string;
   links: { discovered: number; true: number; reachable: number; precision: number; recall: number };
-  falseLinks: Array<{ near: string; far: string }>;
-  /** With the rate-limited routers (`icmp: ratelimited…`) at either end, where there are any. */
-  missedLinks: Array<{ near: string; far: string; rateLimited?: string[] }>;
+  /** With the lab node of each end, where the address is one of the lab's. */
+  falseLinks: Array<ReportedLink>;
+  /** With the lab node of each end, and the rate-limited routers (`icmp: ratelimited…`) at either end, where there are any. */
+  missedLinks: Array<ReportedLink & { rateLimited?: string[] }>;
   byAs: AsPairCount[];
   hops: { known: number; measured: number };
   results: { stored: number; byType: Record<string, number>; duplicateIds: number; producedByWorkers: number | null };
@@ -68,8 +84,8 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
       precision: score.precision,
       recall: score.recall,
     },
-    falseLinks: score.falseLinks,
-    missedLinks: score.missed.map((l) => ({ ...l, ...rateLimitedEnds(lab, l) })),
+    falseLinks: score.falseLinks.map((l) => ({ ...l, ...linkNodes(lab, l) })),
+    missedLinks: score.missed.map((l) => ({ ...l, ...linkNodes(lab, l), ...rateLimitedEnds(lab, l) })),
     byAs: linksByAs(lab, links.rows),
     hops: hops.rows[0]!,
     results: {
@@ -108,7 +124,7 @@ export function formatReport(r: LabReport): string {
     '  links by network (AS of near end -> AS of far end)',
     ...r.byAs.map((a) => `    AS${a.nearAs.padEnd(8)} -> AS${a.farAs.padEnd(8)} ${a.links}`),
   ];
-  if (r.falseLinks.length) lines.push('', '  false links', ...r.falseLinks.map((l) => `    ${l.near} -> ${l.far}`));
+  if (r.falseLinks.length) lines.push('', '  false links', ...r.falseLinks.map((l) => `    ${linkText(l)}`));
   if (r.missedLinks.length) {
     const limited = r.missedLinks.filter((l) => l.rateLimited);
     lines.push(
@@ -116,7 +132,7 @@ export function formatReport(r: LabReport): string {
       `  missed links (${limited.length} of ${r.missedLinks.length} at a rate-limited router)`,
       ...r.missedLinks
         .slice(0, 50)
-        .map((l) => `    ${l.near} -> ${l.far}${l.rateLimited ? `   rate-limited: ${l.rateLimited.join(', ')}` : ''}`),
+        .map((l) => `    ${linkText(l)}${l.rateLimited ? `   rate-limited: ${l.rateLimited.join(', ')}` : ''}`),
     );
   }
   if (r.aliases.falsePairs.length)
@@ -128,4 +144,10 @@ export function formatReport(r: LabReport): string {
       ...r.aliases.missedAdjacencies.map(([a, b]) => `    ${a} - ${b}`),
     );
   return `${lines.join('\n')}\n`;
+}
+
+/** `198.18.0.105 (eb1) -> 198.18.0.122 (ea2)`: the addresses, and the lab's nodes where it knows them. */
+function linkText(l: ReportedLink): string {
+  const end = (address: string, node?: string) => (node === undefined ? address : `${address} (${node})`);
+  return `${end(l.near, l.nearNode)} -> ${end(l.far, l.farNode)}`;
 }

@@ -4,6 +4,7 @@ import {
   allTrueLinks,
   linkPair,
   linksByAs,
+  linkNodes,
   rateLimitedEnds,
   reachableTruth,
   scoreMap,
@@ -163,5 +164,18 @@ describe('rateLimitedEnds', () => {
       rateLimited: ['we3'],
     });
     assert.deepEqual(rateLimitedEnds(lab, { near: at('c1', 'wb1'), far: at('c5', 'c1') }), {});
+  });
+});
+
+describe('linkNodes', () => {
+  it("names the lab node of each end, and leaves out an address that is not the lab's", () => {
+    const lab = openLab(loadTopology('lab/ratelimited.yaml'));
+    const at = (node: string, peer: string) =>
+      lab.plan.nodes.get(node)!.interfaces.find((i) => i.peer === peer)!.address;
+    assert.deepEqual(linkNodes(lab, { near: at('eb1', 'c4'), far: at('ea2', 'ee1') }), {
+      nearNode: 'eb1',
+      farNode: 'ea2',
+    });
+    assert.deepEqual(linkNodes(lab, { near: at('c1', 'c2'), far: '192.0.2.1' }), { nearNode: 'c1' });
   });
 });
