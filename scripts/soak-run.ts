@@ -61,7 +61,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await writeFile(join(dir, 'soak.txt'), `${TARGET_BLOCKS.join('\n')}\n`);
     const serverKey = randomBytes(32);
     const gcDir = join(dir, 'gc');
-    await mkdir(gcDir);
+    if (opts.gcBeforeSample) await mkdir(gcDir);
     const nodeOptions: Record<string, string> = opts.gcBeforeSample
       ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${GC_HOOK}`.trim(), HOPMAP_SOAK_GC_DIR: gcDir }
       : {};

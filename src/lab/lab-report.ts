@@ -151,10 +151,9 @@ export function linkNodes(lab: Lab, link: { near: string; far: string }): { near
 
 /** The rate-limited routers a link touches: a missed link there is what the worker's ICMP budgets are for. */
 export function rateLimitedEnds(lab: Lab, link: { near: string; far: string }): { rateLimited?: string[] } {
-  const truth = lab.truth();
-  const routers = [link.near, link.far].flatMap((a) => {
-    const node = truth.nodeOf(a);
-    return node && lab.plan.nodes.get(node)?.icmp.startsWith('ratelimited') ? [node] : [];
-  });
+  const { nearNode, farNode } = linkNodes(lab, link);
+  const routers = [nearNode, farNode].filter(
+    (node): node is string => node !== undefined && !!lab.plan.nodes.get(node)?.icmp.startsWith('ratelimited'),
+  );
   return routers.length > 0 ? { rateLimited: [...new Set(routers)] } : {};
 }
