@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { hash32 } from '../net/hash32.js';
 import { IcmpProber } from './icmp-prober.js';
 import type { IcmpSocket } from './icmp-socket.js';
 import { TcpProber } from './tcp-prober.js';
@@ -24,6 +25,17 @@ export interface TracerOptions extends TraceOptions {
   pace?: () => Promise<void>;
   /** Probe the Doubletree way with this stop set (forward from the middle, then backward). */
   doubletree?: DoubletreeOptions;
+}
+
+/**
+ * The flow a route keeps from trace to trace: the same (worker, target) always probes on the same flow, so
+ * its traces follow one path through every per-flow balancer, and a different path is a route change rather
+ * than another draw of the hash. ICMP checksums 1-65534; UDP and TCP source ports 20000-31999, below the
+ * kernel's ephemeral range.
+ */
+export function routeFlow(route: string, method: TraceMethod): number {
+  const h = hash32(route);
+  return method === 'icmp-paris' ? 1 + (h % 0xfffe) : 20_000 + (h % 12_000);
 }
 
 /** Wraps a probe sender so every probe first takes its send slot. */
@@ -65,7 +77,12 @@ export class Tracer {
         // The flow identifier is the source port: the kernel's choice, or the one asked for to repeat a flow.
         const slot = randomInt(1, 2 ** 31);
         try {
-          const port = await this.udp.openFlow(slot, dst, undefined, opts.flow ?? 0);
+          // A port another trace holds: the kernel's choice instead (that one trace is on another flow).
+          const port = await this.udp
+            .openFlow(slot, dst, undefined, opts.flow ?? 0)
+            .catch((err: NodeJS.ErrnoException) =>
+              err.code === 'EADDRINUSE' && opts.flow ? this.udp.openFlow(slot, dst, undefined, 0) : Promise.reject(err),
+            );
           // One id more per hop than attempts: a trace may come back to a silent hop once (traceroute.ts).
           return await run(port, (ttl, i) =>
             this.udp.probe(slot, { ttl, probeId: (ttl - 1) * (perHop + 1) + i, timeoutMs }),

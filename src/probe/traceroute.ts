@@ -135,21 +135,32 @@ export async function traceDoubletree(
   const perHop = opts.probesPerHop ?? 3;
   const { stopSet } = opts;
   const start = Math.max(1, Math.min(opts.startTtl, opts.maxHops ?? 30));
+  // A network whose full trace is due is traced as if nothing were known: every part of the path re-observed.
+  const scheduledFull = stopSet.fullTraceDue(dst);
+  if (scheduledFull) stopSet.stats.scheduled_full_traces++;
   let savedForward = 0;
+  let stoppedAt: string | undefined;
   const forward = await traceFlow(dst, method, flow, send, {
     ...opts,
     firstTtl: start,
     stopWhen: (hop) => {
       const iface = firstAnswer(hop.probes);
-      const remaining = iface && iface !== dst ? stopSet.remainingAfter(iface, dst) : undefined;
-      if (remaining === undefined) return false;
+      if (!iface || iface === dst || scheduledFull) return false;
+      const remaining = stopSet.remainingAfter(iface, dst);
+      if (remaining === undefined) {
+        // Another interface where this flow's last trace had its own: the route moved, what lay behind is unknown.
+        stopSet.invalidateIfMoved(hop.ttl, iface, dst, flow);
+        return false;
+      }
       // An answered hop costs one probe.
       savedForward = remaining;
+      stoppedAt = iface;
       return true;
     },
   });
   const hops = [...forward.hops];
   let savedBackward = 0;
+  let stoppedNearWorkerAt: string | undefined;
   // Backward, the hop before is not known yet: nothing to pace by, but the answers still teach the budget.
   send = gated(opts.responders, send, () => null);
   let probesSent = forward.probesSent;
@@ -158,16 +169,21 @@ export async function traceDoubletree(
     probesSent += probes.length;
     hops.unshift({ ttl, probes });
     const iface = firstAnswer(probes);
-    if (iface && stopSet.knownNearWorker(iface)) {
+    if (iface && !scheduledFull && stopSet.knownNearWorker(iface)) {
       savedBackward = ttl - 1;
+      stoppedNearWorkerAt = iface;
       break;
     }
   }
-  stopSet.learn(
-    dst,
-    hops.map((h) => ({ ttl: h.ttl, from: firstAnswer(h.probes) })),
-    start,
-  );
+  if (stoppedAt !== undefined) stopSet.stats.stopped++;
+  stopSet.learn(dst, {
+    flow,
+    hops: hops.map((h) => ({ ttl: h.ttl, from: firstAnswer(h.probes) })),
+    localHorizon: start,
+    stoppedAt,
+    stoppedNearWorkerAt,
+    full: stoppedAt === undefined && stoppedNearWorkerAt === undefined,
+  });
   const probesSaved = savedForward + savedBackward;
   stopSet.saved += probesSaved;
   return { ...forward, hops, probesSent, probesSaved };

@@ -54,9 +54,13 @@ export class UdpProber {
     const socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
     socket.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      socket.once('error', (err) => {
+        socket.close();
+        reject(err);
+      });
       socket.bind(srcPort, () => {
-        socket.off('error', reject);
+        socket.removeAllListeners('error');
+        socket.on('error', () => {});
         resolve();
       });
     });

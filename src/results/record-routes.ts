@@ -1,8 +1,8 @@
 import type { PoolClient } from '../db/create-pool.js';
 import { int8 } from '../db/int8.js';
 import {
-  answeredTtls,
   divergeTtl,
+  mergeExact,
   MULTIPATH_FLOW,
   pathHash,
   unionPath,
@@ -97,7 +97,7 @@ export async function recordRoutes(client: PoolClient, observations: RouteObserv
         // Same route: keep the most complete picture of it (a router that started answering fills in its `*`;
         // a multipath route gathers the branches each trace found).
         if (multipath) Object.assign(span, unionPath(span, o));
-        else if (answeredTtls(o) >= answeredTtls(span)) Object.assign(span, { hops: o.hops, reached: o.reached });
+        else Object.assign(span, mergeExact(span, o));
       } else {
         const next = fresh();
         changes.push({ key, before: span, after: next, divergeTtl: diverge, resultId: o.resultId });

@@ -78,9 +78,31 @@ export function divergeTtl(picture: RoutePath, trace: RoutePath, mode: 'exact' |
         : !y.some((addr) => x.includes(addr));
     if (differs) return i + 1;
   }
-  // The shorter one met its target at TTL `common`, where the longer one did not.
-  if (picture.reached && trace.reached && picture.hops.length !== trace.hops.length) return common;
+  // The shorter one met its target at TTL `common`, where the longer one went on: the route got longer or shorter.
+  // A shorter one that did not reach its target (cut short by a Doubletree stop set, or by silence) says nothing.
+  const shorter = picture.hops.length < trace.hops.length ? picture : trace;
+  if (shorter.reached && picture.hops.length !== trace.hops.length) return common;
   return null;
+}
+
+/**
+ * A single-flow route's picture after a trace on the same path: per TTL, the trace's answer where it has one,
+ * else what the picture knew. A trace cut short by the stop set, or one where a router ran out of ICMP credit,
+ * adds what it saw and erases nothing, so a later change past its end is still measured against the whole path.
+ */
+export function mergeExact(picture: RoutePath, trace: RoutePath): RoutePath {
+  const reached = picture.reached || trace.reached;
+  // Equal lengths when both reached (else they diverge); otherwise the one that reached ends the route.
+  const length = trace.reached
+    ? trace.hops.length
+    : picture.reached
+      ? picture.hops.length
+      : Math.max(picture.hops.length, trace.hops.length);
+  const hops = Array.from({ length }, (_, i) => {
+    const seen = trace.hops[i] ?? [];
+    return seen.length > 0 ? seen : (picture.hops[i] ?? []);
+  });
+  return { hops, reached };
 }
 
 /** A multipath route's picture grows by every interface its traces find at each TTL. */
@@ -91,9 +113,6 @@ export function unionPath(a: RoutePath, b: RoutePath): RoutePath {
   const silentTtls = [...new Set([...(a.silentTtls ?? []), ...(b.silentTtls ?? [])])].sort((x, y) => x - y);
   return { hops, reached: a.reached || b.reached, silentTtls };
 }
-
-/** TTLs that answered: of two equivalent paths, the one with more is kept as the route's picture. */
-export const answeredTtls = (p: RoutePath): number => p.hops.reduce((n, h) => n + (h.length > 0 ? 1 : 0), 0);
 
 /** md5 of the canonical form (sorted addresses per TTL, so the same path always hashes alike), as a uuid. */
 export function pathHash(p: RoutePath): string {

@@ -3,7 +3,7 @@ import { int8 } from '../db/int8.js';
 import type { targetBlocks } from '../db/schema/targets.js';
 import type { TableRow } from '../db/table-row.js';
 import { parseTarget } from '../net/ip-address.js';
-import { hash32 } from './hash32.js';
+import { hash32 } from '../net/hash32.js';
 import { BlockWalk, type AddressFilter } from './target-streams.js';
 
 export interface RingCursor {

@@ -1,7 +1,7 @@
 import { inTransaction } from '../db/in-transaction.js';
 import type { Pool, PoolClient } from '../db/create-pool.js';
 import { blockWalkSize } from './block-permutation.js';
-import { hashInt32 } from './hash32.js';
+import { hashInt32 } from '../net/hash32.js';
 import { listTargetFiles, readTargetFile, type TargetFile } from './read-target-file.js';
 import { refreshEffectiveBlocks } from './refresh-effective-blocks.js';
 

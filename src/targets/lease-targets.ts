@@ -6,7 +6,7 @@ import type { TableRow } from '../db/table-row.js';
 import { withRetry } from '../db/with-retry.js';
 import { assembleBatch } from './assemble-batch.js';
 import { ConsumerRing, walkKey, type RingCursor } from './consumer-ring.js';
-import { hashInt32 } from './hash32.js';
+import { hashInt32 } from '../net/hash32.js';
 import { parseAddress, parseTarget, prefixKey } from '../net/ip-address.js';
 import { reissueExpiredLeases } from './reissue-expired-leases.js';
 import { BlockWalk, HopQueue, type HopCandidate } from './target-streams.js';
@@ -91,7 +91,14 @@ async function leaseInTransaction(client: PoolClient, req: LeaseRequest, policy:
     targets.push(...fresh.targets);
     if (fresh.exhausted && targets.length === reissued.targets.length)
       retryAfterSeconds = Math.ceil(req.passCooldownMs / 1000);
+  } else if (remaining > 0) {
+    // Between passes: the cooldown governs probing the same addresses again, not new ones. Hops fed back since
+    // are served at once, so the map grows a generation per request rather than per pass.
+    targets.push(...(await leaseNewHops(client, consumerId, consumer, remaining, policy)));
   }
+  // A consumer told to wait comes back within a minute even in a long cooldown: that is how late a new hop can be.
+  if (targets.length > reissued.targets.length) retryAfterSeconds = undefined;
+  else if (retryAfterSeconds !== undefined) retryAfterSeconds = Math.min(retryAfterSeconds, NEW_HOPS_POLL_SECONDS);
 
   if (targets.length === 0) {
     return {
@@ -135,6 +142,49 @@ async function startNextPass(client: PoolClient, consumerId: string, pass: numbe
     [consumerId, pass, ringStartFor(consumerId, pass)],
   );
   return rows[0]!;
+}
+
+/** The longest a consumer between passes is told to wait before it asks again for new hops. */
+export const NEW_HOPS_POLL_SECONDS = 60;
+
+/**
+ * Hops this consumer has not had in its pass, for a consumer between passes: no walk moves and the cooldown
+ * stands. The /24 rule holds as in a pass: a hop repeats the last /24 only when every hop left does.
+ */
+async function leaseNewHops(
+  client: PoolClient,
+  consumerId: string,
+  consumer: ConsumerRow,
+  want: number,
+  policy: TargetPolicy,
+): Promise<string[]> {
+  const filter = await policy.addressFilter(client, consumer.exclusions_version ?? 0);
+  const { hops, skippedHopIds, emptyGaps } = await unservedHops(
+    client,
+    consumer.hops_served,
+    want,
+    policy.families,
+    filter.allowed,
+  );
+  if (hops.length === 0 && skippedHopIds.length === 0 && emptyGaps.length === 0) return [];
+  const state = { walks: [], hops: new HopQueue(hops), rr: 0, lastPrefix: consumer.last_prefix };
+  const batch = await assembleBatch(state, want, () => Promise.resolve(undefined));
+  await client.query(
+    `update consumers set
+        hops_served = hops_served + coalesce((select range_agg(int8range(i, i + 1)) from unnest($2::bigint[]) i), '{}')
+                                  + coalesce((select range_agg(int8range(lo, hi)) from unnest($5::bigint[], $6::bigint[]) as g(lo, hi)), '{}'),
+        last_prefix = $3, served_in_pass = served_in_pass + $4, served_total = served_total + $4, last_seen_at = now()
+      where id = $1`,
+    [
+      consumerId,
+      [...batch.servedHops.map((h) => h.id), ...skippedHopIds],
+      state.lastPrefix,
+      batch.targets.length,
+      emptyGaps.map((g) => g.lo),
+      emptyGaps.map((g) => g.hi),
+    ],
+  );
+  return batch.targets.map((t) => t.address);
 }
 
 type WalkRow = Pick<TableRow<typeof schema.consumerBlocks>, 'block_id' | 'position'> &

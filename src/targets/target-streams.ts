@@ -50,16 +50,28 @@ export interface HopCandidate extends Candidate {
   id: number;
 }
 
-/** Unserved hops, freshest first. Any of them may be taken out of order to avoid repeating a /24. */
+/**
+ * Unserved hops, freshest first. Any of them may be taken out of order to avoid repeating a /24: the next is
+ * from the /24 with the most hops left (the freshest of those), so that hops alone, as between passes, come
+ * out spread whenever they can be.
+ */
 export class HopQueue {
-  constructor(private readonly items: HopCandidate[]) {}
+  private readonly left = new Map<string, number>();
+
+  constructor(private readonly items: HopCandidate[]) {
+    for (const h of items) this.left.set(h.prefix, (this.left.get(h.prefix) ?? 0) + 1);
+  }
 
   peek(avoidPrefix: string | null): HopCandidate | undefined {
-    return this.items.find((h) => h.prefix !== avoidPrefix) ?? this.items[0];
+    let best: HopCandidate | undefined;
+    for (const h of this.items)
+      if (h.prefix !== avoidPrefix && (!best || this.left.get(h.prefix)! > this.left.get(best.prefix)!)) best = h;
+    return best ?? this.items[0];
   }
 
   take(hop: HopCandidate): void {
     this.items.splice(this.items.indexOf(hop), 1);
+    this.left.set(hop.prefix, this.left.get(hop.prefix)! - 1);
   }
 
   get size(): number {

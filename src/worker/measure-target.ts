@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AliasProber } from '../probe/alias-probes.js';
 import type { ProbeReply } from '../probe/probe-reply.js';
 import type { ResponderGate } from '../probe/responder-budget.js';
-import type { Tracer } from '../probe/tracer.js';
+import { routeFlow, type Tracer } from '../probe/tracer.js';
 import type { DoubletreeOptions, TraceMethod } from '../probe/traceroute.js';
 import {
   RESULT_FORMAT,
@@ -63,6 +63,7 @@ export async function measureTarget(target: string, lease: string | null, opts: 
   const singleTrace = async (method: TraceMethod): Promise<TracerouteResult> => {
     const begun = new Date().toISOString();
     const tr = await pacedTracer.trace(target, method, {
+      flow: routeFlow(`${opts.workerId}|${target}`, method),
       maxHops: t.maxHops,
       timeoutMs: opts.timeoutMs,
       pace: () => opts.pacer.take(),

@@ -9,7 +9,7 @@ import { AliasProber } from '../probe/alias-probes.js';
 import { IcmpSocket, RawSocketUnavailable } from '../probe/icmp-socket.js';
 import { OptionsIcmpSocket } from '../probe/options-socket.js';
 import { ResponderBudget } from '../probe/responder-budget.js';
-import { StopSet } from '../probe/stop-set.js';
+import { StopSet, stopSetHealth } from '../probe/stop-set.js';
 import { Tracer } from '../probe/tracer.js';
 import type { Result } from '../results/result-schema.js';
 import { ResultDelivery } from './deliver-results.js';
@@ -119,7 +119,9 @@ export async function runWorker(
   lifecycle.onShutdown('delivery', () => delivery.stop({ flushTimeoutMs: cfg.shutdownFlush }));
 
   const pacer = new Pacer(cfg.pps);
-  const stopSet = cfg.stopSet ? new StopSet() : undefined;
+  const stopSet = cfg.stopSet
+    ? new StopSet({ maxAgeMs: cfg.stopSetMaxAge, fullTraceEveryMs: cfg.fullTraceEvery })
+    : undefined;
   const responders = new ResponderBudget();
   const pingMethod = rawSockets.available && cfg.pingMethod !== 'tcp' ? 'icmp' : 'tcp';
   let lastFetchOk: boolean | undefined;
@@ -241,7 +243,8 @@ export async function runWorker(
         raw_sockets: rawSockets,
         ping_method: pingMethod,
         pps_cap: cfg.pps,
-        stop_set: stopSet ? { probes_saved: stopSet.saved } : null,
+        // What Doubletree saves, and what keeping the map current costs: the share of traces that used no entry.
+        stop_set: stopSet ? stopSetHealth(stopSet.snapshot()) : null,
         // Interfaces this worker found rate-limiting their ICMP errors, and its spacing of probes to each (ms).
         icmp_rate_limited: responders.limited(),
         input: { source: cfg.inputFile, last_fetch_ok: lastFetchOk ?? null },

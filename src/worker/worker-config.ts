@@ -48,6 +48,10 @@ const workerFields = z.object({
   /** Doubletree: skip hops the worker already knows near itself or near the destination's network. */
   stopSet: bool().default(true),
   stopSetStartTtl: positiveInt().max(32).default(3),
+  /** A stop-set entry observed longer ago than this stops no trace: what lies behind it is probed again. */
+  stopSetMaxAge: duration().default(60 * 60_000),
+  /** Every destination network is traced in full (no stop set) at least this often. */
+  fullTraceEvery: duration().default(6 * 60 * 60_000),
   /** Alias resolution (docs/probing.md): one traced target in N also gets an alias measurement; 0 turns it off. */
   aliasEvery: z.coerce.number().int('expected a whole number').min(0).max(1_000_000).default(10),
   /** A hard cap on packets per second, every probe counted: safe for a home link by default. */

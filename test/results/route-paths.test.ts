@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   divergeTtl,
+  mergeExact,
   MULTIPATH_FLOW,
   pathHash,
   routeObservation,
@@ -80,6 +81,20 @@ describe('route paths: what a trace shows and when two traces differ', () => {
       null,
       null,
     ],
+    [
+      'a trace cut short by the stop set before the end',
+      path([['a'], ['b'], ['c'], [T]]),
+      path([[], ['b'], ['c']], false),
+      null,
+      null,
+    ],
+    [
+      'a trace that did not reach, answered past where the route ended',
+      path([['a'], ['b'], [T]]),
+      path([['a'], [], [], ['c']], false),
+      3,
+      3,
+    ],
     ['a longer path to the same target', path([['a'], [], [T]]), path([['a'], [], [], [T]]), 3, 3],
     [
       'a shorter path that ends silent is not proof',
@@ -108,6 +123,18 @@ describe('route paths: what a trace shows and when two traces differ', () => {
       assert.equal(divergeTtl(b, a, 'overlap'), overlap, 'symmetric');
     });
   }
+
+  it('a single-flow picture gains what a trace on the same path saw, and loses nothing to a shorter one', () => {
+    const full = path([['a'], ['b'], ['c'], [T]]);
+    assert.deepEqual(mergeExact(full, path([[], ['b'], ['c']], false)), full, 'a Doubletree-stopped trace');
+    assert.deepEqual(mergeExact(path([[], ['b'], ['c']], false), full), full, 'the full trace after a partial one');
+    assert.deepEqual(
+      mergeExact(path([['a'], [], ['c'], [T]]), path([['a'], ['b'], [], [T]])),
+      full,
+      'two traces silent at different TTLs',
+    );
+    assert.deepEqual(mergeExact(path([[], ['b']], false), path([['a']], false)), path([['a'], ['b']], false));
+  });
 
   it("a multipath route's picture is the union of its traces per TTL", () => {
     assert.deepEqual(unionPath(path([['a'], ['c'], [T]]), path([['a'], ['b'], [T]])), {
