@@ -4,6 +4,7 @@
  * through which networks (ASes) the links run. Pure: the lab need not be built.
  */
 import { formatAddress } from '../net/ip-address.js';
+import type { LabTruth } from './lab-truth.js';
 import type { Lab } from './open-lab.js';
 
 export interface LinkPair {
@@ -74,12 +75,17 @@ export function reachableTruth(
 
 /**
  * Every link a traceroute from `vantages` to any address of the lab can show: toward every interface
- * address and every address of every lo prefix. A discovered link outside this set is false.
+ * address and every address of every lo prefix. A discovered link outside this set is false. `changed` are
+ * the states the lab went through with links down during a run: a link true in any of them was true when seen.
  */
-export function allTrueLinks(lab: Lab, vantages: readonly string[]): Set<string> {
+export function allTrueLinks(lab: Lab, vantages: readonly string[], changed: readonly LabTruth[] = []): Set<string> {
   const links = new Set<string>();
   for (const address of labAddresses(lab)) {
-    for (const v of vantages) for (const path of lab.truth().truePaths(v, address)) addLinks(path, links);
+    for (const v of vantages) {
+      for (const path of lab.truth().truePaths(v, address)) addLinks(path, links);
+      for (const state of changed)
+        for (const path of state.truePaths(v, address, { unrouted: 'none' })) addLinks(path, links);
+    }
   }
   return links;
 }

@@ -13,6 +13,7 @@ import {
   type AsPairCount,
 } from './lab-report.js';
 import type { Lab } from './open-lab.js';
+import { scoreRouteChanges, truthWith, type ChangeScore, type LabChange, type RouteRef } from './route-change-score.js';
 
 /** What `hopmap lab run` records about a run, for `hopmap lab report` (run.json in the run's directory). */
 export interface RunRecord {
@@ -26,6 +27,8 @@ export interface RunRecord {
   /** When the run saw that it had stopped growing. */
   detectedAt: string;
   workers: WorkerSummary[];
+  /** Links taken down or up while the run went on (`LabRun.setLink`). */
+  changes?: LabChange[];
 }
 
 export interface ReportedLink {
@@ -49,6 +52,8 @@ export interface LabReport {
   secondsToConverge: number | null;
   /** Router resolution from the workers' alias measurements: alias pairs and router links against the lab. */
   aliases: AliasScore;
+  /** Per change made to the lab during the run: the routes that had to move, and when each was seen moving. */
+  routeChanges?: ChangeScore[];
 }
 
 /** Scores the run's database against the lab's truth and adds what the run itself recorded. */
@@ -73,7 +78,8 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
     ),
   ]);
   const reachable = reachableTruth(lab, record.vantages, record.seeds);
-  const score = scoreMap(reachable, allTrueLinks(lab, record.vantages), links.rows);
+  const states = (record.changes ?? []).map((c) => truthWith(lab.plan, c.downAfter));
+  const score = scoreMap(reachable, allTrueLinks(lab, record.vantages, states), links.rows);
   const byType = Object.fromEntries(results.rows.map((r) => [r.type, r.n]));
   return {
     lab: lab.name,
@@ -99,6 +105,7 @@ export async function labReport(pool: Pool, lab: Lab, record: RunRecord): Promis
       ? (Date.parse(record.convergedAt) - Date.parse(record.startedAt)) / 1000
       : null,
     aliases: scoreAliases(lab, await resolvedMap(pool)),
+    ...(record.changes?.length && { routeChanges: await scoreRouteChanges(pool, lab.plan, record.changes) }),
   };
 }
 
@@ -143,7 +150,27 @@ export function formatReport(r: LabReport): string {
       '  router adjacencies no router link shows',
       ...r.aliases.missedAdjacencies.map(([a, b]) => `    ${a} - ${b}`),
     );
+  if (r.routeChanges?.length)
+    lines.push('', '  route changes (changes made to the lab during the run)', ...changeLines(r));
   return `${lines.join('\n')}\n`;
+}
+
+function changeLines(r: LabReport): string[] {
+  const route = (x: RouteRef) =>
+    `${x.worker} -> ${x.target} (${x.method}${x.flow === -1 ? ' multipath' : ` flow ${x.flow}`})`;
+  return (r.routeChanges ?? []).flatMap((c) => {
+    const untrue = c.detected.filter((d) => !d.trueBefore || !d.trueAfter);
+    const delay = c.delaySeconds
+      ? `detection delay median ${c.delaySeconds.median.toFixed(1)} s, max ${c.delaySeconds.max.toFixed(1)} s`
+      : 'no change recorded';
+    return [
+      `    ${c.at} ${c.change}: ${c.mustMove} of ${c.routes} routes had to move; ${c.detected.length} recorded a change (${delay}), ` +
+        `${c.missed.length} missed, ${c.falseChanges.length} false, ${untrue.length} with an untrue path; ${c.unreachable} unreachable since`,
+      ...c.missed.slice(0, 20).map((m) => `      missed ${route(m)}`),
+      ...c.falseChanges.slice(0, 20).map((m) => `      false  ${route(m)}`),
+      ...untrue.slice(0, 20).map((m) => `      untrue ${route(m)} (${m.trueBefore ? 'after' : 'before'})`),
+    ];
+  });
 }
 
 /** `198.18.0.105 (eb1) -> 198.18.0.122 (ea2)`: the addresses, and the lab's nodes where it knows them. */

@@ -15,8 +15,10 @@ import { buildLab } from './build-lab.js';
 import { completeLabMap } from './complete-lab-map.js';
 import { labAsRanges } from './lab-as-ranges.js';
 import { labReport, type LabReport, type RunRecord } from './lab-run-report.js';
+import { linkKey } from './plan-lab.js';
+import type { LabChange } from './route-change-score.js';
 import { unixSocketUrl } from './lab-database.js';
-import type { Lab } from './open-lab.js';
+import { openLab, type Lab } from './open-lab.js';
 import { bootstrapAddresses, LAB_RANGES, type Topology } from './topology.js';
 
 export interface LabRunOptions {
@@ -40,6 +42,8 @@ export interface LabRunOptions {
    * after a pass ended is served at the next pass, so the map converges a few cooldowns after the start.
    */
   passCooldown?: string | undefined;
+  /** Worker settings over the lab's defaults (snake_case, as in a worker's config file), e.g. `traceroute_mode`. */
+  worker?: Record<string, unknown> | undefined;
   log: Logger;
   /** Hears each step as it begins (building the lab, starting the services …), for a progress line. */
   onStep?: ((text: string) => void) | undefined;
@@ -72,6 +76,8 @@ export class LabRun {
   readonly startedAt = Date.now();
   private readonly supervisor: Supervisor;
   private stopped = false;
+  /** Changes made to the lab while it runs, for scoring the route history against them. */
+  readonly changes: LabChange[] = [];
 
   private constructor(
     readonly lab: Lab,
@@ -203,6 +209,7 @@ export class LabRun {
           health_check_host: '127.0.0.1',
           shutdown_flush: '20s',
           log_level: 'info',
+          ...this.opts.worker,
         }),
         { mode: 0o600 },
       );
@@ -271,6 +278,23 @@ export class LabRun {
     }
   }
 
+  /**
+   * Takes links down (or up) at once while the mapper runs, every route reinstalled as a routing protocol would,
+   * and records when: the report scores the route changes the run records against it.
+   */
+  async setLinks(links: Array<[string, string]>, state: 'down' | 'up'): Promise<LabChange> {
+    const at = new Date().toISOString();
+    for (const [a, b] of links) await this.lab.setLink(a, b, state);
+    const change: LabChange = {
+      at,
+      links,
+      state,
+      downAfter: this.lab.downLinks().map((l) => linkKey(l.a, l.b)),
+    };
+    this.changes.push(change);
+    return change;
+  }
+
   /** kill -9 (or another signal) to one process of the run, e.g. 'input-1'; it is restarted as usual. */
   signal(name: string, signal: NodeJS.Signals): boolean {
     return this.supervisor.signal(name, signal);
@@ -315,10 +339,14 @@ export class LabRun {
       convergedAt: new Date(converged.lastGrowthAt).toISOString(),
       detectedAt,
       workers,
+      ...(this.changes.length > 0 && { changes: this.changes }),
     };
     writeFileSync(join(this.opts.runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
     this.opts.onStep?.('comparing the map with the lab');
-    return { record, report: await labReport(this.pool, this.lab, record) };
+    // Scored against the lab as built, as `hopmap lab report` does later: links taken down during the run were
+    // true links when found, and the route changes are scored against each state in turn.
+    const asBuilt = openLab(this.opts.topology, { name: this.lab.name });
+    return { record, report: await labReport(this.pool, asBuilt, record) };
   }
 
   /** Stops every process, removes the lab's namespaces, closes the pool; the database and logs stay. */

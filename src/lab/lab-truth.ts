@@ -26,7 +26,7 @@ export interface LabTruth {
    * sorted. A router answers from the interface the probe came in on (icmp_errors_use_inbound_ifaddr=1); the
    * last hop is `toAddress` itself, which answers echo requests even when its node is silent.
    */
-  truePaths(from: string, toAddress: string): HopSequence[];
+  truePaths(from: string, toAddress: string, opts?: { unrouted?: 'throw' | 'none' }): HopSequence[];
   /** Every link as a node pair with both ends' addresses, in topology order, down ones included. */
   trueLinks(): TrueLink[];
   /** The node that owns an address (an interface address or inside a lo prefix), if any. */
@@ -61,7 +61,8 @@ export function labTruth(
     return route ? route.nexthops.map((h) => own.find((i) => i.ifname === h.dev)!) : [];
   };
 
-  const truePaths = (from: string, toAddress: string): HopSequence[] => {
+  // An address no route leads to is an error in a whole lab, and expected of one with links down: `unrouted: 'none'`.
+  const truePaths = (from: string, toAddress: string, opts: { unrouted?: 'throw' | 'none' } = {}): HopSequence[] => {
     if (!plan.nodes.has(from)) throw new Error(`unknown node "${from}" in lab ${plan.name}`);
     const target = nodeOf(toAddress);
     if (!target) throw new Error(`${toAddress} is no address of lab ${plan.name}`);
@@ -72,7 +73,10 @@ export function labTruth(
       if (hops.length > plan.nodes.size)
         throw new Error(`routing loop toward ${to} in lab ${plan.name}: ${JSON.stringify(hops)}`);
       const ways = egress(node, to);
-      if (ways.length === 0) throw new Error(`${node} has no route to ${to} in lab ${plan.name}`);
+      if (ways.length === 0) {
+        if (opts.unrouted === 'none') return;
+        throw new Error(`${node} has no route to ${to} in lab ${plan.name}`);
+      }
       for (const way of ways) {
         const next = plan.nodes.get(way.peer)!;
         if (next.name === target) {

@@ -45,10 +45,11 @@ interface Network {
   fullAt: number;
 }
 
-/** A destination's last trace: its flow and the interface at each TTL. */
+/** A destination's last trace: its flow, the interface at each TTL, and its last full trace (else its first). */
 interface RouteMemory {
   flow: number;
   hops: Map<number, string>;
+  fullAt: number;
 }
 
 /** What a trace learned, for `learn`. */
@@ -78,8 +79,9 @@ export interface TraceOutcome {
  * Both would hide every route change behind a known point for as long as the worker runs, so knowledge ages:
  * an entry is as old as the observation it rests on (a trace cut short at a known pair re-observes nothing
  * past it, so what it learns is no younger than that pair), entries past `maxAgeMs` stop nothing, every
- * network gets a full trace once per `fullTraceEveryMs`, and a trace that meets another interface at a TTL
- * where the network's entries expected theirs drops the entries from that TTL on.
+ * destination (of the last `maxRoutes` traced) and every network gets a full trace once per `fullTraceEveryMs`,
+ * and a destination traced again on its flow that meets another interface where its last trace had its own
+ * drops the network's entries from that TTL on.
  */
 export class StopSet {
   private readonly local = new Map<string, number>();
@@ -121,10 +123,13 @@ export class StopSet {
     return { ...this.stats, entries: this.size, near_worker: this.local.size };
   }
 
-  /** Whether the trace to `dst` must use no entry: its network's full trace is due. */
+  /**
+   * Whether the trace to `dst` must use no entry: its own full trace is due (a destination remembered here), or
+   * its network's. A destination's first trace may use what other traces into its network learned.
+   */
   fullTraceDue(dst: string): boolean {
-    const net = this.networks.get(networkOf(dst));
-    return net !== undefined && this.now() - net.fullAt >= this.fullTraceEveryMs;
+    const due = (fullAt: number | undefined) => fullAt !== undefined && this.now() - fullAt >= this.fullTraceEveryMs;
+    return due(this.routes.get(dst)?.fullAt) || due(this.networks.get(networkOf(dst))?.fullAt);
   }
 
   knownNearWorker(iface: string): boolean {
@@ -178,7 +183,7 @@ export class StopSet {
       this.networks.clear();
       this.size = 0;
     }
-    this.remember(dst, t);
+    this.remember(dst, t, now);
     const netKey = networkOf(dst);
     let net = this.networks.get(netKey);
     if (!net) {
@@ -205,13 +210,14 @@ export class StopSet {
   }
 
   /** Keeps the trace's interfaces per TTL (those it did not probe as before, on the same flow) for the next one. */
-  private remember(dst: string, t: TraceOutcome): void {
+  private remember(dst: string, t: TraceOutcome, now: number): void {
     const before = this.routes.get(dst);
     const hops = before?.flow === t.flow ? before.hops : new Map<number, string>();
     for (const h of t.hops) if (h.from !== null) hops.set(h.ttl, h.from);
+    const fullAt = t.full || !before ? now : before.fullAt;
     // Re-inserted, so the Map's order is least recently traced first.
     this.routes.delete(dst);
-    this.routes.set(dst, { flow: t.flow, hops });
+    this.routes.set(dst, { flow: t.flow, hops, fullAt });
     if (this.routes.size > this.maxRoutes) this.routes.delete(this.routes.keys().next().value!);
   }
 

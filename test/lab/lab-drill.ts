@@ -51,7 +51,7 @@ export const DRILL_PASS_COOLDOWN = '2s';
 export function startDrill(
   place: DrillPlace,
   db: { serverUrl: string; database: string },
-  opts: { passCooldown?: string } = {},
+  opts: { passCooldown?: string; worker?: Record<string, unknown> } = {},
 ): Promise<LabRun> {
   return LabRun.start({
     topology: loadTopology(INTERNET),
@@ -60,6 +60,7 @@ export function startDrill(
     database: db.database,
     runDir: place.runDir,
     passCooldown: opts.passCooldown ?? DRILL_PASS_COOLDOWN,
+    worker: opts.worker,
     log: quietLog,
   });
 }
@@ -109,6 +110,7 @@ export function assertCompleteMap(report: LabReport): void {
 export interface WorkerHealth {
   status: string;
   spool: { depth: number; bytes: number; dropped: number };
+  stop_set: { probes_saved: number; traces: number; full_traces: number; full_trace_share: number | null } | null;
 }
 
 /** The worker's /health, read from inside its namespace (it listens on the namespace's loopback). */

@@ -229,6 +229,20 @@ describe('stop sets that age (a map that stays current)', () => {
     );
   });
 
+  it('every destination gets its own full trace once per period, not one per network', async () => {
+    const c = clock();
+    const stopSet = new StopSet({ maxAgeMs: 1_000 * MIN, fullTraceEveryMs: 30 * MIN, now: c.now });
+    await trace(stopSet, '192.0.2.9');
+    assert.equal((await trace(stopSet, '192.0.2.10')).stop, 'stop-set', 'a first trace may use the network');
+    c.t = 30 * MIN;
+    assert.equal((await trace(stopSet, '192.0.2.9')).stop, 'reached');
+    const second = await trace(stopSet, '192.0.2.10');
+    assert.equal(second.stop, 'reached', "the network's full trace just now does not stand in for this one");
+    assert.equal(second.probesSaved, 0);
+    c.t = 31 * MIN;
+    assert.equal((await trace(stopSet, '192.0.2.10')).stop, 'stop-set');
+  });
+
   it('a change behind the stop point is seen by the full trace, not before', async () => {
     const c = clock();
     const stopSet = new StopSet({ maxAgeMs: 1_000 * MIN, fullTraceEveryMs: 30 * MIN, now: c.now });
