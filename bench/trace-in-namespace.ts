@@ -6,7 +6,7 @@
 import { IcmpSocket } from '../src/probe/icmp-socket.js';
 import { ResponderBudget } from '../src/probe/responder-budget.js';
 import { StopSet } from '../src/probe/stop-set.js';
-import { Tracer } from '../src/probe/tracer.js';
+import { routeFlow, Tracer } from '../src/probe/tracer.js';
 import type { TraceMethod } from '../src/probe/traceroute.js';
 
 export interface TraceArgs {
@@ -21,12 +21,21 @@ export interface TraceArgs {
   timeoutMs?: number;
   /** Per-responder ICMP budgets shared by every trace, as the worker keeps them (default off). */
   budget?: boolean;
+  /** Trace the targets this many times over (default 1), as a worker's passes do. */
+  rounds?: number;
+  /**
+   * The stop set's ageing on a simulated clock: each trace takes `traceMs` and a round `roundMs` (its start to
+   * the next's), so an hour-long pass cycle runs in seconds. Without it, entries never age.
+   */
+  clock?: { traceMs: number; roundMs: number; maxAgeMs: number; fullTraceEveryMs: number };
 }
 
 export interface TraceStats {
   traces: number;
   probes: number;
   saved: number;
+  /** Traces that used no stop-set entry (with a stop set). */
+  fullTraces?: number;
   /** Interface pairs answering at consecutive TTLs of one flow. */
   links: string[];
   seconds: number;
@@ -35,7 +44,14 @@ export interface TraceStats {
 const args = JSON.parse(process.argv[2]!) as TraceArgs;
 const socket = IcmpSocket.open();
 const tracer = new Tracer(socket);
-const stopSet = args.stopSet ? new StopSet() : undefined;
+let simulatedMs = 0;
+const stopSet = args.stopSet
+  ? new StopSet(
+      args.clock
+        ? { maxAgeMs: args.clock.maxAgeMs, fullTraceEveryMs: args.clock.fullTraceEveryMs, now: () => simulatedMs }
+        : { maxAgeMs: Infinity, fullTraceEveryMs: Infinity },
+    )
+  : undefined;
 const responders = args.budget ? { responders: new ResponderBudget() } : {};
 const timeoutMs = args.timeoutMs ?? 300;
 const links = new Set<string>();
@@ -49,6 +65,8 @@ async function traceOne(target: string): Promise<void> {
     return;
   }
   const trace = await tracer.trace(target, args.method, {
+    // One flow per target across rounds, as the worker keeps one per (worker, target).
+    flow: routeFlow(target, args.method),
     timeoutMs,
     gapLimit: 3,
     ...responders,
@@ -64,16 +82,24 @@ async function traceOne(target: string): Promise<void> {
 
 const started = performance.now();
 try {
-  const queue = [...args.targets];
-  await Promise.all(
-    Array.from({ length: Math.max(1, args.concurrency ?? 1) }, async () => {
-      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await traceOne(t);
-    }),
-  );
+  const rounds = args.rounds ?? 1;
+  for (let round = 0; round < rounds; round++) {
+    if (args.clock) simulatedMs = round * args.clock.roundMs;
+    const queue = [...args.targets];
+    await Promise.all(
+      Array.from({ length: Math.max(1, args.concurrency ?? 1) }, async () => {
+        for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
+          await traceOne(t);
+          if (args.clock) simulatedMs += args.clock.traceMs;
+        }
+      }),
+    );
+  }
   const out: TraceStats = {
-    traces: args.targets.length,
+    traces: args.targets.length * rounds,
     probes,
     saved: stopSet?.saved ?? 0,
+    ...(stopSet && { fullTraces: stopSet.snapshot().full_traces }),
     links: [...links].sort(),
     seconds: (performance.now() - started) / 1000,
   };
