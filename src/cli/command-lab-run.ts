@@ -10,8 +10,9 @@ import { labMapCommand, labMapHint } from '../lab/lab-map-hint.js';
 import { elapsed, formatLabProgress, ProgressLine } from '../lab/lab-progress.js';
 import { LabRun } from '../lab/lab-run.js';
 import { formatReport, labReport, type RunRecord } from '../lab/lab-run-report.js';
+import { findLink, LabStateError } from '../lab/change-lab.js';
 import { openLab } from '../lab/open-lab.js';
-import { loadTopology } from '../lab/topology.js';
+import { loadTopology, type Topology } from '../lab/topology.js';
 import { createLogger } from '../log/create-logger.js';
 import { PROJECT_ROOT } from '../version.js';
 import { CommandError, runCommand } from './run-command.js';
@@ -28,6 +29,9 @@ const runConfig = z.object({
   pps: positiveInt().optional(),
   quiet: duration().default(5_000),
   timeout: duration().default(10 * 60_000),
+  trace: z.enum(['single', 'multipath']).default('multipath'),
+  fullTraceEvery: duration().default(60_000),
+  cut: list().optional(),
   json: bool().default(false),
 });
 type RunConfig = z.infer<typeof runConfig>;
@@ -63,6 +67,18 @@ export function labRunCommand(): Command {
     .option('--vantages <nodes>', 'comma-separated hosts that each run a worker')
     .option('--pps <n>', "each worker's packets-per-second cap (default 2000)")
     .option('--quiet <duration>', 'converged when nothing new was found for this long (default 5s)')
+    .option(
+      '--trace <mode>',
+      'the workers trace single flows (Paris, with Doubletree stop sets) or multipath (MDA, the default)',
+    )
+    .option(
+      '--full-trace-every <duration>',
+      "with --trace single: each destination's full trace, no stop set, at least this often (default 1m)",
+    )
+    .option(
+      '--cut <links>',
+      'once the map converged, take these links down at once (a-b,c-d) and map on until every route that had to move recorded the change; the report scores it',
+    )
     .option('--timeout <duration>', 'give up after this long (default 10m)');
   cmd.action(
     runCommand(async (file: string) => {
@@ -76,6 +92,7 @@ export function labRunCommand(): Command {
       const startedAt = Date.now();
       const line = new ProgressLine({ isTTY: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) });
       const step = (text: string) => line.step(`${elapsed(Date.now() - startedAt)}: ${text}`);
+      const cuts = (cfg.cut ?? []).map((item) => cutLink(place.topology, item));
       const db = await resolveDatabase(cfg, log);
       const run = await LabRun.start({
         ...place,
@@ -85,6 +102,7 @@ export function labRunCommand(): Command {
         services: cfg.services,
         vantages: cfg.vantages,
         pps: cfg.pps,
+        worker: { traceroute_mode: cfg.trace, full_trace_every: `${cfg.fullTraceEvery}ms` },
         log,
         onStep: step,
       });
@@ -97,6 +115,19 @@ export function labRunCommand(): Command {
           timeoutMs: cfg.timeout,
           onProgress: (p) => line.update(formatLabProgress(p, Date.now() - startedAt)),
         });
+        if (cuts.length > 0) {
+          const change = await run.setLinks(cuts, 'down');
+          step(
+            `took down ${cuts.map(([a, b]) => `${a} - ${b}`).join(', ')}; mapping until every route that had to move records it`,
+          );
+          await run.waitForRouteChanges(change, {
+            timeoutMs: cfg.timeout,
+            onProgress: (score, untraced) =>
+              line.update(
+                `${elapsed(Date.now() - startedAt)}: ${score.detected.length} routes recorded a change, ${score.missed.length} of ${score.mustMove} that had to move still waiting, ${untraced} not traced in full since`,
+              ),
+          });
+        }
         const { report } = await run.finish(converged);
         // With --json the report is the last word: a program reads it, and nothing may follow on either stream.
         if (!cfg.json) step('done');
@@ -156,4 +187,16 @@ export function labReportCommand(): Command {
     }),
   );
   return cmd;
+}
+
+/** `a-b` as two nodes of the topology (a node's name may hold a hyphen: the split that names two nodes wins). */
+function cutLink(topology: Topology, item: string): [string, string] {
+  for (let i = item.indexOf('-'); i > 0; i = item.indexOf('-', i + 1)) {
+    const [a, b] = [item.slice(0, i), item.slice(i + 1)];
+    if (a in topology.nodes && b in topology.nodes) {
+      findLink(openLab(topology).plan, a, b); // a link the lab has, or the LabStateError that says so
+      return [a, b];
+    }
+  }
+  throw new LabStateError(`--cut ${item}: expected two nodes of lab ${topology.name} joined by "-", e.g. c2-c3`);
 }

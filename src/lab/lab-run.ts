@@ -16,7 +16,12 @@ import { completeLabMap } from './complete-lab-map.js';
 import { labAsRanges } from './lab-as-ranges.js';
 import { labReport, type LabReport, type RunRecord } from './lab-run-report.js';
 import { linkKey } from './plan-lab.js';
-import type { LabChange } from './route-change-score.js';
+import {
+  routesNotTracedInFullSince,
+  scoreRouteChanges,
+  type ChangeScore,
+  type LabChange,
+} from './route-change-score.js';
 import { unixSocketUrl } from './lab-database.js';
 import { openLab, type Lab } from './open-lab.js';
 import { bootstrapAddresses, LAB_RANGES, type Topology } from './topology.js';
@@ -293,6 +298,31 @@ export class LabRun {
     };
     this.changes.push(change);
     return change;
+  }
+
+  /**
+   * After `change`, maps on until every route that had to move has recorded its change and every route still
+   * routed has been traced in full since (so no change can still be hiding behind a stop point). Resolves
+   * with the change's score.
+   */
+  async waitForRouteChanges(
+    change: LabChange,
+    opts: { timeoutMs?: number; onProgress?: (score: ChangeScore, untraced: number) => void } = {},
+  ): Promise<ChangeScore> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 5 * 60_000);
+    const index = this.changes.indexOf(change);
+    for (;;) {
+      const score = (await scoreRouteChanges(this.pool, this.lab.plan, this.changes))[index]!;
+      const untraced = await routesNotTracedInFullSince(this.pool, this.lab.truth(), new Date(change.at));
+      opts.onProgress?.(score, untraced.length);
+      if (score.missed.length === 0 && untraced.length === 0) return score;
+      if (Date.now() > deadline)
+        throw new Error(
+          `routes did not record the change (${change.links.map((l) => l.join(' - ')).join(', ')} ${change.state}) in time: ` +
+            `${score.missed.length} missed, ${untraced.length} not traced in full since; see the logs in ${this.opts.runDir}`,
+        );
+      await sleep(1_000);
+    }
   }
 
   /** kill -9 (or another signal) to one process of the run, e.g. 'input-1'; it is restarted as usual. */

@@ -183,3 +183,38 @@ export async function scoreRouteChanges(pool: Pool, plan: LabPlan, changes: LabC
   }
   return scores;
 }
+
+/**
+ * Results that observed the whole path: a multipath trace, or a traceroute that used no stop-set entry (nothing
+ * saved, not cut short, probed from TTL 1).
+ */
+const FULL_TRACE = `(x.type = 'multipath' or (x.type = 'traceroute' and (x.body->>'probes_saved')::int = 0
+  and x.body->>'stop' <> 'stop-set' and (x.body->'hops'->0->>'ttl')::int = 1))`;
+
+/** (worker, target) routes known at `at` and routed in `truth`, with no full trace begun since. */
+export async function routesNotTracedInFullSince(pool: Pool, truth: LabTruth, at: Date): Promise<RouteRef[]> {
+  const { rows } = await pool.query<RouteRef>(
+    `select distinct s.worker, host(s.target) as target, s.method, s.flow from route_spans s
+      where s.first_seen_at < $1
+        and not exists (select 1 from measurements.results x where x.worker = s.worker and x.target = s.target
+                          and x.measured_at >= $1 and ${FULL_TRACE})`,
+    [at],
+  );
+  return rows.filter(
+    (r) => truth.nodeOf(r.target) !== undefined && truth.truePaths(r.worker, r.target, { unrouted: 'none' }).length > 0,
+  );
+}
+
+/** The first full trace of each route since `at` began no earlier than its first change since `at`. */
+export async function changesLaterThanFullTrace(pool: Pool, at: Date): Promise<RouteRef[]> {
+  const { rows } = await pool.query<RouteRef>(
+    `select c.worker, host(c.target) as target, c.method, c.flow from route_changes c
+      where c.detected_at >= $1
+        and c.id = (select min(id) from route_changes c2
+                     where (c2.worker, c2.target, c2.method, c2.flow) = (c.worker, c.target, c.method, c.flow) and c2.detected_at >= $1)
+        and c.after_first_seen_at > (select min(x.measured_at) from measurements.results x
+                                      where x.worker = c.worker and x.target = c.target and x.measured_at >= $1 and ${FULL_TRACE})`,
+    [at],
+  );
+  return rows;
+}

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN_PATH } from '../../src/version.js';
+import { BIN_PATH, PROJECT_ROOT } from '../../src/version.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { needs } from '../support/needs.js';
 
@@ -70,5 +70,20 @@ describe('a user error ends a command with one line, no stack trace', { skip }, 
       /^hopmap: EACCES: permission denied, mkdir '.*\/locked\/state' \(check that path's owner and mode\)$/,
     );
     assert.equal(code, 1);
+  });
+});
+
+describe('hopmap lab run --cut names links of the lab, or says which is not', () => {
+  const internet = join(PROJECT_ROOT, 'lab', 'internet.yaml');
+  it('two nodes that are not both in the lab: the item and the form, exit 2', async () => {
+    const { code, stderr } = await hopmap(['lab', 'run', internet, '--cut', 'c2-c3,c2-c9']);
+    assertOneLine(stderr, /^hopmap: --cut c2-c9: expected two nodes of lab internet joined by "-", e.g. c2-c3$/);
+    assert.equal(code, 2);
+  });
+
+  it('two nodes with no link between them: exit 2, before anything is built', async () => {
+    const { code, stderr } = await hopmap(['lab', 'run', internet, '--cut', 'c1-c3']);
+    assertOneLine(stderr, /^hopmap: lab internet has no link c1 - c3$/);
+    assert.equal(code, 2);
   });
 });

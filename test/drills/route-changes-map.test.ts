@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabRun } from '../../src/lab/lab-run.js';
-import { scoreRouteChanges, type ChangeScore } from '../../src/lab/route-change-score.js';
+import { changesLaterThanFullTrace } from '../../src/lab/route-change-score.js';
 import { routePathsAt } from '../../src/results/route-history.js';
 import { asHops, drillPlace, removeDrill, startDrill, workerHealth, type DrillPlace } from '../lab/lab-drill.js';
 import { assertNoLeaks } from '../support/leaks.js';
@@ -25,10 +24,6 @@ const CUTS: Array<[string, string]> = [
 ];
 /** The workers' full re-trace period: every destination is traced without the stop set this often. */
 const RETRACE = '40s';
-
-/** Traceroutes that used no stop-set entry (nothing saved, nothing cut short, from TTL 1): full traces. */
-const FULL_TRACE = `x.type = 'traceroute' and (x.body->>'probes_saved')::int = 0 and x.body->>'stop' <> 'stop-set'
-  and (x.body->'hops'->0->>'ttl')::int = 1`;
 
 describe('drill: links go down across the map while the workers trace with stop sets', { skip }, () => {
   let db: TestDatabase;
@@ -60,19 +55,7 @@ describe('drill: links go down across the map while the workers trace with stop 
 
     const change = await run.setLinks(CUTS, 'down');
     const cutAt = new Date(change.at);
-    let score: ChangeScore | undefined;
-    let waiting: string[] = [];
-    const deadline = Date.now() + 4 * 60_000;
-    for (;;) {
-      [score] = await scoreRouteChanges(run.pool, run.lab.plan, run.changes);
-      waiting = await routesWithoutFullTrace(run, cutAt);
-      if (score!.missed.length === 0 && waiting.length === 0) break;
-      assert.ok(
-        Date.now() < deadline,
-        `missed ${JSON.stringify(score!.missed)}; not traced in full since the cut: ${waiting.join(', ')}`,
-      );
-      await sleep(2_000);
-    }
+    await run.waitForRouteChanges(change, { timeoutMs: 4 * 60_000 });
 
     const { report } = await run.finish({ lastGrowthAt: Date.now() });
     assert.deepEqual(report.falseLinks, []);
@@ -103,15 +86,11 @@ describe('drill: links go down across the map while the workers trace with stop 
     }
 
     // Within one re-trace period: each change was recorded no later than the route's first full trace after the cut.
-    const { rows: late } = await run.pool.query<{ worker: string; target: string }>(
-      `select c.worker, host(c.target) as target from route_changes c
-        where c.detected_at >= $1
-          and c.id = (select min(id) from route_changes c2 where (c2.worker, c2.target, c2.flow) = (c.worker, c.target, c.flow) and c2.detected_at >= $1)
-          and c.after_first_seen_at > (select min(x.measured_at) from measurements.results x
-                                        where x.worker = c.worker and x.target = c.target and x.measured_at >= $1 and ${FULL_TRACE})`,
-      [cutAt],
+    assert.deepEqual(
+      await changesLaterThanFullTrace(run.pool, cutAt),
+      [],
+      'recorded by the first full trace at the latest',
     );
-    assert.deepEqual(late, [], 'recorded by the first full trace after the cut at the latest');
 
     // Some changes lay behind a stop point: a trace after the cut stopped at a known pair short of them, and the
     // full re-trace found them.
@@ -125,18 +104,3 @@ describe('drill: links go down across the map while the workers trace with stop 
     assert.ok(behind[0]!.n > 0, 'a change behind a Doubletree stop point was caught by the full re-trace');
   });
 });
-
-/** (worker, target) routes known at the cut, still reachable, with no full trace begun since. */
-async function routesWithoutFullTrace(run: LabRun, cutAt: Date): Promise<string[]> {
-  const { rows } = await run.pool.query<{ worker: string; target: string }>(
-    `select distinct s.worker, host(s.target) as target from route_spans s
-      where s.first_seen_at < $1
-        and not exists (select 1 from measurements.results x where x.worker = s.worker and x.target = s.target
-                          and x.measured_at >= $1 and ${FULL_TRACE})`,
-    [cutAt],
-  );
-  const truth = run.lab.truth();
-  return rows
-    .filter((r) => truth.truePaths(r.worker, r.target, { unrouted: 'none' }).length > 0)
-    .map((r) => `${r.worker} -> ${r.target}`);
-}
