@@ -319,7 +319,7 @@ export class LabRun {
       if (Date.now() > deadline)
         throw new Error(
           `routes did not record the change (${change.links.map((l) => l.join(' - ')).join(', ')} ${change.state}) in time: ` +
-            `${score.missed.length} missed, ${untraced.length} not traced in full since; see the logs in ${this.opts.runDir}`,
+            `missed ${JSON.stringify(score.missed)}, ${untraced.length} not traced in full since; see the logs in ${this.opts.runDir}`,
         );
       await sleep(1_000);
     }
@@ -373,9 +373,11 @@ export class LabRun {
     };
     writeFileSync(join(this.opts.runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
     this.opts.onStep?.('comparing the map with the lab');
-    // Scored against the lab as built, as `hopmap lab report` does later: links taken down during the run were
-    // true links when found, and the route changes are scored against each state in turn.
+    // Scored against the lab with every link up, as `hopmap lab report` does later: links taken down during the
+    // run were true links when found, and the route changes are scored against each state in turn. ICMP modes
+    // stay as they are now (a router that started answering is mapped through).
     const asBuilt = openLab(this.opts.topology, { name: this.lab.name });
+    for (const [name, node] of this.lab.plan.nodes) asBuilt.plan.nodes.get(name)!.icmp = node.icmp;
     return { record, report: await labReport(this.pool, asBuilt, record) };
   }
 

@@ -51,7 +51,9 @@ export class UdpProber {
   async openFlow(flow: number, dst: string, dstPort = DEFAULT_UDP_PORT, srcPort = 0): Promise<number> {
     const existing = this.sockets.get(flow);
     if (existing) return existing.port;
-    const socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
+    // reuseAddr: two traces at once may keep the same source port (a worker's flow per target is a hash of it,
+    // and two targets can hash alike); replies come back on the raw ICMP socket, matched by destination too.
+    const socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup, reuseAddr: true });
     socket.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (err) => {

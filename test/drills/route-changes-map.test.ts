@@ -23,7 +23,7 @@ const CUTS: Array<[string, string]> = [
   ['eb2', 'sb2'],
 ];
 /** The workers' full re-trace period: every destination is traced without the stop set this often. */
-const RETRACE = '40s';
+const RETRACE = '30s';
 
 describe('drill: links go down across the map while the workers trace with stop sets', { skip }, () => {
   let db: TestDatabase;

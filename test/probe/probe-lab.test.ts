@@ -87,6 +87,18 @@ describe('probing the diamond lab for real', { skip }, () => {
       });
       const first = JSON.stringify(sequence(traces[0]!));
       for (const t of again) assert.equal(JSON.stringify(sequence(t)), first);
+      // Two targets at once on one flow identifier (a worker's per-target flows can hash alike): each keeps it.
+      const shared = await probeFrom<TraceResult[]>({
+        op: 'trace',
+        method,
+        targets: TARGETS.slice(0, 2),
+        flow: 24_000,
+        parallel: true,
+      });
+      for (const t of shared) {
+        assert.equal(t.flow, 24_000, `${t.dst}: ${t.flow}`);
+        assert.equal(t.reached, true);
+      }
     });
   }
 
