@@ -1,8 +1,9 @@
-import { microseconds, type ProbeReply } from './probe-reply.js';
+import { microseconds, ProbeSendError, sendFailure, type ProbeReply } from './probe-reply.js';
 
 interface Pending {
   sentAt?: bigint;
   resolve: (reply: ProbeReply | undefined) => void;
+  reject: (err: ProbeSendError) => void;
   timer: NodeJS.Timeout;
 }
 
@@ -20,7 +21,7 @@ export class PendingProbes {
   /**
    * `send` calls `sending()` right before the packet goes out: the send time (so the RTT includes no queueing
    * in our process) and the start of the timeout. A key still pending (a wrapped sequence number) is given
-   * up first, so its timer can never end the new probe.
+   * up first, so its timer can never end the new probe. A send that fails rejects with ProbeSendError.
    */
   run(
     key: string,
@@ -29,9 +30,10 @@ export class PendingProbes {
   ): Promise<ProbeReply | undefined> {
     const previous = this.pending.get(key);
     if (previous) this.finish(key, undefined, previous);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const entry: Pending = {
         resolve,
+        reject,
         timer: setTimeout(() => this.finish(key, undefined, entry), timeoutMs + QUEUE_GRACE_MS),
       };
       this.pending.set(key, entry);
@@ -39,7 +41,13 @@ export class PendingProbes {
         entry.sentAt = process.hrtime.bigint();
         clearTimeout(entry.timer);
         entry.timer = setTimeout(() => this.finish(key, undefined, entry), timeoutMs);
-      }).catch(() => this.finish(key, undefined, entry));
+      }).catch((err: unknown) => {
+        // Never sent: not an unanswered probe. The caller learns why (ProbeSendError).
+        if (this.pending.get(key) !== entry) return;
+        this.pending.delete(key);
+        clearTimeout(entry.timer);
+        entry.reject(new ProbeSendError(key.split('|')[0]!, sendFailure(err)));
+      });
     });
   }
 

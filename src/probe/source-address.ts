@@ -23,3 +23,26 @@ export function sourceAddressFor(dst: string): Promise<string> {
   }
   return found;
 }
+
+/**
+ * Why no probe can leave toward `dst`, or undefined when the kernel has a route to it: connecting a UDP socket
+ * asks the routing table and sends nothing (ENETUNREACH: no route; an IPv6 target on a host without IPv6 fails
+ * the same way). Not cached: a route may come and go.
+ */
+export function routeProblem(dst: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(dst.includes(':') ? 'udp6' : 'udp4');
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      socket.close();
+      resolve(`no route to ${dst}: ${err.code ?? err.message}`);
+    });
+    socket.connect(9, dst, () => {
+      // IPv6 connects without a route too, but gets no source address: the same refusal, found later.
+      const { address } = socket.address();
+      socket.close();
+      resolve(
+        address === '::' || address === '0.0.0.0' ? `no route to ${dst}: ENETUNREACH (no source address)` : undefined,
+      );
+    });
+  });
+}

@@ -167,15 +167,31 @@ export const aliasResultSchema = z.strictObject({
   ),
 });
 
+/**
+ * A measurement the worker could not make: no probe of it left (no route to the target, no socket for its
+ * family, a send the kernel refused). Never a ping or trace with unanswered probes: those left and went unanswered.
+ */
+export const errorResultSchema = z.strictObject({
+  ...common,
+  type: z.literal('error'),
+  /** What was attempted. */
+  measurement: z.enum(['ping', 'traceroute', 'multipath']),
+  method: z.enum(['icmp', 'tcp', 'icmp-paris', 'udp-paris', 'tcp-syn']),
+  /** Why no probe left, as the worker knows it (the kernel's error code where there is one). */
+  reason: text(500),
+});
+
 export const resultSchema = z.discriminatedUnion('type', [
   pingResultSchema,
   tracerouteResultSchema,
   multipathResultSchema,
   aliasResultSchema,
+  errorResultSchema,
 ]);
 
 export type PingResult = z.infer<typeof pingResultSchema>;
 export type TracerouteResult = z.infer<typeof tracerouteResultSchema>;
 export type MultipathResultRecord = z.infer<typeof multipathResultSchema>;
 export type AliasResult = z.infer<typeof aliasResultSchema>;
+export type ErrorResult = z.infer<typeof errorResultSchema>;
 export type Result = z.infer<typeof resultSchema>;

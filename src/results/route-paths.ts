@@ -26,7 +26,7 @@ export const MULTIPATH_FLOW = -1;
 
 /** The path a traceroute or multipath result shows; null for results that trace nothing (pings). */
 export function routeObservation(result: Result): RouteObservation | null {
-  if (result.type === 'ping' || result.type === 'alias') return null;
+  if (result.type === 'ping' || result.type === 'alias' || result.type === 'error') return null;
   const perTtl = new Map<number, Set<string>>();
   const silent: number[] = [];
   if (result.type === 'traceroute') {

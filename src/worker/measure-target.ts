@@ -4,8 +4,11 @@ import type { ProbeReply } from '../probe/probe-reply.js';
 import type { ResponderGate } from '../probe/responder-budget.js';
 import { routeFlow, type Tracer } from '../probe/tracer.js';
 import type { DoubletreeOptions, TraceMethod } from '../probe/traceroute.js';
+import { ProbeSendError } from '../probe/probe-reply.js';
+import { routeProblem } from '../probe/source-address.js';
 import {
   RESULT_FORMAT,
+  type ErrorResult,
   type MultipathResultRecord,
   type PingResult,
   type Result,
@@ -50,14 +53,56 @@ const answerRecord = (r: ProbeReply) => ({
   ...(r.mpls ? { mpls: r.mpls } : {}),
 });
 
-/** Pings a target and, if it answered and traceroute is on, traceroutes it: one result per measurement. */
+/**
+ * Pings a target and, if it answered and traceroute is on, traceroutes it: one result per measurement. What
+ * could not be measured (no route, a send the kernel refused, IPv6 traceroute) is an `error` result with the
+ * reason, never a measurement whose probes did not leave.
+ */
 export async function measureTarget(target: string, lease: string | null, opts: MeasureOptions): Promise<Result[]> {
   const base = { format: RESULT_FORMAT, worker: opts.workerId, lease, target } as const;
-  const ping = await pingTarget(target, opts);
+  const ipv6 = target.includes(':');
+  // The raw socket is IPv4's: an IPv6 target is pinged over TCP, which the kernel carries in either family.
+  const pingOpts: MeasureOptions = ipv6 ? { ...opts, pingMethod: 'tcp' } : opts;
+  const failed = (measurement: ErrorResult['measurement'], method: ErrorResult['method'], reason: string): Result => {
+    const at = new Date().toISOString();
+    return { ...base, id: randomUUID(), type: 'error', measurement, method, reason, started_at: at, finished_at: at };
+  };
+  const noRoute = await routeProblem(target);
+  if (noRoute) return [failed('ping', pingOpts.pingMethod, noRoute)];
+  let ping: Awaited<ReturnType<typeof pingTarget>>;
+  try {
+    ping = await pingTarget(target, pingOpts);
+  } catch (err) {
+    if (err instanceof ProbeSendError) return [failed('ping', pingOpts.pingMethod, err.reason)];
+    throw err;
+  }
   const results: Result[] = [{ ...base, ...ping }];
   if (ping.received === 0 || !opts.traceroute || !opts.tracer) return results;
 
   const t = opts.traceroute;
+  const traced: ErrorResult['measurement'] = t.mode === 'multipath' ? 'multipath' : 'traceroute';
+  if (ipv6) {
+    results.push(failed(traced, t.method, 'IPv6 traceroute is not built into this worker yet (no ICMPv6 socket)'));
+    return results;
+  }
+  try {
+    return await traceTarget(target, base, results, opts);
+  } catch (err) {
+    if (!(err instanceof ProbeSendError)) throw err;
+    return [...results, failed(traced, t.method, err.reason)];
+  }
+}
+
+/** Traceroutes (and, when due, alias-measures) a target that answered its ping; `results` holds that ping. */
+async function traceTarget(
+  target: string,
+  base: { format: typeof RESULT_FORMAT; worker: string; lease: string | null; target: string },
+  results: Result[],
+  opts: MeasureOptions,
+): Promise<Result[]> {
+  results = [...results];
+  const t = opts.traceroute;
+  if (!t || !opts.tracer) return results;
   const pacedTracer = opts.tracer;
   const startedAt = new Date().toISOString();
   const singleTrace = async (method: TraceMethod): Promise<TracerouteResult> => {
@@ -125,7 +170,7 @@ export async function measureTarget(target: string, lease: string | null, opts: 
     const aliasOpts = {
       prober: opts.aliases.prober,
       workerId: opts.workerId,
-      lease,
+      lease: base.lease,
       pace: () => opts.pacer.take(),
       timeoutMs: opts.timeoutMs,
       maxHops: t.maxHops,

@@ -146,10 +146,14 @@ export async function runWorker(
         threshold: Math.max(8, cfg.concurrency),
         probeCanary: async (address) => {
           await paced.take();
-          return (
-            (await pingOnce(address, { tracer, pingMethod, tcpPorts: cfg.tcpPorts, timeoutMs: cfg.probeTimeout })) !==
-            undefined
-          );
+          // A canary that cannot even be sent (the worker's own route gone) is as silent as one that does not answer.
+          const answer = await pingOnce(address, {
+            tracer,
+            pingMethod: address.includes(':') ? 'tcp' : pingMethod,
+            tcpPorts: cfg.tcpPorts,
+            timeoutMs: cfg.probeTimeout,
+          }).catch(() => undefined);
+          return answer !== undefined;
         },
         store,
         log: log.child({ module: 'isolation' }),

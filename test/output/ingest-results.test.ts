@@ -163,6 +163,27 @@ describe('hopmap output: ingesting results', { skip }, () => {
     );
   });
 
+  it('stores an error result (a measurement no probe of left) as a measurement, with no hop, link or route', async () => {
+    const error = {
+      ...pingResult('2001:db8:77::1'),
+      type: 'error',
+      measurement: 'ping',
+      method: 'tcp',
+      reason: 'no route to 2001:db8:77::1: ENETUNREACH (no source address)',
+    } as Record<string, unknown>;
+    for (const field of ['sent', 'received', 'rtts_us', 'reply_ttl']) delete error[field];
+    const res = await postJson(`${a.url}/results`, [error]);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json().accepted, 1);
+    const { rows } = await client.query<{ type: string; reason: string }>(
+      `select type, body->>'reason' as reason from measurements.results where id = $1`,
+      [error.id],
+    );
+    assert.deepEqual(rows, [{ type: 'error', reason: error.reason }]);
+    const traces = await client.query(`select 1 from route_current where host(target) = '2001:db8:77::1'`);
+    assert.equal(traces.rowCount, 0);
+  });
+
   it('refuses an unsupported content type and a corrupt gzip body clearly', async () => {
     const text = await request(`${a.url}/results`, {
       method: 'POST',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { PendingProbes } from '../../src/probe/pending-probes.js';
+import { ProbeSendError } from '../../src/probe/probe-reply.js';
 
 const sendNow = (sending: () => void) => {
   sending();
@@ -21,9 +22,18 @@ describe('PendingProbes', () => {
     assert.equal(pending.size, 0);
   });
 
-  it('times out from when the packet left, and a failed send resolves as lost', async () => {
+  it('times out from when the packet left; a failed send is no lost probe but an error that says why', async () => {
     const pending = new PendingProbes();
-    assert.equal(await pending.run('k', 10, () => Promise.reject(new Error('EHOSTUNREACH'))), undefined);
+    const refused = Object.assign(new Error('connect ENETUNREACH'), { code: 'ENETUNREACH' });
+    await assert.rejects(
+      pending.run('192.0.2.1|7', 10, () => Promise.reject(refused)),
+      (err: unknown) => {
+        assert.ok(err instanceof ProbeSendError);
+        assert.equal(err.dst, '192.0.2.1');
+        assert.equal(err.reason, 'ENETUNREACH (connect ENETUNREACH)');
+        return true;
+      },
+    );
     assert.equal(await pending.run('k2', 10, sendNow), undefined);
     assert.equal(pending.size, 0);
   });

@@ -43,6 +43,7 @@ const ALLOWED: Record<string, string> = {
   'worker → probe/icmp-socket.ts': 'the worker opens the sockets the probes use',
   'worker → probe/options-socket.ts': 'the worker opens the sockets the probes use',
   'worker → probe/probe-reply.ts': 'the worker turns probe replies into results',
+  'worker → probe/source-address.ts': 'the worker asks the routing table whether a probe can leave at all',
   'worker → probe/stop-set.ts': 'the worker keeps a Doubletree stop set across traces',
   'worker → probe/responder-budget.ts': 'the worker keeps per-responder ICMP budgets across traces',
   'worker → probe/tracer.ts': 'the worker runs traces',
