@@ -68,7 +68,11 @@ export async function measureTarget(target: string, lease: string | null, opts: 
     return { ...base, id: randomUUID(), type: 'error', measurement, method, reason, started_at: at, finished_at: at };
   };
   const noRoute = await routeProblem(target);
-  if (noRoute) return [failed('ping', pingOpts.pingMethod, noRoute)];
+  if (noRoute) {
+    // Nothing can be heard where nothing can be sent: the worker's silence watch counts these attempts.
+    for (let i = 0; i < opts.pingCount; i++) opts.onProbe?.(false);
+    return [failed('ping', pingOpts.pingMethod, noRoute)];
+  }
   let ping: Awaited<ReturnType<typeof pingTarget>>;
   try {
     ping = await pingTarget(target, pingOpts);
