@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { hash32 } from '../net/hash32.js';
+import { Icmp6Echo } from './icmp6-echo.js';
 import { IcmpProber } from './icmp-prober.js';
+import { ProbeSendError, type ProbeReply } from './probe-reply.js';
 import type { IcmpSocket } from './icmp-socket.js';
 import { TcpProber } from './tcp-prober.js';
 import { traceMultipath, type MultipathOptions, type MultipathResult } from './multipath-trace.js';
@@ -45,6 +47,7 @@ const paced = <A extends unknown[], R>(pace: (() => Promise<void>) | undefined, 
 /** Paris traceroutes over the process's raw ICMP socket, by method. */
 export class Tracer {
   private readonly icmp: IcmpProber;
+  private icmp6?: Icmp6Echo | ProbeSendError;
   private readonly udp: UdpProber;
   private readonly tcp: TcpProber;
 
@@ -56,6 +59,16 @@ export class Tracer {
 
   get echo(): IcmpProber {
     return this.icmp;
+  }
+
+  /**
+   * One ICMPv6 echo to `dst`, on a raw ICMPv6 socket opened at the first IPv6 target. Rejects with the reason
+   * (ProbeSendError) where the socket cannot be had: no probe left, so none may be counted as unanswered.
+   */
+  echo6(dst: string, opts: { timeoutMs?: number } = {}): Promise<ProbeReply | undefined> {
+    this.icmp6 ??= Icmp6Echo.open();
+    if (this.icmp6 instanceof ProbeSendError) return Promise.reject(new ProbeSendError(dst, this.icmp6.reason));
+    return this.icmp6.echo(dst, opts);
   }
 
   async trace(dst: string, method: TraceMethod, opts: TracerOptions = {}): Promise<TraceResult> {
@@ -153,6 +166,7 @@ export class Tracer {
   }
 
   close(): void {
+    if (this.icmp6 && !(this.icmp6 instanceof ProbeSendError)) this.icmp6.close();
     this.icmp.close();
     this.udp.close();
     this.tcp.close();

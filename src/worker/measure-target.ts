@@ -61,23 +61,23 @@ const answerRecord = (r: ProbeReply) => ({
 export async function measureTarget(target: string, lease: string | null, opts: MeasureOptions): Promise<Result[]> {
   const base = { format: RESULT_FORMAT, worker: opts.workerId, lease, target } as const;
   const ipv6 = target.includes(':');
-  // The raw socket is IPv4's: an IPv6 target is pinged over TCP, which the kernel carries in either family.
-  const pingOpts: MeasureOptions = ipv6 ? { ...opts, pingMethod: 'tcp' } : opts;
   const failed = (measurement: ErrorResult['measurement'], method: ErrorResult['method'], reason: string): Result => {
     const at = new Date().toISOString();
     return { ...base, id: randomUUID(), type: 'error', measurement, method, reason, started_at: at, finished_at: at };
   };
   const noRoute = await routeProblem(target);
   if (noRoute) {
-    // Nothing can be heard where nothing can be sent: the worker's silence watch counts these attempts.
-    for (let i = 0; i < opts.pingCount; i++) opts.onProbe?.(false);
-    return [failed('ping', pingOpts.pingMethod, noRoute)];
+    // A target nothing can be sent to takes one send slot: a worker with no route to anything keeps its pace (and
+    // its silence watch, which counts it as one unanswered attempt) instead of spinning through its targets.
+    await opts.pacer.take();
+    opts.onProbe?.(false);
+    return [failed('ping', opts.pingMethod, noRoute)];
   }
   let ping: Awaited<ReturnType<typeof pingTarget>>;
   try {
-    ping = await pingTarget(target, pingOpts);
+    ping = await pingTarget(target, opts);
   } catch (err) {
-    if (err instanceof ProbeSendError) return [failed('ping', pingOpts.pingMethod, err.reason)];
+    if (err instanceof ProbeSendError) return [failed('ping', opts.pingMethod, err.reason)];
     throw err;
   }
   const results: Result[] = [{ ...base, ...ping }];
@@ -228,6 +228,11 @@ export async function pingOnce(
   opts: Pick<MeasureOptions, 'tracer' | 'pingMethod' | 'tcpPorts' | 'timeoutMs'>,
 ): Promise<{ rttUs: number; replyTtl?: number; port?: number } | undefined> {
   if (opts.pingMethod === 'icmp' && opts.tracer) {
+    if (target.includes(':')) {
+      // Matched to its request by source, identifier and sequence already (in the kernel's spelling of the address).
+      const r = await opts.tracer.echo6(target, { timeoutMs: opts.timeoutMs });
+      return r && { rttUs: r.rttUs };
+    }
     const r = await opts.tracer.echo.echo(target, { timeoutMs: opts.timeoutMs });
     return r !== undefined && r.from === target && r.icmpType === 0
       ? { rttUs: r.rttUs, replyTtl: r.replyTtl }

@@ -149,7 +149,7 @@ export async function runWorker(
           // A canary that cannot even be sent (the worker's own route gone) is as silent as one that does not answer.
           const answer = await pingOnce(address, {
             tracer,
-            pingMethod: address.includes(':') ? 'tcp' : pingMethod,
+            pingMethod,
             tcpPorts: cfg.tcpPorts,
             timeoutMs: cfg.probeTimeout,
           }).catch(() => undefined);
