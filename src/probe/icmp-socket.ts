@@ -3,7 +3,8 @@ import { parseIcmpPacket, type IcmpMessage } from './icmp-packets.js';
 
 const require = createRequire(import.meta.url);
 
-interface RawSocket {
+/** A socket of raw-socket (IPv4 or IPv6, any protocol), as the probers use it. */
+export interface RawSocket {
   on(event: 'message', cb: (buf: Buffer, source: string) => void): void;
   on(event: 'error', cb: (err: Error) => void): void;
   send(

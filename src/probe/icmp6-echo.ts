@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { randomInt } from 'node:crypto';
+import type { RawSocket } from './icmp-socket.js';
 import { PendingProbes } from './pending-probes.js';
 import { ProbeSendError, sendFailure, type ProbeReply } from './probe-reply.js';
 
@@ -8,23 +9,8 @@ const require = createRequire(import.meta.url);
 const ICMP6_ECHO_REQUEST = 128;
 const ICMP6_ECHO_REPLY = 129;
 
-interface Raw6Socket {
-  on(event: 'message', cb: (buf: Buffer, source: string) => void): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  send(
-    buf: Buffer,
-    offset: number,
-    length: number,
-    address: string,
-    before: () => void,
-    after: (err: Error | null) => void,
-  ): void;
-  setOption(level: number, option: number, value: number): void;
-  close(): void;
-}
-
 interface Raw6Module {
-  createSocket(opts: { protocol: number; addressFamily: number }): Raw6Socket;
+  createSocket(opts: { protocol: number; addressFamily: number }): RawSocket;
   Protocol: { ICMPv6: number };
   AddressFamily: { IPv6: number };
   SocketLevel: { IPPROTO_IPV6: number };
@@ -44,7 +30,7 @@ export class Icmp6Echo {
   private closed = false;
   private failure?: Error;
 
-  private constructor(private readonly socket: Raw6Socket) {
+  private constructor(private readonly socket: RawSocket) {
     socket.on('message', (buf, source) => {
       const at = process.hrtime.bigint();
       if (buf.length < 8 || buf[0] !== ICMP6_ECHO_REPLY || buf.readUInt16BE(4) !== this.id) return;

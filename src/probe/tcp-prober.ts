@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { randomInt } from 'node:crypto';
-import type { IcmpSocket } from './icmp-socket.js';
+import type { IcmpSocket, RawSocket } from './icmp-socket.js';
 import { RawSocketUnavailable } from './icmp-socket.js';
 import { PendingProbes } from './pending-probes.js';
 import { replyFromIcmp, type ProbeReply } from './probe-reply.js';
@@ -8,21 +8,6 @@ import { sourceAddressFor } from './source-address.js';
 import { buildTcpSyn, parseTcpSegment } from './tcp-packets.js';
 
 const require = createRequire(import.meta.url);
-
-interface RawTcpSocket {
-  on(event: 'message', cb: (buf: Buffer) => void): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  send(
-    buf: Buffer,
-    offset: number,
-    length: number,
-    address: string,
-    before: () => void,
-    after: (err: Error | null) => void,
-  ): void;
-  setOption(level: number, option: number, value: number): void;
-  close(): void;
-}
 
 /**
  * TCP SYN probes on a raw TCP socket, for tcp-syn traceroute: the ports are the flow identifier and stay
@@ -34,12 +19,12 @@ export class TcpProber {
   private readonly pending = new PendingProbes();
   private readonly unlisten: () => void;
   private readonly raw: { SocketLevel: { IPPROTO_IP: number }; SocketOption: { IP_TTL: number } };
-  private readonly socket: RawTcpSocket;
+  private readonly socket: RawSocket;
 
   constructor(icmp: IcmpSocket) {
     try {
       const raw = require('raw-socket') as {
-        createSocket(o: { protocol: number }): RawTcpSocket;
+        createSocket(o: { protocol: number }): RawSocket;
         SocketLevel: { IPPROTO_IP: number };
         SocketOption: { IP_TTL: number };
       };
