@@ -135,7 +135,7 @@ export async function traceDoubletree(
   const perHop = opts.probesPerHop ?? 3;
   const { stopSet } = opts;
   const start = Math.max(1, Math.min(opts.startTtl, opts.maxHops ?? 30));
-  // A network whose full trace is due is traced as if nothing were known: every part of the path re-observed.
+  // A destination (or network) whose full trace is due is traced as if nothing were known: the whole path re-observed.
   const scheduledFull = stopSet.fullTraceDue(dst);
   if (scheduledFull) stopSet.stats.scheduled_full_traces++;
   let savedForward = 0;

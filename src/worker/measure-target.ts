@@ -86,7 +86,7 @@ export async function measureTarget(target: string, lease: string | null, opts: 
   const t = opts.traceroute;
   const traced: ErrorResult['measurement'] = t.mode === 'multipath' ? 'multipath' : 'traceroute';
   if (ipv6) {
-    results.push(failed(traced, t.method, 'IPv6 traceroute is not built into this worker yet (no ICMPv6 socket)'));
+    results.push(failed(traced, t.method, 'IPv6 traceroute is not built into this worker yet'));
     return results;
   }
   try {
