@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 
 const cache = new Map<string, Promise<string>>();
+const CACHE_LIMIT = 10_000;
 
 /**
  * The local address the kernel would use to reach `dst` (connecting a UDP socket sends nothing), needed
@@ -9,6 +10,8 @@ const cache = new Map<string, Promise<string>>();
 export function sourceAddressFor(dst: string): Promise<string> {
   let found = cache.get(dst);
   if (!found) {
+    // One entry per destination traced with tcp-syn: bounded, or a worker running for months keeps millions.
+    if (cache.size >= CACHE_LIMIT) cache.clear();
     found = new Promise((resolve, reject) => {
       const socket = dgram.createSocket('udp4');
       socket.on('error', reject);
