@@ -69,12 +69,21 @@ interface ChangeRow extends RouteRef {
   after_hops: string[][];
 }
 
-/** A route's picture fits a true path: every TTL it has an answer for holds that path's address there. */
-export function fitsPath(hops: string[][], seq: HopSequence, multipath: boolean, truth: HopSequence[]): boolean {
+/**
+ * A route's picture fits the lab's true paths: a single-flow picture holds, at every TTL it has an answer for,
+ * the address of one true path there; a multipath picture holds only addresses some true path has at that TTL.
+ */
+export function fitsTruth(hops: string[][], truth: HopSequence[], multipath: boolean): boolean {
   if (multipath)
-    return hops.every((addrs, i) => addrs.every((a) => truth.some((s) => s[i] === a))) && hops.length <= longest(truth);
-  if (hops.length > seq.length) return false;
-  return hops.every((addrs, i) => addrs.length === 0 || (addrs.length === 1 && addrs[0] === seq[i]));
+    return (
+      hops.length <= Math.max(0, ...truth.map((s) => s.length)) &&
+      hops.every((addrs, i) => addrs.every((a) => truth.some((s) => s[i] === a)))
+    );
+  return truth.some(
+    (seq) =>
+      hops.length <= seq.length &&
+      hops.every((addrs, i) => addrs.length === 0 || (addrs.length === 1 && addrs[0] === seq[i])),
+  );
 }
 
 /**
@@ -91,9 +100,6 @@ export function mustMove(picture: RoutePath, truth: HopSequence[], multipath: bo
   return truth.every((seq) => divergeTtl(picture, asPath([seq]), 'exact') !== null);
 }
 
-const longest = (truth: HopSequence[]) => Math.max(0, ...truth.map((s) => s.length));
-const fitsAny = (hops: string[][], truth: HopSequence[], multipath: boolean) =>
-  truth.some((seq) => fitsPath(hops, seq, multipath, truth));
 const sameTruth = (a: HopSequence[], b: HopSequence[]) => JSON.stringify(a) === JSON.stringify(b);
 const routeKey = (r: RouteRef) => `${r.worker}|${r.target}|${r.method}|${r.flow}`;
 
@@ -171,8 +177,8 @@ export async function scoreRouteChanges(pool: Pool, plan: LabPlan, changes: LabC
         delaySeconds: Math.max(0, (first.after_first_seen_at.getTime() - at.getTime()) / 1000),
         recordedAfterSeconds: (first.detected_at.getTime() - at.getTime()) / 1000,
         divergeTtl: first.diverge_ttl,
-        trueBefore: fitsAny(first.before_hops, was, multipath),
-        trueAfter: fitsAny(last.after_hops, now, multipath),
+        trueBefore: fitsTruth(first.before_hops, was, multipath),
+        trueAfter: fitsTruth(last.after_hops, now, multipath),
       });
     }
     const delays = score.detected.map((d) => d.delaySeconds).sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { randomInt } from 'node:crypto';
+import { formatAddress, parseAddress } from '../net/ip-address.js';
 import type { RawSocket } from './icmp-socket.js';
 import { PendingProbes } from './pending-probes.js';
 import { ProbeSendError, sendFailure, type ProbeReply } from './probe-reply.js';
@@ -64,7 +65,8 @@ export class Icmp6Echo {
     packet.writeUInt16BE(seq, 6);
     packet.write('hopmap-probe6', 8);
     // Replies name the source in the kernel's compressed form: the key must use the same.
-    const key = `${new URL(`http://[${dst}]`).hostname.slice(1, -1)}|${seq}`;
+    const parsed = parseAddress(dst);
+    const key = `${parsed ? formatAddress(parsed) : dst}|${seq}`;
     return this.pending.run(key, opts.timeoutMs ?? 1_000, (sending) => {
       if (this.closed) return Promise.reject(this.failure ?? new Error('ICMPv6 socket is closed'));
       return new Promise<void>((resolve, reject) =>

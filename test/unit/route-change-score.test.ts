@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitsPath, mustMove } from '../../src/lab/route-change-score.js';
+import { fitsTruth, mustMove } from '../../src/lab/route-change-score.js';
 
 const T = '198.19.2.1';
 const picture = (hops: string[][], reached = true) => ({ hops, reached });
@@ -50,14 +50,14 @@ describe('scoring route changes against the lab', () => {
 
   it('a path is true when every TTL it answered holds the true address', () => {
     const truth = [['a', 'b', T]];
-    assert.equal(fitsPath([['a'], ['b'], [T]], truth[0]!, false, truth), true);
-    assert.equal(fitsPath([['a'], [], [T]], truth[0]!, false, truth), true, 'a `*` fits anything');
-    assert.equal(fitsPath([['a'], ['c'], [T]], truth[0]!, false, truth), false);
-    assert.equal(fitsPath([['a'], ['b'], [T], ['x']], truth[0]!, false, truth), false, 'longer than the path');
+    assert.equal(fitsTruth([['a'], ['b'], [T]], truth, false), true);
+    assert.equal(fitsTruth([['a'], [], [T]], truth, false), true, 'a `*` fits anything');
+    assert.equal(fitsTruth([['a'], ['c'], [T]], truth, false), false);
+    assert.equal(fitsTruth([['a'], ['b'], [T], ['x']], truth, false), false, 'longer than the path');
     const branches = [
       ['a', 'b', T],
       ['a', 'c', T],
     ];
-    assert.equal(fitsPath([['a'], ['b', 'c'], [T]], branches[0]!, true, branches), true, 'multipath: every branch');
+    assert.equal(fitsTruth([['a'], ['b', 'c'], [T]], branches, true), true, 'multipath: every branch');
   });
 });
