@@ -80,9 +80,13 @@ export function divergeTtl(picture: RoutePath, trace: RoutePath, mode: 'exact' |
   }
   // The shorter one met its target at TTL `common`, where the longer one went on: the route got longer or shorter.
   // A shorter one that did not reach its target (cut short by a Doubletree stop set, or by silence) says nothing.
-  const shorter = picture.hops.length < trace.hops.length ? picture : trace;
-  if (shorter.reached && picture.hops.length !== trace.hops.length) return common;
-  return null;
+  const [shorter, longer] = picture.hops.length < trace.hops.length ? [picture, trace] : [trace, picture];
+  if (!shorter.reached || picture.hops.length === trace.hops.length) return null;
+  // A multipath route may reach its target at several depths (ECMP branches of unequal length): a trace that met
+  // it where the picture also did is on the route.
+  const end = shorter.hops[common - 1] ?? [];
+  if (mode === 'overlap' && end.some((a) => longer.hops[common - 1]?.includes(a))) return null;
+  return common;
 }
 
 /**

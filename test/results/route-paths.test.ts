@@ -95,6 +95,13 @@ describe('route paths: what a trace shows and when two traces differ', () => {
       3,
       3,
     ],
+    [
+      'branches of unequal length, one of them unseen this time',
+      path([['a'], ['b', 'c'], ['d', T], [T]]),
+      path([['a'], ['c'], [T]]),
+      2,
+      null,
+    ],
     ['a longer path to the same target', path([['a'], [], [T]]), path([['a'], [], [], [T]]), 3, 3],
     [
       'a shorter path that ends silent is not proof',
